@@ -1,0 +1,255 @@
+"""What the NVM holds: the index of valid pages, and the decoded image downstream reads.
+
+Owns the rules that turn pages into records: which page kind lives at which address, that a
+record N is valid only in slot N % 11, that a close/end half counts only when its seq matches its
+slot's open/start half, that the totals are the highest valid seq, that the latest 10 are shown
+newest first, and that the valid SavedState copy with the highest generation wins. It never
+writes and knows nothing of devices: pages come through a read(addr, n) callable or a bytes image.
+The same Index serves the firmware's Journal (updated write by write) and decode_image, so the
+firmware and every reader downstream see one truth.
+"""
+
+from meterseal.firmware.layout import (
+    COVER_BASE_PAGE,
+    PAGE_SIZE,
+    POWER_DOWN_BASE_PAGE,
+    RING,
+    SLOTS,
+    STATE_PAGE_A,
+    STATE_PAGE_B,
+    cover_close_addr,
+    cover_open_addr,
+    pd_end_addr,
+    pd_start_addr,
+    state_addr,
+)
+from meterseal.firmware.records import (
+    LEN_COVER_CLOSE,
+    LEN_COVER_OPEN,
+    LEN_PD_HALF,
+    LEN_STATE,
+    CoverClose,
+    CoverOpen,
+    PowerDown,
+    PowerDownEnd,
+    SavedState,
+    decode_page,
+)
+
+_HALF_GEN = 0x80000000
+_U32 = 0xFFFFFFFF
+
+
+def gen_newer(a, b):
+    """True when generation a was saved after b (serial-number order, survives u32 wrap)."""
+    return a != b and ((a - b) & _U32) < _HALF_GEN
+
+
+class MeterImage:
+    """The records an NVM image holds, as every reader downstream must see them."""
+
+    __slots__ = ("cover", "cover_total", "power_down", "power_down_total", "state")
+
+    def __init__(self, cover_total, cover, power_down_total, power_down, state):
+        self.cover_total = cover_total
+        self.cover = cover
+        self.power_down_total = power_down_total
+        self.power_down = power_down
+        self.state = state
+
+    def __repr__(self):
+        return (
+            f"MeterImage(cover_total={self.cover_total}, cover={self.cover!r}, "
+            f"power_down_total={self.power_down_total}, power_down={self.power_down!r}, "
+            f"state={self.state!r})"
+        )
+
+
+class Index:
+    """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
+
+    __slots__ = ("cover_close", "cover_open", "pd_end", "pd_start", "states")
+
+    def __init__(self):
+        self.cover_open = [None] * SLOTS
+        self.cover_close = [None] * SLOTS
+        self.pd_start = [None] * SLOTS
+        self.pd_end = [None] * SLOTS
+        self.states = [None, None]
+
+    def load(self, read):
+        """Fill the index from every journal page read through read(addr, n)."""
+        for copy in (0, 1):
+            self._load_page(read, state_addr(copy), LEN_STATE)
+        for slot in range(SLOTS):
+            self._load_page(read, cover_open_addr(slot), LEN_COVER_OPEN)
+            self._load_page(read, cover_close_addr(slot), LEN_COVER_CLOSE)
+            self._load_page(read, pd_start_addr(slot), LEN_PD_HALF)
+            self._load_page(read, pd_end_addr(slot), LEN_PD_HALF)
+
+    def _load_page(self, read, addr, n):
+        rec = decode_page(read(addr, n))
+        if rec is None or not self.apply(addr, rec):
+            self.clear(addr)
+
+    def clear(self, addr):
+        """Forget what the page at addr held (it is unreadable now)."""
+        where = _locate(addr)
+        if where is not None:
+            where[0](self)[where[1]] = None
+
+    def apply(self, addr, rec):
+        """Record that the page at addr now holds rec; False (index unchanged) if rec does not
+        belong at addr: wrong kind, or a seq of another slot."""
+        where = _locate(addr)
+        if where is None:
+            return False
+        table, i, kind = where
+        if type(rec) is not kind:
+            return False
+        if kind is not SavedState and rec.seq % SLOTS != i:
+            return False
+        table(self)[i] = rec
+        return True
+
+    # --- derived views -------------------------------------------------------------------
+
+    def cover_total(self):
+        return _highest(self.cover_open)
+
+    def power_down_total(self):
+        return _highest(self.pd_start)
+
+    def cover(self, seq):
+        """The cover-open record seq (closed if its close half is valid), or None if not held."""
+        if seq < 1:
+            return None
+        i = seq % SLOTS
+        o = self.cover_open[i]
+        if o is None or o.seq != seq:
+            return None
+        c = self.cover_close[i]
+        if c is not None and c.seq == seq:
+            return o.with_close(c)
+        return o.copy()
+
+    def power_down(self, seq):
+        if seq < 1:
+            return None
+        i = seq % SLOTS
+        s = self.pd_start[i]
+        if s is None or s.seq != seq:
+            return None
+        e = self.pd_end[i]
+        if e is not None and e.seq == seq:
+            return s.with_end(e)
+        return _open_pd(s)
+
+    def covers(self):
+        """The latest RING cover-open records, newest first."""
+        return _window(self.cover_total(), self.cover)
+
+    def power_downs(self):
+        return _window(self.power_down_total(), self.power_down)
+
+    def latest_state_copy(self):
+        """0 or 1: the copy holding the latest valid SavedState, or None if neither is valid."""
+        a, b = self.states
+        if a is None:
+            return None if b is None else 1
+        if b is None:
+            return 0
+        return 1 if gen_newer(b.gen, a.gen) else 0
+
+    def state(self):
+        c = self.latest_state_copy()
+        return None if c is None else self.states[c].copy()
+
+    def image(self):
+        return MeterImage(
+            self.cover_total(),
+            self.covers(),
+            self.power_down_total(),
+            self.power_downs(),
+            self.state(),
+        )
+
+
+def _open_pd(s):
+    return PowerDown(s.seq, s.start_ms, s.start_quality)
+
+
+def _highest(table):
+    top = 0
+    for rec in table:
+        if rec is not None and rec.seq > top:
+            top = rec.seq
+    return top
+
+
+def _window(top, get):
+    out = []
+    seq = top
+    while seq >= 1 and seq > top - RING:
+        rec = get(seq)
+        # A hole (a record whose write never completed) is skipped, never filled with a stale one.
+        if rec is not None:
+            out.append(rec)
+        seq -= 1
+    return out
+
+
+def _t_states(ix):
+    return ix.states
+
+
+def _t_cover_open(ix):
+    return ix.cover_open
+
+
+def _t_cover_close(ix):
+    return ix.cover_close
+
+
+def _t_pd_start(ix):
+    return ix.pd_start
+
+
+def _t_pd_end(ix):
+    return ix.pd_end
+
+
+def _locate(addr):
+    """(table getter, index, record class) of the journal page at addr, or None."""
+    if addr < 0 or addr % PAGE_SIZE:
+        return None
+    page = addr // PAGE_SIZE
+    if page == STATE_PAGE_A or page == STATE_PAGE_B:
+        return _t_states, page - STATE_PAGE_A, SavedState
+    rel = page - COVER_BASE_PAGE
+    if 0 <= rel < 2 * SLOTS:
+        if rel % 2:
+            return _t_cover_close, rel // 2, CoverClose
+        return _t_cover_open, rel // 2, CoverOpen
+    rel = page - POWER_DOWN_BASE_PAGE
+    if 0 <= rel < 2 * SLOTS:
+        if rel % 2:
+            return _t_pd_end, rel // 2, PowerDownEnd
+        return _t_pd_start, rel // 2, PowerDown
+    return None
+
+
+def decode_image(image):
+    """The records held by a full NVM image (bytes). Never raises: torn or garbage pages are
+    skipped, and a short image reads as erased beyond its end."""
+    ix = Index()
+    try:
+        mv = bytes(image)
+    except Exception:
+        mv = b""
+
+    def read(addr, n):
+        return mv[addr : addr + n]
+
+    ix.load(read)
+    return ix.image()

@@ -1,0 +1,71 @@
+"""Where everything lives in the NVM (a 24LC256-like EEPROM: 32768 bytes in 64-byte pages).
+
+Owns the page map and the page tags, nothing else: no encoding, no device access. Every journal
+page sits alone in its own EEPROM page, so one write never touches two records.
+
+    page  0, 1      SavedState copies A and B (alternating; the valid one with the highest gen wins)
+    pages 2..23     cover-open slots 0..10, two pages each: open half, close half
+    pages 24..45    power-down slots 0..10, two pages each: start half, end half
+    pages 46..69    reserved (event-clear records, a later issue); never written today
+    pages 70..511   free
+
+A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites
+record N - 11, never one of the latest 10, so a torn write can only destroy a record that had
+already left the ring.
+"""
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+NVM_SIZE = const(32768)
+PAGE_SIZE = const(64)
+PAGE_COUNT = const(512)
+
+RING = const(10)
+SLOTS = const(11)
+
+STATE_PAGE_A = const(0)
+STATE_PAGE_B = const(1)
+COVER_BASE_PAGE = const(2)
+POWER_DOWN_BASE_PAGE = const(24)
+RESERVED_BASE_PAGE = const(46)
+RESERVED_PAGES = const(24)
+FREE_BASE_PAGE = const(70)
+
+# Page tags: first byte of every page, one per page kind. 0x00 and 0xFF are never tags, so an
+# erased page (0xFF) or a zeroed one can never pass for a record.
+TAG_STATE = const(0xA5)
+TAG_COVER_OPEN = const(0xC1)
+TAG_COVER_CLOSE = const(0xC2)
+TAG_PD_START = const(0xD1)
+TAG_PD_END = const(0xD2)
+
+
+def state_addr(copy):
+    """Byte address of SavedState copy 0 (A) or 1 (B)."""
+    return (STATE_PAGE_A + copy) * PAGE_SIZE
+
+
+def cover_open_addr(seq):
+    return (COVER_BASE_PAGE + 2 * (seq % SLOTS)) * PAGE_SIZE
+
+
+def cover_close_addr(seq):
+    return (COVER_BASE_PAGE + 2 * (seq % SLOTS) + 1) * PAGE_SIZE
+
+
+def pd_start_addr(seq):
+    return (POWER_DOWN_BASE_PAGE + 2 * (seq % SLOTS)) * PAGE_SIZE
+
+
+def pd_end_addr(seq):
+    return (POWER_DOWN_BASE_PAGE + 2 * (seq % SLOTS) + 1) * PAGE_SIZE
+
+
+def page_of(addr):
+    return addr // PAGE_SIZE

@@ -1,0 +1,501 @@
+"""The cover-open recorder: the firmware's event handlers, driven by the board or the simulator.
+
+It owns the recording behaviour of DESIGN.md (power states, debounce, energy budget, pending
+records, reconciliation) and reaches the board only through the ports of hal.py. It must not
+know the simulator, the physics model or any protocol; it must run unchanged under MicroPython.
+
+Rules it keeps:
+- a record goes to retained RAM (pending, under a CRC) before its NVM write starts, and leaves it
+  only once the write is committed, so a cut inside the write cannot lose it where retained RAM
+  survives;
+- on backup, a write starts only if the budget covers it; a radio report only after its record is
+  committed and only if the watch keeps its own reserve afterwards;
+- the watch ends while its last write is still affordable, and the instant it ended is stored:
+  that is the exact `not_before` of anything reconciled at the next power-up.
+"""
+
+from meterseal.firmware import states as st
+from meterseal.firmware.config import WAKE_POLLING, Budget
+from meterseal.firmware.debounce import Debouncer
+from meterseal.firmware.journal import Journal
+from meterseal.firmware.pending import CLOSE as KIND_CLOSE
+from meterseal.firmware.pending import OPEN as KIND_OPEN
+from meterseal.firmware.pending import PendingEntry, decode_pending, encode_pending
+from meterseal.firmware.records import (
+    BOUNDED,
+    DEFERRED,
+    EXACT,
+    UNSYNCED,
+    CoverOpen,
+    SavedState,
+)
+from meterseal.firmware.report import REPORT_COVER_OPEN, encode_report
+
+T_SAMPLE = 0  # mains-time sampling of the switch, periodic, fast-forwardable
+T_POLL = 1  # hold-up polling wake, periodic, fast-forwardable
+T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
+
+MWH_PER_UNIT = 10000  # one register step: 0.01 kWh
+
+# Write-queue item kinds.
+W_OPEN = 0
+W_CLOSE = 1
+W_STATE = 2
+W_PD_START = 3
+W_PD_END = 4
+W_OPEN_REC = 5  # a reconciled opening, written from its record directly
+W_CLOSE_REC = 6
+
+# Watch phases on backup.
+PHASE_FULL = 0  # writes affordable
+PHASE_PENDING = 1  # below the write floor; records kept in battery-backed retained RAM
+PHASE_ENDED = 2
+
+FLAG_IN_OUTAGE = 1
+FLAG_WATCH_ENDED = 2
+FLAG_RTC_VALID = 4
+
+
+class Recorder:
+    def __init__(self, board, cfg):
+        self.b = board
+        self.cfg = cfg
+        self.budget = Budget(cfg)
+        self.state = st.DORMANT
+        self.journal = Journal(board.nvm.read)
+        self.deb = Debouncer(1, cfg.debounce_samples)
+        self.queue = []  # (kind, payload, quality)
+        self.writing = None
+        self.radio_busy = False
+        self.reports = []  # seqs waiting for the radio
+        self.pending = []  # PendingEntry, mirrored in retained RAM
+        self.base_import_mwh = 0
+        self.base_export_mwh = 0
+        self.open_seq = 0  # the cover-open record not yet closed
+        self.next_cover_seq = 1
+        self.pd_seq = 0
+        self.known_ms = 0  # last instant the stable cover state was known
+        self.phase = PHASE_FULL
+        self.retained_ok = False
+        self.reconciling = False
+        self.shutdown_after_write = False
+        self.pd_start_ms = 0
+
+    # ----------------------------------------------------------------- handlers (board calls)
+
+    def boot(self):
+        b = self.b
+        mains = b.supply.mains()
+        self.state = st.next_state(self.state, st.EV_BOOT_MAINS if mains else st.EV_BOOT_BACKUP)
+        self.journal.recover()
+        now, valid = b.clock.read()
+        saved = self.journal.state
+        self.next_cover_seq = self.journal.next_cover_seq()
+        if saved is None:
+            # A new meter: the cover left the factory closed, the registers at zero.
+            stable, self.known_ms = 1, now
+        else:
+            self.base_import_mwh = saved.import_mwh
+            self.base_export_mwh = saved.export_mwh
+            stable, self.known_ms = saved.cover_closed, saved.known_ms
+            self.pd_start_ms = saved.power_down_ms
+            self.pd_seq = saved.pd_seq if saved.flags & FLAG_IN_OUTAGE else 0
+        newest = self.journal.covers()
+        self.open_seq = newest[0].seq if newest and not newest[0].closed else 0
+        ret = decode_pending(b.retained.read())
+        if ret is not None:
+            entries, ret_known_ms, ret_closed, _flags = ret
+            if ret_known_ms >= self.known_ms:
+                stable, self.known_ms = ret_closed, ret_known_ms
+            for e in entries:
+                self._adopt_pending(e)
+        latched = b.cover.take_latch()
+        if latched is not None and stable == 1:
+            # The battery-domain tamper input saw the cover leave while the MCU was off.
+            self._seen_open(latched, valid, DEFERRED)
+            stable = 0
+        if saved is None:
+            self._queue_state(now, valid)
+        self.deb = Debouncer(stable, self.cfg.debounce_samples)
+        self.reconciling = True
+        b.cover.set_bias(True)
+        b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
+        self._pump()
+
+    def on_timer(self, timer_id):
+        """Returns True when nothing is in progress (the board may skip idle ticks)."""
+        if self.state == st.DORMANT:
+            return True
+        if timer_id == T_DEBOUNCE:
+            self._sample()
+            if not self.deb.busy():
+                self.b.timers.stop(T_DEBOUNCE)
+                if self.cfg.wake_mode != WAKE_POLLING:
+                    self.b.cover.arm_wake(True)
+            return False
+        if timer_id == T_POLL:
+            level = self.b.cover.read()
+            if level != self.deb.stable or self.deb.busy():
+                self._start_debounce_burst()
+                return False
+            return True
+        if timer_id == T_SAMPLE:
+            self._sample()
+            if self.reconciling and not self.deb.busy():
+                self._reconciled()
+            return not self.deb.busy() and not self.reconciling
+        return True
+
+    def on_cover_edge(self):
+        if self.state == st.HOLDUP and self.phase != PHASE_ENDED:
+            self._start_debounce_burst()
+
+    def on_power_fail(self):
+        b = self.b
+        self.state = st.next_state(self.state, st.EV_POWER_FAIL)
+        now, valid = b.clock.read()
+        # Keep sampling on the bulk capacitor's energy: the window can hold an opening.
+        self.pd_seq = self.journal.power_down_total + 1
+        self._queue(W_PD_START, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+        if self.deb.busy():
+            self.known_ms = min(now, self.deb.since_ms)
+        else:
+            self.known_ms = now
+        self._queue_state(now, valid)
+        self._pump()
+
+    def on_power_good(self):
+        if self.state not in (st.POWER_FAIL, st.HOLDUP):
+            return
+        b = self.b
+        self.state = st.next_state(self.state, st.EV_POWER_GOOD)
+        b.supply.set_alarm(None)
+        b.cover.arm_wake(False)
+        b.timers.stop(T_POLL)
+        b.timers.stop(T_DEBOUNCE)
+        self.phase = PHASE_FULL
+        now, valid = b.clock.read()
+        for e in self.pending:
+            if not self._queued_entry(e):
+                self._queue_entry(e, DEFERRED)
+        if self.pd_seq:
+            self._queue(W_PD_END, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+            self.pd_seq = 0
+        b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
+        # The MCU watched throughout: nothing to reconcile beyond what the debouncer holds.
+        self.state = st.next_state(self.state, st.EV_RECONCILED)
+        self._queue_state(now, valid)
+        self._pump()
+
+    def on_supply_alarm(self):
+        if self.state != st.HOLDUP:
+            return
+        b = self.b
+        if self.phase == PHASE_FULL and self.retained_ok:
+            # Writes are no longer affordable; retained RAM will carry records from here on.
+            self.phase = PHASE_PENDING
+            b.supply.set_alarm(self.budget.retained_floor_v(self.cfg))
+            return
+        self._end_watch()
+
+    def on_nvm_done(self):
+        item = self.writing
+        self.writing = None
+        if item is None:
+            return
+        kind, payload, addr, data = item
+        self.journal.committed(addr, data)
+        if kind == W_OPEN_REC and self.cfg.radio_present:
+            self.reports.append(payload.seq)
+        if kind in (W_OPEN, W_CLOSE):
+            entry = payload
+            if entry in self.pending:
+                self.pending.remove(entry)
+                self._save_retained()
+            if kind == W_OPEN and self.cfg.radio_present:
+                self.reports.append(entry.seq)
+        if self.shutdown_after_write and self.writing is None and not self.queue:
+            self._shutdown()
+            return
+        self._pump()
+
+    def on_radio_done(self):
+        self.radio_busy = False
+        self._pump()
+
+    # ----------------------------------------------------------------- cover
+
+    def _sample(self):
+        b = self.b
+        level = b.cover.read()
+        now, valid = b.clock.read()
+        if self.deb.feed(level, now, valid):
+            t_ms, t_valid = self.deb.since_ms, self.deb.since_valid
+            if self.reconciling:
+                self._reconcile_change(level, now, valid)
+            elif level == 0:
+                self._seen_open(t_ms, t_valid, EXACT)
+            else:
+                self._seen_close(t_ms, t_valid, EXACT)
+            self.known_ms = t_ms
+
+    def _start_debounce_burst(self):
+        b = self.b
+        if self.state != st.HOLDUP or self.phase == PHASE_ENDED:
+            return
+        b.cover.arm_wake(False)
+        self._sample()
+        b.timers.start(T_DEBOUNCE, self.cfg.sample_period_us, self.cfg.sample_period_us, False)
+
+    def _registers(self):
+        imp, exp = self.b.metering.read()
+        return (
+            (self.base_import_mwh + imp) // MWH_PER_UNIT,
+            (self.base_export_mwh + exp) // MWH_PER_UNIT,
+        )
+
+    def _seen_open(self, t_ms, valid, quality):
+        imp, exp = self._registers()
+        seq = self.next_cover_seq
+        self.next_cover_seq += 1
+        entry = PendingEntry(KIND_OPEN, t_ms, 1 if valid else 0, imp, exp, seq)
+        self.open_seq = seq
+        self._add_pending(entry, quality)
+
+    def _seen_close(self, t_ms, valid, quality):
+        if not self.open_seq:
+            return
+        imp, exp = self._registers()
+        entry = PendingEntry(KIND_CLOSE, t_ms, 1 if valid else 0, imp, exp, self.open_seq)
+        self.open_seq = 0
+        self._add_pending(entry, quality)
+
+    def _add_pending(self, entry, quality):
+        self.pending.append(entry)
+        self._save_retained()
+        if self.state == st.HOLDUP and not self._write_affordable():
+            return  # stays pending: committed as deferred when energy returns
+        self._queue_entry(entry, quality)
+        self._pump()
+
+    def _adopt_pending(self, e):
+        """A record the previous life saw but could not commit: commit it now, as deferred."""
+        if e.kind == KIND_OPEN:
+            if self.journal.cover(e.seq) is not None:
+                return
+            if e.seq >= self.next_cover_seq:
+                self.next_cover_seq = e.seq + 1
+            self.open_seq = e.seq
+        else:
+            rec = self.journal.cover(e.seq)
+            if rec is not None and rec.closed:
+                return
+            if self.open_seq == e.seq:
+                self.open_seq = 0
+        self.pending.append(e)
+        self._queue_entry(e, DEFERRED)
+
+    def _reconcile_change(self, level, now, valid):
+        """The switch, debounced at power-up, differs from the last state the meter knew.
+
+        Nothing here goes through retained RAM: if power fails before the write commits, the
+        next power-up finds the same difference and reconciles it again, with the same
+        not_before."""
+        imp, exp = self._registers()
+        quality = BOUNDED if valid else UNSYNCED
+        if level == 0:
+            seq = self.next_cover_seq
+            self.next_cover_seq += 1
+            self.open_seq = seq
+            rec = CoverOpen(seq, quality, now)
+            if valid:
+                rec.not_before_ms = self.known_ms
+                rec.not_after_ms = now
+            rec.import_before = imp
+            rec.export_before = exp
+            self.queue.append((W_OPEN_REC, rec, quality))
+        else:
+            if not self.open_seq:
+                return
+            self.queue.append((W_CLOSE_REC, (self.open_seq, now, imp, exp), quality))
+            self.open_seq = 0
+        self._pump()
+
+    def _reconciled(self):
+        self.reconciling = False
+        if self.state != st.RESTORE:
+            return  # mains fell again while restoring: the power-fail path has taken over
+        b = self.b
+        now, valid = b.clock.read()
+        if b.supply.mains():
+            if self.pd_seq:
+                self._queue(W_PD_END, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+                self.pd_seq = 0
+            self.state = st.next_state(self.state, st.EV_RECONCILED)
+            self.known_ms = now
+            self._queue_state(now, valid)
+            self._pump()
+        else:
+            self.state = st.next_state(self.state, st.EV_NO_MAINS)
+            self._arm_watch()
+
+    # ----------------------------------------------------------------- hold-up watch
+
+    def _arm_watch(self):
+        b = self.b
+        cfg = self.cfg
+        b.timers.stop(T_SAMPLE)
+        self.retained_ok = cfg.has_battery_domain and b.retained.battery_backed()
+        self.phase = PHASE_FULL
+        if self.retained_ok:
+            b.supply.set_alarm(self.budget.write_floor_v)
+        else:
+            b.supply.set_alarm(self.budget.watch_floor_v)
+        if cfg.wake_mode == WAKE_POLLING:
+            b.timers.start(T_POLL, cfg.poll_period_us, cfg.poll_period_us, True)
+        else:
+            b.cover.arm_wake(True)
+        if b.cover.read() != self.deb.stable or self.deb.busy():
+            self._start_debounce_burst()
+
+    def _end_watch(self):
+        b = self.b
+        now, valid = b.clock.read()
+        self.phase = PHASE_ENDED
+        b.supply.set_alarm(None)
+        b.cover.arm_wake(False)
+        b.timers.stop(T_POLL)
+        b.timers.stop(T_DEBOUNCE)
+        self.known_ms = min(now, self.deb.since_ms) if self.deb.busy() else now
+        self._save_retained()
+        if self.retained_ok:
+            self._shutdown()
+            return
+        self._queue_state(now, valid)
+        self.shutdown_after_write = True
+        if self.writing is None:
+            self._pump()
+            if self.writing is None:
+                self._shutdown()
+
+    def _shutdown(self):
+        self.state = st.next_state(self.state, st.EV_WATCH_END)
+        self.b.cover.set_bias(False)
+        self.b.power.shutdown()
+
+    # ----------------------------------------------------------------- writes and reports
+
+    def _write_affordable(self):
+        return self.b.supply.backup_v() >= self.budget.write_floor_v
+
+    def _queue(self, kind, payload, quality=EXACT):
+        self.queue.append((kind, payload, quality))
+
+    def _queue_entry(self, entry, quality):
+        self.queue.append((W_OPEN if entry.kind == KIND_OPEN else W_CLOSE, entry, quality))
+
+    def _queued_entry(self, entry):
+        if self.writing is not None and self.writing[1] is entry:
+            return True
+        for item in self.queue:
+            if item[1] is entry:
+                return True
+        return False
+
+    def _queue_state(self, now, valid):
+        # The saved state is written only as the last thing queued: drop older queued copies.
+        self.queue = [q for q in self.queue if q[0] != W_STATE]
+        self._queue(W_STATE, (now, valid))
+
+    def _pump(self):
+        if self.writing is not None or self.radio_busy or self.state == st.DORMANT:
+            return
+        on_backup = self.state == st.HOLDUP
+        while self.queue:
+            kind, payload, quality = self.queue.pop(0)
+            if on_backup and not self.shutdown_after_write and not self._write_affordable():
+                continue  # records stay in retained RAM, pending; a state save waits
+            write = self._encode(kind, payload, quality)
+            if write is None:
+                continue
+            addr, data = write
+            self.writing = (kind, payload, addr, data)
+            self.b.nvm.write(addr, data)
+            return
+        if self.state == st.POWER_FAIL:
+            self.state = st.next_state(self.state, st.EV_SAVED)
+            self._arm_watch()
+            return
+        self._send_report()
+
+    def _encode(self, kind, payload, quality):
+        """The one page write for a queue item, or None if it is already committed."""
+        j = self.journal
+        if kind == W_OPEN:
+            e = payload
+            if not e.rtc_valid:
+                quality = UNSYNCED
+            return j.open_cover(
+                CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units, e.export_units)
+            )
+        if kind == W_CLOSE:
+            e = payload
+            if not e.rtc_valid:
+                quality = UNSYNCED
+            return j.close_cover(e.seq, quality, e.time_ms, e.import_units, e.export_units)
+        if kind == W_OPEN_REC:
+            return j.open_cover(payload)
+        if kind == W_CLOSE_REC:
+            seq, t_ms, imp, exp = payload
+            return j.close_cover(seq, quality, t_ms, imp, exp)
+        if kind == W_PD_START:
+            seq, t_ms, q = payload
+            self.pd_start_ms = t_ms
+            return j.power_down_start(seq, t_ms, q)
+        if kind == W_PD_END:
+            seq, t_ms, q = payload
+            return j.power_down_end(seq, t_ms, q)
+        now, valid = payload
+        imp, exp = self.b.metering.read()
+        flags = 0
+        if self.pd_seq:
+            flags |= FLAG_IN_OUTAGE
+        if self.phase == PHASE_ENDED:
+            flags |= FLAG_WATCH_ENDED
+        if valid:
+            flags |= FLAG_RTC_VALID
+        state = SavedState(
+            0,
+            self.base_import_mwh + imp,
+            self.base_export_mwh + exp,
+            self.deb.stable,
+            self.known_ms,
+            self.pd_start_ms if self.pd_seq else 0,
+            flags,
+            self.pd_seq,
+        )
+        return j.save_state(state)
+
+    def _send_report(self):
+        if not self.reports or self.radio_busy:
+            return
+        b = self.b
+        if self.state == st.HOLDUP:
+            v = b.supply.backup_v()
+            floor = self.budget.write_floor_v if self.phase == PHASE_FULL else 0.0
+            need = self.budget.radio_need_v
+            if (
+                v - need < self.cfg.brownout_v + self.cfg.margin_v
+                or v - need < max(floor, self.budget.watch_floor_v)
+            ):
+                self.reports = []  # not affordable: the record is safe, the report is dropped
+                return
+        elif self.state != st.MAINS:
+            return
+        seq = self.reports.pop(0)
+        self.radio_busy = True
+        b.radio.send(encode_report(REPORT_COVER_OPEN, seq))
+
+    def _save_retained(self):
+        flags = FLAG_WATCH_ENDED if self.phase == PHASE_ENDED else 0
+        self.b.retained.write(encode_pending(self.pending, self.known_ms, self.deb.stable, flags))

@@ -1,0 +1,478 @@
+"""The journal's records as plain classes, their NVM page codec, and their DL/T 645 wire bytes.
+
+Owns what a record holds, how each half is laid out in its own page (tag, payload, CRC-32), and
+the 60/12-byte standard records. It does not know where pages live (layout.py), how they are
+written or recovered (journal.py, image.py), nor any frame or DI of the protocols.
+
+Page: tag (1) | payload, little-endian fixed widths | CRC-32 of tag+payload (4, little-endian).
+Times are local epoch ms (u48), energies in 0.01 kWh units (u48), SavedState energies in mWh.
+Decoding is total: anything that is not a well-formed page of a known kind gives None, so a torn
+or garbage page is skipped, never trusted and never raised on.
+"""
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+from meterseal.firmware.bcd import NO_TIME6, bcd_energy4, bcd_time6
+from meterseal.firmware.caltime import MS_LIMIT
+from meterseal.firmware.crc import crc32
+from meterseal.firmware.layout import (
+    TAG_COVER_CLOSE,
+    TAG_COVER_OPEN,
+    TAG_PD_END,
+    TAG_PD_START,
+    TAG_STATE,
+)
+
+EXACT = const(0)
+DEFERRED = const(1)
+BOUNDED = const(2)
+UNSYNCED = const(3)
+QUALITY_NAMES = ("exact", "deferred", "bounded", "unsynced")
+
+# SavedState.flags bits
+FLAG_IN_OUTAGE = const(1)
+FLAG_WATCH_ENDED = const(2)
+FLAG_RTC_VALID = const(4)
+
+U8 = 0xFF
+U32 = 0xFFFFFFFF
+U48 = 0xFFFFFFFFFFFF
+
+_ZERO_ENERGY4 = b"\x00\x00\x00\x00"
+_ZERO_REACTIVE = b"\x00" * 16
+
+
+def _need(ok, what):
+    if not ok:
+        raise ValueError(what)
+
+
+def _int(v, hi, what):
+    # bool is an int subclass; a flag passed for a number is a caller bug worth catching.
+    _need(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= hi, what)
+
+
+def _time(v, what):
+    _need(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MS_LIMIT, what)
+
+
+def _quality(q, what):
+    _need(isinstance(q, int) and not isinstance(q, bool) and 0 <= q <= UNSYNCED, what)
+
+
+class _Writer:
+    __slots__ = ("buf",)
+
+    def __init__(self, tag):
+        self.buf = bytearray((tag,))
+
+    def put(self, value, width):
+        self.buf.extend(value.to_bytes(width, "little"))
+
+    def page(self):
+        self.buf.extend(crc32(self.buf).to_bytes(4, "little"))
+        return bytes(self.buf)
+
+
+class _Reader:
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data):
+        self.data = data
+        self.pos = 1
+
+    def get(self, width):
+        p = self.pos
+        self.pos = p + width
+        return int.from_bytes(bytes(self.data[p : p + width]), "little")
+
+
+class _Record:
+    __slots__ = ()
+    _FIELDS = ()  # each record's fields in logical order, for ==, repr and as_tuple
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return False
+        for name in self._FIELDS:
+            if getattr(self, name) != getattr(other, name):
+                return False
+        return True
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __repr__(self):
+        parts = []
+        for name in self._FIELDS:
+            parts.append(name + "=" + repr(getattr(self, name)))
+        return type(self).__name__ + "(" + ", ".join(parts) + ")"
+
+    def as_tuple(self):
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+
+class CoverClose(_Record):
+    """The close half of a cover-open record (its own page, written once)."""
+
+    _FIELDS = ("seq", "close_quality", "closed_ms", "import_after", "export_after")
+    __slots__ = _FIELDS
+
+    def __init__(self, seq, close_quality, closed_ms, import_after, export_after):
+        self.seq = seq
+        self.close_quality = close_quality
+        self.closed_ms = closed_ms
+        self.import_after = import_after
+        self.export_after = export_after
+
+    def check(self):
+        _int(self.seq, U32, "seq")
+        _need(self.seq >= 1, "seq starts at 1")
+        _quality(self.close_quality, "close_quality")
+        _time(self.closed_ms, "closed_ms")
+        _int(self.import_after, U48, "import_after")
+        _int(self.export_after, U48, "export_after")
+
+
+class CoverOpen(_Record):
+    """One cover-open record: the open half, merged with its close half once that exists."""
+
+    _FIELDS = (
+        "seq",
+        "quality",
+        "opened_ms",
+        "not_before_ms",
+        "not_after_ms",
+        "import_before",
+        "export_before",
+        "closed",
+        "close_quality",
+        "closed_ms",
+        "import_after",
+        "export_after",
+    )
+    __slots__ = _FIELDS
+
+    def __init__(
+        self,
+        seq,
+        quality,
+        opened_ms,
+        not_before_ms=0,
+        not_after_ms=0,
+        import_before=0,
+        export_before=0,
+    ):
+        self.seq = seq
+        self.quality = quality
+        self.opened_ms = opened_ms
+        self.not_before_ms = not_before_ms
+        self.not_after_ms = not_after_ms
+        self.import_before = import_before
+        self.export_before = export_before
+        self.closed = False
+        self.close_quality = 0
+        self.closed_ms = 0
+        self.import_after = 0
+        self.export_after = 0
+
+    def check(self):
+        _int(self.seq, U32, "seq")
+        _need(self.seq >= 1, "seq starts at 1")
+        _quality(self.quality, "quality")
+        _time(self.opened_ms, "opened_ms")
+        _time(self.not_before_ms, "not_before_ms")
+        _time(self.not_after_ms, "not_after_ms")
+        if self.quality == BOUNDED:
+            _need(self.not_before_ms <= self.not_after_ms, "not_before_ms > not_after_ms")
+        else:
+            _need(self.not_before_ms == 0 and self.not_after_ms == 0, "bounds only for BOUNDED")
+        _int(self.import_before, U48, "import_before")
+        _int(self.export_before, U48, "export_before")
+
+    def close_half(self):
+        """The close half as its own record, or None while open."""
+        if not self.closed:
+            return None
+        return CoverClose(
+            self.seq, self.close_quality, self.closed_ms, self.import_after, self.export_after
+        )
+
+    def copy(self):
+        c = CoverOpen(
+            self.seq,
+            self.quality,
+            self.opened_ms,
+            self.not_before_ms,
+            self.not_after_ms,
+            self.import_before,
+            self.export_before,
+        )
+        c.closed = self.closed
+        c.close_quality = self.close_quality
+        c.closed_ms = self.closed_ms
+        c.import_after = self.import_after
+        c.export_after = self.export_after
+        return c
+
+    def with_close(self, close):
+        """A copy closed by `close` (a CoverClose of the same seq)."""
+        if close.seq != self.seq:
+            raise ValueError("close half of another record")
+        c = self.copy()
+        c.closed = True
+        c.close_quality = close.close_quality
+        c.closed_ms = close.closed_ms
+        c.import_after = close.import_after
+        c.export_after = close.export_after
+        return c
+
+    def standard_bytes(self):
+        """The 60-byte DL/T 645 meter-cover-open record, data field as on the wire before +33h."""
+        out = bytearray(bcd_time6(self.opened_ms))
+        out.extend(bcd_time6(self.closed_ms) if self.closed else NO_TIME6)
+        out.extend(bcd_energy4(self.import_before))
+        out.extend(bcd_energy4(self.export_before))
+        out.extend(_ZERO_REACTIVE)
+        if self.closed:
+            out.extend(bcd_energy4(self.import_after))
+            out.extend(bcd_energy4(self.export_after))
+        else:
+            out.extend(_ZERO_ENERGY4)
+            out.extend(_ZERO_ENERGY4)
+        out.extend(_ZERO_REACTIVE)
+        return bytes(out)
+
+
+class PowerDownEnd(_Record):
+    """The end half of a power-down record (its own page, written once)."""
+
+    _FIELDS = ("seq", "end_ms", "end_quality")
+    __slots__ = _FIELDS
+
+    def __init__(self, seq, end_ms, end_quality):
+        self.seq = seq
+        self.end_ms = end_ms
+        self.end_quality = end_quality
+
+    def check(self):
+        _int(self.seq, U32, "seq")
+        _need(self.seq >= 1, "seq starts at 1")
+        _time(self.end_ms, "end_ms")
+        _quality(self.end_quality, "end_quality")
+
+
+class PowerDown(_Record):
+    """One power-down record: the start half, merged with its end half once that exists."""
+
+    _FIELDS = ("seq", "start_ms", "start_quality", "end_ms", "end_quality", "ended")
+    __slots__ = _FIELDS
+
+    def __init__(self, seq, start_ms, start_quality):
+        self.seq = seq
+        self.start_ms = start_ms
+        self.start_quality = start_quality
+        self.end_ms = 0
+        self.end_quality = 0
+        self.ended = False
+
+    def check(self):
+        _int(self.seq, U32, "seq")
+        _need(self.seq >= 1, "seq starts at 1")
+        _time(self.start_ms, "start_ms")
+        _quality(self.start_quality, "start_quality")
+
+    def end_half(self):
+        if not self.ended:
+            return None
+        return PowerDownEnd(self.seq, self.end_ms, self.end_quality)
+
+    def with_end(self, end):
+        if end.seq != self.seq:
+            raise ValueError("end half of another record")
+        c = PowerDown(self.seq, self.start_ms, self.start_quality)
+        c.end_ms = end.end_ms
+        c.end_quality = end.end_quality
+        c.ended = True
+        return c
+
+    def standard_bytes(self):
+        """The 12-byte DL/T 645 power-down record: start time6 then end time6 (zero while open)."""
+        return bcd_time6(self.start_ms) + (bcd_time6(self.end_ms) if self.ended else NO_TIME6)
+
+
+class SavedState(_Record):
+    """Volatile state saved to NVM so that a dead MCU can reconcile at power-up."""
+
+    _FIELDS = (
+        "gen",
+        "import_mwh",
+        "export_mwh",
+        "cover_closed",
+        "known_ms",
+        "power_down_ms",
+        "flags",
+        "pd_seq",
+    )
+    __slots__ = _FIELDS
+
+    def __init__(
+        self,
+        gen=0,
+        import_mwh=0,
+        export_mwh=0,
+        cover_closed=1,
+        known_ms=0,
+        power_down_ms=0,
+        flags=0,
+        pd_seq=0,
+    ):
+        self.gen = gen
+        self.import_mwh = import_mwh
+        self.export_mwh = export_mwh
+        self.cover_closed = cover_closed
+        self.known_ms = known_ms
+        self.power_down_ms = power_down_ms
+        self.flags = flags
+        self.pd_seq = pd_seq
+
+    def check(self):
+        _int(self.gen, U32, "gen")
+        _int(self.import_mwh, U48, "import_mwh")
+        _int(self.export_mwh, U48, "export_mwh")
+        _int(self.cover_closed, 1, "cover_closed")
+        _time(self.known_ms, "known_ms")
+        _time(self.power_down_ms, "power_down_ms")
+        _int(self.flags, U8, "flags")
+        _int(self.pd_seq, U32, "pd_seq")
+
+    def copy(self):
+        return SavedState(
+            self.gen,
+            self.import_mwh,
+            self.export_mwh,
+            self.cover_closed,
+            self.known_ms,
+            self.power_down_ms,
+            self.flags,
+            self.pd_seq,
+        )
+
+
+# Page lengths (tag + payload + CRC); each fits one 64-byte page with room to spare.
+LEN_COVER_OPEN = const(1 + 4 + 1 + 6 * 3 + 6 * 2 + 4)  # 40
+LEN_COVER_CLOSE = const(1 + 4 + 1 + 6 + 6 * 2 + 4)  # 28
+LEN_PD_HALF = const(1 + 4 + 1 + 6 + 4)  # 16
+LEN_STATE = const(1 + 4 + 6 + 6 + 1 + 6 + 6 + 1 + 4 + 4)  # 39
+
+_LEN_BY_TAG = {
+    TAG_COVER_OPEN: LEN_COVER_OPEN,
+    TAG_COVER_CLOSE: LEN_COVER_CLOSE,
+    TAG_PD_START: LEN_PD_HALF,
+    TAG_PD_END: LEN_PD_HALF,
+    TAG_STATE: LEN_STATE,
+}
+
+
+def page_length(tag):
+    """Byte length of a page of this tag, or 0 for an unknown tag."""
+    return _LEN_BY_TAG.get(tag, 0)
+
+
+def encode_page(rec):
+    """Page bytes of one record half: CoverOpen (its open half), CoverClose, PowerDown (its start
+    half), PowerDownEnd or SavedState. ValueError when a field is out of range."""
+    t = type(rec)
+    if t not in (CoverOpen, CoverClose, PowerDown, PowerDownEnd, SavedState):
+        raise ValueError("not a journal record")
+    rec.check()
+    if t is CoverOpen:
+        w = _Writer(TAG_COVER_OPEN)
+        w.put(rec.seq, 4)
+        w.put(rec.quality, 1)
+        w.put(rec.opened_ms, 6)
+        w.put(rec.not_before_ms, 6)
+        w.put(rec.not_after_ms, 6)
+        w.put(rec.import_before, 6)
+        w.put(rec.export_before, 6)
+    elif t is CoverClose:
+        w = _Writer(TAG_COVER_CLOSE)
+        w.put(rec.seq, 4)
+        w.put(rec.close_quality, 1)
+        w.put(rec.closed_ms, 6)
+        w.put(rec.import_after, 6)
+        w.put(rec.export_after, 6)
+    elif t is PowerDown:
+        w = _Writer(TAG_PD_START)
+        w.put(rec.seq, 4)
+        w.put(rec.start_quality, 1)
+        w.put(rec.start_ms, 6)
+    elif t is PowerDownEnd:
+        w = _Writer(TAG_PD_END)
+        w.put(rec.seq, 4)
+        w.put(rec.end_quality, 1)
+        w.put(rec.end_ms, 6)
+    else:
+        w = _Writer(TAG_STATE)
+        w.put(rec.gen, 4)
+        w.put(rec.import_mwh, 6)
+        w.put(rec.export_mwh, 6)
+        w.put(rec.cover_closed, 1)
+        w.put(rec.known_ms, 6)
+        w.put(rec.power_down_ms, 6)
+        w.put(rec.flags, 1)
+        w.put(rec.pd_seq, 4)
+    return w.page()
+
+
+def decode_page(data):
+    """The record half in `data` (a page read from its start; may be longer than the page), or
+    None when it is erased, torn, garbage or inconsistent. Never raises."""
+    try:
+        return _decode(data)
+    except Exception:  # total by contract: garbage must never escape as an error
+        return None
+
+
+def _decode(data):
+    if len(data) < 1:
+        return None
+    tag = data[0]
+    n = _LEN_BY_TAG.get(tag, 0)
+    if n == 0 or len(data) < n:
+        return None
+    body = bytes(data[: n - 4])
+    if crc32(body) != int.from_bytes(bytes(data[n - 4 : n]), "little"):
+        return None
+    r = _Reader(body)
+    if tag == TAG_COVER_OPEN:
+        seq = r.get(4)
+        q = r.get(1)
+        rec = CoverOpen(seq, q, r.get(6), r.get(6), r.get(6), r.get(6), r.get(6))
+    elif tag == TAG_COVER_CLOSE:
+        seq = r.get(4)
+        q = r.get(1)
+        rec = CoverClose(seq, q, r.get(6), r.get(6), r.get(6))
+    elif tag == TAG_PD_START:
+        seq = r.get(4)
+        q = r.get(1)
+        rec = PowerDown(seq, r.get(6), q)
+    elif tag == TAG_PD_END:
+        seq = r.get(4)
+        q = r.get(1)
+        rec = PowerDownEnd(seq, r.get(6), q)
+    else:
+        rec = SavedState(
+            r.get(4), r.get(6), r.get(6), r.get(1), r.get(6), r.get(6), r.get(1), r.get(4)
+        )
+    try:
+        rec.check()
+    except ValueError:
+        return None
+    return rec

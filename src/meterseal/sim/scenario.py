@@ -1,0 +1,297 @@
+"""Scenario files: parsing, validation and the immutable Scenario the kernel runs.
+
+Owns the TOML contract of DESIGN.md (durations, offsets or absolute times, outages, cover
+operations, faults, loads, profile overrides) and its error messages. It knows nothing of the
+physics or the firmware; a scenario that is physically inconsistent is rejected here.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from meterseal.hardware.profile import Profile, ProfileError, resolve_profile
+
+
+class ScenarioError(ValueError):
+    """A scenario the user must fix; the message names the problem in one line."""
+
+
+_UNIT_US = {
+    "us": 1,
+    "µs": 1,
+    "ms": 1_000,
+    "s": 1_000_000,
+    "min": 60_000_000,
+    "h": 3_600_000_000,
+    "d": 86_400_000_000,
+}
+_TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|min|s|h|d)\s*")
+
+FAULT_KINDS = ("power-cut",)
+
+
+def parse_duration(text: object, what: str) -> int:
+    """'1h 30min' -> microseconds (int). Exact: decimal arithmetic, no float rounding."""
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise ScenarioError(f"{what}: expected a duration string like \"2h\" or \"1h 30min\", "
+                            f"got {text!r}")
+    pos = 0
+    total = Decimal(0)
+    matched = False
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            break
+        try:
+            total += Decimal(m.group(1)) * _UNIT_US[m.group(2)]
+        except InvalidOperation:
+            break
+        pos = m.end()
+        matched = True
+    if not matched or pos != len(text):
+        raise ScenarioError(f"{what}: cannot read duration {text!r} "
+                            "(use units us, ms, s, min, h, d, e.g. \"1h 30min\")")
+    if total != total.to_integral_value():
+        raise ScenarioError(f"{what}: duration {text!r} is finer than a microsecond")
+    return int(total)
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    at_us: int
+    for_us: int
+
+    @property
+    def end_us(self) -> int:
+        return self.at_us + self.for_us
+
+
+@dataclass(frozen=True, slots=True)
+class CoverOp:
+    open_us: int
+    close_us: int | None  # None: the cover stays open
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    kind: str
+    at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoadStep:
+    at_us: int
+    import_w: float
+    export_w: float
+
+
+DEFAULT_LOAD = LoadStep(0, 500.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    start: datetime
+    duration_us: int
+    seed: int = 0
+    profile_name: str = "single-phase"
+    overrides: tuple[tuple[str, object], ...] = ()
+    outages: tuple[Outage, ...] = ()
+    cover: tuple[CoverOp, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    loads: tuple[LoadStep, ...] = (DEFAULT_LOAD,)
+    profile: Profile = field(default=None, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        validate(self)
+        if self.profile is None:
+            try:
+                prof = resolve_profile(dict(self.overrides), self.profile_name)
+            except ProfileError as exc:
+                raise ScenarioError(f"[meter]: {exc}") from None
+            object.__setattr__(self, "profile", prof)
+
+
+def validate(sc: Scenario) -> None:
+    if sc.start.tzinfo is None:
+        raise ScenarioError("start: the time needs an offset, e.g. 2026-03-01T08:00:00+08:00")
+    if sc.duration_us <= 0:
+        raise ScenarioError("duration: must be longer than zero")
+    prev_end = None
+    for i, o in enumerate(sorted(sc.outages, key=lambda o: o.at_us)):
+        if o.at_us < 0 or o.for_us <= 0:
+            raise ScenarioError(f"outage {i + 1}: needs at >= 0 and for > 0")
+        if prev_end is not None and o.at_us < prev_end:
+            raise ScenarioError(f"outage at {o.at_us / 1e6:g} s overlaps the outage before it")
+        prev_end = o.end_us
+    prev_close: int | None = -1
+    for i, c in enumerate(sorted(sc.cover, key=lambda c: c.open_us)):
+        if c.open_us < 0:
+            raise ScenarioError(f"cover {i + 1}: open_at before the scenario start")
+        if prev_close is None:
+            raise ScenarioError(f"cover {i + 1}: opened again while still open (no close_at before)")
+        if c.open_us <= prev_close:
+            raise ScenarioError(f"cover {i + 1}: opened before the previous operation closed")
+        if c.close_us is not None and c.close_us <= c.open_us:
+            raise ScenarioError(f"cover {i + 1}: close_at is not after open_at")
+        prev_close = c.close_us
+    for f in sc.faults:
+        if f.kind not in FAULT_KINDS:
+            raise ScenarioError(f"fault kind {f.kind!r} unknown (known: {', '.join(FAULT_KINDS)})")
+        if not 0 <= f.at_us <= sc.duration_us:
+            raise ScenarioError("fault: at is outside the scenario")
+    for ld in sc.loads:
+        if ld.import_w < 0 or ld.export_w < 0:
+            raise ScenarioError("load: import_w and export_w must be >= 0")
+
+
+_TOP_KEYS = {"name", "start", "duration", "seed", "meter", "outage", "cover", "fault", "load"}
+
+
+def _table_keys(where: str, table: object, allowed: set[str]) -> Mapping[str, object]:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where}: expected a table")
+    for key in table:
+        if key not in allowed:
+            raise ScenarioError(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+    return table
+
+
+def _offset(value: object, start: datetime, what: str) -> int:
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, str) and re.match(r"^\d{4}-\d\d-\d\d[T ]", value):
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            raise ScenarioError(f"{what}: cannot read time {value!r}") from None
+    else:
+        return parse_duration(value, what)
+    if when.tzinfo is None:
+        raise ScenarioError(f"{what}: absolute time {value!s} needs an offset")
+    delta = when - start
+    us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if us < 0:
+        raise ScenarioError(f"{what}: {value!s} is before the scenario start")
+    return us
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{what}: expected a number, got {value!r}")
+    return float(value)
+
+
+def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") -> Scenario:
+    _table_keys("scenario", dict(doc), _TOP_KEYS)
+    name = doc.get("name", default_name)
+    if not isinstance(name, str):
+        raise ScenarioError("name: expected a string")
+    if "start" not in doc:
+        raise ScenarioError("start: missing (e.g. start = \"2026-03-01T08:00:00+08:00\")")
+    raw_start = doc["start"]
+    if isinstance(raw_start, datetime):
+        start = raw_start
+    elif isinstance(raw_start, str):
+        try:
+            start = datetime.fromisoformat(raw_start)
+        except ValueError:
+            raise ScenarioError(f"start: cannot read time {raw_start!r}") from None
+    else:
+        raise ScenarioError("start: expected a time with offset")
+    if start.tzinfo is None:
+        raise ScenarioError("start: the time needs an offset, e.g. 2026-03-01T08:00:00+08:00")
+    if "duration" not in doc:
+        raise ScenarioError("duration: missing (e.g. duration = \"1d\")")
+    duration_us = parse_duration(doc["duration"], "duration")
+    seed = doc.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ScenarioError("seed: expected an integer")
+
+    meter = dict(_table_keys("[meter]", doc.get("meter", {}), _ANY)) if "meter" in doc else {}
+    profile_name = meter.pop("profile", "single-phase")
+    if not isinstance(profile_name, str):
+        raise ScenarioError("[meter] profile: expected a string")
+
+    outages = []
+    for i, t in enumerate(_array(doc, "outage")):
+        t = _table_keys(f"[[outage]] {i + 1}", t, {"at", "for"})
+        for k in ("at", "for"):
+            if k not in t:
+                raise ScenarioError(f"[[outage]] {i + 1}: missing {k!r}")
+        outages.append(Outage(_offset(t["at"], start, f"[[outage]] {i + 1} at"),
+                              parse_duration(t["for"], f"[[outage]] {i + 1} for")))
+    covers = []
+    for i, t in enumerate(_array(doc, "cover")):
+        t = _table_keys(f"[[cover]] {i + 1}", t, {"open_at", "close_at"})
+        if "open_at" not in t:
+            raise ScenarioError(f"[[cover]] {i + 1}: missing 'open_at'")
+        close = t.get("close_at")
+        covers.append(CoverOp(_offset(t["open_at"], start, f"[[cover]] {i + 1} open_at"),
+                              None if close is None
+                              else _offset(close, start, f"[[cover]] {i + 1} close_at")))
+    faults = []
+    for i, t in enumerate(_array(doc, "fault")):
+        t = _table_keys(f"[[fault]] {i + 1}", t, {"kind", "at"})
+        if "kind" not in t or "at" not in t:
+            raise ScenarioError(f"[[fault]] {i + 1}: needs 'kind' and 'at'")
+        if not isinstance(t["kind"], str):
+            raise ScenarioError(f"[[fault]] {i + 1} kind: expected a string")
+        faults.append(Fault(t["kind"], _offset(t["at"], start, f"[[fault]] {i + 1} at")))
+    loads = []
+    for i, t in enumerate(_array(doc, "load")):
+        t = _table_keys(f"[[load]] {i + 1}", t, {"at", "import_w", "export_w"})
+        loads.append(LoadStep(_offset(t.get("at", "0s"), start, f"[[load]] {i + 1} at"),
+                              _number(t.get("import_w", 0.0), f"[[load]] {i + 1} import_w"),
+                              _number(t.get("export_w", 0.0), f"[[load]] {i + 1} export_w")))
+    return Scenario(
+        name=name,
+        start=start,
+        duration_us=duration_us,
+        seed=seed,
+        profile_name=profile_name,
+        overrides=tuple(sorted(meter.items())),
+        outages=tuple(sorted(outages, key=lambda o: o.at_us)),
+        cover=tuple(sorted(covers, key=lambda c: c.open_us)),
+        faults=tuple(sorted(faults, key=lambda f: f.at_us)),
+        loads=tuple(sorted(loads, key=lambda ld: ld.at_us)) or (DEFAULT_LOAD,),
+    )
+
+
+class _AnyKeys(set[str]):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ANY = _AnyKeys()
+
+
+def _array(doc: Mapping[str, object], key: str) -> list[object]:
+    value = doc.get(key, [])
+    if not isinstance(value, list):
+        raise ScenarioError(f"[[{key}]]: expected an array of tables ([[{key}]])")
+    return value
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{p}: no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{p}: cannot read ({exc.__class__.__name__})") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{p}: not valid TOML ({exc})") from None
+    try:
+        return parse_scenario(doc, default_name=p.stem)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{p}: {exc}") from None

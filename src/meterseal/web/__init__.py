@@ -1,0 +1,3 @@
+"""The dashboard over the head-end's store.
+
+Not built yet."""

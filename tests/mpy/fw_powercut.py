@@ -1,0 +1,357 @@
+"""Power-cut harness for the journal, shared by pytest (CPython) and tests/mpy/run.py (MicroPython).
+
+Only meterseal.firmware and plain Python: the EEPROM is injected (hardware.nvm.Eeprom on CPython,
+fw_eeprom.StubEeprom under MicroPython). The expected records come from an independent model of
+the workload (dicts of tuples), never from the journal itself.
+"""
+
+from meterseal.firmware.caltime import ms_from_civil
+from meterseal.firmware.image import decode_image
+from meterseal.firmware.journal import Journal
+from meterseal.firmware.records import (
+    BOUNDED,
+    DEFERRED,
+    EXACT,
+    FLAG_IN_OUTAGE,
+    FLAG_RTC_VALID,
+    FLAG_WATCH_ENDED,
+    UNSYNCED,
+    CoverOpen,
+    SavedState,
+)
+
+RING = 10
+
+
+class Lcg:
+    """A tiny deterministic PRNG (MicroPython's random differs by port)."""
+
+    def __init__(self, seed):
+        self.s = (seed * 2654435761 + 12345) & 0xFFFFFFFF
+
+    def below(self, n):
+        self.s = (self.s * 1103515245 + 12345) & 0x7FFFFFFF
+        return (self.s >> 8) % n
+
+
+# --- the workload: realistic outage cycles -------------------------------------------------
+
+
+def make_workload(min_records=24, seed=1):
+    """Ops until both rings wrapped twice (>= min_records cover and power-down records).
+
+    ("open", seq, quality, opened_ms, not_before, not_after, imp, exp)
+    ("close", seq, quality, closed_ms, imp, exp)
+    ("pd_start", seq, start_ms, quality) / ("pd_end", seq, end_ms, quality)
+    ("save", import_mwh, export_mwh, cover_closed, known_ms, power_down_ms, flags, pd_seq)
+    """
+    rnd = Lcg(seed)
+    ops = []
+    t = ms_from_civil(2026, 1, 1, 0, 0, 0)
+    imp = 1234567
+    exp = 890
+    cseq = 0
+    pseq = 0
+    cycle = 0
+    while cseq < min_records or pseq < min_records:
+        cycle += 1
+        # mains: energy grows; sometimes the cover is opened and closed under mains
+        t += 60000 + rnd.below(7200000)
+        imp += rnd.below(5000)
+        exp += rnd.below(30)
+        if rnd.below(3) == 0:
+            cseq += 1
+            ops.append(("open", cseq, EXACT, t, 0, 0, imp, exp))
+            t += 1000 + rnd.below(600000)
+            imp += rnd.below(50)
+            ops.append(("close", cseq, EXACT, t, imp, exp))
+        if cycle % 9 == 4:
+            # an opening whose closing the meter never learns of (it stays open in the ring)
+            cseq += 1
+            t += 5000
+            ops.append(("open", cseq, EXACT, t, 0, 0, imp, exp))
+        # outage
+        pseq += 1
+        t += 1000 + rnd.below(100000)
+        down = t
+        pd_q = UNSYNCED if rnd.below(7) == 0 else EXACT
+        ops.append(("pd_start", pseq, down, pd_q))
+        ops.append(
+            ("save", imp * 10, exp * 10, 1, down, down, FLAG_IN_OUTAGE | FLAG_RTC_VALID, pseq)
+        )
+        what = rnd.below(4)
+        t += 1000 + rnd.below(3600000)
+        if what == 0:  # seen and written on backup, open and close
+            cseq += 1
+            ops.append(("open", cseq, DEFERRED, t, 0, 0, imp, exp))
+            t += 1000 + rnd.below(600000)
+            ops.append(("close", cseq, DEFERRED, t, imp, exp))
+        elif what == 1:  # seen on backup; the closing happened while dormant
+            cseq += 1
+            ops.append(("open", cseq, EXACT, t, 0, 0, imp, exp))
+        flags = FLAG_IN_OUTAGE | FLAG_WATCH_ENDED | FLAG_RTC_VALID
+        watch_end = t + 1000
+        ops.append(
+            ("save", imp * 10, exp * 10, 1 if what != 1 else 0, watch_end, down, flags, pseq)
+        )
+        t += 60000 + rnd.below(36000000)
+        restore = t
+        ops.append(("pd_end", pseq, restore, EXACT))
+        if what == 1:
+            ops.append(("close", cseq, BOUNDED, restore, imp, exp))
+        elif what == 2:  # opened while dormant, found open at restore, closed later on mains
+            cseq += 1
+            ops.append(("open", cseq, BOUNDED, restore, watch_end, restore, imp, exp))
+            t += 2000 + rnd.below(60000)
+            ops.append(("close", cseq, EXACT, t, imp, exp))
+        ops.append(("save", imp * 10, exp * 10, 1, t, down, FLAG_RTC_VALID, 0))
+    return ops
+
+
+# --- the independent model -----------------------------------------------------------------
+
+
+class Model:
+    def __init__(self):
+        self.covers = {}
+        self.pds = {}
+        self.state = None
+        self.gen = 0
+
+    def copy(self):
+        m = Model()
+        for k in self.covers:
+            m.covers[k] = list(self.covers[k])
+        for k in self.pds:
+            m.pds[k] = list(self.pds[k])
+        m.state = self.state
+        m.gen = self.gen
+        return m
+
+    def apply(self, op):
+        kind = op[0]
+        if kind == "open":
+            rec = list(op[1:8])
+            rec.extend((False, 0, 0, 0, 0))
+            self.covers[op[1]] = rec
+        elif kind == "close":
+            c = self.covers[op[1]]
+            c[7] = True
+            c[8] = op[2]
+            c[9] = op[3]
+            c[10] = op[4]
+            c[11] = op[5]
+        elif kind == "pd_start":
+            self.pds[op[1]] = [op[1], op[2], op[3], 0, 0, False]
+        elif kind == "pd_end":
+            p = self.pds[op[1]]
+            p[3] = op[2]
+            p[4] = op[3]
+            p[5] = True
+        elif kind == "save":
+            self.gen += 1
+            st = list(op)
+            st[0] = self.gen
+            self.state = tuple(st)
+        else:
+            raise ValueError(kind)
+
+    def view(self):
+        ct = max(self.covers) if self.covers else 0
+        pt = max(self.pds) if self.pds else 0
+        cl = [tuple(self.covers[s]) for s in range(ct, max(0, ct - RING), -1) if s in self.covers]
+        pl = [tuple(self.pds[s]) for s in range(pt, max(0, pt - RING), -1) if s in self.pds]
+        return (ct, cl, pt, pl, self.state)
+
+
+def image_view(img):
+    return (
+        img.cover_total,
+        [r.as_tuple() for r in img.cover],
+        img.power_down_total,
+        [r.as_tuple() for r in img.power_down],
+        None if img.state is None else img.state.as_tuple(),
+    )
+
+
+# --- the firmware stand-in that drives the journal ----------------------------------------
+
+
+def write_for(journal, op):
+    """The one page write the journal asks for this op, or None (already committed)."""
+    kind = op[0]
+    if kind == "open":
+        return journal.open_cover(CoverOpen(op[1], op[2], op[3], op[4], op[5], op[6], op[7]))
+    if kind == "close":
+        return journal.close_cover(op[1], op[2], op[3], op[4], op[5])
+    if kind == "pd_start":
+        return journal.power_down_start(op[1], op[2], op[3])
+    if kind == "pd_end":
+        return journal.power_down_end(op[1], op[2], op[3])
+    st = SavedState(0, op[1], op[2], op[3], op[4], op[5], op[6], op[7])
+    return journal.save_state(st)
+
+
+def perform(journal, eeprom, op):
+    w = write_for(journal, op)
+    if w is None:
+        return False
+    addr, data = w
+    eeprom.begin_write(addr, data)
+    eeprom.finish_write()
+    journal.committed(addr, data)
+    return True
+
+
+def check_journal_matches(journal, eeprom, model):
+    """The journal's RAM view, a fresh decode of the chip and the model agree."""
+    want = model.view()
+    got_ram = image_view(journal.image())
+    assert got_ram == want, ("journal RAM view differs from model", got_ram, want)
+    got_nvm = image_view(decode_image(eeprom.image()))
+    assert got_nvm == want, ("NVM image differs from model", got_nvm, want)
+
+
+class Stats:
+    def __init__(self):
+        self.cuts = 0
+        self.before = 0
+        self.after = 0
+        self.ops = 0
+
+
+def _counts(view):
+    return view[0], view[2]
+
+
+def _check_cut(eeprom, before, after, mode, where):
+    """I4 and I5 after one cut: returns 'before' or 'after' (the state the NVM decodes to)."""
+    got = image_view(decode_image(eeprom.image()))
+    j = Journal(eeprom.read)
+    j.recover()
+    assert image_view(j.image()) == got, ("recovered journal differs from decode", where)
+    bv = before.view()
+    av = after.view()
+    if mode == "before":
+        assert got == bv, ("cut before the write changed the NVM", where, got, bv)
+    elif mode == "after":
+        assert got == av, ("cut after the write lost it", where, got, av)
+    else:
+        assert got == bv or got == av, ("torn write decoded to a third state", where, got, bv, av)
+    # I4: totals equal the committed records and never go backwards
+    bt = _counts(bv)
+    gt = _counts(got)
+    assert gt[0] >= bt[0] and gt[1] >= bt[1], ("a total went backwards", where)
+    assert j.cover_total == gt[0] and j.power_down_total == gt[1]
+    return j, ("before" if got == bv else "after")
+
+
+def run_exhaustive(ops, new_eeprom, patterns, full_continue=True, tail=2, stats=None):
+    """For every op: cut before its write, inside it with every pattern, and after it; check I4/I5;
+    recover, redo the op and continue (to the end for the before/after cuts when full_continue,
+    else `tail` ops; `tail` ops after every tear)."""
+    if stats is None:
+        stats = Stats()
+    ee = new_eeprom(None)
+    j = Journal(ee.read)
+    j.recover()
+    model = Model()
+    for i in range(len(ops)):
+        op = ops[i]
+        snap = ee.image()
+        before = model.copy()
+        after = model.copy()
+        after.apply(op)
+        w = write_for(j, op)
+        assert w is not None, ("workload op produced no write", i, op)
+        addr, data = w
+        modes = [("before", None)]
+        for p in patterns(len(data)):
+            modes.append(("tear", p))
+        modes.append(("after", None))
+        for mode, pat in modes:
+            e2 = new_eeprom(snap)
+            e2.begin_write(addr, data)
+            if mode == "before":
+                e2.abort_write()
+            elif mode == "after":
+                e2.finish_write()
+            else:
+                e2.tear_write(pat)
+            stats.cuts += 1
+            where = (i, op, mode, pat)
+            j2, side = _check_cut(e2, before, after, mode, where)
+            if side == "before":
+                stats.before += 1
+                m2 = before.copy()
+            else:
+                stats.after += 1
+                m2 = after.copy()
+            # the firmware redoes the op: a committed one must ask for no write
+            did = perform(j2, e2, op)
+            if side == "after" and op[0] != "save":
+                assert not did, ("redo rewrote a committed page", where)
+            if did:
+                m2.apply(op)
+            elif side == "before":
+                raise AssertionError(("redo of an uncommitted op wrote nothing", where))
+            check_journal_matches(j2, e2, m2)
+            last = len(ops) if (full_continue and mode != "tear") else min(len(ops), i + 1 + tail)
+            for k in range(i + 1, last):
+                assert perform(j2, e2, ops[k])
+                m2.apply(ops[k])
+                stats.ops += 1
+            check_journal_matches(j2, e2, m2)
+        # the uninterrupted run goes on
+        ee.begin_write(addr, data)
+        ee.finish_write()
+        j.committed(addr, data)
+        model = after
+        check_journal_matches(j, ee, model)
+        stats.ops += 1
+    return stats, model
+
+
+def run_random_cuts(ops, new_eeprom, random_pattern, seed, cuts):
+    """Repeated cuts in one life: run the workload, cutting at random ops (also during redo);
+    after each, recover and go on. Returns the number of cuts made."""
+    rnd = Lcg(seed)
+    ee = new_eeprom(None)
+    j = Journal(ee.read)
+    j.recover()
+    model = Model()
+    i = 0
+    made = 0
+    while i < len(ops):
+        op = ops[i]
+        w = write_for(j, op)
+        if w is None:
+            # committed by the write cut "after" last time: skip (saves always write)
+            i += 1
+            continue
+        addr, data = w
+        ee.begin_write(addr, data)
+        if made < cuts and rnd.below(2) == 0:
+            before = model.copy()
+            after = model.copy()
+            after.apply(op)
+            how = rnd.below(3)
+            mode = ("before", "tear", "after")[how]
+            if how == 0:
+                ee.abort_write()
+            elif how == 1:
+                ee.tear_write(random_pattern(rnd.below(1 << 30), len(data)))
+            else:
+                ee.finish_write()
+            made += 1
+            j, side = _check_cut(ee, before, after, mode, (i, op, mode, made))
+            model = after if side == "after" else before
+            if side == "after":
+                i += 1
+            continue
+        ee.finish_write()
+        j.committed(addr, data)
+        model.apply(op)
+        i += 1
+    check_journal_matches(j, ee, model)
+    return made

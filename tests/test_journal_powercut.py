@@ -1,0 +1,198 @@
+"""I4/I5 for the journal, exhaustively: a workload that wraps both rings twice, with power cut
+before, inside (every tear pattern: prefix k for every k, all-0xFF, all-0x00, random, mixed) and
+after every single page write; after each cut the image is decoded and a fresh Journal
+recovered, and the state must be the one before or after that write, with the totals equal to
+the records committed. Then the firmware redoes the op and the workload continues."""
+
+import os
+import random
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "mpy"))
+
+from fw_powercut import (
+    Model,
+    check_journal_matches,
+    image_view,
+    make_workload,
+    perform,
+    run_exhaustive,
+    run_random_cuts,
+    write_for,
+)
+
+from meterseal.firmware.image import decode_image
+from meterseal.firmware.journal import Journal
+from meterseal.firmware.layout import PAGE_SIZE, SLOTS
+from meterseal.firmware.records import EXACT, CoverOpen, SavedState
+from meterseal.hardware.nvm import Eeprom, Tear, tear_patterns
+
+
+def new_eeprom(image):
+    return Eeprom(image=image)
+
+
+def all_patterns(n):
+    return tear_patterns(n, randoms=3, seed=n)
+
+
+def test_workload_is_long_enough():
+    ops = make_workload()
+    assert sum(1 for op in ops if op[0] == "open") >= 2 * SLOTS + 1
+    assert sum(1 for op in ops if op[0] == "pd_start") >= 2 * SLOTS + 1
+    # some records stay open in the ring, some are closed with bounded time
+    m = Model()
+    for op in ops:
+        m.apply(op)
+    assert any(not c[7] for c in m.covers.values())
+
+
+def test_i4_i5_every_write_every_tear_pattern():
+    ops = make_workload()
+    stats, model = run_exhaustive(ops, new_eeprom, all_patterns, full_continue=True, tail=2)
+    writes = len(ops)
+    assert stats.cuts >= writes * (2 + 17 + 8)  # before, after, >=17 prefixes, fills, randoms
+    assert stats.before > 0 and stats.after > 0
+    ct, covers, pt, pds, state = model.view()
+    assert ct == max(op[1] for op in ops if op[0] == "open")
+    assert pt == max(op[1] for op in ops if op[0] == "pd_start")
+    assert len(covers) == 10 and len(pds) == 10 and state is not None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_repeated_cuts_in_one_life(seed):
+    ops = make_workload(min_records=24, seed=seed + 100)
+
+    def pattern(s, n):
+        return random.Random(s).choice(
+            [Tear("prefix", k=s % (n + 1)), Tear("fill", value=0xFF), Tear("mixed", seed=s)]
+        )
+
+    assert run_random_cuts(ops, new_eeprom, pattern, seed=seed, cuts=60) == 60
+
+
+def test_torn_write_never_shows_in_ram_until_committed():
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    addr, data = j.open_cover(CoverOpen(1, EXACT, 1000, 0, 0, 5, 6))
+    assert j.cover_total == 0 and j.next_cover_seq() == 2
+    ee.begin_write(addr, data)
+    ee.finish_write()
+    assert j.cover_total == 0  # written but not yet reported
+    j.committed(addr, data)
+    assert j.cover_total == 1 and j.cover(1).import_before == 5
+
+
+def test_redo_of_committed_ops_writes_nothing():
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    ops = make_workload(min_records=3)
+    for op in ops:
+        perform(j, ee, op)
+    for op in ops:
+        if op[0] != "save":
+            assert write_for(j, op) is None, op
+
+
+def test_journal_refuses_holes_and_out_of_ring_closes():
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    with pytest.raises(ValueError):
+        j.open_cover(CoverOpen(2, EXACT, 0))
+    with pytest.raises(ValueError):
+        j.close_cover(1, EXACT, 0, 0, 0)
+    with pytest.raises(ValueError):
+        j.power_down_end(1, 0, EXACT)
+    for seq in range(1, 13):
+        perform(j, ee, ("open", seq, EXACT, seq * 1000, 0, 0, 0, 0))
+    with pytest.raises(ValueError):
+        j.close_cover(2, EXACT, 0, 0, 0)  # left the ring
+    assert j.close_cover(3, EXACT, 99000, 1, 1) is not None
+    with pytest.raises(RuntimeError):
+        Journal(ee.read).open_cover(CoverOpen(13, EXACT, 0))
+
+
+def test_state_alternates_and_survives_a_torn_save():
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    addrs = []
+    for i in range(4):
+        st = SavedState(import_mwh=i)
+        addr, data = j.save_state(st)
+        assert st.gen == i + 1
+        addrs.append(addr)
+        ee.write(addr, data)
+        j.committed(addr, data)
+    assert addrs == [0, PAGE_SIZE, 0, PAGE_SIZE]
+    addr, data = j.save_state(SavedState(import_mwh=99))
+    ee.begin_write(addr, data)
+    ee.tear_write(Tear("fill", value=0x00))
+    j2 = Journal(ee.read)
+    j2.recover()
+    assert j2.state.gen == 4 and j2.state.import_mwh == 3
+    addr2, data2 = j2.save_state(SavedState(import_mwh=99))
+    assert addr2 == addr  # the torn copy is rewritten; the latest good one is left alone
+    ee.write(addr2, data2)
+    j2.committed(addr2, data2)
+    assert decode_image(ee.image()).state.gen == 5
+
+
+def test_pipelined_writes_keep_before_or_after():
+    # Two saves and two opens handed out before the first completes (the firmware's queue).
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    model = Model()
+    for op in make_workload(min_records=2)[:6]:
+        perform(j, ee, op)
+        model.apply(op)
+    s1 = SavedState(import_mwh=1)
+    s2 = SavedState(import_mwh=2)
+    w1 = j.save_state(s1)
+    w2 = j.save_state(s2)
+    assert w1[0] != w2[0]
+    ee.write(*w1)
+    j.committed(*w1)
+    ee.begin_write(*w2)
+    ee.tear_write(Tear("fill", value=0xFF))
+    got = decode_image(ee.image()).state
+    assert got.import_mwh == 1  # the state before the torn write, not an older one
+
+
+def test_decoder_never_raises_on_garbage():
+    rnd = random.Random(1)
+    for _ in range(200):
+        img = bytes(rnd.getrandbits(8) for _ in range(4096)) + b"\xff" * (32768 - 4096)
+        decode_image(img)
+    assert image_view(decode_image(b"")) == (0, [], 0, [], None)
+    assert image_view(decode_image(b"\x00" * 32768)) == (0, [], 0, [], None)
+    assert image_view(decode_image(None)) == (0, [], 0, [], None)
+
+
+def test_valid_pages_in_the_wrong_place_are_ignored():
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    addr, data = j.open_cover(CoverOpen(1, EXACT, 1000))
+    ee.write(addr + PAGE_SIZE * 2, data)  # slot 2 holding seq 1
+    ee.write(0, data)  # the state page holding a cover page
+    assert image_view(decode_image(ee.image())) == (0, [], 0, [], None)
+    with pytest.raises(ValueError):
+        j.committed(addr + PAGE_SIZE * 2, data)
+
+
+def test_journal_ram_view_matches_image_throughout():
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    model = Model()
+    for op in make_workload():
+        perform(j, ee, op)
+        model.apply(op)
+        check_journal_matches(j, ee, model)
