@@ -102,6 +102,16 @@ class Recorder:
             self.pd_seq = saved.pd_seq if saved.flags & FLAG_IN_OUTAGE else 0
         newest = self.journal.covers()
         self.open_seq = newest[0].seq if newest and not newest[0].closed else 0
+        if newest:
+            # Every change of the cover is journalled before anything else is saved, so the
+            # newest record says what the meter last knew, even if the state page is older.
+            top = newest[0]
+            rec_level = 1 if top.closed else 0
+            rec_ms = top.closed_ms if top.closed else top.opened_ms
+            if saved is None or saved.cover_closed != rec_level:
+                stable, self.known_ms = rec_level, rec_ms
+            else:
+                self.known_ms = max(self.known_ms, rec_ms)
         ret = decode_pending(b.retained.read())
         if ret is not None:
             entries, ret_known_ms, ret_closed, _flags = ret
@@ -151,6 +161,8 @@ class Recorder:
             self._start_debounce_burst()
 
     def on_power_fail(self):
+        if self.state not in (st.MAINS, st.RESTORE):
+            return  # already on the way down, or booted on backup and watching
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_FAIL)
         now, valid = b.clock.read()

@@ -83,7 +83,8 @@ class RunLog:
     outages: list[OutageLog] = field(default_factory=list)
     alive: list[tuple[int, int]] = field(default_factory=list)  # MCU powered intervals
     boots: list[int] = field(default_factory=list)
-    poll_anchors: list[tuple[int, int]] = field(default_factory=list)  # (t0, period) of polling
+    # Periodic firmware timers as the board ran them: (first tick, period, stopped at).
+    periodic: list[tuple[int, int, int]] = field(default_factory=list)
     rtc_invalid: list[tuple[int, int]] = field(default_factory=list)
     register_offsets: list[tuple[int, int, int]] = field(default_factory=list)
     energy_steps: list[tuple[int, float, float]] = field(default_factory=list)
@@ -172,6 +173,7 @@ class Kernel:
         self.retained = b""
         self.latch_ms: int | None = None
         self.timers: dict[int, _Timer] = {}
+        self.periodic_open: dict[int, tuple[int, int]] = {}
         self.fw: Recorder | None = None
         self.alive_since = 0
         self.current_outage: OutageLog | None = None
@@ -280,7 +282,14 @@ class Kernel:
         self.log.events = events
         return self.log
 
+    def close_periodic(self, tid: int | None = None) -> None:
+        for k in [tid] if tid is not None else list(self.periodic_open):
+            entry = self.periodic_open.pop(k, None)
+            if entry is not None:
+                self.log.periodic.append((entry[0], entry[1], self.t))
+
     def _finish(self) -> None:
+        self.close_periodic()
         log = self.log
         if self.mcu_alive:
             log.alive.append((self.alive_since, self.t))
@@ -518,6 +527,7 @@ class Kernel:
         self.mcu_alive = False
         self.log.alive.append((self.alive_since, self.t))
         self.fw = None
+        self.close_periodic()
         self.timers = {}
         self.alarm_v = None
         self.cover_wake = False

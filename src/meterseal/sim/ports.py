@@ -57,7 +57,8 @@ class Supply(hal.SupplyPort):
         self.k = k
 
     def mains(self) -> bool:
-        return not self.k.pf_flag and self.k.mains
+        # The power-fail comparator: mains counts as present until the rail trips it.
+        return not self.k.pf_flag and (self.k.mains or self.k.on_rail)
 
     def backup_v(self) -> float:
         k = self.k
@@ -94,14 +95,16 @@ class Timers(hal.TimerPort):
         tm.ff = bool(fast_forward)
         tm.skipping = False
         k.push(tm.next_us, E_TIMER, timer_id, tm.gen)
-        if period_us and not k.on_rail and k.polling:
-            k.log.poll_anchors.append((tm.anchor_us, int(period_us)))
+        k.close_periodic(timer_id)
+        if period_us:
+            k.periodic_open[timer_id] = (tm.anchor_us, int(period_us))
         if was_skipping:
             k._skip_energy_changed()
 
     def stop(self, timer_id: int) -> None:
         k = self.k
         tm = k.timers.pop(timer_id, None)
+        k.close_periodic(timer_id)
         if tm is not None:
             tm.gen += 1
             if tm.skipping:

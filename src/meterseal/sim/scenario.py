@@ -106,7 +106,7 @@ class Scenario:
     cover: tuple[CoverOp, ...] = ()
     faults: tuple[Fault, ...] = ()
     loads: tuple[LoadStep, ...] = (DEFAULT_LOAD,)
-    profile: Profile = field(default=None, compare=False)  # type: ignore[assignment]
+    profile: Profile = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         validate(self)

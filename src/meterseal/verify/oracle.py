@@ -124,6 +124,19 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
         matched[i] = seq
         rec_truth[seq] = i
 
+    # ---- openings the hardware cannot tell apart: a closing nobody could see merges two
+    need = tm.debounce_us + tm.margin_us
+    end = sc.duration_us
+    group_of: dict[int, list[int]] = {}
+    groups: list[list[int]] = []
+    for i, (o, _c) in enumerate(truths):
+        prev_close = truths[i - 1][1] if i else None
+        if prev_close is not None and not _observable(prev_close, o, log, tm, end)[0]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+        group_of[i] = groups[-1]
+
     # ---- verdicts (I2)
     verdicts: list[Verdict] = []
     undetectable = 0
@@ -136,7 +149,14 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
                 err = round((to_true_us(rec.opened_ms) - o) / 1e6, 6)
             verdicts.append(Verdict(i, "recorded", seq, err))
             continue
-        sure, cause = _detectable(o, c, log, tm, sc.duration_us)
+        partner = next((k for k in group_of[i] if k in matched), None)
+        if partner is not None:
+            undetectable += 1
+            verdicts.append(Verdict(i, "undetectable", None, None,
+                                    f"not separable from opening {partner}: the closing between "
+                                    "them was not observable"))
+            continue
+        sure, cause = _observable(o, c, log, tm, end)
         if sure:
             verdicts.append(Verdict(i, "missed", None, None, cause))
             problems["I2"].append(f"opening {i} at {o / 1e6:.3f} s was observable ({cause}) "
@@ -149,31 +169,39 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
     for seq, i in rec_truth.items():
         rec = records[seq]
         o, c = truths[i]
+        group = [k for k in group_of[i] if k >= i]
         learned = commit_us[seq]
         if rec.quality != UNSYNCED and rtc_invalid_at(learned):
             problems["I3"].append(f"record {seq} claims {_qname(rec.quality)} time while the "
                                   "clock was invalid")
         if rec.quality == EXACT:
-            prompt = tm.debounce_us + tm.margin_us + tm.latency_us + 2_000_000
+            prompt = need + tm.latency_us + 2_000_000
             if learned - o > prompt:
                 problems["I3"].append(f"record {seq} claims exact but was written "
                                       f"{(learned - o) / 1e6:.3f} s after the opening")
         if rec.closed:
             cl_true = to_true_us(rec.closed_ms)
-            if c is None or c > close_commit_us.get(seq, sc.duration_us):
+            closes = [truths[k][1] for k in group if truths[k][1] is not None]
+            committed = close_commit_us.get(seq, end)
+            closes = [x for x in closes if x <= committed]
+            if not closes:
                 problems["I1"].append(f"record {seq} is closed but the cover was not")
             elif rec.close_quality in (EXACT, DEFERRED):
-                if abs(cl_true - c) > tm.stamp_tol_us + tm.clock_tol_us(c):
-                    problems["I3"].append(
-                        f"record {seq} close time off by {(cl_true - c) / 1e6:.3f} s")
+                err = min(abs(cl_true - x) - tm.clock_tol_us(x) for x in closes)
+                if err > tm.stamp_tol_us:
+                    problems["I3"].append(f"record {seq} close time matches no true closing")
             elif rec.close_quality == BOUNDED:
-                if cl_true + tm.clock_tol_us(c) + tm.stamp_tol_us < c:
+                if all(cl_true + tm.clock_tol_us(x) + tm.stamp_tol_us < x for x in closes):
                     problems["I3"].append(f"record {seq} bounded close dated before the close")
-        elif c is not None:
-            sure, cause = _detectable_close(c, truths, i, log, tm, sc.duration_us)
-            if sure:
-                problems["I2"].append(f"record {seq}: the closing at {c / 1e6:.3f} s was "
-                                      f"observable ({cause}) but the record stays open")
+        else:
+            last = group[-1]
+            c_last = truths[last][1]
+            if c_last is not None:
+                nxt = truths[last + 1][0] if last + 1 < len(truths) else end
+                sure, cause = _observable(c_last, nxt, log, tm, end)
+                if sure:
+                    problems["I2"].append(f"record {seq}: the closing at {c_last / 1e6:.3f} s "
+                                          f"was observable ({cause}) but the record stays open")
 
     # ---- counts (I4) and durability (I5) were checked over the history; final totals:
     final = decode_image(log.final_image)
@@ -294,55 +322,45 @@ def _in_outage(t: int, log: RunLog) -> bool:
     return any(o.from_us <= t < o.to_us for o in log.outages)
 
 
-def _poll_tick_inside(lo: int, hi: int, log: RunLog) -> bool:
-    """Is there a polling tick in [lo, hi]? Ticks run from each anchor at its period."""
-    for k, (t0, period) in enumerate(log.poll_anchors):
-        stop = log.poll_anchors[k + 1][0] if k + 1 < len(log.poll_anchors) else hi
-        if hi < t0 or lo > stop:
+def _poll_tick_inside(lo: int, hi: int, log: RunLog, period_us: int) -> bool:
+    """Did a polling tick fire in [lo, hi]? From the periodic timers the board actually ran."""
+    for t0, period, stop in log.periodic:
+        if period != period_us:
             continue
-        first = t0 if lo <= t0 else t0 + -(-(lo - t0) // period) * period
-        if first <= min(hi, stop):
+        a, b = max(lo, t0), min(hi, stop)
+        if a > b:
+            continue
+        first = t0 + -(-(a - t0) // period) * period
+        if first <= b:
             return True
     return False
 
 
-def _detectable(o: int, c: int | None, log: RunLog, tm: _Timing, end: int) -> tuple[bool, str]:
-    """(surely detectable, cause). Openings at the edge of what sampling can catch are not
-    'surely' detectable: either outcome is accepted for them."""
+def _observable(a: int, b: int | None, log: RunLog, tm: _Timing, end: int) -> tuple[bool, str]:
+    """Is the switch's state between a and b (an opening, or a closed gap) surely observable,
+    and why (or why not)? At the edge of what sampling can catch the answer is 'not surely':
+    either outcome is accepted there."""
     need = tm.debounce_us + tm.margin_us
-    close = end if c is None else c
-    # Seen while the MCU was powered.
-    for lo, hi in _alive_overlaps(o, close, log):
+    close = end if b is None else b
+    overlaps = _alive_overlaps(a, close, log)
+    for lo, hi in overlaps:
         if tm.polling and _in_outage(lo, log) and _in_outage(hi - 1, log):
-            if _poll_tick_inside(lo + tm.bounce_us, hi - need, log):
+            if _poll_tick_inside(lo + tm.bounce_us, hi - need, log, tm.poll_us):
                 return True, "polled while watching"
         elif tm.pulsed and _in_outage(lo, log):
             if hi - lo >= need + tm.bias_period_us:
                 return True, "sampled while watching"
         elif hi - lo >= need:
-            return True, "open while watching"
-    # Still open at a power-up, which reconciles.
+            return True, "seen while watching"
+    # Still in that state at a power-up, which reconciles.
     for tb in log.boots:
-        if o <= tb and close >= tb + need and close > tb:
-            return True, "open at power-up"
-    overlaps = _alive_overlaps(o, close, log)
+        if a <= tb and close >= tb + need + tm.sample_us:
+            return True, "still so at power-up"
     if not overlaps:
-        return False, "opened and closed while the MCU was off"
+        return False, "came and went while the MCU was off"
     longest = max(hi - lo for lo, hi in overlaps)
     if longest < tm.debounce_us:
         return False, "shorter than the debounce while watched"
+    if tm.polling:
+        return False, "no poll landed inside it"
     return False, "at the limit of what sampling can catch"
-
-
-def _detectable_close(
-    c: int, truths: list[tuple[int, int | None]], i: int, log: RunLog, tm: _Timing, end: int
-) -> tuple[bool, str]:
-    nxt = truths[i + 1][0] if i + 1 < len(truths) else end
-    need = tm.debounce_us + tm.margin_us
-    for lo, hi in _alive_overlaps(c, nxt, log):
-        if tm.polling and _in_outage(lo, log):
-            if _poll_tick_inside(lo + tm.bounce_us, hi - need, log):
-                return True, "polled while watching"
-        elif hi - lo >= need + (tm.bias_period_us if tm.pulsed else 0):
-            return True, "closed while watching"
-    return False, "not observable"

@@ -1,0 +1,350 @@
+"""The picture of one run: mains, backup voltages, the MCU's power state, cover truth and records.
+
+Owns the drawing only. Voltages between trace rows are recomputed with hardware.rc's closed form
+(the one place the exponential lives), from the trace's load and the scenario's mains state, so
+the curve is the kernel's own trajectory, not straight segments. Records are placed from the
+oracle's judgment (decoded NVM), never from firmware objects. Must not know how a run is judged
+or reported: it draws what the Outcome already holds, and never changes it.
+
+Matplotlib is used through its object API with the Agg canvas, so plotting touches no global
+backend and works headless and from worker threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED
+from meterseal.hardware.parts import effective_supercap
+from meterseal.hardware.rc import steady_and_tau, voltage_after
+from meterseal.sim.scenario import Scenario
+from meterseal.verify.result import Outcome
+
+__all__ = ["TimeAxis", "plot_run", "supercap_curve", "time_axis"]
+
+# About one sample per pixel column of the voltage panel: finer is invisible, coarser shows
+# corners on the exponential.
+CURVE_POINTS = 2400
+# Above this many trace rows the rows themselves are decimated (min and max per pixel column,
+# so no dip or peak disappears) before the curve is drawn.
+MAX_ROWS = 20_000
+
+STATE_LEVELS = ("DORMANT", "HOLDUP", "POWER_FAIL", "RESTORE", "MAINS")
+
+_C_MAINS = "#2e8b57"
+_C_OUTAGE = "#c8c8c8"
+_C_SUPERCAP = "#1f4e9c"
+_C_BATTERY = "#b8860b"
+_C_TRUTH = {"recorded": "#4a7fc1", "undetectable": "#9a9a9a", "missed": "#d62728"}
+_QUALITY_STYLE = {  # quality -> (label, colour, marker)
+    EXACT: ("exact", "#2ca02c", "o"),
+    DEFERRED: ("deferred", "#ff7f0e", "D"),
+    BOUNDED: ("bounded [not_before, not_after]", "#9467bd", "|"),
+    UNSYNCED: ("unsynced (at commit)", "#d62728", "X"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeAxis:
+    """The unit the shared time axis is drawn in."""
+
+    name: str  # "min", "h" or "d"
+    us: int  # microseconds per unit
+
+    def of(self, t_us: float | np.ndarray) -> float | np.ndarray:
+        return t_us / self.us
+
+
+def time_axis(duration_us: int) -> TimeAxis:
+    """Minutes for runs up to 2 h, hours up to 2 days, days beyond."""
+    if duration_us <= 2 * 3_600_000_000:
+        return TimeAxis("min", 60_000_000)
+    if duration_us <= 2 * 86_400_000_000:
+        return TimeAxis("h", 3_600_000_000)
+    return TimeAxis("d", 86_400_000_000)
+
+
+def _mains_present(sc: Scenario, t_us: int) -> bool:
+    # At an outage's start the row is the state after mains fell; at its end, after it returned.
+    return not any(o.at_us <= t_us < o.end_us for o in sc.outages)
+
+
+def _minmax_rows(t_us: np.ndarray, values: np.ndarray, end_us: int, bins: int) -> np.ndarray:
+    """Indices of the rows to keep: the first, last, lowest and highest row of each bin."""
+    n = len(t_us)
+    if n <= MAX_ROWS:
+        return np.arange(n)
+    b = np.minimum((t_us * bins) // max(end_us, 1), bins - 1)
+    order = np.lexsort((values, b))  # by bin, then by value
+    sb = b[order]
+    starts = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
+    ends = np.r_[starts[1:] - 1, n - 1]
+    first_in_bin = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    last_in_bin = np.r_[first_in_bin[1:] - 1, n - 1]
+    keep = np.concatenate([order[starts], order[ends], first_in_bin, last_in_bin])
+    return np.unique(keep)
+
+
+def supercap_curve(out: Outcome, points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """(t_us, volts): the supercapacitor's internal voltage along the run.
+
+    Between two trace rows every load is constant, so the voltage follows the closed form with
+    that interval's load and charging state (mains present: charging through its resistor).
+    Samples are every trace row plus a uniform grid of ``points``, each evaluated on the
+    trajectory of the interval it falls in.
+    """
+    rows = out.log.trace
+    sc = out.scenario
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    p = sc.profile
+    cap = effective_supercap(p)
+    charge_v = float(p["supercap.charge_source_v"])
+    charge_r = float(p["supercap.charge_resistor_ohm"])
+    end_us = max(sc.duration_us, rows[-1][0])
+
+    t_rows = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    v_rows = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+    keep = _minmax_rows(t_rows, v_rows, end_us, points)
+
+    # (load, charging) repeats a lot: solve each trajectory shape once.
+    shapes: dict[tuple[float, bool], tuple[float, float]] = {}
+
+    def shape(i: int) -> tuple[float, float]:
+        load = rows[i][3]
+        charging = _mains_present(sc, rows[i][0])
+        key = (load, charging)
+        got = shapes.get(key)
+        if got is None:
+            got = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, load,
+                                 charge_v if charging else None,
+                                 charge_r if charging else None)
+            shapes[key] = got
+        return got
+
+    grid = np.linspace(0, end_us, points).astype(np.int64)
+    # The row that governs each grid instant: the last row at or before it (several rows can
+    # share an instant; the last one holds the state after all of them).
+    idx = np.searchsorted(t_rows, grid, side="right") - 1
+    ts: list[int] = []
+    vs: list[float] = []
+    for i in keep.tolist():
+        ts.append(int(t_rows[i]))
+        vs.append(float(v_rows[i]))
+    for t, i in zip(grid.tolist(), idx.tolist(), strict=True):
+        if i < 0:
+            continue
+        v_inf, tau = shape(i)
+        ts.append(t)
+        vs.append(voltage_after(float(v_rows[i]), (t - int(t_rows[i])) * 1e-6, v_inf, tau))
+    t_all = np.asarray(ts, dtype=np.int64)
+    v_all = np.asarray(vs)
+    order = np.argsort(t_all, kind="stable")
+    return t_all[order], v_all[order]
+
+
+def _at(t: np.ndarray, v: np.ndarray, t_us: int) -> float:
+    return float(np.interp(t_us, t, v)) if len(t) else float("nan")
+
+
+def _legend(ax: Axes, handles: Sequence[object] | None = None) -> None:
+    kw = {"loc": "upper left", "bbox_to_anchor": (1.005, 1.0), "fontsize": 8,
+          "frameon": False, "borderaxespad": 0.0}
+    if handles is None:
+        ax.legend(**kw)
+    else:
+        ax.legend(handles=handles, **kw)
+
+
+def _invariant_summary(out: Outcome) -> str:
+    inv = out.judgment.invariants
+    failed = [k for k, v in inv.items() if v != "pass"]
+    if not failed:
+        return f"invariants {next(iter(inv))}–{list(inv)[-1]} all pass"
+    return "FAIL " + ", ".join(failed) + f"  (pass: {', '.join(k for k in inv if k not in failed)})"
+
+
+def plot_run(outcome: Outcome, path: str | Path) -> None:
+    """Write a PNG of one run: four stacked panels on one time axis."""
+    out = outcome
+    sc, log, j = out.scenario, out.log, out.judgment
+    p = sc.profile
+    ta = time_axis(sc.duration_us)
+    end_x = ta.of(sc.duration_us)
+
+    fig = Figure(figsize=(13.0, 9.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_m, ax_v, ax_s, ax_c = fig.subplots(
+        4, 1, sharex=True, gridspec_kw={"height_ratios": [0.45, 3.0, 1.3, 1.5]}
+    )
+
+    # ---- (a) mains
+    spans_on: list[tuple[float, float]] = []
+    spans_off: list[tuple[float, float]] = []
+    cursor = 0
+    for o in sorted(sc.outages, key=lambda o: o.at_us):
+        if o.at_us >= sc.duration_us:
+            break
+        if o.at_us > cursor:
+            spans_on.append((ta.of(cursor), ta.of(o.at_us - cursor)))
+        end = min(o.end_us, sc.duration_us)
+        spans_off.append((ta.of(o.at_us), ta.of(end - o.at_us)))
+        cursor = end
+    if cursor < sc.duration_us:
+        spans_on.append((ta.of(cursor), ta.of(sc.duration_us - cursor)))
+    ax_m.broken_barh(spans_on, (0, 1), color=_C_MAINS, label="mains present")
+    if spans_off:
+        ax_m.broken_barh(spans_off, (0, 1), color=_C_OUTAGE, hatch="//", edgecolor="#888888",
+                         linewidth=0, label="outage")
+    ax_m.set_ylim(0, 1)
+    ax_m.set_yticks([])
+    ax_m.set_ylabel("mains", rotation=0, ha="right", va="center")
+    _legend(ax_m)
+
+    # ---- (b) backup voltages
+    t_c, v_c = supercap_curve(out)
+    if len(t_c):
+        ax_v.plot(ta.of(t_c), v_c, color=_C_SUPERCAP, lw=1.4, label="supercap (internal)")
+        rows = log.trace
+        t_b = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        v_b = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
+        keep = _minmax_rows(t_b, v_b, sc.duration_us, CURVE_POINTS)
+        if bool(p["battery.present"]):
+            ax_v.plot(ta.of(t_b[keep]), v_b[keep], color=_C_BATTERY, lw=1.2,
+                      label="battery (open circuit)")
+    else:
+        ax_v.text(0.5, 0.5, "no trace recorded for this run", transform=ax_v.transAxes,
+                  ha="center", va="center", color="#888888")
+    levels = [(float(p["mcu.brownout_v"]), "MCU brown-out", "#d62728", "--"),
+              (float(p["rtc.min_voltage_v"]), "RTC minimum", "#9467bd", ":")]
+    if bool(p["battery.present"]):
+        levels.append((float(p["battery.undervoltage_v"]), "battery undervoltage", _C_BATTERY,
+                       "-."))
+    for level, label, colour, style in levels:
+        ax_v.axhline(level, color=colour, ls=style, lw=1.0, label=f"{label} {level:g} V")
+    marks = (("watch_until_us", "watch ended", "#ff7f0e", "v"),
+             ("brownout_us", "brown-out reached", "#d62728", "x"),
+             ("rtc_stopped_us", "RTC stopped", "#9467bd", "s"))
+    for attr, label, colour, marker in marks:
+        first = True
+        for o in log.outages:
+            t_mark = getattr(o, attr)
+            if t_mark is None:
+                continue
+            x = ta.of(t_mark)
+            ax_v.axvline(x, color=colour, lw=0.8, ls=(0, (2, 2)), alpha=0.8)
+            ax_v.plot([x], [_at(t_c, v_c, t_mark)], marker=marker, ms=8, color=colour,
+                      mec=colour, ls="none", label=label if first else None)
+            first = False
+    ax_v.set_ylabel("volts")
+    v_top = max([float(p["supercap.charge_source_v"]), float(p["battery.voltage_v"]),
+                 *(v_c.tolist()[:1] if len(v_c) else [])])
+    ax_v.set_ylim(0, v_top * 1.08 + 0.1)
+    ax_v.grid(True, alpha=0.3)
+    _legend(ax_v)
+
+    # ---- (c) the MCU's power state
+    if log.trace:
+        st_t: list[int] = []
+        st_y: list[int] = []
+        last = None
+        for t, _v, _b, _i, name in log.trace:
+            level = STATE_LEVELS.index(name) if name in STATE_LEVELS else 0
+            if level != last:
+                st_t.append(t)
+                st_y.append(level)
+                last = level
+        st_t.append(sc.duration_us)
+        st_y.append(st_y[-1])
+        xs = ta.of(np.asarray(st_t, dtype=np.int64))
+        ax_s.step(xs, st_y, where="post", color="#333333", lw=1.2)
+        # States that last milliseconds would vanish on an hour axis: mark where they begin.
+        brief = [(x, y) for x, y in zip(xs.tolist(), st_y, strict=True)
+                 if STATE_LEVELS[y] in ("POWER_FAIL", "RESTORE")]
+        if brief:
+            bx, by = zip(*brief, strict=True)
+            ax_s.plot(bx, by, ls="none", marker="o", ms=3.5, color="#333333")
+    ax_s.set_yticks(range(len(STATE_LEVELS)), STATE_LEVELS, fontsize=8)
+    ax_s.set_ylim(-0.5, len(STATE_LEVELS) - 0.5)
+    ax_s.set_ylabel("MCU")
+    ax_s.grid(True, axis="x", alpha=0.3)
+
+    # ---- (d) cover truth, records, reports
+    y_truth, y_rec, y_rep = 2.0, 1.0, 0.0
+    status_of = {v.truth: v.status for v in j.verdicts}
+    handles: list[object] = []
+    seen_status: set[str] = set()
+    for i, op in enumerate(sc.cover):
+        status = status_of.get(i, "recorded")
+        close = sc.duration_us if op.close_us is None else op.close_us
+        width = max(ta.of(close - op.open_us), end_x * 0.002)  # keep short openings visible
+        ax_c.broken_barh([(ta.of(op.open_us), width)], (y_truth - 0.3, 0.6),
+                         color=_C_TRUTH.get(status, "#4a7fc1"))
+        seen_status.add(status)
+    for status in ("recorded", "undetectable", "missed"):
+        if status in seen_status:
+            handles.append(Line2D([], [], color=_C_TRUTH[status], lw=8,
+                                  label=f"cover open (truth): {status}"))
+
+    def meter_us(local_ms: int) -> int:
+        return (local_ms - log.start_local_ms) * 1000
+
+    seen_quality: set[int] = set()
+    for seq in sorted(j.records):
+        rec = j.records[seq]
+        label, colour, marker = _QUALITY_STYLE.get(rec.quality, _QUALITY_STYLE[EXACT])
+        seen_quality.add(rec.quality)
+        if rec.quality == BOUNDED:
+            nb, na = ta.of(meter_us(rec.not_before_ms)), ta.of(meter_us(rec.not_after_ms))
+            ax_c.plot([nb, na], [y_rec, y_rec], color=colour, lw=6, alpha=0.75,
+                      solid_capstyle="butt")
+            ax_c.plot([nb, na], [y_rec, y_rec], ls="none", marker="|", ms=16, color=colour)
+            start = na
+        elif rec.quality == UNSYNCED:
+            start = ta.of(j.commit_us.get(seq, 0))
+            ax_c.plot([start], [y_rec], ls="none", marker=marker, ms=10, color=colour)
+        else:
+            start = ta.of(meter_us(rec.opened_ms))
+            ax_c.plot([start], [y_rec], ls="none", marker=marker, ms=8, color=colour,
+                      mec="black", mew=0.5)
+        if rec.closed and rec.quality != UNSYNCED:
+            # The span the record claims the cover was open, to set against the truth bar.
+            ax_c.plot([start, ta.of(meter_us(rec.closed_ms))], [y_rec, y_rec], color=colour,
+                      lw=1.2, alpha=0.8)
+        ax_c.annotate(f"#{seq}", (start, y_rec), textcoords="offset points", xytext=(4, 6),
+                      fontsize=7, color=colour)
+    for q in (EXACT, DEFERRED, BOUNDED, UNSYNCED):
+        if q in seen_quality:
+            label, colour, marker = _QUALITY_STYLE[q]
+            handles.append(Line2D([], [], ls="none", marker=marker, color=colour, ms=8,
+                                  label=f"record: {label}"))
+    if log.reports:
+        rx = [ta.of(t) for t, _k, _s, _on in log.reports]
+        colours = ["#17becf" if on == "backup" else "#7f7f7f" for _t, _k, _s, on in log.reports]
+        ax_c.scatter(rx, [y_rep] * len(rx), marker="^", s=45, c=colours, zorder=3)
+        for on, colour in (("backup", "#17becf"), ("mains", "#7f7f7f")):
+            if any(r[3] == on for r in log.reports):
+                handles.append(Line2D([], [], ls="none", marker="^", color=colour, ms=7,
+                                      label=f"radio report (on {on})"))
+    ax_c.set_yticks([y_rep, y_rec, y_truth], ["reports", "records", "cover\n(truth)"],
+                    fontsize=8)
+    ax_c.set_ylim(-0.6, 2.6)
+    ax_c.grid(True, axis="x", alpha=0.3)
+    if handles:
+        _legend(ax_c, handles)
+
+    ax_c.set_xlim(0, end_x)
+    ax_c.set_xlabel(f"time since scenario start ({ta.name})   —   start {sc.start.isoformat()}")
+    failed = not j.passed
+    fig.suptitle(f"{sc.name}\n{_invariant_summary(out)}   ·   {len(sc.cover)} opening(s), "
+                 f"{len(j.records)} record(s), {j.undetectable} undetectable",
+                 fontsize=12, color="#b00000" if failed else "black")
+    fig.savefig(Path(path), format="png")
