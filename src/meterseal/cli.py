@@ -28,7 +28,8 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        sub = self.prog.removeprefix("meterseal").strip()
+        raise UsageError(f"{sub}: {message}" if sub else message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--report", metavar="DIR", help="write an HTML report with plots")
     ver.add_argument("--quiet", action="store_true", help="no progress bar")
     ver.set_defaults(func=cmd_verify)
+
+    # Subcommands that live with their package: each module has add_parser(sub) which
+    # registers its parser and sets `func`; UsageError from there is reported like ours.
+    for module in EXTRA_COMMANDS:
+        import importlib
+
+        importlib.import_module(module).add_parser(sub)
     return p
+
+
+# Modules providing `add_parser(sub)`; one line each.
+EXTRA_COMMANDS: list[str] = []
 
 
 def _write_target(path: str, what: str) -> Path:
@@ -121,15 +133,16 @@ def _print_summary(r: dict) -> None:  # type: ignore[type-arg]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from meterseal.verify.report import run_matrix, summary_table, write_report
-
     report_dir = None
     if args.report:
         report_dir = Path(args.report)
         if report_dir.exists() and not report_dir.is_dir():
             raise UsageError(f"--report: {report_dir} exists and is not a directory")
+
+    from rich.console import Console
+
+    from meterseal.verify.report import run_matrix, summary_table, write_report
+
     results = run_matrix(progress=not args.quiet)
     con = Console()
     con.print(summary_table(results))

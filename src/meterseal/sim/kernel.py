@@ -304,7 +304,12 @@ class Kernel:
     def _trace_row(self) -> None:
         fw = self.fw
         name = st.STATE_NAMES[fw.state] if (fw is not None and self.mcu_alive) else STATE_DORMANT
-        self.log.trace.append((self.t, self.v, self.battery.ocv_v(), self.i_sc, name))
+        load = self.i_sc
+        if self.mains:
+            # The charger is a resistor from its source: its current (negative: into the
+            # capacitor) at this instant.
+            load -= (self.charge_v - self.v) / self.charge_r
+        self.log.trace.append((self.t, self.v, self.battery.ocv_v(), load, name))
 
     # ------------------------------------------------------------------ physics between events
 

@@ -112,7 +112,9 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
                 still_open = c is None or c >= na - tol
                 rank = 0 if still_open else 1
             else:
-                rank = 0
+                # The clock's value means nothing, but the meter dates nothing late: the
+                # opening it saw is the latest one before the record was written.
+                rank = t_commit - o
             cands.append((rank, o, i))
         if not cands:
             problems["I1"].append(

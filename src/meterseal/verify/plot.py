@@ -93,58 +93,75 @@ def _minmax_rows(t_us: np.ndarray, values: np.ndarray, end_us: int, bins: int) -
     return np.unique(keep)
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The trace as columns (one pass over the rows; a run without fast-forward has millions)."""
+
+    t_us: np.ndarray
+    supercap_v: np.ndarray
+    battery_v: np.ndarray
+    load_a: np.ndarray
+    state: np.ndarray  # index into STATE_LEVELS
+
+    @classmethod
+    def of(cls, trace: Sequence[tuple[int, float, float, float, str]]) -> _Rows:
+        if not trace:
+            empty = np.zeros(0)
+            return cls(np.zeros(0, dtype=np.int64), empty, empty, empty,
+                       np.zeros(0, dtype=np.int8))
+        t, v, b, i, names = zip(*trace, strict=True)
+        code = {name: k for k, name in enumerate(STATE_LEVELS)}
+        state = np.fromiter((code.get(n, 0) for n in names), dtype=np.int8, count=len(names))
+        return cls(np.asarray(t, dtype=np.int64), np.asarray(v, dtype=float),
+                   np.asarray(b, dtype=float), np.asarray(i, dtype=float), state)
+
+
 def supercap_curve(out: Outcome, points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """(t_us, volts): the supercapacitor's internal voltage along the run.
 
     Between two trace rows every load is constant, so the voltage follows the closed form with
     that interval's load and charging state (mains present: charging through its resistor).
-    Samples are every trace row plus a uniform grid of ``points``, each evaluated on the
-    trajectory of the interval it falls in.
+    Samples are the trace rows (decimated to min/max per pixel column when there are very many)
+    plus a uniform grid of ``points``, each evaluated on the trajectory of the interval it falls
+    in.
     """
-    rows = out.log.trace
-    sc = out.scenario
-    if not rows:
+    return _curve(out.scenario, _Rows.of(out.log.trace), points)
+
+
+def _curve(sc: Scenario, rows: _Rows, points: int) -> tuple[np.ndarray, np.ndarray]:
+    t_rows, v_rows, load = rows.t_us, rows.supercap_v, rows.load_a
+    if len(t_rows) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     p = sc.profile
     cap = effective_supercap(p)
     charge_v = float(p["supercap.charge_source_v"])
     charge_r = float(p["supercap.charge_resistor_ohm"])
-    end_us = max(sc.duration_us, rows[-1][0])
-
-    t_rows = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    v_rows = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+    end_us = max(sc.duration_us, int(t_rows[-1]))
     keep = _minmax_rows(t_rows, v_rows, end_us, points)
 
     # (load, charging) repeats a lot: solve each trajectory shape once.
     shapes: dict[tuple[float, bool], tuple[float, float]] = {}
 
-    def shape(i: int) -> tuple[float, float]:
-        load = rows[i][3]
-        charging = _mains_present(sc, rows[i][0])
-        key = (load, charging)
-        got = shapes.get(key)
-        if got is None:
-            got = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, load,
-                                 charge_v if charging else None,
-                                 charge_r if charging else None)
-            shapes[key] = got
-        return got
-
     grid = np.linspace(0, end_us, points).astype(np.int64)
     # The row that governs each grid instant: the last row at or before it (several rows can
     # share an instant; the last one holds the state after all of them).
     idx = np.searchsorted(t_rows, grid, side="right") - 1
-    ts: list[int] = []
-    vs: list[float] = []
-    for i in keep.tolist():
-        ts.append(int(t_rows[i]))
-        vs.append(float(v_rows[i]))
+    ts: list[int] = t_rows[keep].tolist()
+    vs: list[float] = v_rows[keep].tolist()
     for t, i in zip(grid.tolist(), idx.tolist(), strict=True):
         if i < 0:
             continue
-        v_inf, tau = shape(i)
+        t0 = int(t_rows[i])
+        key = (float(load[i]), _mains_present(sc, t0))
+        shape = shapes.get(key)
+        if shape is None:
+            charging = key[1]
+            shape = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, key[0],
+                                   charge_v if charging else None,
+                                   charge_r if charging else None)
+            shapes[key] = shape
         ts.append(t)
-        vs.append(voltage_after(float(v_rows[i]), (t - int(t_rows[i])) * 1e-6, v_inf, tau))
+        vs.append(voltage_after(float(v_rows[i]), (t - t0) * 1e-6, shape[0], shape[1]))
     t_all = np.asarray(ts, dtype=np.int64)
     v_all = np.asarray(vs)
     order = np.argsort(t_all, kind="stable")
@@ -210,15 +227,13 @@ def plot_run(outcome: Outcome, path: str | Path) -> None:
     _legend(ax_m)
 
     # ---- (b) backup voltages
-    t_c, v_c = supercap_curve(out)
+    rows = _Rows.of(log.trace)
+    t_c, v_c = _curve(sc, rows, CURVE_POINTS)
     if len(t_c):
         ax_v.plot(ta.of(t_c), v_c, color=_C_SUPERCAP, lw=1.4, label="supercap (internal)")
-        rows = log.trace
-        t_b = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        v_b = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
-        keep = _minmax_rows(t_b, v_b, sc.duration_us, CURVE_POINTS)
         if bool(p["battery.present"]):
-            ax_v.plot(ta.of(t_b[keep]), v_b[keep], color=_C_BATTERY, lw=1.2,
+            keep = _minmax_rows(rows.t_us, rows.battery_v, sc.duration_us, CURVE_POINTS)
+            ax_v.plot(ta.of(rows.t_us[keep]), rows.battery_v[keep], color=_C_BATTERY, lw=1.2,
                       label="battery (open circuit)")
     else:
         ax_v.text(0.5, 0.5, "no trace recorded for this run", transform=ax_v.transAxes,
@@ -252,26 +267,15 @@ def plot_run(outcome: Outcome, path: str | Path) -> None:
     _legend(ax_v)
 
     # ---- (c) the MCU's power state
-    if log.trace:
-        st_t: list[int] = []
-        st_y: list[int] = []
-        last = None
-        for t, _v, _b, _i, name in log.trace:
-            level = STATE_LEVELS.index(name) if name in STATE_LEVELS else 0
-            if level != last:
-                st_t.append(t)
-                st_y.append(level)
-                last = level
-        st_t.append(sc.duration_us)
-        st_y.append(st_y[-1])
-        xs = ta.of(np.asarray(st_t, dtype=np.int64))
+    if len(rows.state):
+        change = np.flatnonzero(np.r_[True, rows.state[1:] != rows.state[:-1]])
+        st_t = np.r_[rows.t_us[change], sc.duration_us]
+        st_y = np.r_[rows.state[change], rows.state[change][-1]].astype(int)
+        xs = ta.of(st_t)
         ax_s.step(xs, st_y, where="post", color="#333333", lw=1.2)
         # States that last milliseconds would vanish on an hour axis: mark where they begin.
-        brief = [(x, y) for x, y in zip(xs.tolist(), st_y, strict=True)
-                 if STATE_LEVELS[y] in ("POWER_FAIL", "RESTORE")]
-        if brief:
-            bx, by = zip(*brief, strict=True)
-            ax_s.plot(bx, by, ls="none", marker="o", ms=3.5, color="#333333")
+        brief = np.isin(st_y, [STATE_LEVELS.index("POWER_FAIL"), STATE_LEVELS.index("RESTORE")])
+        ax_s.plot(xs[brief], st_y[brief], ls="none", marker="o", ms=3.5, color="#333333")
     ax_s.set_yticks(range(len(STATE_LEVELS)), STATE_LEVELS, fontsize=8)
     ax_s.set_ylim(-0.5, len(STATE_LEVELS) - 0.5)
     ax_s.set_ylabel("MCU")
@@ -298,6 +302,7 @@ def plot_run(outcome: Outcome, path: str | Path) -> None:
         return (local_ms - log.start_local_ms) * 1000
 
     seen_quality: set[int] = set()
+    seen_written = False
     for seq in sorted(j.records):
         rec = j.records[seq]
         label, colour, marker = _QUALITY_STYLE.get(rec.quality, _QUALITY_STYLE[EXACT])
@@ -315,6 +320,14 @@ def plot_run(outcome: Outcome, path: str | Path) -> None:
             start = ta.of(meter_us(rec.opened_ms))
             ax_c.plot([start], [y_rec], ls="none", marker=marker, ms=8, color=colour,
                       mec="black", mew=0.5)
+            if rec.quality == DEFERRED and seq in j.commit_us:
+                # A deferred record's time was stamped at once but written later: show when.
+                written = ta.of(j.commit_us[seq])
+                ax_c.plot([start, written], [y_rec - 0.28, y_rec - 0.28], color=colour, lw=0.9,
+                          ls=(0, (1, 2)))
+                ax_c.plot([written], [y_rec - 0.28], ls="none", marker=marker, ms=6,
+                          mfc="white", color=colour)
+                seen_written = True
         if rec.closed and rec.quality != UNSYNCED:
             # The span the record claims the cover was open, to set against the truth bar.
             ax_c.plot([start, ta.of(meter_us(rec.closed_ms))], [y_rec, y_rec], color=colour,
@@ -324,8 +337,16 @@ def plot_run(outcome: Outcome, path: str | Path) -> None:
     for q in (EXACT, DEFERRED, BOUNDED, UNSYNCED):
         if q in seen_quality:
             label, colour, marker = _QUALITY_STYLE[q]
-            handles.append(Line2D([], [], ls="none", marker=marker, color=colour, ms=8,
-                                  label=f"record: {label}"))
+            if q == BOUNDED:
+                handles.append(Line2D([], [], color=colour, lw=6, alpha=0.75,
+                                      label=f"record: {label}"))
+            else:
+                handles.append(Line2D([], [], ls="none", marker=marker, color=colour, ms=8,
+                                      label=f"record: {label}"))
+    if seen_written:
+        label, colour, marker = _QUALITY_STYLE[DEFERRED]
+        handles.append(Line2D([], [], ls=(0, (1, 2)), marker=marker, mfc="white", color=colour,
+                              ms=6, label="deferred: written to NVM"))
     if log.reports:
         rx = [ta.of(t) for t, _k, _s, _on in log.reports]
         colours = ["#17becf" if on == "backup" else "#7f7f7f" for _t, _k, _s, on in log.reports]

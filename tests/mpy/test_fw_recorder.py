@@ -1,0 +1,79 @@
+"""The real Recorder on a hand-driven board: on mains, through a power failure, on backup."""
+
+from fw_board import HandBoard
+
+from meterseal.firmware import states as st
+from meterseal.firmware.config import FirmwareConfig
+from meterseal.firmware.image import decode_image
+from meterseal.firmware.recorder import T_DEBOUNCE, T_SAMPLE, Recorder
+from meterseal.firmware.records import DEFERRED, EXACT
+
+
+def _booted():
+    hb = HandBoard()
+    rec = Recorder(hb.board, FirmwareConfig({}))
+    rec.boot()
+    hb.settle(rec)
+    hb.tick(rec, T_SAMPLE, 10)
+    assert rec.state == st.MAINS
+    return hb, rec
+
+
+def test_opening_on_mains_is_exact_with_energy():
+    hb, rec = _booted()
+    hb.import_mwh = 1234567  # 1.23 kWh since boot
+    hb.level = 0
+    t_open = hb.now_ms + 5
+    hb.tick(rec, T_SAMPLE, 12)
+    img = decode_image(hb.eeprom.image())
+    assert img.cover_total == 1
+    r = img.cover[0]
+    assert r.quality == EXACT and r.opened_ms == t_open and not r.closed
+    assert r.import_before == 123
+    assert len(hb.frames) == 1  # the active report, after the record
+
+
+def test_bounce_shorter_than_debounce_is_not_an_opening():
+    hb, rec = _booted()
+    for _ in range(3):
+        hb.level = 0
+        hb.tick(rec, T_SAMPLE, 4)
+        hb.level = 1
+        hb.tick(rec, T_SAMPLE, 1)
+    hb.tick(rec, T_SAMPLE, 20)
+    assert decode_image(hb.eeprom.image()).cover_total == 0
+
+
+def test_every_opening_in_one_outage_counts_and_low_budget_defers():
+    hb, rec = _booted()
+    hb.mains = False
+    rec.on_power_fail()
+    hb.settle(rec)
+    assert rec.state == st.HOLDUP and hb.wake_armed
+    for k in range(3):
+        hb.now_ms += 3600000
+        hb.level = 0
+        rec.on_cover_edge()
+        hb.tick(rec, T_DEBOUNCE, 10)
+        hb.now_ms += 600000
+        hb.level = 1
+        rec.on_cover_edge()
+        hb.tick(rec, T_DEBOUNCE, 10)
+    assert decode_image(hb.eeprom.image()).cover_total == 3
+    # Below the write floor the next opening stays pending in retained RAM ...
+    hb.backup_v = 2.052  # under the write floor (2.0566 V), above the watch's end
+    hb.now_ms += 3600000
+    t_open = hb.now_ms
+    hb.level = 0
+    rec.on_cover_edge()
+    hb.tick(rec, T_DEBOUNCE, 10)
+    assert decode_image(hb.eeprom.image()).cover_total == 3
+    # ... and is written as deferred, with its own time, when mains returns.
+    hb.mains = True
+    hb.backup_v = 4.6
+    rec.on_power_good()
+    hb.settle(rec)
+    img = decode_image(hb.eeprom.image())
+    assert img.cover_total == 4
+    assert img.cover[0].quality == DEFERRED and img.cover[0].opened_ms == t_open
+    assert img.power_down_total == 1 and img.power_down[0].ended

@@ -1,0 +1,109 @@
+"""The command line: results users read, and bad input that gets one line and exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GOOD = """
+name = "cover opened 2 h into a 10 h outage"
+start = "2026-03-01T08:00:00+08:00"
+duration = "1d"
+seed = 7
+
+[meter]
+profile = "single-phase"
+"supercap.capacitance_f" = 0.47
+
+[[outage]]
+at = "2h"
+for = "10h"
+
+[[cover]]
+open_at = "4h"
+close_at = "4h 30min"
+"""
+
+
+def meterseal(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "meterseal.cli", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    p = tmp_path / "good.toml"
+    p.write_text(GOOD, encoding="utf-8")
+    return p
+
+
+def test_run_json_follows_the_contract(good: Path, tmp_path: Path) -> None:
+    trace = tmp_path / "trace.csv"
+    r = meterseal("run", str(good), "--json", "--trace", str(trace))
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["scenario"] == "cover opened 2 h into a 10 h outage"
+    assert d["profile"]["supercap.capacitance_f"] == 0.47
+    assert d["truth"]["cover"][0]["opened_at"] == "2026-03-01T12:00:00.000+08:00"
+    assert d["records"]["cover_open_total"] == 1
+    rec = d["records"]["cover_open"][0]
+    assert rec["time_quality"] == "exact" and rec["closed_at"] is not None
+    assert set(rec["energy_before_kwh"]) == {"import_active", "export_active"}
+    assert d["verdicts"][0]["status"] == "recorded"
+    assert d["invariants"] == {f"I{i}": "pass" for i in range(1, 7)}
+    assert d["backup"][0]["supercap_v_at_outage"] > 4.0
+    assert d["reports"] and d["reports"][0]["on"] == "backup"
+    lines = trace.read_text().splitlines()
+    assert lines[0] == "t_us,supercap_v,battery_v,load_a,state"
+    assert len(lines) > 10
+    states = {ln.rsplit(",", 1)[1] for ln in lines[1:]}
+    assert {"MAINS", "POWER_FAIL", "HOLDUP"} <= states
+
+
+BAD_SCENARIOS = {
+    "unknown-key": (GOOD + '\nbogus = 1\n', "bogus"),
+    "unknown-profile-key": (GOOD.replace('"supercap.capacitance_f" = 0.47',
+                                         '"supercap.capacitanse_f" = 0.47'),
+                            "supercap.capacitanse_f"),
+    "bad-value": (GOOD.replace("= 0.47", '= "big"'), "supercap.capacitance_f"),
+    "overlapping-outages": (GOOD + '\n[[outage]]\nat = "3h"\nfor = "1h"\n', "overlaps"),
+    "close-before-open": (GOOD.replace('close_at = "4h 30min"', 'close_at = "3h"'),
+                          "close_at"),
+    "bad-duration": (GOOD.replace('duration = "1d"', 'duration = "1 fortnight"'), "duration"),
+    "not-toml": ("this is = = not toml", "TOML"),
+    "no-offset": (GOOD.replace("08:00:00+08:00", "08:00:00"), "offset"),
+    "unknown-fault": (GOOD + '\n[[fault]]\nkind = "lightning"\nat = "1h"\n', "lightning"),
+    "unknown-outage-key": (GOOD.replace('for = "10h"', 'for = "10h"\nuntil = "1d"'), "until"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SCENARIOS))
+def test_bad_scenario_gets_one_line_and_exit_2(name: str, tmp_path: Path) -> None:
+    text, needle = BAD_SCENARIOS[name]
+    p = tmp_path / f"{name}.toml"
+    p.write_text(text, encoding="utf-8")
+    r = meterseal("run", str(p))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert needle in lines[0]
+
+
+@pytest.mark.parametrize("args", [
+    ("run",),
+    ("run", "/no/such/file.toml"),
+    ("run", "GOOD", "--frobnicate"),
+    ("frobnicate",),
+    ("run", "GOOD", "--plot", "/no/such/dir/x.png"),
+    ("verify", "--report", "GOOD"),
+])
+def test_bad_command_line_gets_one_line_and_exit_2(args: tuple[str, ...], good: Path) -> None:
+    r = meterseal(*[str(good) if a == "GOOD" else a for a in args])
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
