@@ -50,7 +50,7 @@ def test_every_opening_in_one_outage_counts_and_low_budget_defers():
     rec.on_power_fail()
     hb.settle(rec)
     assert rec.state == st.HOLDUP and hb.wake_armed
-    for k in range(3):
+    for _ in range(3):
         hb.now_ms += 3600000
         hb.level = 0
         rec.on_cover_edge()

@@ -11,23 +11,23 @@ WAKE_POLLING = 1
 
 class FirmwareConfig:
     __slots__ = (
-        "sample_period_us",
-        "debounce_samples",
-        "wake_mode",
-        "poll_period_us",
-        "brownout_v",
-        "margin_v",
-        "esr_ohm",
-        "capacitance_f",
         "active_a",
-        "wake_s",
+        "battery_undervoltage_v",
+        "brownout_v",
+        "capacitance_f",
+        "debounce_samples",
+        "esr_ohm",
+        "has_battery_domain",
+        "margin_v",
         "nvm_write_a",
         "nvm_write_s",
-        "radio_present",
+        "poll_period_us",
         "radio_a",
+        "radio_present",
         "radio_s",
-        "battery_undervoltage_v",
-        "has_battery_domain",
+        "sample_period_us",
+        "wake_mode",
+        "wake_s",
     )
 
     def __init__(self, values):
@@ -58,7 +58,7 @@ class Budget:
     lasts the terminal sags by I*ESR more; the MCU must stay above brown-out + margin throughout.
     """
 
-    __slots__ = ("write_need_v", "wake_need_v", "radio_need_v", "write_floor_v", "watch_floor_v")
+    __slots__ = ("radio_need_v", "wake_need_v", "watch_floor_v", "write_floor_v", "write_need_v")
 
     def __init__(self, cfg):
         floor = cfg.brownout_v + cfg.margin_v

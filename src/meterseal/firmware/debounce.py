@@ -5,7 +5,7 @@ Knows nothing of power states or timers: it is fed samples and says when a level
 
 
 class Debouncer:
-    __slots__ = ("stable", "candidate", "count", "since_ms", "since_valid", "needed")
+    __slots__ = ("candidate", "count", "needed", "since_ms", "since_valid", "stable")
 
     def __init__(self, stable, needed):
         self.stable = stable

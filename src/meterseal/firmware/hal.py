@@ -32,12 +32,13 @@ class CoverPort:
         raise NotImplementedError
 
     def set_bias(self, enabled):
-        """Power the switch's pull-up (static or pulsed, as the board has it); off saves its drain."""
+        """Power the switch's pull-up (static or pulsed, as the board has it); off saves its
+        drain."""
         raise NotImplementedError
 
     def take_latch(self):  # -> local_ms of a latched edge, or None
-        """A battery-domain tamper input's latched time-stamp (boards without one return None);
-        reading clears it."""
+        """A battery-domain tamper input's latched time-stamp, or None (also on boards
+        without one); reading clears it."""
         raise NotImplementedError
 
 

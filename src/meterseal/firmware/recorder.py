@@ -467,7 +467,7 @@ class Recorder:
         if kind == W_PD_END:
             seq, t_ms, q = payload
             return j.power_down_end(seq, t_ms, q)
-        now, valid = payload
+        _now, valid = payload
         imp, exp = self.b.metering.read()
         flags = 0
         if self.pd_seq:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from meterseal.firmware import states as st
 from meterseal.firmware.config import WAKE_INTERRUPT, WAKE_POLLING, FirmwareConfig
 from meterseal.firmware.hal import Board
+from meterseal.firmware.image import decode_image
 from meterseal.firmware.layout import FREE_BASE_PAGE, PAGE_SIZE
 from meterseal.firmware.recorder import Recorder
-from meterseal.firmware.image import decode_image
 from meterseal.firmware.report import decode_report
 from meterseal.hardware.battery import Battery
 from meterseal.hardware.cover import bounce_edges
@@ -334,8 +334,8 @@ class Kernel:
                 mcu_i += L.nvm_write_a
             if self.radio_busy:
                 mcu_i += L.radio_a
-            if self.bias_on and self.pin == 1 and not (self.pulsed and self.polling):
-                mcu_i += L.pullup_a
+            if self.bias_on and self.pin == 1:
+                mcu_i += L.pullup_a  # for pulsed bias, its average over the pulse period
         batt_ok = self.battery.present and self.battery.ocv_v() >= self.battery_uv
         rtc_i = 0.0 if rail else L.rtc_a
         i_sc = 0.0
@@ -681,12 +681,7 @@ class Kernel:
             L = self.loads
             for tm in self.timers.values():
                 if tm.skipping and tm.period_us > 0:
-                    q = L.active_a * self.wake_us * 1e-6
-                    if self.pulsed and self.polling and self.bias_on and self.pin == 1:
-                        q += float(self.p["cover.pullup_current_a"]) * float(
-                            self.p["cover.bias_pulse_s"]
-                        )
-                    avg += q / (tm.period_us * 1e-6)
+                    avg += L.active_a * self.wake_us / tm.period_us
         if avg != self.skip_avg_a:
             self.skip_avg_a = avg
             self._update_loads()

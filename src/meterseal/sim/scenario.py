@@ -135,7 +135,8 @@ def validate(sc: Scenario) -> None:
         if c.open_us < 0:
             raise ScenarioError(f"cover {i + 1}: open_at before the scenario start")
         if prev_close is None:
-            raise ScenarioError(f"cover {i + 1}: opened again while still open (no close_at before)")
+            raise ScenarioError(
+                f"cover {i + 1}: opened again while still open (no close_at before)")
         if c.open_us <= prev_close:
             raise ScenarioError(f"cover {i + 1}: opened before the previous operation closed")
         if c.close_us is not None and c.close_us <= c.open_us:
@@ -159,7 +160,8 @@ def _table_keys(where: str, table: object, allowed: set[str]) -> Mapping[str, ob
         raise ScenarioError(f"{where}: expected a table")
     for key in table:
         if key not in allowed:
-            raise ScenarioError(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+            allowed_list = ", ".join(sorted(allowed))
+            raise ScenarioError(f"{where}: unknown key {key!r} (allowed: {allowed_list})")
     return table
 
 

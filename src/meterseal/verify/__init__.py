@@ -1,3 +1,3 @@
-"""Judging runs: the oracle and invariants I1–I6, the built-in verification matrix, reports and plots.
+"""Judging runs: the oracle and invariants I1–I6, the verification matrix, reports and plots.
 
 Reads records only by decoding the meter's NVM image."""
