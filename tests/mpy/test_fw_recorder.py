@@ -77,3 +77,41 @@ def test_every_opening_in_one_outage_counts_and_low_budget_defers():
     assert img.cover_total == 4
     assert img.cover[0].quality == DEFERRED and img.cover[0].opened_ms == t_open
     assert img.power_down_total == 1 and img.power_down[0].ended
+
+
+def test_full_retained_ram_freezes_what_it_knew_and_reconciles_at_restore():
+    from meterseal.firmware.pending import MAX_ENTRIES
+    from meterseal.firmware.records import BOUNDED
+
+    hb, rec = _booted()
+    hb.mains = False
+    rec.on_power_fail()
+    hb.settle(rec)
+    hb.backup_v = 2.052  # below the write floor: everything stays pending
+    pairs = MAX_ENTRIES // 2 + 2
+    for _ in range(pairs):
+        hb.now_ms += 600000
+        hb.level = 0
+        rec.on_cover_edge()
+        hb.tick(rec, T_DEBOUNCE, 10)
+        hb.now_ms += 600000
+        hb.level = 1
+        rec.on_cover_edge()
+        hb.tick(rec, T_DEBOUNCE, 10)
+    # the last opening stays open: it must come out as a bounded record at restore
+    hb.now_ms += 600000
+    hb.level = 0
+    rec.on_cover_edge()
+    hb.tick(rec, T_DEBOUNCE, 10)
+    assert len(rec.pending) == MAX_ENTRIES
+    hb.mains = True
+    hb.backup_v = 4.6
+    rec.on_power_good()
+    hb.settle(rec)
+    hb.tick(rec, T_SAMPLE, 12)
+    assert rec.state == st.MAINS
+    img = decode_image(hb.eeprom.image())
+    assert img.cover_total == MAX_ENTRIES // 2 + 1
+    newest = img.cover[0]
+    assert newest.quality == BOUNDED and not newest.closed
+    assert all(r.quality == DEFERRED and r.closed for r in img.cover[1:])

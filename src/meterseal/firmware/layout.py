@@ -6,12 +6,13 @@ page sits alone in its own EEPROM page, so one write never touches two records.
     page  0, 1      SavedState copies A and B (alternating; the valid one with the highest gen wins)
     pages 2..23     cover-open slots 0..10, two pages each: open half, close half
     pages 24..45    power-down slots 0..10, two pages each: start half, end half
-    pages 46..69    reserved (event-clear records, a later issue); never written today
+    pages 46..56    event-clear slots 0..10, one page each (a clear is written once, never closed)
+    pages 57..69    reserved; never written today
     pages 70..511   free
 
 A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites
 record N - 11, never one of the latest 10, so a torn write can only destroy a record that had
-already left the ring.
+already left the ring. The event-clear ring follows the same rule.
 """
 
 try:
@@ -33,8 +34,9 @@ STATE_PAGE_A = const(0)
 STATE_PAGE_B = const(1)
 COVER_BASE_PAGE = const(2)
 POWER_DOWN_BASE_PAGE = const(24)
-RESERVED_BASE_PAGE = const(46)
-RESERVED_PAGES = const(24)
+EVENT_CLEAR_BASE_PAGE = const(46)
+RESERVED_BASE_PAGE = const(57)
+RESERVED_PAGES = const(13)
 FREE_BASE_PAGE = const(70)
 
 # Page tags: first byte of every page, one per page kind. 0x00 and 0xFF are never tags, so an
@@ -44,6 +46,7 @@ TAG_COVER_OPEN = const(0xC1)
 TAG_COVER_CLOSE = const(0xC2)
 TAG_PD_START = const(0xD1)
 TAG_PD_END = const(0xD2)
+TAG_EVENT_CLEAR = const(0xE1)
 
 
 def state_addr(copy):
@@ -65,6 +68,10 @@ def pd_start_addr(seq):
 
 def pd_end_addr(seq):
     return (POWER_DOWN_BASE_PAGE + 2 * (seq % SLOTS) + 1) * PAGE_SIZE
+
+
+def event_clear_addr(seq):
+    return (EVENT_CLEAR_BASE_PAGE + seq % SLOTS) * PAGE_SIZE
 
 
 def page_of(addr):

@@ -20,7 +20,12 @@ from meterseal.firmware.debounce import Debouncer
 from meterseal.firmware.journal import Journal
 from meterseal.firmware.pending import CLOSE as KIND_CLOSE
 from meterseal.firmware.pending import OPEN as KIND_OPEN
-from meterseal.firmware.pending import PendingEntry, decode_pending, encode_pending
+from meterseal.firmware.pending import (
+    MAX_ENTRIES,
+    PendingEntry,
+    decode_pending,
+    encode_pending,
+)
 from meterseal.firmware.records import (
     BOUNDED,
     DEFERRED,
@@ -79,6 +84,9 @@ class Recorder:
         self.retained_ok = False
         self.reconciling = False
         self.shutdown_after_write = False
+        # Retained RAM full: later changes cannot be kept; the header keeps what was known
+        # when it filled, so power-up reconciles from there (a bounded record, not a false one).
+        self.frozen = None
         self.pd_start_ms = 0
 
     # ----------------------------------------------------------------- handlers (board calls)
@@ -194,6 +202,15 @@ class Recorder:
             self._queue(W_PD_END, (self.pd_seq, now, EXACT if valid else UNSYNCED))
             self.pd_seq = 0
         b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
+        if self.frozen is not None:
+            # Changes after retained RAM filled were seen but not kept: reconcile from the
+            # last state that was kept, as after a power-up.
+            level, self.known_ms = self.frozen
+            self.frozen = None
+            self.deb = Debouncer(level, self.cfg.debounce_samples)
+            self.reconciling = True
+            self._pump()
+            return
         # The MCU watched throughout: nothing to reconcile beyond what the debouncer holds.
         self.state = st.next_state(self.state, st.EV_RECONCILED)
         self._queue_state(now, valid)
@@ -266,7 +283,18 @@ class Recorder:
             (self.base_export_mwh + exp) // MWH_PER_UNIT,
         )
 
+    def _retained_full(self):
+        if self.state != st.HOLDUP or self._write_affordable():
+            return False
+        if len(self.pending) < MAX_ENTRIES:
+            return False
+        if self.frozen is None:
+            self.frozen = (1 - self.deb.stable, self.known_ms)
+        return True
+
     def _seen_open(self, t_ms, valid, quality):
+        if self._retained_full():
+            return
         imp, exp = self._registers()
         seq = self.next_cover_seq
         self.next_cover_seq += 1
@@ -275,7 +303,7 @@ class Recorder:
         self._add_pending(entry, quality)
 
     def _seen_close(self, t_ms, valid, quality):
-        if not self.open_seq:
+        if not self.open_seq or self._retained_full():
             return
         imp, exp = self._registers()
         entry = PendingEntry(KIND_CLOSE, t_ms, 1 if valid else 0, imp, exp, self.open_seq)
@@ -510,4 +538,5 @@ class Recorder:
 
     def _save_retained(self):
         flags = FLAG_WATCH_ENDED if self.phase == PHASE_ENDED else 0
-        self.b.retained.write(encode_pending(self.pending, self.known_ms, self.deb.stable, flags))
+        level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
+        self.b.retained.write(encode_pending(self.pending, known_ms, level, flags))

@@ -83,15 +83,17 @@ def _minmax_rows(t_us: np.ndarray, values: np.ndarray, end_us: int, bins: int) -
     n = len(t_us)
     if n <= MAX_ROWS:
         return np.arange(n)
+    # Rows are in time order, so each bin is a contiguous run: everything below is O(n).
     b = np.minimum((t_us * bins) // max(end_us, 1), bins - 1)
-    order = np.lexsort((values, b))  # by bin, then by value
-    sb = b[order]
-    starts = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
-    ends = np.r_[starts[1:] - 1, n - 1]
-    first_in_bin = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-    last_in_bin = np.r_[first_in_bin[1:] - 1, n - 1]
-    keep = np.concatenate([order[starts], order[ends], first_in_bin, last_in_bin])
-    return np.unique(keep)
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    keep = [starts, starts + lengths - 1]
+    for reduce in (np.minimum, np.maximum):
+        extreme = np.repeat(reduce.reduceat(values, starts), lengths)
+        hits = np.flatnonzero(values == extreme)
+        first = np.r_[True, b[hits][1:] != b[hits][:-1]]  # one per bin, even on a plateau
+        keep.append(hits[first])
+    return np.unique(np.concatenate(keep))
 
 
 @dataclass(frozen=True, slots=True)
