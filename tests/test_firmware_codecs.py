@@ -32,6 +32,7 @@ from meterseal.firmware.records import (
     QUALITY_NAMES,
     CoverClose,
     CoverOpen,
+    EventClear,
     PowerDown,
     PowerDownEnd,
     SavedState,
@@ -122,7 +123,19 @@ pd_end = st.builds(PowerDownEnd, seq_st, ms_st, quality)
 saved = st.builds(
     SavedState, u32, u48, u48, st.integers(0, 1), ms_st, ms_st, st.integers(0, 255), u32
 )
-any_record = st.one_of(cover_open(), cover_close, pd_start, pd_end, saved)
+
+
+@st.composite
+def event_clear(draw):
+    ct = draw(u32)
+    pt = draw(u32)
+    return EventClear(
+        draw(seq_st), draw(ms_st), draw(quality), draw(u32), draw(u32),
+        ct, draw(st.integers(0, ct)), pt, draw(st.integers(0, pt)),
+    )
+
+
+any_record = st.one_of(cover_open(), cover_close, pd_start, pd_end, saved, event_clear())
 
 
 @given(any_record)
@@ -171,6 +184,22 @@ def test_power_down_standard_bytes(p, e):
     done = p.with_end(e)
     assert done.end_half() == e
     assert done.standard_bytes() == bcd_time6(p.start_ms) + bcd_time6(e.end_ms)
+
+
+@given(event_clear())
+def test_event_clear_standard_bytes(k):
+    std = k.standard_bytes()
+    assert len(std) == 14
+    assert std[:6] == bcd_time6(k.time_ms)
+    assert std[6:10] == k.operator.to_bytes(4, "little") == k.operator_bytes()
+    assert std[10:14] == k.di.to_bytes(4, "little")  # DI0 first, like every DI on the wire
+
+
+def test_event_clear_rejects_a_baseline_above_its_total():
+    with pytest.raises(ValueError):
+        encode_page(EventClear(1, 0, 0, 0, 0xFFFFFFFF, 3, 4, 0, 0))
+    with pytest.raises(ValueError):
+        encode_page(EventClear(1, 0, 0, 0, 0xFFFFFFFF, 3, 3, 1, 2))
 
 
 entry = st.builds(PendingEntry, st.integers(0, 1), u48, st.booleans(), u48, u48, seq_st)

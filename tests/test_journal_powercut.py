@@ -13,6 +13,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "mpy"))
 
 from fw_powercut import (
+    CLEAR_COVER,
+    EMPTY_VIEW,
     Model,
     check_journal_matches,
     image_view,
@@ -55,10 +57,11 @@ def test_i4_i5_every_write_every_tear_pattern():
     writes = len(ops)
     assert stats.cuts >= writes * (2 + 17 + 8)  # before, after, >=17 prefixes, fills, randoms
     assert stats.before > 0 and stats.after > 0
-    ct, covers, pt, pds, state = model.view()
+    ct, covers, pt, pds, state, kt, clears, _cb, _pb = model.view()
     assert ct == max(op[1] for op in ops if op[0] == "open")
     assert pt == max(op[1] for op in ops if op[0] == "pd_start")
-    assert len(covers) == 10 and len(pds) == 10 and state is not None
+    assert kt == max(op[1] for op in ops if op[0] == "clear") >= 12
+    assert len(covers) == 10 and len(pds) == 10 and len(clears) == 10 and state is not None
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -170,9 +173,9 @@ def test_decoder_never_raises_on_garbage():
     for _ in range(200):
         img = bytes(rnd.getrandbits(8) for _ in range(4096)) + b"\xff" * (32768 - 4096)
         decode_image(img)
-    assert image_view(decode_image(b"")) == (0, [], 0, [], None)
-    assert image_view(decode_image(b"\x00" * 32768)) == (0, [], 0, [], None)
-    assert image_view(decode_image(None)) == (0, [], 0, [], None)
+    assert image_view(decode_image(b"")) == EMPTY_VIEW
+    assert image_view(decode_image(b"\x00" * 32768)) == EMPTY_VIEW
+    assert image_view(decode_image(None)) == EMPTY_VIEW
 
 
 def test_valid_pages_in_the_wrong_place_are_ignored():
@@ -182,7 +185,7 @@ def test_valid_pages_in_the_wrong_place_are_ignored():
     addr, data = j.open_cover(CoverOpen(1, EXACT, 1000))
     ee.write(addr + PAGE_SIZE * 2, data)  # slot 2 holding seq 1
     ee.write(0, data)  # the state page holding a cover page
-    assert image_view(decode_image(ee.image())) == (0, [], 0, [], None)
+    assert image_view(decode_image(ee.image())) == EMPTY_VIEW
     with pytest.raises(ValueError):
         j.committed(addr + PAGE_SIZE * 2, data)
 
@@ -196,3 +199,26 @@ def test_journal_ram_view_matches_image_throughout():
         perform(j, ee, op)
         model.apply(op)
         check_journal_matches(j, ee, model)
+
+
+def test_a_clear_hides_from_the_standard_view_and_keeps_everything():
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    for seq in range(1, 13):
+        perform(j, ee, ("open", seq, EXACT, seq * 1000, 0, 0, seq, 0))
+    before = decode_image(ee.image())
+    perform(j, ee, ("clear", 1, 50000, EXACT, 0x01020304, CLEAR_COVER, True, False))
+    img = decode_image(ee.image())
+    # I4: the all-time total and the latest 10 records are exactly what they were
+    assert img.cover_total == 12 and [r.as_tuple() for r in img.cover] == [
+        r.as_tuple() for r in before.cover
+    ]
+    assert img.cover_base == 12 and img.cover_count() == 0 and img.standard_cover() == []
+    rec = img.clears[0]
+    assert (rec.seq, rec.cover_total, rec.cover_base, rec.pd_base) == (1, 12, 12, 0)
+    assert rec.standard_bytes()[6:] == bytes((4, 3, 2, 1, 0xFF, 0x0D, 0x30, 0x03))
+    perform(j, ee, ("open", 13, EXACT, 60000, 0, 0, 13, 0))
+    img = decode_image(ee.image())
+    assert img.cover_count() == 1 and [r.seq for r in img.standard_cover()] == [13]
+    assert img.cover_total == 13

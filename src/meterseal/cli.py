@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules providing `add_parser(sub)`; one line each.
 EXTRA_COMMANDS: list[str] = []
+EXTRA_COMMANDS.append("meterseal.verify.campaign.command")
 
 
 def _write_target(path: str, what: str) -> Path:

@@ -37,13 +37,20 @@ class Lcg:
 # --- the workload: realistic outage cycles -------------------------------------------------
 
 
+CLEAR_ALL = 0xFFFFFFFF
+CLEAR_COVER = 0x03300DFF
+CLEAR_PD = 0x031100FF
+
+
 def make_workload(min_records=24, seed=1):
-    """Ops until both rings wrapped twice (>= min_records cover and power-down records).
+    """Ops until both rings wrapped twice (>= min_records cover and power-down records), with an
+    event clear every other cycle (so the clear ring wraps too).
 
     ("open", seq, quality, opened_ms, not_before, not_after, imp, exp)
     ("close", seq, quality, closed_ms, imp, exp)
     ("pd_start", seq, start_ms, quality) / ("pd_end", seq, end_ms, quality)
     ("save", import_mwh, export_mwh, cover_closed, known_ms, power_down_ms, flags, pd_seq)
+    ("clear", seq, time_ms, quality, operator, di, clears_cover, clears_power_down)
     """
     rnd = Lcg(seed)
     ops = []
@@ -52,9 +59,20 @@ def make_workload(min_records=24, seed=1):
     exp = 890
     cseq = 0
     pseq = 0
+    kseq = 0
     cycle = 0
     while cseq < min_records or pseq < min_records:
         cycle += 1
+        if cycle % 2 == 0:
+            # an event clear on mains: of the cover log, the power-down log, or all of them
+            kseq += 1
+            t += 1000 + rnd.below(60000)
+            di = (CLEAR_COVER, CLEAR_PD, CLEAR_ALL)[rnd.below(3)]
+            op_code = 0x12345678 + kseq
+            ops.append(
+                ("clear", kseq, t, UNSYNCED if rnd.below(9) == 0 else EXACT, op_code, di,
+                 di != CLEAR_PD, di != CLEAR_COVER)
+            )
         # mains: energy grows; sometimes the cover is opened and closed under mains
         t += 60000 + rnd.below(7200000)
         imp += rnd.below(5000)
@@ -115,6 +133,7 @@ class Model:
     def __init__(self):
         self.covers = {}
         self.pds = {}
+        self.clears = {}
         self.state = None
         self.gen = 0
 
@@ -124,9 +143,17 @@ class Model:
             m.covers[k] = list(self.covers[k])
         for k in self.pds:
             m.pds[k] = list(self.pds[k])
+        for k in self.clears:
+            m.clears[k] = self.clears[k]
         m.state = self.state
         m.gen = self.gen
         return m
+
+    def bases(self):
+        if not self.clears:
+            return 0, 0
+        top = self.clears[max(self.clears)]
+        return top[6], top[8]
 
     def apply(self, op):
         kind = op[0]
@@ -153,15 +180,29 @@ class Model:
             st = list(op)
             st[0] = self.gen
             self.state = tuple(st)
+        elif kind == "clear":
+            ct = max(self.covers) if self.covers else 0
+            pt = max(self.pds) if self.pds else 0
+            cb, pb = self.bases()
+            self.clears[op[1]] = (
+                op[1], op[2], op[3], op[4], op[5],
+                ct, ct if op[6] else cb, pt, pt if op[7] else pb,
+            )
         else:
             raise ValueError(kind)
 
     def view(self):
         ct = max(self.covers) if self.covers else 0
         pt = max(self.pds) if self.pds else 0
+        kt = max(self.clears) if self.clears else 0
         cl = [tuple(self.covers[s]) for s in range(ct, max(0, ct - RING), -1) if s in self.covers]
         pl = [tuple(self.pds[s]) for s in range(pt, max(0, pt - RING), -1) if s in self.pds]
-        return (ct, cl, pt, pl, self.state)
+        kl = [self.clears[s] for s in range(kt, max(0, kt - RING), -1) if s in self.clears]
+        cb, pb = self.bases()
+        return (ct, cl, pt, pl, self.state, kt, kl, cb, pb)
+
+
+EMPTY_VIEW = (0, [], 0, [], None, 0, [], 0, 0)
 
 
 def image_view(img):
@@ -171,6 +212,10 @@ def image_view(img):
         img.power_down_total,
         [r.as_tuple() for r in img.power_down],
         None if img.state is None else img.state.as_tuple(),
+        img.clear_total,
+        [r.as_tuple() for r in img.clears],
+        img.cover_base,
+        img.power_down_base,
     )
 
 
@@ -188,6 +233,8 @@ def write_for(journal, op):
         return journal.power_down_start(op[1], op[2], op[3])
     if kind == "pd_end":
         return journal.power_down_end(op[1], op[2], op[3])
+    if kind == "clear":
+        return journal.event_clear(op[1], op[2], op[3], op[4], op[5], op[6], op[7])
     st = SavedState(0, op[1], op[2], op[3], op[4], op[5], op[6], op[7])
     return journal.save_state(st)
 
@@ -221,7 +268,7 @@ class Stats:
 
 
 def _counts(view):
-    return view[0], view[2]
+    return view[0], view[2], view[5]
 
 
 def _check_cut(eeprom, before, after, mode, where):
@@ -241,8 +288,10 @@ def _check_cut(eeprom, before, after, mode, where):
     # I4: totals equal the committed records and never go backwards
     bt = _counts(bv)
     gt = _counts(got)
-    assert gt[0] >= bt[0] and gt[1] >= bt[1], ("a total went backwards", where)
-    assert j.cover_total == gt[0] and j.power_down_total == gt[1]
+    assert gt[0] >= bt[0] and gt[1] >= bt[1] and gt[2] >= bt[2], ("a total went backwards", where)
+    assert j.cover_total == gt[0] and j.power_down_total == gt[1] and j.clear_total == gt[2]
+    # a clear hides records from the standard view, never from the all-time one
+    assert got[7] <= got[0] and got[8] <= got[2], ("a baseline above its total", where)
     return j, ("before" if got == bv else "after")
 
 

@@ -30,6 +30,7 @@ from meterseal.firmware.records import (
     UNSYNCED,
     CoverClose,
     CoverOpen,
+    EventClear,
     PowerDown,
     PowerDownEnd,
     SavedState,
@@ -192,3 +193,17 @@ def test_pending_round_trip_and_garbage():
     assert decode_pending(b"") is None
     assert decode_pending(bytes(RETAINED_SIZE)) is None
     assert decode_pending(b"\xff" * RETAINED_SIZE) is None
+
+
+def test_event_clear_page_and_standard_bytes():
+    t = ms_from_civil(2026, 3, 2, 9, 8, 7)
+    rec = EventClear(3, t, EXACT, 0x78563412, 0x03300DFF, 12, 12, 4, 2)
+    page = encode_page(rec)
+    assert len(page) <= 64 and decode_page(page) == rec
+    std = rec.standard_bytes()
+    assert std == bytes((0x07, 0x08, 0x09, 0x02, 0x03, 0x26, 0x12, 0x34, 0x56, 0x78,
+                         0xFF, 0x0D, 0x30, 0x03))
+    bad = bytearray(page)
+    bad[5] ^= 1
+    assert decode_page(bytes(bad)) is None
+    assert _raises(encode_page, EventClear(3, t, EXACT, 0, 0, 1, 2, 0, 0))

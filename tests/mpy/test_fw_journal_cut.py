@@ -14,7 +14,9 @@ def test_workload_wraps_both_rings_twice():
     pds = [op for op in ops if op[0] == "pd_start"]
     assert len(opens) >= 23 and len(pds) >= 23
     kinds = {op[0] for op in ops}
-    assert kinds == {"open", "close", "pd_start", "pd_end", "save"}
+    assert kinds == {"open", "close", "pd_start", "pd_end", "save", "clear"}
+    clears = [op for op in ops if op[0] == "clear"]
+    assert len(clears) >= 12  # the event-clear ring (11 slots) wraps
 
 
 def test_every_write_cut_before_inside_after():
@@ -35,3 +37,4 @@ def test_fresh_chip_is_empty():
     j.recover()
     assert j.cover_total == 0 and j.power_down_total == 0 and j.state is None
     assert j.next_cover_seq() == 1 and j.next_power_down_seq() == 1
+    assert j.clear_total == 0 and j.next_clear_seq() == 1 and j.baselines() == (0, 0)

@@ -3,7 +3,9 @@
 Owns the rules that turn pages into records: which page kind lives at which address, that a
 record N is valid only in slot N % 11, that a close/end half counts only when its seq matches its
 slot's open/start half, that the totals are the highest valid seq, that the latest 10 are shown
-newest first, and that the valid SavedState copy with the highest generation wins. It never
+newest first, that the valid SavedState copy with the highest generation wins, and that the
+newest valid event clear sets the baselines below which a log's records are hidden from the
+standard view (never erased: the all-time totals and records stay). It never
 writes and knows nothing of devices: pages come through a read(addr, n) callable or a bytes image.
 The same Index serves the firmware's Journal (updated write by write) and decode_image, so the
 firmware and every reader downstream see one truth.
@@ -11,6 +13,7 @@ firmware and every reader downstream see one truth.
 
 from meterseal.firmware.layout import (
     COVER_BASE_PAGE,
+    EVENT_CLEAR_BASE_PAGE,
     PAGE_SIZE,
     POWER_DOWN_BASE_PAGE,
     RING,
@@ -19,6 +22,7 @@ from meterseal.firmware.layout import (
     STATE_PAGE_B,
     cover_close_addr,
     cover_open_addr,
+    event_clear_addr,
     pd_end_addr,
     pd_start_addr,
     state_addr,
@@ -26,10 +30,12 @@ from meterseal.firmware.layout import (
 from meterseal.firmware.records import (
     LEN_COVER_CLOSE,
     LEN_COVER_OPEN,
+    LEN_EVENT_CLEAR,
     LEN_PD_HALF,
     LEN_STATE,
     CoverClose,
     CoverOpen,
+    EventClear,
     PowerDown,
     PowerDownEnd,
     SavedState,
@@ -46,29 +52,76 @@ def gen_newer(a, b):
 
 
 class MeterImage:
-    """The records an NVM image holds, as every reader downstream must see them."""
+    """The records an NVM image holds, as every reader downstream must see them.
 
-    __slots__ = ("cover", "cover_total", "power_down", "power_down_total", "state")
+    cover_total / power_down_total are all-time (they never go back, whatever was cleared);
+    cover / power_down the latest 10 of all time, newest first. clears holds the latest 10 event
+    clears, newest first; cover_base / power_down_base are the all-time totals at the last clear
+    of each log: the standard view (standard_cover(), cover_count(), ...) shows only what came
+    after them.
+    """
 
-    def __init__(self, cover_total, cover, power_down_total, power_down, state):
+    __slots__ = (
+        "clear_total",
+        "clears",
+        "cover",
+        "cover_base",
+        "cover_total",
+        "power_down",
+        "power_down_base",
+        "power_down_total",
+        "state",
+    )
+
+    def __init__(
+        self,
+        cover_total,
+        cover,
+        power_down_total,
+        power_down,
+        state,
+        clear_total=0,
+        clears=None,
+        cover_base=0,
+        power_down_base=0,
+    ):
         self.cover_total = cover_total
         self.cover = cover
         self.power_down_total = power_down_total
         self.power_down = power_down
         self.state = state
+        self.clear_total = clear_total
+        self.clears = [] if clears is None else clears
+        self.cover_base = cover_base
+        self.power_down_base = power_down_base
+
+    def cover_count(self):
+        """The cover-open count the standard DI answers: openings since the last clear."""
+        return self.cover_total - self.cover_base
+
+    def power_down_count(self):
+        return self.power_down_total - self.power_down_base
+
+    def standard_cover(self):
+        """The cover-open records the standard DIs show (after the last clear), newest first."""
+        return [r for r in self.cover if r.seq > self.cover_base]
+
+    def standard_power_down(self):
+        return [r for r in self.power_down if r.seq > self.power_down_base]
 
     def __repr__(self):
         return (
             f"MeterImage(cover_total={self.cover_total}, cover={self.cover!r}, "
             f"power_down_total={self.power_down_total}, power_down={self.power_down!r}, "
-            f"state={self.state!r})"
+            f"state={self.state!r}, clear_total={self.clear_total}, clears={self.clears!r}, "
+            f"cover_base={self.cover_base}, power_down_base={self.power_down_base})"
         )
 
 
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("cover_close", "cover_open", "pd_end", "pd_start", "states")
+    __slots__ = ("clears", "cover_close", "cover_open", "pd_end", "pd_start", "states")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -76,6 +129,7 @@ class Index:
         self.pd_start = [None] * SLOTS
         self.pd_end = [None] * SLOTS
         self.states = [None, None]
+        self.clears = [None] * SLOTS
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -86,6 +140,7 @@ class Index:
             self._load_page(read, cover_close_addr(slot), LEN_COVER_CLOSE)
             self._load_page(read, pd_start_addr(slot), LEN_PD_HALF)
             self._load_page(read, pd_end_addr(slot), LEN_PD_HALF)
+            self._load_page(read, event_clear_addr(slot), LEN_EVENT_CLEAR)
 
     def _load_page(self, read, addr, n):
         rec = decode_page(read(addr, n))
@@ -119,6 +174,30 @@ class Index:
 
     def power_down_total(self):
         return _highest(self.pd_start)
+
+    def clear_total(self):
+        return _highest(self.clears)
+
+    def event_clear(self, seq):
+        """The event-clear record seq (a copy), or None if not held."""
+        if seq < 1:
+            return None
+        rec = self.clears[seq % SLOTS]
+        if rec is None or rec.seq != seq:
+            return None
+        return rec.copy()
+
+    def event_clears(self):
+        """The latest RING event clears, newest first."""
+        return _window(self.clear_total(), self.event_clear)
+
+    def baselines(self):
+        """(cover_base, power_down_base) set by the newest valid clear; (0, 0) if none."""
+        top = self.clear_total()
+        if top == 0:
+            return 0, 0
+        rec = self.clears[top % SLOTS]
+        return rec.cover_base, rec.pd_base
 
     def cover(self, seq):
         """The cover-open record seq (closed if its close half is valid), or None if not held."""
@@ -166,12 +245,17 @@ class Index:
         return None if c is None else self.states[c].copy()
 
     def image(self):
+        cover_base, pd_base = self.baselines()
         return MeterImage(
             self.cover_total(),
             self.covers(),
             self.power_down_total(),
             self.power_downs(),
             self.state(),
+            self.clear_total(),
+            self.event_clears(),
+            cover_base,
+            pd_base,
         )
 
 
@@ -219,6 +303,10 @@ def _t_pd_end(ix):
     return ix.pd_end
 
 
+def _t_clears(ix):
+    return ix.clears
+
+
 def _locate(addr):
     """(table getter, index, record class) of the journal page at addr, or None."""
     if addr < 0 or addr % PAGE_SIZE:
@@ -236,6 +324,9 @@ def _locate(addr):
         if rel % 2:
             return _t_pd_end, rel // 2, PowerDownEnd
         return _t_pd_start, rel // 2, PowerDown
+    rel = page - EVENT_CLEAR_BASE_PAGE
+    if 0 <= rel < SLOTS:
+        return _t_clears, rel, EventClear
     return None
 
 

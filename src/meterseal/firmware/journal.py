@@ -9,6 +9,9 @@ Owns the write rules that make the NVM survive a power cut anywhere:
 - the index changes only when the firmware reports the write finished (committed), so a write
   that may be torn never shows in RAM; totals come from the highest valid seq, so they survive
   every cut and never go backwards.
+An event clear is one more single-page op in its own ring: it records the clear and moves the
+baselines of the standard view; it never rewrites or erases a cover-open or power-down page, so
+the all-time totals (I4) and every committed record (I5) are untouched by it.
 It performs no I/O: it reads through read(addr, n) at recovery and hands back (addr, data) for the
 firmware's write queue. Contract with that queue: every write handed out is performed, in the order
 handed out, unless power dies (then recover() starts afresh); a write the firmware drops on purpose
@@ -21,6 +24,7 @@ from meterseal.firmware.layout import (
     RING,
     cover_close_addr,
     cover_open_addr,
+    event_clear_addr,
     pd_end_addr,
     pd_start_addr,
     state_addr,
@@ -28,6 +32,7 @@ from meterseal.firmware.layout import (
 from meterseal.firmware.records import (
     CoverClose,
     CoverOpen,
+    EventClear,
     PowerDown,
     PowerDownEnd,
     decode_page,
@@ -41,9 +46,11 @@ class Journal:
     """The firmware's record journal on the NVM. Call recover() before anything else."""
 
     __slots__ = (
+        "_clear_issued",
         "_cover_issued",
         "_gen_issued",
         "_index",
+        "_issued_bases",
         "_next_copy",
         "_pd_issued",
         "_read",
@@ -58,6 +65,8 @@ class Journal:
         self._pd_issued = 0
         self._gen_issued = 0
         self._next_copy = 0
+        self._clear_issued = 0
+        self._issued_bases = (0, 0)
 
     def recover(self):
         """Scan the NVM and rebuild the index; forgets every write not yet committed."""
@@ -66,6 +75,8 @@ class Journal:
         self._index = ix
         self._cover_issued = ix.cover_total()
         self._pd_issued = ix.power_down_total()
+        self._clear_issued = ix.clear_total()
+        self._issued_bases = ix.baselines()
         latest = ix.latest_state_copy()
         if latest is None:
             self._gen_issued = 0
@@ -103,6 +114,25 @@ class Journal:
 
     def power_downs(self):
         return self._index.power_downs()
+
+    @property
+    def clear_total(self):
+        return self._index.clear_total()
+
+    def event_clear_record(self, seq):
+        """Committed event-clear record seq (a copy), or None."""
+        return self._index.event_clear(seq)
+
+    def event_clears(self):
+        """The latest 10 committed event clears, newest first."""
+        return self._index.event_clears()
+
+    def baselines(self):
+        """(cover_base, power_down_base) of the standard view, as committed."""
+        return self._index.baselines()
+
+    def next_clear_seq(self):
+        return max(self.clear_total, self._clear_issued) + 1
 
     def image(self):
         """The MeterImage that decode_image would give for the NVM as committed so far."""
@@ -183,6 +213,41 @@ class Journal:
             return None
         data = encode_page(PowerDownEnd(seq, end_ms, end_quality))
         return pd_end_addr(seq), data
+
+    def event_clear(self, seq, time_ms, time_quality, operator, di, cover, power_down):
+        """Write of event-clear record seq (= next_clear_seq(), or a retry); None if committed.
+
+        cover / power_down say which logs the clear hides from the standard view: their
+        baselines become their committed all-time totals now; the other baseline is carried from
+        the clear before, so the newest clear alone holds both.
+        """
+        self._need_ready()
+        if seq <= self.clear_total:
+            return None
+        if seq > self.next_clear_seq():
+            raise ValueError("event-clear seq would leave a hole")
+        if seq == self.clear_total + 1:
+            prev_cover, prev_pd = self._index.baselines()
+        else:
+            prev_cover, prev_pd = self._issued_bases
+        cover_total = self.cover_total
+        pd_total = self.power_down_total
+        rec = EventClear(
+            seq,
+            time_ms,
+            time_quality,
+            operator,
+            di,
+            cover_total,
+            cover_total if cover else min(prev_cover, cover_total),
+            pd_total,
+            pd_total if power_down else min(prev_pd, pd_total),
+        )
+        data = encode_page(rec)
+        if seq > self._clear_issued:
+            self._clear_issued = seq
+            self._issued_bases = (rec.cover_base, rec.pd_base)
+        return event_clear_addr(seq), data
 
     def save_state(self, state):
         """Write of a new SavedState; assigns state.gen (the next generation) in place.

@@ -1,8 +1,9 @@
 """The journal's records as plain classes, their NVM page codec, and their DL/T 645 wire bytes.
 
 Owns what a record holds, how each half is laid out in its own page (tag, payload, CRC-32), and
-the 60/12-byte standard records. It does not know where pages live (layout.py), how they are
-written or recovered (journal.py, image.py), nor any frame or DI of the protocols.
+the 60/12/14-byte standard records (cover open, power down, event clear). It does not know
+where pages live (layout.py), how they are written or recovered (journal.py, image.py), nor any
+frame or DI of the protocols.
 
 Page: tag (1) | payload, little-endian fixed widths | CRC-32 of tag+payload (4, little-endian).
 Times are local epoch ms (u48), energies in 0.01 kWh units (u48), SavedState energies in mWh.
@@ -24,6 +25,7 @@ from meterseal.firmware.crc import crc32
 from meterseal.firmware.layout import (
     TAG_COVER_CLOSE,
     TAG_COVER_OPEN,
+    TAG_EVENT_CLEAR,
     TAG_PD_END,
     TAG_PD_START,
     TAG_STATE,
@@ -365,11 +367,95 @@ class SavedState(_Record):
         )
 
 
+class EventClear(_Record):
+    """One event clear (DL/T 645 function 1B), written once in its own page.
+
+    It keeps what the standard's event-clear record holds (time, operator code, the DI cleared)
+    and what makes a clear leave a trace: the all-time totals when it happened and the
+    baselines after it. A log's standard count is its all-time total minus its baseline, and
+    only records above the baseline are shown under the standard DIs; nothing is erased. Every
+    clear carries both baselines (the one it did not change copied from the clear before), so
+    the newest clear alone says how every log reads.
+    """
+
+    _FIELDS = (
+        "seq",
+        "time_ms",
+        "time_quality",
+        "operator",
+        "di",
+        "cover_total",
+        "cover_base",
+        "pd_total",
+        "pd_base",
+    )
+    __slots__ = _FIELDS
+
+    def __init__(
+        self,
+        seq,
+        time_ms,
+        time_quality,
+        operator,
+        di,
+        cover_total=0,
+        cover_base=0,
+        pd_total=0,
+        pd_base=0,
+    ):
+        self.seq = seq
+        self.time_ms = time_ms
+        self.time_quality = time_quality
+        self.operator = operator  # the 4 operator-code bytes as received, little-endian int
+        self.di = di
+        self.cover_total = cover_total
+        self.cover_base = cover_base
+        self.pd_total = pd_total
+        self.pd_base = pd_base
+
+    def check(self):
+        _int(self.seq, U32, "seq")
+        _need(self.seq >= 1, "seq starts at 1")
+        _time(self.time_ms, "time_ms")
+        _quality(self.time_quality, "time_quality")
+        _int(self.operator, U32, "operator")
+        _int(self.di, U32, "di")
+        _int(self.cover_total, U32, "cover_total")
+        _int(self.cover_base, U32, "cover_base")
+        _int(self.pd_total, U32, "pd_total")
+        _int(self.pd_base, U32, "pd_base")
+        _need(self.cover_base <= self.cover_total, "cover_base above cover_total")
+        _need(self.pd_base <= self.pd_total, "pd_base above pd_total")
+
+    def copy(self):
+        return EventClear(
+            self.seq,
+            self.time_ms,
+            self.time_quality,
+            self.operator,
+            self.di,
+            self.cover_total,
+            self.cover_base,
+            self.pd_total,
+            self.pd_base,
+        )
+
+    def operator_bytes(self):
+        """The operator code C0 C1 C2 C3 as it came on the wire."""
+        return self.operator.to_bytes(4, "little")
+
+    def standard_bytes(self):
+        """The 14-byte DL/T 645 event-clear record: time6, operator code (4), DI cleared (4, DI0
+        first), each as on the wire before +33h."""
+        return bcd_time6(self.time_ms) + self.operator_bytes() + self.di.to_bytes(4, "little")
+
+
 # Page lengths (tag + payload + CRC); each fits one 64-byte page with room to spare.
 LEN_COVER_OPEN = const(1 + 4 + 1 + 6 * 3 + 6 * 2 + 4)  # 40
 LEN_COVER_CLOSE = const(1 + 4 + 1 + 6 + 6 * 2 + 4)  # 28
 LEN_PD_HALF = const(1 + 4 + 1 + 6 + 4)  # 16
 LEN_STATE = const(1 + 4 + 6 + 6 + 1 + 6 + 6 + 1 + 4 + 4)  # 39
+LEN_EVENT_CLEAR = const(1 + 4 + 1 + 6 + 4 + 4 + 4 * 4 + 4)  # 40
 
 _LEN_BY_TAG = {
     TAG_COVER_OPEN: LEN_COVER_OPEN,
@@ -377,6 +463,7 @@ _LEN_BY_TAG = {
     TAG_PD_START: LEN_PD_HALF,
     TAG_PD_END: LEN_PD_HALF,
     TAG_STATE: LEN_STATE,
+    TAG_EVENT_CLEAR: LEN_EVENT_CLEAR,
 }
 
 
@@ -387,9 +474,9 @@ def page_length(tag):
 
 def encode_page(rec):
     """Page bytes of one record half: CoverOpen (its open half), CoverClose, PowerDown (its start
-    half), PowerDownEnd or SavedState. ValueError when a field is out of range."""
+    half), PowerDownEnd, SavedState or EventClear. ValueError when a field is out of range."""
     t = type(rec)
-    if t not in (CoverOpen, CoverClose, PowerDown, PowerDownEnd, SavedState):
+    if t not in (CoverOpen, CoverClose, PowerDown, PowerDownEnd, SavedState, EventClear):
         raise ValueError("not a journal record")
     rec.check()
     if t is CoverOpen:
@@ -418,6 +505,17 @@ def encode_page(rec):
         w.put(rec.seq, 4)
         w.put(rec.end_quality, 1)
         w.put(rec.end_ms, 6)
+    elif t is EventClear:
+        w = _Writer(TAG_EVENT_CLEAR)
+        w.put(rec.seq, 4)
+        w.put(rec.time_quality, 1)
+        w.put(rec.time_ms, 6)
+        w.put(rec.operator, 4)
+        w.put(rec.di, 4)
+        w.put(rec.cover_total, 4)
+        w.put(rec.cover_base, 4)
+        w.put(rec.pd_total, 4)
+        w.put(rec.pd_base, 4)
     else:
         w = _Writer(TAG_STATE)
         w.put(rec.gen, 4)
@@ -467,6 +565,12 @@ def _decode(data):
         seq = r.get(4)
         q = r.get(1)
         rec = PowerDownEnd(seq, r.get(6), q)
+    elif tag == TAG_EVENT_CLEAR:
+        seq = r.get(4)
+        q = r.get(1)
+        rec = EventClear(
+            seq, r.get(6), q, r.get(4), r.get(4), r.get(4), r.get(4), r.get(4), r.get(4)
+        )
     else:
         rec = SavedState(
             r.get(4), r.get(6), r.get(6), r.get(1), r.get(6), r.get(6), r.get(1), r.get(4)

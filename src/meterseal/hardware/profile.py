@@ -622,6 +622,28 @@ _KEYS: tuple[ProfileKey, ...] = (
         minimum=0.0,
         maximum=5.0,
     ),
+    # --- DL/T 645 face ------------------------------------------------------------------------
+    _k(
+        "dlt645.password_level02",
+        "123456",
+        "-",
+        "reference/dlt645.md 'Writing and clearing': event clear 1B needs a level-02 password, "
+        "sent as PA P0 P1 P2; [U] assumption: the value, as a factory default",
+        "the level-02 password P0 P1 P2: six hex digits in wire order (the PyPI dlt645 client's "
+        "clear_event('02' + these digits) sends exactly them)",
+        pattern=r"[0-9A-Fa-f]{6}",
+    ),
+    _k(
+        "dlt645.max_password_tries_per_day",
+        3,
+        "-",
+        "reference/dlt645.md 'Writing and clearing': meters lock the password after a few "
+        "failures a day (a count the profile sets); [U] assumption: 3",
+        "wrong passwords the meter takes in one of its days before it refuses every password "
+        "until its date changes",
+        minimum=1,
+        maximum=255,
+    ),
     # --- ambient -----------------------------------------------------------------------------
     _k(
         "ambient.temperature_c",

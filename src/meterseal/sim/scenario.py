@@ -1,8 +1,9 @@
 """Scenario files: parsing, validation and the immutable Scenario the kernel runs.
 
 Owns the TOML contract of DESIGN.md (durations, offsets or absolute times, outages, cover
-operations, faults, loads, profile overrides) and its error messages. It knows nothing of the
-physics or the firmware; a scenario that is physically inconsistent is rejected here.
+operations, faults, loads, profile overrides, programming-key windows) and its error messages.
+It knows nothing of the physics or the firmware; a scenario that is physically inconsistent is
+rejected here.
 """
 
 from __future__ import annotations
@@ -95,6 +96,26 @@ DEFAULT_LOAD = LoadStep(0, 500.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
+class KeyWindow:
+    """The programming key (under the sealed cover) held pressed from at_us for for_us.
+
+    Windows may reach past the scenario's end: the live meter served after the run reads the
+    key at its own running time (see sim/live.py), so `at = "1d", for = "30d"` on a one-day
+    scenario means "pressed while it is served".
+    """
+
+    at_us: int
+    for_us: int
+
+    @property
+    def end_us(self) -> int:
+        return self.at_us + self.for_us
+
+    def holds(self, t_us: int) -> bool:
+        return self.at_us <= t_us < self.end_us
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     start: datetime
@@ -106,6 +127,7 @@ class Scenario:
     cover: tuple[CoverOp, ...] = ()
     faults: tuple[Fault, ...] = ()
     loads: tuple[LoadStep, ...] = (DEFAULT_LOAD,)
+    programming_key: tuple[KeyWindow, ...] = ()
     profile: Profile = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -116,6 +138,11 @@ class Scenario:
             except ProfileError as exc:
                 raise ScenarioError(f"[meter]: {exc}") from None
             object.__setattr__(self, "profile", prof)
+
+    def programming_key_pressed(self, t_us: int) -> bool:
+        """Whether the programming key is pressed at t_us (µs since the start; may be after
+        the scenario's end)."""
+        return any(w.holds(t_us) for w in self.programming_key)
 
 
 def validate(sc: Scenario) -> None:
@@ -150,9 +177,21 @@ def validate(sc: Scenario) -> None:
     for ld in sc.loads:
         if ld.import_w < 0 or ld.export_w < 0:
             raise ScenarioError("load: import_w and export_w must be >= 0")
+    prev_key_end = None
+    for i, w in enumerate(sorted(sc.programming_key, key=lambda w: w.at_us)):
+        if w.at_us < 0 or w.for_us <= 0:
+            raise ScenarioError(f"programming_key {i + 1}: needs at >= 0 and for > 0")
+        if prev_key_end is not None and w.at_us < prev_key_end:
+            raise ScenarioError(
+                f"programming_key at {w.at_us / 1e6:g} s overlaps the window before it"
+            )
+        prev_key_end = w.end_us
 
 
-_TOP_KEYS = {"name", "start", "duration", "seed", "meter", "outage", "cover", "fault", "load"}
+_TOP_KEYS = {
+    "name", "start", "duration", "seed", "meter", "outage", "cover", "fault", "load",
+    "programming_key",
+}
 
 
 def _table_keys(where: str, table: object, allowed: set[str]) -> Mapping[str, object]:
@@ -252,6 +291,14 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
         loads.append(LoadStep(_offset(t.get("at", "0s"), start, f"[[load]] {i + 1} at"),
                               _number(t.get("import_w", 0.0), f"[[load]] {i + 1} import_w"),
                               _number(t.get("export_w", 0.0), f"[[load]] {i + 1} export_w")))
+    keys = []
+    for i, t in enumerate(_array(doc, "programming_key")):
+        t = _table_keys(f"[[programming_key]] {i + 1}", t, {"at", "for"})
+        for k in ("at", "for"):
+            if k not in t:
+                raise ScenarioError(f"[[programming_key]] {i + 1}: missing {k!r}")
+        keys.append(KeyWindow(_offset(t["at"], start, f"[[programming_key]] {i + 1} at"),
+                              parse_duration(t["for"], f"[[programming_key]] {i + 1} for")))
     return Scenario(
         name=name,
         start=start,
@@ -263,6 +310,7 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
         cover=tuple(sorted(covers, key=lambda c: c.open_us)),
         faults=tuple(sorted(faults, key=lambda f: f.at_us)),
         loads=tuple(sorted(loads, key=lambda ld: ld.at_us)) or (DEFAULT_LOAD,),
+        programming_key=tuple(sorted(keys, key=lambda w: w.at_us)),
     )
 
 

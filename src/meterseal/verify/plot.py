@@ -136,7 +136,8 @@ def supercap_curve(out: Outcome, points: int = CURVE_POINTS) -> tuple[np.ndarray
     """(t_us, volts): the supercapacitor's internal voltage along the run.
 
     Between two trace rows every load is constant, so the voltage follows the closed form with
-    that interval's load and charging state (mains present: charging through its resistor).
+    that interval's load and charging state (mains present: charging through its resistor; the
+    trace's load then includes the charger's current at the row, which is taken back out).
     Samples are the trace rows (decimated to min/max per pixel column when there are very many)
     plus a uniform grid of ``points``, each evaluated on the trajectory of the interval it falls
     in.
@@ -168,16 +169,23 @@ def _curve(sc: Scenario, rows: _Rows, points: int) -> tuple[np.ndarray, np.ndarr
         if i < 0:
             continue
         t0 = int(t_rows[i])
-        key = (float(load[i]), _mains_present(sc, t0))
+        v0 = float(v_rows[i])
+        charging = _mains_present(sc, t0)
+        load_a = float(load[i])
+        if charging:
+            # The trace's load includes the charger's current at the row's instant (negative:
+            # into the capacitor); the trajectory wants the loads alone, the charger being the
+            # source/resistor pair that steady_and_tau models itself.
+            load_a += (charge_v - v0) / charge_r
+        key = (load_a, charging)
         shape = shapes.get(key)
         if shape is None:
-            charging = key[1]
-            shape = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, key[0],
+            shape = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, load_a,
                                    charge_v if charging else None,
                                    charge_r if charging else None)
             shapes[key] = shape
         ts.append(t)
-        vs.append(voltage_after(float(v_rows[i]), (t - t0) * 1e-6, shape[0], shape[1]))
+        vs.append(voltage_after(v0, (t - t0) * 1e-6, shape[0], shape[1]))
     t_all = np.asarray(ts, dtype=np.int64)
     v_all = np.asarray(vs)
     order = np.argsort(t_all, kind="stable")

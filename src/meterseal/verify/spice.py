@@ -43,7 +43,9 @@ from meterseal.sim.kernel import RunLog
 from meterseal.sim.scenario import Scenario
 
 __all__ = [
+    "CrossCheck",
     "Crossing",
+    "OutageCheck",
     "Pulses",
     "SpiceError",
     "SpiceResult",
@@ -52,9 +54,11 @@ __all__ = [
     "Timeline",
     "VoltageAt",
     "circuit_from_run",
+    "cross_check",
     "hold_load_after",
     "netlist",
     "ngspice_path",
+    "relative_error",
     "run_ngspice",
     "simulate",
     "timeline_from_run",
@@ -70,7 +74,8 @@ an ideal step."""
 
 _NODE = {"internal": "int", "terminal": "term"}
 _MEAS_LINE = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*([-+]?[0-9.]+(?:e[-+]?[0-9]+)?)", re.I)
-_MEAS_FAILED = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(?:=\s*)?failed", re.I)
+# ngspice-39 reports a measurement that finds nothing as ".meas tran NAME when ... failed!".
+_MEAS_FAILED = re.compile(r"^\s*\.meas\w*\s+\w+\s+([a-z_][a-z0-9_]*)\b.*\bfailed", re.I)
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
 
 
@@ -178,7 +183,7 @@ class SpiceResult:
 
 def _num(x: float) -> str:
     """A number as SPICE reads it (no unit suffixes: 'm' would be milli, 'M' too)."""
-    return f"{x:.12g}"
+    return f"{x:.16g}"
 
 
 def _pwl(points: Sequence[tuple[float, float]], indent: str = "+ ") -> list[str]:
@@ -419,8 +424,31 @@ def timeline_from_run(sc: Scenario, log: RunLog) -> Timeline:
     """
     if not log.trace:
         raise ValueError("the run has no trace: run the kernel with trace=True")
-    steps = tuple((t, i) for t, _v, _b, i, _s in log.trace)
-    return Timeline(end_us=log.t_end_us, steps=steps, mains=_mains_intervals(sc))
+    mains = _mains_intervals(sc)
+    charge_v = float(sc.profile["supercap.charge_source_v"])  # type: ignore[arg-type]
+    charge_r = float(sc.profile["supercap.charge_resistor_ohm"])  # type: ignore[arg-type]
+    steps = tuple(
+        (t, _load_a(i, v, _in(mains, t), charge_v, charge_r)) for t, v, _b, i, _s in log.trace
+    )
+    return Timeline(end_us=log.t_end_us, steps=steps, mains=mains)
+
+
+def _in(intervals: Sequence[tuple[int, int]], t_us: int) -> bool:
+    return any(a <= t_us < b for a, b in intervals)
+
+
+def _load_a(
+    trace_load_a: float, v: float, charging: bool, charge_v: float, charge_r: float
+) -> float:
+    """The load proper at a trace row. While mains is present the trace's load column is the
+    load minus the charging current at that instant, (V_source − V)/R_charge (DESIGN.md, "Trace":
+    negative while it charges); the circuit has its own charging path, so that term is added back.
+    What remains is the load, held until the next row (zero on mains: everything runs from the
+    rail; sub-femtoamp rounding is dropped)."""
+    if not charging:
+        return trace_load_a
+    load = trace_load_a + (charge_v - v) / charge_r
+    return 0.0 if abs(load) < 1e-15 else load
 
 
 def circuit_from_run(
@@ -452,16 +480,19 @@ def twin_voltage_at(sc: Scenario, log: RunLog, t_us: int) -> float:
     i = bisect.bisect_right(times, t_us) - 1
     if i < 0:
         raise ValueError(f"t_us={t_us} is before the first trace row")
-    t0, v0, _b, load_a, _s = trace[i]
+    t0, v0, _b, trace_load_a, _s = trace[i]
     p = sc.profile
     cap = effective_supercap(p)
     charging = not any(o.at_us <= t0 < o.end_us for o in sc.outages)
+    charge_v = float(p["supercap.charge_source_v"])  # type: ignore[arg-type]
+    charge_r = float(p["supercap.charge_resistor_ohm"])  # type: ignore[arg-type]
+    load_a = _load_a(trace_load_a, v0, charging, charge_v, charge_r)
     v_inf, tau = steady_and_tau(
         cap.capacitance_f,
         cap.leakage_ohm,
         load_a,
-        float(p["supercap.charge_source_v"]) if charging else None,  # type: ignore[arg-type]
-        float(p["supercap.charge_resistor_ohm"]) if charging else None,  # type: ignore[arg-type]
+        charge_v if charging else None,
+        charge_r if charging else None,
     )
     return voltage_after(v0, (t_us - t0) * 1e-6, v_inf, tau)
 
@@ -471,3 +502,107 @@ def relative_error(twin: float, spice: float) -> float:
     if spice == 0.0:
         return 0.0 if twin == 0.0 else math.inf
     return abs(twin - spice) / abs(spice)
+
+
+# ---------------------------------------------------------------------------------- cross-check
+
+
+@dataclass(frozen=True, slots=True)
+class OutageCheck:
+    """One outage's brown-out instant, seconds after mains fell: the twin's and ngspice's (None:
+    the supply did not cross the brown-out level before mains came back)."""
+
+    outage: int
+    twin_s: float | None
+    spice_s: float | None
+
+    @property
+    def relative_error(self) -> float:
+        if self.twin_s is None or self.spice_s is None:
+            return 0.0 if self.twin_s is None and self.spice_s is None else math.inf
+        return relative_error(self.twin_s, self.spice_s)
+
+
+@dataclass(frozen=True, slots=True)
+class CrossCheck:
+    """The twin against ngspice on one run: internal voltages at instants, brown-out instants."""
+
+    instants_us: tuple[int, ...]
+    twin_v: tuple[float, ...]
+    spice_v: tuple[float, ...]
+    brownouts: tuple[OutageCheck, ...]
+    charge_node: Node
+    spice_wall_s: float
+
+    @property
+    def worst_voltage_error(self) -> float:
+        return max(
+            (relative_error(a, b) for a, b in zip(self.twin_v, self.spice_v, strict=True)),
+            default=0.0,
+        )
+
+    @property
+    def worst_brownout_error(self) -> float:
+        return max((b.relative_error for b in self.brownouts), default=0.0)
+
+
+def cross_check(
+    sc: Scenario,
+    log: RunLog,
+    instants_us: Sequence[int],
+    *,
+    charge_node: Node = "terminal",
+    max_step_s: float | None = None,
+    reltol: float = 1e-6,
+) -> CrossCheck:
+    """Replay a traced kernel run in ngspice and compare.
+
+    Voltages: the capacitor's internal node at each instant, against ``twin_voltage_at``.
+    Brown-outs: for every outage, the first instant the terminal falls through the MCU's
+    brown-out level after mains fell. Where the twin found one, the circuit keeps the load that
+    flowed just before it (``hold_load_after``), so ngspice decides the instant on its own; where
+    the twin found none, ngspice must not cross before mains returns.
+    """
+    circuit = circuit_from_run(sc, log, charge_node)
+    timeline = timeline_from_run(sc, log)
+    brownout_v = float(sc.profile["mcu.brownout_v"])  # type: ignore[arg-type]
+    measures: list[Measure] = [VoltageAt(f"v{k}", t) for k, t in enumerate(instants_us)]
+    for o in log.outages:
+        if o.brownout_us is None:
+            measures.append(Crossing(f"bo{o.index}", brownout_v, after_us=o.from_us))
+    exact = simulate(circuit, timeline, measures, max_step_s=max_step_s, reltol=reltol)
+    wall = exact.wall_s
+    checks: list[OutageCheck] = []
+    for o in log.outages:
+        if o.brownout_us is None:
+            t = exact[f"bo{o.index}"]
+            crossed = t is not None and t * 1e6 < o.to_us
+            checks.append(OutageCheck(o.index, None, t - o.from_us * 1e-6 if crossed else None))
+            continue
+        held = simulate(
+            circuit,
+            hold_load_after(timeline, o.brownout_us),
+            [Crossing("bo", brownout_v, after_us=o.from_us)],
+            max_step_s=max_step_s,
+            reltol=reltol,
+        )
+        wall += held.wall_s
+        t = held["bo"]
+        checks.append(
+            OutageCheck(
+                o.index,
+                (o.brownout_us - o.from_us) * 1e-6,
+                None if t is None else t - o.from_us * 1e-6,
+            )
+        )
+    spice_v = tuple(exact[f"v{k}"] for k in range(len(instants_us)))
+    if any(v is None for v in spice_v):
+        raise SpiceError("ngspice did not report a voltage at every instant")
+    return CrossCheck(
+        instants_us=tuple(instants_us),
+        twin_v=tuple(twin_voltage_at(sc, log, t) for t in instants_us),
+        spice_v=spice_v,  # type: ignore[arg-type]
+        brownouts=tuple(checks),
+        charge_node=charge_node,
+        spice_wall_s=wall,
+    )

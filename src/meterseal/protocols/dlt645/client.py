@@ -311,6 +311,47 @@ class Dlt645Client:
         """
         reply = self.request(read_request(address, di), timeout_s=timeout_s)
         who = address_to_string(reply.address)
+        self._check_read(reply, di)
+        if reply.has_follow_up:
+            log.warning(
+                "dlt645 meter %s: %08X has follow-up frames; only the first is returned"
+                " (use read_all)", who, di
+            )
+        return reply.data[len(di_to_bytes(di)) :]
+
+    def read_all(
+        self, address: bytes, di: int, *, timeout_s: float | None = None, max_frames: int = 64
+    ) -> bytes:
+        """Read ``di`` and every follow-up frame (function 12) the meter announces; the data
+        joined, without the echoed DI and the follow-up sequence bytes."""
+        reply = self.request(read_request(address, di), timeout_s=timeout_s)
+        self._check_read(reply, di)
+        head = di_to_bytes(di)
+        out = bytearray(reply.data[4:])
+        seq = 0
+        while reply.has_follow_up:
+            seq += 1
+            if seq > max_frames:
+                raise MeterRefused(
+                    f"meter {address_to_string(reply.address)} announced more than {max_frames}"
+                    f" follow-up frames for {di:08X}",
+                    ErrorCode.OTHER,
+                )
+            follow = Frame(address, FunctionCode.READ_FOLLOW_UP, head + bytes((seq,)))
+            reply = self.request(follow, timeout_s=timeout_s)
+            self._check_read(reply, di)
+            if len(reply.data) < 5 or reply.data[-1] != seq:
+                raise MeterRefused(
+                    f"meter {address_to_string(reply.address)} answered follow-up {seq} of"
+                    f" {di:08X} out of sequence",
+                    ErrorCode.OTHER,
+                )
+            out.extend(reply.data[4:-1])
+        return bytes(out)
+
+    @staticmethod
+    def _check_read(reply: Frame, di: int) -> None:
+        who = address_to_string(reply.address)
         if reply.is_abnormal:
             code = reply.data[0] if reply.data else 0
             names = ", ".join(
@@ -329,11 +370,6 @@ class Dlt645Client:
                 f" ({reply.data[:4][::-1].hex().upper() or 'none'})",
                 ErrorCode.OTHER,
             )
-        if reply.has_follow_up:
-            log.warning(
-                "dlt645 meter %s: %08X has follow-up frames; only the first is returned", who, di
-            )
-        return reply.data[len(di_to_bytes(di)) :]
 
     def close(self) -> None:
         self._link.close()

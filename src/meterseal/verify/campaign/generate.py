@@ -58,12 +58,12 @@ cover is closed there (then open for a drawn length), or the closing of the oper
 progress. For brownout and watch-end a multi-day outage (2–8 d) is appended so the backup can run
 out; if the probe shows no such instant, or the edge cannot be placed clear of another operation,
 the scenario falls back to the next kind that applies, and to ``random`` in the end (``kind``
-records what was done).
+records what was done). If the probe itself raises, the base scenario is kept unchanged with
+kind ``probe-raised``: its run raises too, and the campaign reports it like any failure.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import math
 import random
@@ -74,7 +74,7 @@ from meterseal.hardware.profile import resolve_profile
 from meterseal.sim.kernel import Kernel, RunLog
 from meterseal.sim.scenario import CoverOp, Fault, LoadStep, Outage, Scenario
 
-__all__ = ["ADVERSARIAL_KINDS", "KINDS", "Drawn", "draw", "scenario_rng"]
+__all__ = ["ADVERSARIAL_KINDS", "KINDS", "PROBE_RAISED", "Drawn", "draw", "scenario_rng"]
 
 MS = 1_000
 S = 1_000_000
@@ -94,6 +94,7 @@ ADVERSARIAL_KINDS = (
     "nvm-write-cover",
 )
 KINDS = ("random", *ADVERSARIAL_KINDS)
+PROBE_RAISED = "probe-raised"  # the probe run raised: the base scenario is kept as it is
 _ADV_WEIGHTS = (0.20, 0.25, 0.15, 0.15, 0.15, 0.10)
 _FALLBACK = {  # what to try when a kind cannot be placed
     "brownout": "watch-end",
@@ -286,6 +287,10 @@ def _adversarial_length(rng: random.Random, debounce_us: int) -> int | None:
     return None
 
 
+class _ProbeRaised(Exception):
+    """The probe run of the base scenario raised (a finding: the base scenario is kept)."""
+
+
 def _probe(sc: Scenario) -> RunLog:
     return Kernel(sc, trace=False).run()
 
@@ -309,7 +314,10 @@ class _Placer:
     @property
     def log(self) -> RunLog:
         if self._log is None:
-            self._log = _probe(self.base)
+            try:
+                self._log = _probe(self.base)
+            except Exception as exc:
+                raise _ProbeRaised from exc
         return self._log
 
     def _edge(self, boundary: int, t: int):  # type: ignore[no-untyped-def]
@@ -345,9 +353,8 @@ class _Placer:
                 return None
             o = rng.choice(ends)
             reach = self.debounce_us + 2 * self.sample_us + self.bounce_us + JITTER_US
-            t = o.end_us - rng.randint(-self.debounce_us, reach)
-            if rng.random() < 0.7:
-                t = o.end_us - rng.randint(-10 * MS, reach)
+            after = self.debounce_us if rng.random() < 0.3 else 10 * MS
+            t = o.end_us - rng.randint(-after, reach)
             return self._edge(o.end_us, t)
         if kind in ("brownout", "watch-end"):
             attr = "brownout_us" if kind == "brownout" else "watch_until_us"
@@ -421,7 +428,10 @@ def draw(seed: int, index: int) -> Drawn:
     )
     placer = _Placer(rng, base)
     while kind != "random":
-        placed = placer.place(kind)
+        try:
+            placed = placer.place(kind)
+        except _ProbeRaised:  # keep the scenario that raises: its run raises too, and is kept
+            return Drawn(index, seed, base, PROBE_RAISED, battery, None, None)
         if placed is not None:
             new_covers, new_faults, boundary, at = placed
             sc = Scenario(
@@ -446,5 +456,3 @@ def outage_stats(sc: Scenario) -> tuple[int, float, float]:
     lens = [o.for_us for o in sc.outages if o.at_us < sc.duration_us]
     return len(lens), sum(lens) / S, max(lens, default=0) / S
 
-
-_ = bisect  # kept for callers that slice sorted instants

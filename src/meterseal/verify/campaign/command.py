@@ -1,0 +1,135 @@
+"""`meterseal campaign`: its arguments, their checks, and the run from the user's side.
+
+Owns the subcommand's parser (registered through ``add_parser``, listed in cli.EXTRA_COMMANDS)
+and its flow: check every argument before any work starts (bad input: UsageError, one line,
+exit 2), run on Dask with a Rich progress bar, write the Parquet file and the failing scenarios'
+TOML, print the summary; exit status 1 when any scenario broke an invariant. Dask and Arrow are
+imported only when the command runs, so the rest of the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any
+
+from meterseal.cli import EXIT_FAIL, EXIT_OK, UsageError
+
+__all__ = ["add_parser", "cmd_campaign"]
+
+_SCHEDULER = re.compile(r"^(tcp|tls|inproc|ucx)://[^\s/]+$")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "campaign",
+        help="run randomised scenarios on Dask and judge them all",
+        description="Draw N random scenarios from SEED (each a pure function of seed and index), "
+        "run them on Dask (a local cluster, or --scheduler), judge each, write the results to "
+        "Parquet and every failing scenario as TOML; exit 1 if any invariant failed.",
+    )
+    p.add_argument("--scenarios", type=int, required=True, metavar="N", help="how many")
+    p.add_argument("--seed", type=int, required=True, metavar="S", help="the campaign seed")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="a running Dask scheduler (default: a LocalCluster on this machine)")
+    p.add_argument("--workers", type=int, metavar="W",
+                   help="worker processes of the local cluster (default: all cores)")
+    p.add_argument("--out", metavar="FILE.parquet", default="campaign.parquet",
+                   help="results, one row per scenario (default: campaign.parquet)")
+    p.add_argument("--failures", metavar="DIR", default="campaign-failures",
+                   help="where each failing scenario goes as a TOML file, made only if one "
+                   "fails (default: campaign-failures)")
+    p.add_argument("--batch", type=int, metavar="K",
+                   help="scenarios per Dask task (default: from N; never changes the results)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_campaign)
+
+
+def _check(args: argparse.Namespace) -> tuple[Path, Path]:
+    if args.scenarios < 1:
+        raise UsageError(f"--scenarios: need at least 1, got {args.scenarios}")
+    if args.seed < 0 or args.seed >= 2**63:
+        raise UsageError(f"--seed: need 0 <= S < 2**63, got {args.seed}")
+    if args.workers is not None:
+        if args.workers < 1:
+            raise UsageError(f"--workers: need at least 1, got {args.workers}")
+        if args.scheduler:
+            raise UsageError("--workers: only for the local cluster; a --scheduler has its own")
+    if args.batch is not None and args.batch < 1:
+        raise UsageError(f"--batch: need at least 1, got {args.batch}")
+    if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
+        raise UsageError(f"--scheduler: expected an address like tcp://HOST:PORT, "
+                         f"got {args.scheduler!r}")
+    out = Path(args.out)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"--out: directory {parent} does not exist")
+    if out.is_dir():
+        raise UsageError(f"--out: {out} is a directory")
+    failures = Path(args.failures)
+    if failures.exists() and not failures.is_dir():
+        raise UsageError(f"--failures: {failures} exists and is not a directory")
+    return out, failures
+
+
+def cmd_campaign(args: argparse.Namespace) -> int:
+    out_path, failures_dir = _check(args)
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from meterseal.verify.campaign.engine import (
+        CampaignError,
+        dask_client,
+        run_campaign,
+        write_failures,
+        write_parquet,
+    )
+    from meterseal.verify.campaign.summary import render, summarise
+
+    con = Console()
+    progress = Progress(
+        TextColumn("[bold]campaign[/bold]"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=con, disable=args.quiet,
+    )
+    try:
+        with dask_client(args.scheduler, args.workers) as client, progress:
+            task = progress.add_task("run", total=args.scenarios, rate="")
+            done = [0]
+            import time
+
+            t0 = time.perf_counter()
+
+            def advance(n: int) -> None:
+                done[0] += n
+                rate = done[0] / max(1e-9, time.perf_counter() - t0)
+                progress.update(task, advance=n, rate=f"{rate:,.0f} scenarios/s")
+
+            result = run_campaign(client, args.scenarios, args.seed, batch=args.batch,
+                                  on_batch=advance)
+    except CampaignError as exc:
+        raise UsageError(str(exc)) from None
+
+    write_parquet(result, out_path)
+    written = write_failures(result, failures_dir)
+    summary = summarise(result.table)
+    render(summary, con, title=f"campaign seed {args.seed}")
+    con.print(f"{result.scenarios} scenarios in {result.elapsed_s:.1f} s on {result.workers} "
+              f"worker(s): {result.rate:,.0f} scenarios/s; results: {out_path}")
+    if summary.failed:
+        con.print(f"[red]{summary.failed} failing scenario(s)[/red]")
+        if written:
+            con.print(f"written to {failures_dir}/ (replay one with: "
+                      f"meterseal run {written[0]} --json)")
+        return EXIT_FAIL
+    con.print("[green]every invariant held in every scenario[/green]")
+    return EXIT_OK
