@@ -194,6 +194,7 @@ class Recorder:
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
         self.phase = PHASE_FULL
+        self.shutdown_after_write = False  # mains is back before the watch's last write ended
         now, valid = b.clock.read()
         for e in self.pending:
             if not self._queued_entry(e):
