@@ -30,7 +30,7 @@ close_at = "4h 30min"
 
 
 def meterseal(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "meterseal.cli", *args],
+    return subprocess.run([sys.executable, "-m", "meterseal", *args],
                           capture_output=True, text=True, timeout=120)
 
 

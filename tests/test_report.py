@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from meterseal.hardware.parts import effective_supercap
+from meterseal.hardware.parts import charge_path_ohm, effective_supercap
 from meterseal.hardware.rc import steady_and_tau, voltage_after
 from meterseal.verify.matrix import DEFERRED, _sc, case_by_key, cases
 from meterseal.verify.plot import plot_run, supercap_curve, time_axis
@@ -98,7 +98,7 @@ def test_each_trace_interval_lands_on_the_next_row() -> None:
     p = sc.profile
     cap = effective_supercap(p)
     charge_v = float(p["supercap.charge_source_v"])
-    charge_r = float(p["supercap.charge_resistor_ohm"])
+    charge_r = charge_path_ohm(p)
     charging_seen = 0
     for (t0, v0, _, load, _), (t1, v1, *_) in pairwise(rows):
         mains = not any(o.at_us <= t0 < o.end_us for o in sc.outages)

@@ -6,15 +6,11 @@ ESR, leakage, the charging path switched by mains, the trace's load as a PWL cur
 ngspice's transient is compared with the twin's internal voltage at 20 instants and with its
 brown-out instants.
 
-Two circuits are checked on every parameter set:
-
-- the physical one (the charge resistor meets the part at its terminal, so the charging current
-  also flows through the ESR): within 1 %;
-- the twin's own simplification (charge resistor on the internal node): within 1e-4, which
-  proves the kernel's events, trace and closed form, not only the model.
-
-The difference between the two is the ESR in the charging path, which the twin leaves out;
-``test_charging_through_esr_is_the_whole_difference`` shows that it explains the gap exactly.
+The circuit is the physical one: the charge resistor meets the part at its terminal, so the
+charging current also flows through the ESR, as it does in the twin. The issue asks for 1 %;
+the twin agrees to far better than that (1e-3 asserted), which proves the kernel's events, trace
+and closed form, not only the model. ``test_charging_goes_through_the_esr`` pins the one place
+where a simpler model would differ: an aged coin cell recharging in the cold.
 """
 
 from __future__ import annotations
@@ -39,8 +35,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 H_US = 3_600_000_000
-PHYSICAL_TOLERANCE = 0.01
-TWIN_CONVENTION_TOLERANCE = 1e-4
+ISSUE_TOLERANCE = 0.01  # what the issue asks
+TWIN_TOLERANCE = 1e-3  # what the twin achieves with margin (worst seen ~3e-5)
+assert TWIN_TOLERANCE <= ISSUE_TOLERANCE
 
 
 def _param_set(rng: random.Random) -> dict[str, object]:
@@ -100,11 +97,10 @@ def _check(k: int) -> tuple[Scenario, RunLog, spice.CrossCheck, spice.CrossCheck
     log = Kernel(sc, trace=True).run()
     instants = sorted(rng.randrange(1, sc.duration_us) for _ in range(20))
     physical = spice.cross_check(sc, log, instants)
-    twin = spice.cross_check(sc, log, instants, charge_node="internal")
-    return sc, log, physical, twin
+    return sc, log, physical
 
 
-def _sweep(sets: int) -> list[tuple[Scenario, RunLog, spice.CrossCheck, spice.CrossCheck]]:
+def _sweep(sets: int) -> list[tuple[Scenario, RunLog, spice.CrossCheck]]:
     with ThreadPoolExecutor(2) as pool:  # ngspice runs in its own processes
         return list(pool.map(_check, range(sets)))
 
@@ -124,11 +120,9 @@ def _assert_sweep(sets: int) -> None:
     coin_cells = 0
     brownouts = 0
     radio_bursts = 0
-    for sc, log, physical, twin in results:
-        assert physical.worst_voltage_error <= PHYSICAL_TOLERANCE, _describe(sc, physical)
-        assert physical.worst_brownout_error <= PHYSICAL_TOLERANCE, _describe(sc, physical)
-        assert twin.worst_voltage_error <= TWIN_CONVENTION_TOLERANCE, _describe(sc, twin)
-        assert twin.worst_brownout_error <= TWIN_CONVENTION_TOLERANCE, _describe(sc, twin)
+    for sc, log, physical in results:
+        assert physical.worst_voltage_error <= TWIN_TOLERANCE, _describe(sc, physical)
+        assert physical.worst_brownout_error <= TWIN_TOLERANCE, _describe(sc, physical)
         coin_cells += effective_supercap(sc.profile).esr_ohm >= 30.0
         brownouts += sum(b.twin_s is not None for b in physical.brownouts)
         loads = effective_loads(sc.profile)
@@ -149,12 +143,10 @@ def test_twin_matches_ngspice_on_many_random_boards() -> None:
     _assert_sweep(200)
 
 
-def test_charging_through_esr_is_the_whole_difference() -> None:
+def test_charging_goes_through_the_esr() -> None:
     """An aged coin cell in the cold (75 Ω × 3 × 2.5 ≈ 560 Ω) recharged for 2 h after an
-    outage: the physical circuit charges with τ = (R_charge + ESR)·C, the twin with R_charge·C
-    (12 % longer here; the voltage 30 min into the recharge differs by 0.9 %).
-    ngspice's physical voltage equals the closed form with R_charge + ESR; the twin's equals
-    the closed form with R_charge alone."""
+    outage: the circuit charges with τ = (R_charge + ESR)·C, and so does the twin; leaving the
+    ESR out would make τ 12 % short and the voltage 30 min into the recharge 0.9 % high."""
     ov = {
         "supercap.capacitance_f": 0.47,
         "supercap.esr_ohm": 75.0,
@@ -181,8 +173,7 @@ def test_charging_through_esr_is_the_whole_difference() -> None:
     v0 = spice.twin_voltage_at(sc, log, end_of_outage)
     spice_v0 = r["v0"]
     assert spice_v0 is not None
-    # Before the outage the physical part already sat a little lower (ESR in the divider).
-    assert spice_v0 == pytest.approx(v0, rel=2e-3)
+    assert spice_v0 == pytest.approx(v0, rel=1e-4)
     p = sc.profile
     source_v = float(p["supercap.charge_source_v"])  # type: ignore[arg-type]
     charge_ohm = float(p["supercap.charge_resistor_ohm"])  # type: ignore[arg-type]
@@ -199,8 +190,8 @@ def test_charging_through_esr_is_the_whole_difference() -> None:
     physical = charged(spice_v0, charge_ohm + esr)
     simplified = charged(v0, charge_ohm)
     assert r["v1"] == pytest.approx(physical, rel=1e-4)
-    assert spice.twin_voltage_at(sc, log, t) == pytest.approx(simplified, rel=1e-9)
-    # The size of what the twin leaves out here: about 0.9 % of the voltage.
+    assert spice.twin_voltage_at(sc, log, t) == pytest.approx(physical, rel=1e-4)
+    # What a model without the ESR in the charging path would get wrong here: about 0.9 %.
     assert 0.008 < (simplified - physical) / physical < 0.011
 
 

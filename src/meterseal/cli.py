@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules providing `add_parser(sub)`; one line each.
 EXTRA_COMMANDS: list[str] = []
+EXTRA_COMMANDS.append("meterseal.protocols.dlt645.commands")  # serve, read
 EXTRA_COMMANDS.append("meterseal.verify.campaign.command")
+EXTRA_COMMANDS.append("meterseal.verify.sizing")
 
 
 def _write_target(path: str, what: str) -> Path:
@@ -182,5 +184,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or exc.__class__.__name__
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m meterseal.cli`: hand over to the one true module
+    from meterseal import cli as _cli
+
+    sys.exit(_cli.main())

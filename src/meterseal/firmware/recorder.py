@@ -19,13 +19,13 @@ from meterseal.firmware.config import WAKE_POLLING, Budget
 from meterseal.firmware.debounce import Debouncer
 from meterseal.firmware.journal import Journal
 from meterseal.firmware.pending import CLOSE as KIND_CLOSE
-from meterseal.firmware.pending import OPEN as KIND_OPEN
 from meterseal.firmware.pending import (
     MAX_ENTRIES,
     PendingEntry,
     decode_pending,
     encode_pending,
 )
+from meterseal.firmware.pending import OPEN as KIND_OPEN
 from meterseal.firmware.records import (
     BOUNDED,
     DEFERRED,

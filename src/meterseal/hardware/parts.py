@@ -125,6 +125,12 @@ def effective_supercap(profile: Mapping[str, object]) -> SupercapParams:
     return SupercapParams(capacitance_f=capacitance_f, esr_ohm=esr_ohm, leakage_ohm=leakage_ohm)
 
 
+def charge_path_ohm(profile: Mapping[str, object]) -> float:
+    """The resistance the supercapacitor charges through: the charge resistor meets the part at
+    its pin, so the charging current also crosses the ESR (at the run's temperature)."""
+    return _num(profile, "supercap.charge_resistor_ohm") + effective_supercap(profile).esr_ohm
+
+
 def effective_loads(profile: Mapping[str, object]) -> Loads:
     """The load currents at the profile's temperature and cover bias.
 

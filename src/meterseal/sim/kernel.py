@@ -23,7 +23,7 @@ from meterseal.firmware.report import decode_report
 from meterseal.hardware.battery import Battery
 from meterseal.hardware.cover import bounce_edges
 from meterseal.hardware.nvm import Eeprom
-from meterseal.hardware.parts import effective_loads, effective_supercap
+from meterseal.hardware.parts import charge_path_ohm, effective_loads, effective_supercap
 from meterseal.hardware.rc import steady_and_tau, time_to_voltage, voltage_after
 from meterseal.hardware.rtc import Rtc, local_ms_from_datetime
 from meterseal.sim import ports
@@ -123,7 +123,7 @@ class Kernel:
         self.loads = effective_loads(p)
         self.topology = str(p["supply.topology"])
         self.charge_v = float(p["supercap.charge_source_v"])
-        self.charge_r = float(p["supercap.charge_resistor_ohm"])
+        self.charge_r = charge_path_ohm(p)
         self.brownout_v = float(p["mcu.brownout_v"])
         self.rtc_min_v = float(p["rtc.min_voltage_v"])
         self.wake_us = max(1, round(float(p["mcu.wake_time_s"]) * 1e6))

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED
-from meterseal.hardware.parts import effective_supercap
+from meterseal.hardware.parts import charge_path_ohm, effective_supercap
 from meterseal.hardware.rc import steady_and_tau, voltage_after
 from meterseal.sim.scenario import Scenario
 from meterseal.verify.result import Outcome
@@ -152,7 +152,7 @@ def _curve(sc: Scenario, rows: _Rows, points: int) -> tuple[np.ndarray, np.ndarr
     p = sc.profile
     cap = effective_supercap(p)
     charge_v = float(p["supercap.charge_source_v"])
-    charge_r = float(p["supercap.charge_resistor_ohm"])
+    charge_r = charge_path_ohm(p)
     end_us = max(sc.duration_us, int(t_rows[-1]))
     keep = _minmax_rows(t_rows, v_rows, end_us, points)
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from meterseal.hardware.parts import effective_supercap
+from meterseal.hardware.parts import charge_path_ohm, effective_supercap
 from meterseal.hardware.rc import steady_and_tau, voltage_after
 from meterseal.sim.kernel import RunLog
 from meterseal.sim.scenario import Scenario
@@ -303,7 +303,7 @@ def netlist(
         # SPICE's pulse width excludes the edges: shorten it so each pulse carries I × width.
         flat = max(p.width_s - rise, 0.0)
         lines.append(
-            f"IPULSE{k} term 0 PULSE(0 {_num(p.current_a)} {_num(p.delay_s - rise / 2)} "
+            f"IPULSE{k} term 0 PULSE(0 {_num(p.current_a)} {_num(max(p.delay_s - rise / 2, 0.0))} "
             f"{_num(rise)} {_num(rise)} {_num(flat)} {_num(p.period_s)})"
         )
     lines.append(f".options reltol={_num(reltol)}")
@@ -339,7 +339,8 @@ def ngspice_path() -> str | None:
 def run_ngspice(text: str, names: Sequence[str], timeout_s: float = 600.0) -> SpiceResult:
     """Run ``ngspice -b`` on a netlist in a temporary directory; the values of ``names``.
 
-    A measurement ngspice reports as failed (a crossing that never happens) is None.
+    A measurement ngspice reports as failed (a crossing that never happens) is None. ngspice
+    prints measurements with 7 significant digits: values are good to about 1e-6 of themselves.
     """
     exe = ngspice_path()
     if exe is None:
@@ -426,7 +427,7 @@ def timeline_from_run(sc: Scenario, log: RunLog) -> Timeline:
         raise ValueError("the run has no trace: run the kernel with trace=True")
     mains = _mains_intervals(sc)
     charge_v = float(sc.profile["supercap.charge_source_v"])  # type: ignore[arg-type]
-    charge_r = float(sc.profile["supercap.charge_resistor_ohm"])  # type: ignore[arg-type]
+    charge_r = charge_path_ohm(sc.profile)
     steps = tuple(
         (t, _load_a(i, v, _in(mains, t), charge_v, charge_r)) for t, v, _b, i, _s in log.trace
     )
@@ -441,7 +442,7 @@ def _load_a(
     trace_load_a: float, v: float, charging: bool, charge_v: float, charge_r: float
 ) -> float:
     """The load proper at a trace row. While mains is present the trace's load column is the
-    load minus the charging current at that instant, (V_source − V)/R_charge (DESIGN.md, "Trace":
+    load minus the charging current at that instant, (V_source − V)/(R_charge + ESR) (DESIGN.md, "Trace":
     negative while it charges); the circuit has its own charging path, so that term is added back.
     What remains is the load, held until the next row (zero on mains: everything runs from the
     rail; sub-femtoamp rounding is dropped)."""
@@ -485,7 +486,7 @@ def twin_voltage_at(sc: Scenario, log: RunLog, t_us: int) -> float:
     cap = effective_supercap(p)
     charging = not any(o.at_us <= t0 < o.end_us for o in sc.outages)
     charge_v = float(p["supercap.charge_source_v"])  # type: ignore[arg-type]
-    charge_r = float(p["supercap.charge_resistor_ohm"])  # type: ignore[arg-type]
+    charge_r = charge_path_ohm(p)
     load_a = _load_a(trace_load_a, v0, charging, charge_v, charge_r)
     v_inf, tau = steady_and_tau(
         cap.capacitance_f,
@@ -576,8 +577,10 @@ def cross_check(
     for o in log.outages:
         if o.brownout_us is None:
             t = exact[f"bo{o.index}"]
-            crossed = t is not None and t * 1e6 < o.to_us
-            checks.append(OutageCheck(o.index, None, t - o.from_us * 1e-6 if crossed else None))
+            spice_s = None
+            if t is not None and t * 1e6 < o.to_us:
+                spice_s = t - o.from_us * 1e-6
+            checks.append(OutageCheck(o.index, None, spice_s))
             continue
         held = simulate(
             circuit,
