@@ -320,8 +320,12 @@ def _alive_overlaps(a: int, b: int, log: RunLog) -> list[tuple[int, int]]:
     return out
 
 
-def _in_outage(t: int, log: RunLog) -> bool:
-    return any(o.from_us <= t < o.to_us for o in log.outages)
+def _segments(lo: int, hi: int, log: RunLog) -> list[tuple[int, int, bool]]:
+    """[lo, hi] cut at outage boundaries: (start, end, mains present)."""
+    cuts = sorted({lo, hi, *(t for o in log.outages for t in (o.from_us, o.to_us)
+                             if lo < t < hi)})
+    return [(a, b, not any(o.from_us <= a < o.to_us for o in log.outages))
+            for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def _poll_tick_inside(lo: int, hi: int, log: RunLog, period_us: int) -> bool:
@@ -346,14 +350,21 @@ def _observable(a: int, b: int | None, log: RunLog, tm: _Timing, end: int) -> tu
     close = end if b is None else b
     overlaps = _alive_overlaps(a, close, log)
     for lo, hi in overlaps:
-        if tm.polling and _in_outage(lo, log) and _in_outage(hi - 1, log):
-            if _poll_tick_inside(lo + tm.bounce_us, hi - need, log, tm.poll_us):
-                return True, "polled while watching"
-        elif tm.pulsed and _in_outage(lo, log):
-            if hi - lo >= need + tm.bias_period_us:
-                return True, "sampled while watching"
-        elif hi - lo >= need:
-            return True, "seen while watching"
+        # On mains the switch is sampled every few ms; on backup as the wake mode has it. A
+        # debounce begun on backup goes on across a restore, so backup parts reach to hi.
+        for seg_lo, seg_hi, on_mains in _segments(lo, hi, log):
+            if on_mains:
+                if seg_hi - seg_lo >= need + tm.sample_us:
+                    return True, "seen while watching"
+            elif tm.polling:
+                if _poll_tick_inside(seg_lo + tm.bounce_us, min(seg_hi, hi - need), log,
+                                     tm.poll_us):
+                    return True, "polled while watching"
+            elif tm.pulsed:
+                if hi - seg_lo >= need + tm.bias_period_us:
+                    return True, "sampled while watching"
+            elif hi - seg_lo >= need:
+                return True, "seen while watching"
     # Still in that state at a power-up, which reconciles.
     for tb in log.boots:
         if a <= tb and close >= tb + need + tm.sample_us:
