@@ -1,3 +1,3 @@
 """The utility side: collection from many meters, the store, theft-suspicion analytics.
 
-Not built yet."""
+Built so far: reader.py, which reads one meter over DL/T 645 (`meterseal read`)."""

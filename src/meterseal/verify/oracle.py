@@ -10,6 +10,7 @@ cause, never silently dropped.
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 
 from meterseal.firmware.image import decode_image
@@ -325,7 +326,7 @@ def _segments(lo: int, hi: int, log: RunLog) -> list[tuple[int, int, bool]]:
     cuts = sorted({lo, hi, *(t for o in log.outages for t in (o.from_us, o.to_us)
                              if lo < t < hi)})
     return [(a, b, not any(o.from_us <= a < o.to_us for o in log.outages))
-            for a, b in zip(cuts, cuts[1:], strict=False)]
+            for a, b in itertools.pairwise(cuts)]
 
 
 def _poll_tick_inside(lo: int, hi: int, log: RunLog, period_us: int) -> bool:

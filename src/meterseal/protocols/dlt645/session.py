@@ -141,9 +141,16 @@ class Dlt645Session:
     """One link's conversation with a meter model (implements FrameHandler).
 
     ``preamble``: FE bytes before each answer (0..4; many meters send 4).
+
+    Answers that depend only on the records (the event logs and the manufacturer-specific
+    identifiers, the address) are kept encoded until the model's image changes: a head-end
+    polling the same identifier costs a dictionary lookup. Clock and energy answers are
+    always computed afresh.
     """
 
-    __slots__ = ("_follow_up", "_model", "_preamble")
+    __slots__ = ("_cache", "_cache_image", "_follow_up", "_model", "_preamble")
+
+    CACHE_LIMIT = 256  # distinct requests kept; a client asking for ever new ones resets it
 
     def __init__(self, model: MeterModel, *, preamble: int = MAX_PREAMBLE) -> None:
         if not 0 <= preamble <= MAX_PREAMBLE:
@@ -151,6 +158,8 @@ class Dlt645Session:
         self._model = model
         self._preamble = preamble
         self._follow_up: _FollowUp | None = None
+        self._cache: dict[tuple[bytes, int, bytes], bytes] = {}
+        self._cache_image: object = None
 
     @property
     def model(self) -> MeterModel:
@@ -159,8 +168,24 @@ class Dlt645Session:
     # --- FrameHandler ------------------------------------------------------------------------
 
     def handle(self, frame: Frame) -> list[bytes]:
+        key = (frame.address, frame.control, frame.data)
+        image = self._model.image()
+        if image is not self._cache_image:
+            self._cache.clear()
+            self._cache_image = image
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._follow_up = None  # as a fresh single-frame read would
+            return [hit]
         reply = self.answer(frame)
-        return [] if reply is None else [encode(reply, self._preamble)]
+        if reply is None:
+            return []
+        raw = encode(reply, self._preamble)
+        if _cacheable(frame, reply):
+            if len(self._cache) >= self.CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = raw
+        return [raw]
 
     def handle_error(self, error: FrameError) -> list[bytes]:
         # A damaged frame's address cannot be trusted: answering could make several meters on
@@ -318,6 +343,22 @@ class Dlt645Session:
 
 
 # --- helpers (pure) ---------------------------------------------------------------------------
+
+_RECORD_GROUPS: Final = frozenset(
+    (DI_COVER_COUNT, DI_POWER_DOWN_COUNT, DI_CLEAR_COUNT, DI_MFR_COVER_TOTALS,
+     DI_MFR_POWER_DOWN_TOTALS)
+)
+
+
+def _cacheable(request: Frame, reply: Frame) -> bool:
+    """A single-frame answer to a read of records or of the address: it changes only when the
+    model's image does."""
+    if reply.has_follow_up or request.function_code != FunctionCode.READ:
+        return request.function_code == FunctionCode.READ_ADDRESS and not reply.is_abnormal
+    if len(request.data) < 4:
+        return False
+    di = di_from_bytes(request.data[:4])
+    return di == DI_ADDRESS or (di & 0xFFFFFF00) in _RECORD_GROUPS
 
 
 def broadcast_time_ms(data: bytes) -> int | None:

@@ -1,9 +1,15 @@
 """Asyncio TCP transport for DL/T 645: many clients at once, one decoder and one session each.
 
-Owns: accepting connections, reading and writing bytes, and the limits that keep one client
-from hurting the others — a cap on clients, bounded read buffers, an idle timeout, a write
-timeout for a client that does not read — and survival: whatever a client sends or a handler
-raises, the server goes on serving.
+Owns accepting connections, reading and writing bytes, and the limits that keep one client
+from hurting the others — a cap on clients, bounded buffers, an idle timeout, a write timeout
+for a client that does not read — and survival: whatever a client sends or a handler raises,
+the server goes on serving.
+
+Built on asyncio's protocol callbacks (no stream objects, no timer per read): bytes go from
+the socket to the decoder and the answers back in one callback, which is what lets a head-end
+poll the meter at the rate its client allows. Memory per connection stays bounded: the decoder
+keeps at most one incomplete frame, and while a client leaves its answers unread the server
+stops reading from it (and drops it after the write timeout).
 
 Must not know: what frames mean or what to answer (the :class:`FrameHandler` decides, including
 whether a damaged frame gets an answer), the meter's data, serial ports.
@@ -14,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from types import TracebackType
 
@@ -25,13 +32,147 @@ log = logging.getLogger(__name__)
 
 HandlerFactory = Callable[[], FrameHandler]
 
+WRITE_HIGH_WATER = 64 * 1024  # answers queued for a client before we stop reading from it
+
+
+class _Connection(asyncio.Protocol):
+    """One client: its decoder, its session, its timers."""
+
+    def __init__(self, server: Dlt645TcpServer) -> None:
+        self._server = server
+        self._transport: asyncio.Transport | None = None
+        self._decoder = FrameDecoder()
+        self._handler: FrameHandler | None = None
+        self._peer = "?"
+        self._last_activity = time.monotonic()
+        self._idle_handle: asyncio.TimerHandle | None = None
+        self._write_handle: asyncio.TimerHandle | None = None
+        self.closed = asyncio.get_running_loop().create_future()
+
+    # --- asyncio.Protocol --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peername = transport.get_extra_info("peername")
+        self._peer = (
+            f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
+        )
+        server = self._server
+        if len(server._connections) >= server._max_clients:
+            log.warning(
+                "dlt645 %s: refused, already %d clients (max_clients)",
+                self._peer, len(server._connections),
+            )
+            transport.abort()
+            return
+        try:
+            self._handler = server._handler_factory()
+        except Exception:
+            log.exception("dlt645 %s: could not make a session; connection dropped", self._peer)
+            transport.abort()
+            return
+        server._connections.add(self)
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        self._arm_idle()
+        log.info("dlt645 %s: connected", self._peer)
+
+    def data_received(self, data: bytes) -> None:
+        handler = self._handler
+        transport = self._transport
+        if handler is None or transport is None or transport.is_closing():
+            return
+        self._last_activity = time.monotonic()
+        try:
+            replies = dispatch(handler, self._decoder.feed(data), self._peer)
+        except Exception:  # the decoder never raises; a bug must still cost one client only
+            log.exception("dlt645 %s: connection failed; other clients unaffected", self._peer)
+            transport.abort()
+            return
+        if replies:
+            transport.write(replies[0] if len(replies) == 1 else b"".join(replies))
+
+    def eof_received(self) -> bool:
+        return False  # close our side too
+
+    def pause_writing(self) -> None:
+        # The client does not read its answers: stop reading its requests until it does, and
+        # drop it if it stays stuck.
+        transport = self._transport
+        if transport is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            transport.pause_reading()
+        loop = asyncio.get_running_loop()
+        self._write_handle = loop.call_later(self._server._write_timeout_s, self._write_stuck)
+
+    def resume_writing(self) -> None:
+        if self._write_handle is not None:
+            self._write_handle.cancel()
+            self._write_handle = None
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            with contextlib.suppress(RuntimeError):
+                transport.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for handle in (self._idle_handle, self._write_handle):
+            if handle is not None:
+                handle.cancel()
+        self._idle_handle = self._write_handle = None
+        if self in self._server._connections:
+            self._server._connections.discard(self)
+            if exc is None:
+                log.info("dlt645 %s: disconnected", self._peer)
+            else:
+                log.info("dlt645 %s: closed (%s)", self._peer, exc.__class__.__name__)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    # --- timers ------------------------------------------------------------------------------
+
+    def _arm_idle(self) -> None:
+        timeout = self._server._idle_timeout_s
+        if timeout is None:
+            return
+        due = self._last_activity + timeout
+        self._idle_handle = asyncio.get_running_loop().call_later(
+            max(0.0, due - time.monotonic()), self._check_idle
+        )
+
+    def _check_idle(self) -> None:
+        self._idle_handle = None
+        transport = self._transport
+        timeout = self._server._idle_timeout_s
+        if transport is None or transport.is_closing() or timeout is None:
+            return
+        if time.monotonic() - self._last_activity >= timeout:
+            log.info("dlt645 %s: idle for %s s, closing", self._peer, timeout)
+            transport.close()
+        else:
+            self._arm_idle()
+
+    def _write_stuck(self) -> None:
+        self._write_handle = None
+        if self._transport is not None:
+            log.info(
+                "dlt645 %s: did not read its answers for %s s, dropped",
+                self._peer, self._server._write_timeout_s,
+            )
+            self._transport.abort()
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
 
 class Dlt645TcpServer:
     """Serve DL/T 645 over TCP; ``handler_factory()`` makes the session of each new connection.
 
     To share one session between connections, pass ``lambda: session``. Handlers run in the
     event loop and must not block. ``port=0`` picks a free port (read :attr:`port` after
-    :meth:`start`).
+    :meth:`start`). ``read_size`` is kept for compatibility: reads take what the socket holds,
+    and the decoder bounds what stays buffered.
     """
 
     def __init__(
@@ -55,9 +196,8 @@ class Dlt645TcpServer:
         self._max_clients = max_clients
         self._idle_timeout_s = idle_timeout_s
         self._write_timeout_s = write_timeout_s
-        self._read_size = read_size
         self._server: asyncio.Server | None = None
-        self._clients: set[asyncio.Task[None]] = set()
+        self._connections: set[_Connection] = set()
 
     @property
     def port(self) -> int:
@@ -73,19 +213,16 @@ class Dlt645TcpServer:
     @property
     def client_count(self) -> int:
         """Connections being served now."""
-        return len(self._clients)
+        return len(self._connections)
 
     async def start(self) -> None:
         """Bind and listen; raise :class:`LinkError` if the address cannot be bound."""
         if self._server is not None:
             return
+        loop = asyncio.get_running_loop()
         try:
-            self._server = await asyncio.start_server(
-                self._serve_client,
-                self._host,
-                self._requested_port,
-                # StreamReader stops reading the socket past 2 × limit: a flood stays bounded.
-                limit=max(self._read_size, 1024),
+            self._server = await loop.create_server(
+                lambda: _Connection(self), self._host, self._requested_port
             )
         except OSError as exc:
             raise LinkError(
@@ -106,11 +243,11 @@ class Dlt645TcpServer:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        clients = list(self._clients)
-        for task in clients:
-            task.cancel()
-        if clients:
-            await asyncio.gather(*clients, return_exceptions=True)
+        connections = list(self._connections)
+        for conn in connections:
+            conn.close()
+        if connections:
+            await asyncio.wait([c.closed for c in connections], timeout=5)
         if server is not None:
             await server.wait_closed()
 
@@ -125,56 +262,3 @@ class Dlt645TcpServer:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-    async def _serve_client(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        peername = writer.get_extra_info("peername")
-        peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
-        if len(self._clients) >= self._max_clients:
-            log.warning(
-                "dlt645 %s: refused, already %d clients (max_clients)", peer, len(self._clients)
-            )
-            writer.close()
-            return
-        task = asyncio.current_task()
-        assert task is not None
-        self._clients.add(task)
-        log.info("dlt645 %s: connected", peer)
-        try:
-            await self._converse(peer, reader, writer)
-        except asyncio.CancelledError:
-            raise
-        except (ConnectionError, TimeoutError) as exc:
-            log.info("dlt645 %s: closed (%s)", peer, exc.__class__.__name__)
-        except Exception:
-            log.exception("dlt645 %s: connection failed; other clients unaffected", peer)
-        finally:
-            self._clients.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-            log.info("dlt645 %s: disconnected", peer)
-
-    async def _converse(
-        self, peer: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        handler = self._handler_factory()
-        decoder = FrameDecoder()
-        while True:
-            try:
-                async with asyncio.timeout(self._idle_timeout_s):
-                    chunk = await reader.read(self._read_size)
-            except TimeoutError:
-                log.info("dlt645 %s: idle for %s s, closing", peer, self._idle_timeout_s)
-                return
-            if not chunk:
-                return
-            replies = dispatch(handler, decoder.feed(chunk), peer)
-            if replies:
-                writer.write(b"".join(replies))
-                async with asyncio.timeout(self._write_timeout_s):
-                    await writer.drain()
-            else:
-                # A flood of garbage never suspends on I/O; give the other clients their turn.
-                await asyncio.sleep(0)
