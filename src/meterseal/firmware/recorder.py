@@ -177,10 +177,7 @@ class Recorder:
         # Keep sampling on the bulk capacitor's energy: the window can hold an opening.
         self.pd_seq = self.journal.power_down_total + 1
         self._queue(W_PD_START, (self.pd_seq, now, EXACT if valid else UNSYNCED))
-        if self.deb.busy():
-            self.known_ms = min(now, self.deb.since_ms)
-        else:
-            self.known_ms = now
+        self.known_ms = self._known_until(now)
         self._queue_state(now, valid)
         self._pump()
 
@@ -399,6 +396,16 @@ class Recorder:
         if b.cover.read() != self.deb.stable or self.deb.busy():
             self._start_debounce_burst()
 
+    def _known_until(self, now):
+        """The last instant the stable cover state is known to have held: now, unless a change
+        is being debounced (then when it began), or a power-up has not yet reconciled (then
+        what the meter knew before it was off)."""
+        if self.reconciling:
+            return self.known_ms
+        if self.deb.busy():
+            return min(now, self.deb.since_ms)
+        return now
+
     def _end_watch(self):
         b = self.b
         now, valid = b.clock.read()
@@ -407,7 +414,7 @@ class Recorder:
         b.cover.arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
-        self.known_ms = min(now, self.deb.since_ms) if self.deb.busy() else now
+        self.known_ms = self._known_until(now)
         self._save_retained()
         if self.retained_ok:
             self._shutdown()

@@ -443,9 +443,9 @@ def _load_a(
 ) -> float:
     """The load proper at a trace row. While mains is present the trace's load column is the
     load minus the charging current at that instant, (V_source − V)/(R_charge + ESR)
-    (DESIGN.md, "Trace": negative while it charges); the circuit has its own charging path, so that term is added back.
-    What remains is the load, held until the next row (zero on mains: everything runs from the
-    rail; sub-femtoamp rounding is dropped)."""
+    (DESIGN.md, "Trace": negative while it charges); the circuit has its own charging path, so
+    that term is added back. What remains is the load, held until the next row (zero on mains:
+    everything runs from the rail; sub-femtoamp rounding is dropped)."""
     if not charging:
         return trace_load_a
     load = trace_load_a + (charge_v - v) / charge_r
