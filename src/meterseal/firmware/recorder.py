@@ -362,7 +362,10 @@ class Recorder:
     def _reconciled(self):
         self.reconciling = False
         if self.state != st.RESTORE:
-            return  # mains fell again while restoring: the power-fail path has taken over
+            # Mains fell again while restoring: the power-fail path has taken over and waited
+            # for this before arming the watch.
+            self._pump()
+            return
         b = self.b
         now, valid = b.clock.read()
         if b.supply.mains():
@@ -470,7 +473,8 @@ class Recorder:
             self.writing = (kind, payload, addr, data)
             self.b.nvm.write(addr, data)
             return
-        if self.state == st.POWER_FAIL:
+        if self.state == st.POWER_FAIL and not self.reconciling:
+            # A power-up's reconciliation is finished on the bulk capacitor's energy first.
             self.state = st.next_state(self.state, st.EV_SAVED)
             self._arm_watch()
             return

@@ -71,6 +71,8 @@ class _Timing:
         # What a detection needs on top of the debounce itself.
         self.margin_us = self.bounce_us + 2 * self.sample_us + self.wake_us
         self.stamp_tol_us = self.bounce_us + latency + self.wake_us + 2000
+        # Room to write a record once seen, behind a full ring of pending writes.
+        self.write_room_us = 13 * round(float(p["nvm.page_write_time_s"]) * 1e6)
 
     def clock_tol_us(self, t_us: int) -> int:
         """RTC error allowed at t (the clock was right at the start: drift since then)."""
@@ -312,12 +314,13 @@ def _history(
     return records, commit_us, close_commit_us
 
 
-def _alive_overlaps(a: int, b: int, log: RunLog) -> list[tuple[int, int]]:
+def _alive_overlaps(a: int, b: int, log: RunLog) -> list[tuple[int, int, int]]:
+    """Parts of [a, b] with the MCU powered: (from, to, when that powered spell ended)."""
     out = []
     for s, e in log.alive:
         lo, hi = max(a, s), min(b, e)
         if hi > lo:
-            out.append((lo, hi))
+            out.append((lo, hi, e))
     return out
 
 
@@ -350,29 +353,34 @@ def _observable(a: int, b: int | None, log: RunLog, tm: _Timing, end: int) -> tu
     need = tm.debounce_us + tm.margin_us
     close = end if b is None else b
     overlaps = _alive_overlaps(a, close, log)
-    for lo, hi in overlaps:
+    for lo, hi, alive_end in overlaps:
+        # The MCU must also live on long enough to write what it saw (its queue may hold a
+        # ring's worth of pending writes first).
+        hi_seen = min(hi, alive_end - tm.write_room_us)
         # On mains the switch is sampled every few ms; on backup as the wake mode has it. A
         # debounce begun on backup goes on across a restore, so backup parts reach to hi.
         for seg_lo, seg_hi, on_mains in _segments(lo, hi, log):
             if on_mains:
-                if seg_hi - seg_lo >= need + tm.sample_us:
+                if min(seg_hi, hi_seen) - seg_lo >= need + tm.sample_us:
                     return True, "seen while watching"
             elif tm.polling:
-                if _poll_tick_inside(seg_lo + tm.bounce_us, min(seg_hi, hi - need), log,
+                if _poll_tick_inside(seg_lo + tm.bounce_us, min(seg_hi, hi_seen - need), log,
                                      tm.poll_us):
                     return True, "polled while watching"
             elif tm.pulsed:
-                if hi - seg_lo >= need + tm.bias_period_us:
+                if hi_seen - seg_lo >= need + tm.bias_period_us:
                     return True, "sampled while watching"
-            elif hi - seg_lo >= need:
+            elif hi_seen - seg_lo >= need:
                 return True, "seen while watching"
-    # Still in that state at a power-up, which reconciles.
+    # Still in that state at a power-up, which reconciles (if the MCU lives to write it).
     for tb in log.boots:
-        if a <= tb and close >= tb + need + tm.sample_us:
+        alive_end = next((e for s, e in log.alive if s == tb), tb)
+        done = tb + need + tm.sample_us
+        if a <= tb and close >= done and alive_end >= done + tm.write_room_us:
             return True, "still so at power-up"
     if not overlaps:
         return False, "came and went while the MCU was off"
-    longest = max(hi - lo for lo, hi in overlaps)
+    longest = max(hi - lo for lo, hi, _e in overlaps)
     if longest < tm.debounce_us:
         return False, "shorter than the debounce while watched"
     if tm.polling:
