@@ -16,7 +16,7 @@ import pytest
 from meterseal.cli import main
 from meterseal.hardware.profile import resolve_profile
 from meterseal.sim.kernel import Kernel
-from meterseal.sim.scenario import load_scenario
+from meterseal.sim.scenario import CoverOp, load_scenario
 from meterseal.sim.scenario_toml import to_toml
 from meterseal.verify.campaign.engine import batch_size, dask_client, run_campaign
 from meterseal.verify.campaign.generate import (
@@ -127,8 +127,10 @@ def test_brownout_edges_are_aimed_with_a_probe_of_the_same_past() -> None:
         if d.kind not in ("brownout", "watch-end"):
             continue
         # Without the adversarial edge, the boundary is where the probe found it.
-        before = tuple(op for op in d.scenario.cover if op.open_us < d.placed_us
-                       and (op.close_us is None or op.close_us < d.placed_us))
+        # (the operation the edge closes stays open past it; what comes after does not matter)
+        before = tuple(op if op.close_us is None or op.close_us < d.placed_us
+                       else CoverOp(op.open_us, None)
+                       for op in d.scenario.cover if op.open_us < d.placed_us)
         probe = d.scenario.__class__(
             name="probe", start=d.scenario.start, duration_us=d.scenario.duration_us,
             seed=d.scenario.seed, overrides=d.scenario.overrides,
@@ -141,9 +143,9 @@ def test_brownout_edges_are_aimed_with_a_probe_of_the_same_past() -> None:
 
 def test_batch_size_depends_on_the_number_of_scenarios_only() -> None:
     assert batch_size(1) == 1
-    assert batch_size(256) == 1
-    assert batch_size(10_000) == 40
-    assert batch_size(100_000) == 200
+    assert batch_size(128) == 1
+    assert batch_size(10_000) == 79
+    assert batch_size(100_000) == 250
 
 
 def test_a_batch_fills_every_column_of_the_schema() -> None:
@@ -154,6 +156,28 @@ def test_a_batch_fills_every_column_of_the_schema() -> None:
     for i, passed in enumerate(b.columns["passed"]):
         assert passed == all(b.columns[k][i] for k in ("I1", "I2", "I3", "I4", "I5", "I6"))
     assert {i for i, _t in b.failures} == {i for i, p in enumerate(b.columns["passed"]) if not p}
+
+
+def test_a_scenario_that_raises_is_a_failing_row_with_its_toml(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from meterseal.verify.campaign import rows
+
+    def boom(sc, trace=False):  # type: ignore[no-untyped-def]
+        raise RuntimeError("kernel\nexploded")
+
+    monkeypatch.setattr(rows, "simulate", boom)
+    r, text = rows.run_one(11, 3)
+    assert r["passed"] is False and r["error"] == "RuntimeError: kernel exploded"
+    assert r["I1"] is None and r["kind"] == SAMPLE[3].kind
+    assert text is not None and "RuntimeError: kernel exploded" in text
+    assert load_scenario_text(text) == SAMPLE[3].scenario
+
+
+def load_scenario_text(text: str):  # type: ignore[no-untyped-def]
+    import tomllib
+
+    from meterseal.sim.scenario import parse_scenario
+
+    return parse_scenario(tomllib.loads(text))
 
 
 def test_a_campaign_scenario_replays_from_its_file_to_the_same_result(tmp_path: Path,
@@ -206,7 +230,7 @@ def test_campaign_on_a_remote_scheduler_by_url(tmp_path: Path, capsys) -> None: 
 
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR, host="127.0.0.1") as cluster:
         out = tmp_path / "remote.parquet"
         main(["campaign", "--scenarios", "20", "--seed", "5", "--scheduler",

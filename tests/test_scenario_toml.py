@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from meterseal.sim.scenario import (
     DEFAULT_LOAD,
+    KeyWindow,
     LoadStep,
     Scenario,
     load_scenario,
@@ -54,6 +55,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         ats = sorted(set(draw(st.lists(st.integers(0, sc.duration_us), min_size=1, max_size=4))))
         watts = st.floats(0.0, 1e5, allow_nan=False, allow_infinity=False)
         loads = tuple(LoadStep(a, draw(watts), draw(watts)) for a in ats)
+    keys = []
+    t = 0
+    for _ in range(draw(st.integers(0, 3))):
+        t += draw(st.integers(0, sc.duration_us))
+        length = draw(st.integers(1, 30 * 86_400_000_000))
+        keys.append(KeyWindow(t, length))
+        t += length
     offset_min = draw(st.integers(-12 * 60, 14 * 60))
     start = START.astimezone(timezone(timedelta(minutes=offset_min)))
     start += timedelta(microseconds=draw(st.integers(0, 10**6 - 1)))
@@ -67,6 +75,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         cover=sc.cover,
         faults=sc.faults,
         loads=loads,
+        programming_key=tuple(keys),
     )
 
 

@@ -422,6 +422,10 @@ class Recorder:
         if self.retained_ok:
             self._shutdown()
             return
+        # Retained RAM dies with the MCU: what waits there goes to the NVM now if it can.
+        for e in self.pending:
+            if not self._queued_entry(e):
+                self._queue_entry(e, DEFERRED)
         self._queue_state(now, valid)
         self.shutdown_after_write = True
         if self.writing is None:
@@ -459,12 +463,14 @@ class Recorder:
         self._queue(W_STATE, (now, valid))
 
     def _pump(self):
-        if self.writing is not None or self.radio_busy or self.state == st.DORMANT:
+        # Records never wait for a report: the radio burst runs beside the write, and the ADC
+        # reading under its load already counts its ESR drop.
+        if self.writing is not None or self.state == st.DORMANT:
             return
         on_backup = self.state == st.HOLDUP
         while self.queue:
             kind, payload, quality = self.queue.pop(0)
-            if on_backup and not self.shutdown_after_write and not self._write_affordable():
+            if on_backup and not self._write_affordable():
                 continue  # records stay in retained RAM, pending; a state save waits
             write = self._encode(kind, payload, quality)
             if write is None:
@@ -516,12 +522,19 @@ class Recorder:
             flags |= FLAG_WATCH_ENDED
         if valid:
             flags |= FLAG_RTC_VALID
+        # The state page may only claim what the journal holds: while changes wait in retained
+        # RAM, the cover was last journalled as it was before the first of them.
+        level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
+        if self.pending:
+            first = self.pending[0]
+            level = 1 if first.kind == KIND_OPEN else 0
+            known_ms = first.time_ms
         state = SavedState(
             0,
             self.base_import_mwh + imp,
             self.base_export_mwh + exp,
-            self.deb.stable,
-            self.known_ms,
+            level,
+            known_ms,
             self.pd_start_ms if self.pd_seq else 0,
             flags,
             self.pd_seq,

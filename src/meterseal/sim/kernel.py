@@ -93,6 +93,7 @@ class RunLog:
     ticks_fired: int = 0
     ticks_skipped: int = 0
     final_image: bytes = b""
+    final_retained: bytes = b""  # retained RAM at the end (what waits to be written)
     torn_writes: int = 0
 
 
@@ -298,6 +299,7 @@ class Kernel:
         if self.current_outage is not None:
             log.outages.append(self.current_outage)
         log.final_image = self.eeprom.image()
+        log.final_retained = self.retained
         if self.tracing:
             self._trace_row()
 
@@ -399,10 +401,15 @@ class Kernel:
                 dt = self.battery.time_to_ocv(self.battery_uv, self.i_batt)
                 if dt < best:
                     best, what = dt, X_BATTERY_UV
-            else:
-                dt = self.battery.time_to_terminal_v(self.brownout_v, self.i_batt)
-                if dt < best:
-                    best, what = dt, X_BROWNOUT
+            elif self.mcu_on_battery and self.mcu_alive:
+                # diode-or with the battery carrying the MCU: its brown-out and the firmware's
+                # low-voltage comparator watch the battery's terminal.
+                for kind, level in ((X_BROWNOUT, self.brownout_v), (X_ALARM, self.alarm_v)):
+                    if level is None:
+                        continue
+                    dt = self.battery.time_to_terminal_v(level, self.i_batt)
+                    if dt < best:
+                        best, what = dt, kind
         if what >= 0 and best < 1e12:
             self.push(self.t + math.ceil(best * 1e6), E_CROSS, what, self.cross_gen)
 
@@ -727,6 +734,9 @@ def firmware_config(p) -> FirmwareConfig:  # type: ignore[no-untyped-def]
         * float(p["supercap.esr_ratio_cold"])
         * float(p["supercap.esr_ageing_factor"])
     )
+    if p["supply.topology"] == "diode-or" and p["battery.present"]:
+        # Either source may carry a pulse: budget with the worse of the two resistances.
+        esr_worst = max(esr_worst, float(p["battery.internal_resistance_ohm"]))
     c_min = float(p["supercap.capacitance_f"]) * 0.8 * float(p["supercap.c_ratio_cold"])
     return FirmwareConfig(
         {

@@ -61,8 +61,8 @@ class Supply(hal.SupplyPort):
         return not self.k.pf_flag and (self.k.mains or self.k.on_rail)
 
     def backup_v(self) -> float:
-        k = self.k
-        return k.v - k.i_sc * k.esr
+        """What the ADC reads on the MCU's backup supply, under the present load."""
+        return self.k._backup_terminal_v()
 
     def battery_v(self) -> float:
         k = self.k

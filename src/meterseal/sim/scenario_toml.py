@@ -6,9 +6,10 @@ reads back to an EQUAL Scenario: exact integer-µs durations (no float rounding)
 is what campaigns write for every failing scenario, so ``meterseal run`` can replay it.
 
 The round trip holds for scenarios in the canonical form ``parse_scenario`` builds (overrides,
-outages, cover operations, faults and loads sorted by key or time); a Scenario that no file can
-express (an offset with seconds, an empty load list, a value TOML has no type for, a string
-with a lone surrogate) raises ValueError. Must not know about physics, the kernel or campaigns.
+outages, cover operations, faults, loads and programming-key windows sorted by key or time); a
+Scenario that no file can express (an offset with seconds, an empty load list, a value TOML has
+no type for, a string with a lone surrogate) raises ValueError. Must not know about physics,
+the kernel or campaigns.
 """
 
 from __future__ import annotations
@@ -121,6 +122,9 @@ def to_toml(sc: Scenario, header: str = "") -> str:
     for f in sc.faults:
         lines += ["", "[[fault]]", f"kind = {_string(f.kind)}",
                   f"at = {_string(format_duration(f.at_us))}"]
+    for w in sc.programming_key:
+        lines += ["", "[[programming_key]]", f"at = {_string(format_duration(w.at_us))}",
+                  f"for = {_string(format_duration(w.for_us))}"]
     if not sc.loads:
         raise ValueError("loads: an empty load list cannot be written (no loads means the default)")
     if sc.loads != (DEFAULT_LOAD,):

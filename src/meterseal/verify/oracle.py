@@ -14,6 +14,8 @@ import itertools
 from dataclasses import dataclass, field
 
 from meterseal.firmware.image import decode_image
+from meterseal.firmware.pending import OPEN as PENDING_OPEN
+from meterseal.firmware.pending import decode_pending
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED, CoverOpen
 from meterseal.sim.kernel import RunLog, energy_mwh
 from meterseal.sim.scenario import Scenario
@@ -59,7 +61,8 @@ class _Timing:
         self.poll_us = round(float(p["mcu.poll_period_s"]) * 1e6)
         self.pulsed = p["cover.bias"] == "pulsed"
         self.bias_period_us = round(float(p["cover.bias_period_s"]) * 1e6)
-        self.drift = abs(float(p["rtc.drift_ppm"])) * 1e-6
+        self.drift_signed = float(p["rtc.drift_ppm"]) * 1e-6
+        self.drift = abs(self.drift_signed)
         self.latch = bool(p["cover.tamper_latch"])
         # Sampling latency: a change is first seen at most one sampling period late.
         latency = self.sample_us
@@ -105,7 +108,8 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
                 err = to_true_us(rec.opened_ms) - o
                 if abs(err) > tm.stamp_tol_us + tm.clock_tol_us(o):
                     continue
-                rank = abs(err)
+                # The clock drifts steadily from the start: rank by what is left after it.
+                rank = abs(err - tm.drift_signed * o)
             elif rec.quality == BOUNDED:
                 tol = tm.clock_tol_us(o) + tm.stamp_tol_us
                 nb, na = to_true_us(rec.not_before_ms), to_true_us(rec.not_after_ms)
@@ -113,12 +117,12 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
                     continue
                 # Prefer the opening that was still open when the meter learned of it.
                 still_open = c is None or c >= na - tol
-                rank = 0 if still_open else 1
+                rank = (0 if still_open else 1, -o)
             else:
                 # The clock's value means nothing, but the meter dates nothing late: the
                 # opening it saw is the latest one before the record was written.
                 rank = t_commit - o
-            cands.append((rank, o, i))
+            cands.append((rank, o, i))  # type: ignore[arg-type]
         if not cands:
             problems["I1"].append(
                 f"record {seq} ({_qname(rec.quality)}) matches no true opening"
@@ -143,6 +147,12 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
         group_of[i] = groups[-1]
 
     # ---- verdicts (I2)
+    retained = decode_pending(log.final_retained)
+    waiting_entries = retained[0] if retained else []
+    pending_opens = [e for e in waiting_entries if e.kind == PENDING_OPEN
+                     and e.rtc_valid and e.seq not in records]
+    # Closings seen and stamped that the run ended before writing.
+    pending_closes = {e.seq for e in waiting_entries if e.kind != PENDING_OPEN}
     verdicts: list[Verdict] = []
     undetectable = 0
     for i, (o, c) in enumerate(truths):
@@ -160,6 +170,16 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
             verdicts.append(Verdict(i, "undetectable", None, None,
                                     f"not separable from opening {partner}: the closing between "
                                     "them was not observable"))
+            continue
+        waiting = next((e for e in pending_opens
+                        if abs(to_true_us(e.time_ms) - o - tm.drift_signed * o)
+                        <= tm.stamp_tol_us + 1000), None)
+        if waiting is not None:
+            # Seen and stamped; the run ended before the next restore could write it.
+            pending_opens.remove(waiting)
+            verdicts.append(Verdict(i, "recorded", waiting.seq,
+                                    round((to_true_us(waiting.time_ms) - o) / 1e6, 6),
+                                    "pending in retained RAM: written at the next restore"))
             continue
         sure, cause = _observable(o, c, log, tm, end)
         if sure:
@@ -201,7 +221,7 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
         else:
             last = group[-1]
             c_last = truths[last][1]
-            if c_last is not None:
+            if c_last is not None and seq not in pending_closes:
                 nxt = truths[last + 1][0] if last + 1 < len(truths) else end
                 sure, cause = _observable(c_last, nxt, log, tm, end)
                 if sure:

@@ -12,7 +12,8 @@ What is drawn (weights are probabilities; "log-uniform a–b" spreads evenly ove
   MCU never leaves the rail), short 1 s–10 min (25 %), long 10 min–12 h (30 %), multi-day
   12 h–5 d (15 %) — all log-uniform; gaps between outages log-uniform 20 ms–2 d (short gaps
   find the supercapacitor part-charged). 8 % of scenarios add mains chatter: 5–50 drops of
-  20–300 ms, 50–500 ms apart. 10 % end while the last outage is still running.
+  20–300 ms, 50–500 ms apart. 10 % of the non-adversarial ones end while the last outage is
+  still running.
 * **cover operations**: 0–5 (or 6 with chatter); each opening lands inside an outage (60 %), near
   an outage's start or end (±1 s, 15 %) or anywhere (25 %); open for sub-debounce 10–45 ms
   (10 %), brief 45 ms–5 s (25 %), minutes 5 s–1 h (30 %), hours to days 1 h–3 d (25 %), or for
@@ -22,8 +23,8 @@ What is drawn (weights are probabilities; "log-uniform a–b" spreads evenly ove
 * **the board**: temperature −25…70 °C (70 % uniform, 30 % at −25/0/20/45/70); supercap
   tolerance −0.2…0.8 (uniform, 20 % at the −0.2 end) and ageing 0…0.3, ESR ageing rising with it
   to 3× at 0.3 (the Eaton row's end of life: ΔC 30 %, ESR 300 %); capacitance: the profile's
-  1 F (50 %) or 0.1/0.22/0.33/0.47/1.5 F, and a coin-cell part (ESR 20–100 Ω, 1 MΩ leakage,
-  ≤ 0.47 F) in 20 %; battery good (50 %), weak 2.4 V (25 %), absent (25 %); topology
+  1 F (40 %), 0.1/0.22/0.33/0.47/1.5 F (40 %), or a coin-cell part (ESR 20–100 Ω, 1 MΩ
+  leakage, 0.1–0.47 F; 20 %); battery good (50 %), weak 2.4 V (25 %), absent (25 %); topology
   battery+supercap (50 %), supercap-only (30 %), diode-or (20 %); wake interrupt (60 %) or
   polling (40 %, period 1 s or 20 % of the time 0.5/2 s); bias static (60 %) or pulsed; radio
   fitted (80 %); RTC drift ±20 ppm in 30 %; start anywhere in 2024–2098, offset +08:00 (80 %)
@@ -68,9 +69,8 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
-from meterseal.hardware.profile import resolve_profile
 from meterseal.sim.kernel import Kernel, RunLog
 from meterseal.sim.scenario import CoverOp, Fault, LoadStep, Outage, Scenario
 
@@ -107,7 +107,6 @@ _FALLBACK = {  # what to try when a kind cannot be placed
 
 _EPOCH = datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=8)))
 _START_SPAN_S = (datetime(2098, 1, 1, tzinfo=_EPOCH.tzinfo) - _EPOCH) // timedelta(seconds=1)
-_UTC = timezone.utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +240,7 @@ def _cover_length(rng: random.Random, last: bool) -> int | None:
 
 
 def _loads(rng: random.Random, duration_us: int) -> tuple[LoadStep, ...]:
-    ats = [0] + sorted(rng.randrange(duration_us) for _ in range(rng.randint(0, 2)))
+    ats = [0, *sorted(rng.randrange(duration_us) for _ in range(rng.randint(0, 2)))]
     steps = []
     for a in ats:
         imp = round(rng.uniform(0.0, 8000.0), 1)
@@ -348,10 +347,10 @@ class _Placer:
                 t = boundary + rng.randint(-JITTER_US, self.bulk_us + JITTER_US)
             return self._edge(boundary, t)
         if kind == "restore-debounce":
-            ends = [o for o in outages if o.end_us < base.duration_us]
-            if not ends:
+            restored = [o for o in outages if o.end_us < base.duration_us]
+            if not restored:
                 return None
-            o = rng.choice(ends)
+            o = rng.choice(restored)
             reach = self.debounce_us + 2 * self.sample_us + self.bounce_us + JITTER_US
             after = self.debounce_us if rng.random() < 0.3 else 10 * MS
             t = o.end_us - rng.randint(-after, reach)
@@ -366,13 +365,13 @@ class _Placer:
             return self._edge(boundary, boundary + rng.randint(-JITTER_US, JITTER_US))
         # NVM writes: every snapshot but a torn one ends a page write that began write_us before.
         torn = {f.at_us for f in base.faults}
-        ends = [t for t, _img in self.log.snapshots if t not in torn and t - self.write_us > 0]
-        if not ends:
+        done = [t for t, _img in self.log.snapshots if t not in torn and t - self.write_us > 0]
+        if not done:
             return None
         if rng.random() < 0.5:  # favour writes on backup, where energy is short
-            on_backup = [t for t in ends if any(o.at_us <= t < o.end_us for o in outages)]
-            ends = on_backup or ends
-        end = rng.choice(ends)
+            on_backup = [t for t in done if any(o.at_us <= t < o.end_us for o in outages)]
+            done = on_backup or done
+        end = rng.choice(done)
         t = end - rng.randint(1, self.write_us - 1 if self.write_us > 1 else 1)
         if kind == "nvm-write-cut":
             faults = sorted([*base.faults, Fault("power-cut", t)], key=lambda f: f.at_us)
@@ -393,7 +392,6 @@ def draw(seed: int, index: int) -> Drawn:
     """Scenario ``index`` of campaign ``seed``: always the same one (see the module docstring)."""
     rng = scenario_rng(seed, index)
     overrides, battery = _board(rng)
-    resolve_profile(overrides)  # a drawn board the profile refuses is a generator bug: fail here
     outages = _outages(rng)
     adversarial = rng.random() < 0.5
     kind = _pick(rng, ADVERSARIAL_KINDS, _ADV_WEIGHTS) if adversarial else "random"
@@ -413,7 +411,7 @@ def draw(seed: int, index: int) -> Drawn:
     loads = _loads(rng, duration)
     start = _EPOCH + timedelta(seconds=rng.randrange(_START_SPAN_S))
     if rng.random() < 0.2:
-        start = start.astimezone(_UTC)
+        start = start.astimezone(UTC)
     sc_seed = rng.getrandbits(32)
     base = Scenario(
         name=f"campaign {seed} #{index}",

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from meterseal.firmware.records import QUALITY_NAMES
 from meterseal.sim.scenario_toml import format_duration, to_toml

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from meterseal.verify.campaign.rows import QUALITIES, STATUSES
 from meterseal.verify.oracle import INVARIANTS
