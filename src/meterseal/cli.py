@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -52,8 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     # Subcommands that live with their package: each module has add_parser(sub) which
     # registers its parser and sets `func`; UsageError from there is reported like ours.
     for module in EXTRA_COMMANDS:
-        import importlib
-
         importlib.import_module(module).add_parser(sub)
     return p
 

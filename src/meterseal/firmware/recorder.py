@@ -30,6 +30,9 @@ from meterseal.firmware.records import (
     BOUNDED,
     DEFERRED,
     EXACT,
+    FLAG_IN_OUTAGE,
+    FLAG_RTC_VALID,
+    FLAG_WATCH_ENDED,
     UNSYNCED,
     CoverOpen,
     SavedState,
@@ -56,9 +59,6 @@ PHASE_FULL = 0  # writes affordable
 PHASE_PENDING = 1  # below the write floor; records kept in battery-backed retained RAM
 PHASE_ENDED = 2
 
-FLAG_IN_OUTAGE = 1
-FLAG_WATCH_ENDED = 2
-FLAG_RTC_VALID = 4
 
 
 class Recorder:

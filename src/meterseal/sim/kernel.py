@@ -192,7 +192,7 @@ class Kernel:
         self.skip_avg_a = 0.0
 
         # Energy metering (truth): piecewise-constant power while mains is present.
-        self.energy_steps = list(scenario.loads)
+        self.boot_energy = (0, 0)  # true energy at the last boot: the metering IC counts from it
         self.log.energy_steps = [(ld.at_us, ld.import_w, ld.export_w) for ld in scenario.loads]
 
         self.q: list[tuple[int, int, int, int, int]] = []
@@ -573,8 +573,7 @@ class Kernel:
         """Run one firmware handler; on backup each run is a wake: active current for wake_s."""
         if not self.on_rail and self.mcu_alive:
             self._wake()
-        result = handler(*args)
-        return result
+        return handler(*args)
 
     def _wake(self) -> None:
         end = self.t + self.wake_us
@@ -626,6 +625,58 @@ class Kernel:
             self._update_loads()
 
     # ------------------------------------------------------------------ firmware-driven parts
+
+    def start_timer(self, tid: int, delay_us: int, period_us: int, ff: bool) -> None:
+        tm = self.timers.get(tid)
+        if tm is None:
+            tm = self.timers[tid] = _Timer()
+        was_skipping = tm.skipping
+        tm.gen += 1
+        tm.period_us = period_us
+        tm.next_us = tm.anchor_us = self.t + delay_us
+        tm.ff = ff
+        tm.skipping = False
+        self.push(tm.next_us, E_TIMER, tid, tm.gen)
+        self.close_periodic(tid)
+        if period_us:
+            self.periodic_open[tid] = (tm.anchor_us, period_us)
+        if was_skipping:
+            self._skip_energy_changed()
+
+    def stop_timer(self, tid: int) -> None:
+        tm = self.timers.pop(tid, None)
+        self.close_periodic(tid)
+        if tm is not None:
+            tm.gen += 1
+            if tm.skipping:
+                tm.skipping = False
+                self._skip_energy_changed()
+
+    def begin_nvm_write(self, addr: int, data: bytes) -> None:
+        if self.nvm_busy:
+            raise RuntimeError("firmware started an NVM write while one is in progress")
+        self.eeprom.begin_write(addr, data)
+        self.nvm_busy = True
+        self.nvm_gen += 1
+        self.push(self.t + self.nvm_us, E_NVM_DONE, 0, self.nvm_gen)
+        if not self.on_rail:
+            self._update_loads()
+
+    def begin_radio(self, frame: bytes) -> None:
+        if not self.radio_present or self.radio_busy:
+            return
+        self.radio_busy = True
+        self.radio_frame = frame
+        self.push(self.t + self.radio_us, E_RADIO_DONE)
+        if not self.on_rail:
+            self._update_loads()
+
+    def shutdown(self) -> None:
+        """The firmware ended its watch: the MCU powers off; that instant is its watch_until."""
+        out = self.current_outage
+        if out is not None and out.watch_until_us is None:
+            out.watch_until_us = self.t
+        self._die()
 
     def _nvm_done(self, _arg: int, gen: int) -> None:
         if gen != self.nvm_gen or not self.nvm_busy:

@@ -1,7 +1,7 @@
 """The HAL's ports, implemented on the kernel's board model.
 
-Each port is a thin adapter: it reads or changes the kernel's physical state and schedules the
-events that follow (a write's end, a radio burst's end, a timer). No behaviour of its own.
+Each port is a thin adapter onto the kernel, which owns the state and the event queue (a
+write's end, a radio burst's end, a timer). No behaviour of its own.
 """
 
 from __future__ import annotations
@@ -80,36 +80,10 @@ class Timers(hal.TimerPort):
 
     def start(self, timer_id: int, delay_us: int, period_us: int = 0,
               fast_forward: bool = False) -> None:
-        from meterseal.sim.kernel import E_TIMER, _Timer
-
-        k = self.k
-        tm = k.timers.get(timer_id)
-        if tm is None:
-            tm = _Timer()
-            k.timers[timer_id] = tm
-        was_skipping = tm.skipping
-        tm.gen += 1
-        tm.period_us = int(period_us)
-        tm.next_us = k.t + int(delay_us)
-        tm.anchor_us = tm.next_us
-        tm.ff = bool(fast_forward)
-        tm.skipping = False
-        k.push(tm.next_us, E_TIMER, timer_id, tm.gen)
-        k.close_periodic(timer_id)
-        if period_us:
-            k.periodic_open[timer_id] = (tm.anchor_us, int(period_us))
-        if was_skipping:
-            k._skip_energy_changed()
+        self.k.start_timer(timer_id, int(delay_us), int(period_us), bool(fast_forward))
 
     def stop(self, timer_id: int) -> None:
-        k = self.k
-        tm = k.timers.pop(timer_id, None)
-        k.close_periodic(timer_id)
-        if tm is not None:
-            tm.gen += 1
-            if tm.skipping:
-                tm.skipping = False
-                k._skip_energy_changed()
+        self.k.stop_timer(timer_id)
 
 
 class Power(hal.PowerPort):
@@ -117,11 +91,7 @@ class Power(hal.PowerPort):
         self.k = k
 
     def shutdown(self) -> None:
-        k = self.k
-        out = k.current_outage
-        if out is not None and out.watch_until_us is None:
-            out.watch_until_us = k.t
-        k._die()
+        self.k.shutdown()
 
 
 class Nvm(hal.NvmPort):
@@ -132,17 +102,7 @@ class Nvm(hal.NvmPort):
         return self.k.eeprom.read(addr, n)
 
     def write(self, addr: int, data: bytes) -> None:
-        from meterseal.sim.kernel import E_NVM_DONE
-
-        k = self.k
-        if k.nvm_busy:
-            raise RuntimeError("firmware started an NVM write while one is in progress")
-        k.eeprom.begin_write(addr, bytes(data))
-        k.nvm_busy = True
-        k.nvm_gen += 1
-        k.push(k.t + k.nvm_us, E_NVM_DONE, 0, k.nvm_gen)
-        if not k.on_rail:
-            k._update_loads()
+        self.k.begin_nvm_write(addr, bytes(data))
 
 
 class Retained(hal.RetainedPort):
@@ -164,16 +124,7 @@ class Radio(hal.RadioPort):
         self.k = k
 
     def send(self, frame: bytes) -> None:
-        from meterseal.sim.kernel import E_RADIO_DONE
-
-        k = self.k
-        if not k.radio_present or k.radio_busy:
-            return
-        k.radio_busy = True
-        k.radio_frame = bytes(frame)
-        k.push(k.t + k.radio_us, E_RADIO_DONE)
-        if not k.on_rail:
-            k._update_loads()
+        self.k.begin_radio(bytes(frame))
 
 
 class Metering(hal.MeteringPort):

@@ -260,14 +260,7 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
     if not isinstance(profile_name, str):
         raise ScenarioError("[meter] profile: expected a string")
 
-    outages = []
-    for i, t in enumerate(_array(doc, "outage")):
-        t = _table_keys(f"[[outage]] {i + 1}", t, {"at", "for"})
-        for k in ("at", "for"):
-            if k not in t:
-                raise ScenarioError(f"[[outage]] {i + 1}: missing {k!r}")
-        outages.append(Outage(_offset(t["at"], start, f"[[outage]] {i + 1} at"),
-                              parse_duration(t["for"], f"[[outage]] {i + 1} for")))
+    outages = [Outage(at, length) for at, length in _windows(doc, "outage", start)]
     covers = []
     for i, t in enumerate(_array(doc, "cover")):
         t = _table_keys(f"[[cover]] {i + 1}", t, {"open_at", "close_at"})
@@ -291,14 +284,7 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
         loads.append(LoadStep(_offset(t.get("at", "0s"), start, f"[[load]] {i + 1} at"),
                               _number(t.get("import_w", 0.0), f"[[load]] {i + 1} import_w"),
                               _number(t.get("export_w", 0.0), f"[[load]] {i + 1} export_w")))
-    keys = []
-    for i, t in enumerate(_array(doc, "programming_key")):
-        t = _table_keys(f"[[programming_key]] {i + 1}", t, {"at", "for"})
-        for k in ("at", "for"):
-            if k not in t:
-                raise ScenarioError(f"[[programming_key]] {i + 1}: missing {k!r}")
-        keys.append(KeyWindow(_offset(t["at"], start, f"[[programming_key]] {i + 1} at"),
-                              parse_duration(t["for"], f"[[programming_key]] {i + 1} for")))
+    keys = [KeyWindow(at, length) for at, length in _windows(doc, "programming_key", start)]
     return Scenario(
         name=name,
         start=start,
@@ -320,6 +306,20 @@ class _AnyKeys(set[str]):
 
 
 _ANY = _AnyKeys()
+
+
+def _windows(doc: Mapping[str, object], key: str, start: datetime) -> list[tuple[int, int]]:
+    """An array of {at, for} tables (outages, programming-key presses) as (at_us, for_us)."""
+    out = []
+    for i, t in enumerate(_array(doc, key)):
+        where = f"[[{key}]] {i + 1}"
+        t = _table_keys(where, t, {"at", "for"})
+        for k in ("at", "for"):
+            if k not in t:
+                raise ScenarioError(f"{where}: missing {k!r}")
+        out.append((_offset(t["at"], start, f"{where} at"),
+                    parse_duration(t["for"], f"{where} for")))
+    return out
 
 
 def _array(doc: Mapping[str, object], key: str) -> list[object]:

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.pending import OPEN as PENDING_OPEN
 from meterseal.firmware.pending import decode_pending
+from meterseal.firmware.recorder import MWH_PER_UNIT
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED, CoverOpen
 from meterseal.sim.kernel import RunLog, energy_mwh
 from meterseal.sim.scenario import Scenario
 
 INVARIANTS = ("I1", "I2", "I3", "I4", "I5", "I6")
-MWH_PER_UNIT = 10000
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +238,11 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
 
     # ---- energy snapshots (I6)
     offsets = log.register_offsets
+    offset_times = [x[0] for x in offsets]
 
     def registers(t_us: int) -> tuple[int, int]:
         imp, exp = energy_mwh(log.energy_steps, sc.outages, t_us)
-        k = bisect.bisect_right([x[0] for x in offsets], t_us) - 1
+        k = bisect.bisect_right(offset_times, t_us) - 1
         if k >= 0:
             imp -= offsets[k][1]
             exp -= offsets[k][2]
