@@ -90,7 +90,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def ours(scenario_path: Path) -> Iterator[int]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "meterseal.cli", "serve", "--scenario", str(scenario_path),
+        [sys.executable, "-m", "meterseal", "serve", "--scenario", str(scenario_path),
          "--dlt645", "tcp://127.0.0.1:0"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

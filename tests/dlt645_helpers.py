@@ -47,7 +47,7 @@ def serve(
     scenario: Path = SCENARIO, *, serial: str | None = None, tcp: bool = True
 ) -> Iterator[Served]:
     """Run `meterseal serve` as a real subprocess; yield once it listens; SIGTERM it after."""
-    cmd = [sys.executable, "-m", "meterseal.cli", "serve", "--scenario", str(scenario)]
+    cmd = [sys.executable, "-m", "meterseal", "serve", "--scenario", str(scenario)]
     if tcp:
         cmd += ["--dlt645", "tcp://127.0.0.1:0"]
     if serial is not None:

@@ -78,6 +78,17 @@ BAD_SCENARIOS = {
     "no-offset": (GOOD.replace("08:00:00+08:00", "08:00:00"), "offset"),
     "unknown-fault": (GOOD + '\n[[fault]]\nkind = "lightning"\nat = "1h"\n', "lightning"),
     "unknown-outage-key": (GOOD.replace('for = "10h"', 'for = "10h"\nuntil = "1d"'), "until"),
+    # The journal writes 64-byte-aligned pages: a 32-byte chip page cannot hold them (this used
+    # to end in a traceback deep in the EEPROM model).
+    "nvm-page-32": (GOOD.replace('"supercap.capacitance_f" = 0.47', '"nvm.page_size" = 32'),
+                    "nvm.page_size"),
+    "debounce-not-whole-samples": (GOOD.replace('"supercap.capacitance_f" = 0.47',
+                                                '"cover.debounce_s" = 0.043'),
+                                   "cover.debounce_s"),
+    "debounce-keys-disagree": (GOOD.replace('"supercap.capacitance_f" = 0.47',
+                                            '"cover.debounce_s" = 0.1\n'
+                                            '"cover.debounce_samples" = 9'),
+                               "cover.debounce_samples"),
 }
 
 
@@ -107,3 +118,35 @@ def test_bad_command_line_gets_one_line_and_exit_2(args: tuple[str, ...], good: 
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+DEBOUNCE_40 = """
+name = "the firmware counts 40 samples"
+start = "2026-03-01T08:00:00+08:00"
+duration = "1h"
+
+[meter]
+"cover.debounce_samples" = 40
+
+[[cover]]
+open_at = "10min"
+close_at = "10min 0.120s"
+
+[[cover]]
+open_at = "20min"
+close_at = "20min 0.250s"
+"""
+
+
+def test_debounce_set_in_samples_is_the_one_the_oracle_judges_by(tmp_path: Path) -> None:
+    """Only `cover.debounce_samples` set: the firmware needs 40 × 5 ms = 200 ms, so a 120 ms
+    opening on mains is below what it can see (undetectable, not missed: this was a false I2
+    failure when the oracle read a separate 45 ms) and a 250 ms one is recorded."""
+    p = tmp_path / "deb.toml"
+    p.write_text(DEBOUNCE_40, encoding="utf-8")
+    r = meterseal("run", str(p), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["profile"]["cover.debounce_s"] == 0.2
+    assert d["invariants"] == {f"I{i}": "pass" for i in range(1, 7)}
+    assert [v["status"] for v in d["verdicts"]] == ["undetectable", "recorded"]

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pytest
 
-from meterseal.cli import main
+from meterseal.commands import main
 from meterseal.sim.scenario import load_scenario
 from meterseal.verify.result import result_dict, simulate
 from tests.dlt645_helpers import ADDRESS, ROOT, SCENARIO, pty_link, serve
@@ -171,7 +171,7 @@ def test_serve_prints_where_it_listens():
 
 
 def test_help_lists_serve_and_read():
-    out = subprocess.run([sys.executable, "-m", "meterseal.cli", "--help"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "meterseal", "--help"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60).stdout
     assert "serve" in out and "read" in out
 

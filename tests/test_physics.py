@@ -480,14 +480,14 @@ def test_overrides_apply_and_ints_become_floats():
             "supercap.capacitance_f": 2,
             "battery.voltage_v": 2.9,
             "mcu.wake_mode": "polling",
-            "nvm.page_size": 32,
+            "nvm.page_size": 128,
         }
     )
     assert profile["supercap.capacitance_f"] == 2.0
     assert isinstance(profile["supercap.capacitance_f"], float)
     assert profile["battery.voltage_v"] == 2.9
     assert profile["mcu.wake_mode"] == "polling"
-    assert profile["nvm.page_size"] == 32
+    assert profile["nvm.page_size"] == 128
     assert resolve_profile({})["supercap.capacitance_f"] == 1.0  # defaults untouched
 
 

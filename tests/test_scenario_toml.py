@@ -47,7 +47,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     if draw(st.booleans()):
         overrides["cover.bias"] = draw(st.sampled_from(["static", "pulsed"]))
     if draw(st.booleans()):
-        overrides["nvm.page_size"] = draw(st.sampled_from([16, 32, 64, 128]))
+        overrides["nvm.page_size"] = draw(st.sampled_from([64, 128, 256, 512]))
     if draw(st.booleans()):
         overrides["supercap.capacitance_f"] = draw(st.integers(1, 3))  # an int for a float key
     loads: tuple[LoadStep, ...] = (DEFAULT_LOAD,)

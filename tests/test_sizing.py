@@ -23,10 +23,7 @@ FEW = (0.22, 0.47, 1.0, 1.5, 2.2, 3.3)
 
 
 def meterseal(*args: str) -> subprocess.CompletedProcess[str]:
-    """The console script's entry point (`python -m meterseal.cli` would load cli.py twice, as
-    __main__ and as meterseal.cli, and the subcommands' UsageError is the latter's)."""
-    entry = "import sys; from meterseal.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", entry, *args],
+    return subprocess.run([sys.executable, "-m", "meterseal", *args],
                           capture_output=True, text=True, timeout=300)
 
 

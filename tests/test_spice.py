@@ -24,7 +24,8 @@ import pytest
 from meterseal.hardware.parts import effective_loads, effective_supercap
 from meterseal.hardware.profile import resolve_profile
 from meterseal.hardware.rc import steady_and_tau, time_to_voltage, voltage_after
-from meterseal.sim.kernel import Kernel, RunLog
+from meterseal.sim.kernel import Kernel
+from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import CoverOp, Outage, Scenario
 from meterseal.verify import spice
 from meterseal.verify.matrix import START

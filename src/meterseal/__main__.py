@@ -2,6 +2,6 @@
 
 import sys
 
-from meterseal.cli import main
+from meterseal.commands import main
 
 sys.exit(main())

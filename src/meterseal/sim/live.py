@@ -23,7 +23,8 @@ from meterseal.firmware.image import MeterImage, decode_image
 from meterseal.firmware.journal import Journal
 from meterseal.hardware.nvm import Eeprom
 from meterseal.hardware.rtc import Rtc, datetime_from_local_ms
-from meterseal.sim.kernel import Kernel, RunLog
+from meterseal.sim.kernel import Kernel
+from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
 
 MWH_PER_UNIT = 10_000  # one register step: 0.01 kWh
@@ -190,7 +191,7 @@ def _registers_at_end(kernel: Kernel, log: RunLog) -> tuple[int, int]:
     """
     if kernel.mcu_alive and log.register_offsets:
         _t, lost_imp, lost_exp = log.register_offsets[-1]
-        imp, exp = kernel.true_energy_mwh(kernel.scenario.duration_us)
+        imp, exp = kernel.energy.mwh(kernel.scenario.duration_us)
         mwh = (imp - lost_imp, exp - lost_exp)
     else:
         state = decode_image(log.final_image).state

@@ -43,8 +43,8 @@ class Cover(hal.CoverPort):
         k = self.k
         if k.bias_on != bool(enabled):
             k.bias_on = bool(enabled)
-            if not k.on_rail:
-                k._update_loads()
+            if not k.supply.on_rail:
+                k.update_loads()
 
     def take_latch(self) -> int | None:
         k = self.k
@@ -58,20 +58,20 @@ class Supply(hal.SupplyPort):
 
     def mains(self) -> bool:
         # The power-fail comparator: mains counts as present until the rail trips it.
-        return not self.k.pf_flag and (self.k.mains or self.k.on_rail)
+        s = self.k.supply
+        return not self.k.pf_flag and (s.mains or s.on_rail)
 
     def backup_v(self) -> float:
         """What the ADC reads on the MCU's backup supply, under the present load."""
-        return self.k._backup_terminal_v()
+        return self.k.supply.mcu_terminal_v()
 
     def battery_v(self) -> float:
-        k = self.k
-        return k.battery.terminal_v(k.i_batt)
+        return self.k.supply.battery_terminal_v()
 
     def set_alarm(self, level_v: float | None) -> None:
         k = self.k
         k.alarm_v = level_v
-        k._schedule_crossing()
+        k.schedule_crossing()
 
 
 class Timers(hal.TimerPort):
@@ -116,7 +116,7 @@ class Retained(hal.RetainedPort):
         self.k.retained = bytes(data)
 
     def battery_backed(self) -> bool:
-        return self.k._retained_survives()
+        return self.k.supply.retained_survives()
 
 
 class Radio(hal.RadioPort):
@@ -133,6 +133,6 @@ class Metering(hal.MeteringPort):
 
     def read(self) -> tuple[int, int]:
         k = self.k
-        imp, exp = k.true_energy_mwh(k.t)
+        imp, exp = k.energy.mwh(k.t)
         b_imp, b_exp = k.boot_energy
         return imp - b_imp, exp - b_exp

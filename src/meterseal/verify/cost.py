@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from meterseal.hardware.parts import effective_loads, effective_supercap
-from meterseal.hardware.rc import steady_and_tau, time_to_voltage
+from meterseal.hardware.board import Bias, BoardParams, WakeMode
+from meterseal.hardware.rc import time_to_voltage
+from meterseal.hardware.supply import SupplyPath
 from meterseal.sim.kernel import Kernel
 from meterseal.sim.scenario import CoverOp, Outage, Scenario
 from meterseal.verify.matrix import START, d
@@ -50,18 +51,18 @@ def firmware_cost(overrides: tuple[tuple[str, object], ...] = ()) -> Cost:
     if out.watch_until_us is None:
         raise RuntimeError("the watch outlived the cost scenario's outage; lengthen it")
     watch_s = (out.watch_until_us - out.from_us) / 1e6
-    p = sc.profile
-    cap = effective_supercap(p)
-    loads = effective_loads(p)
-    quiescent_a = loads.sleep_a
-    if p["cover.bias"] == "static" or p["mcu.wake_mode"] != "polling":
-        quiescent_a += loads.pullup_a  # the cover is on (switch closed) nearly all the time
-    if p["supply.topology"] == "supercap-only" or not p["battery.present"]:
-        quiescent_a += loads.rtc_a
-    v_inf, tau = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, quiescent_a)
-    bulk_s = float(p["supply.bulk_holdup_s"])
-    quiescent_s = bulk_s + time_to_voltage(out.supercap_v, float(p["mcu.brownout_v"]), v_inf, tau)
+    b = BoardParams.from_profile(sc.profile)
+    # The board alone, the MCU asleep (the cover on: the switch closed), routed as the topology
+    # routes it; the pulsed bias of a polling board rides on its polls, which are the firmware's.
+    supply = SupplyPath(b)
+    supply.mains = supply.on_rail = False
+    supply.v = out.supercap_v
+    bias_a = 0.0 if (b.bias == Bias.PULSED and b.wake_mode == WakeMode.POLLING) else (
+        b.loads.pullup_a)
+    supply.set_loads(True, b.loads.sleep_a, bias_a, 0.0, 0.0, 0.0)
+    level_v = b.brownout_v + supply.i_sc * supply.esr
+    quiescent_s = b.bulk_us * 1e-6 + time_to_voltage(supply.v, level_v, supply.v_inf, supply.tau)
     ratio = watch_s / quiescent_s
-    detail = (f"default profile, {p['mcu.wake_mode']} wake, {p['cover.bias']} bias, two "
+    detail = (f"default profile, {b.wake_mode} wake, {b.bias} bias, two "
               f"openings on backup; {len(log.reports)} radio reports")
     return Cost(ratio, watch_s, quiescent_s, detail)

@@ -18,7 +18,7 @@ from meterseal.firmware.pending import OPEN as PENDING_OPEN
 from meterseal.firmware.pending import decode_pending
 from meterseal.firmware.recorder import MWH_PER_UNIT
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED, CoverOpen
-from meterseal.sim.kernel import RunLog, energy_mwh
+from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
 
 INVARIANTS = ("I1", "I2", "I3", "I4", "I5", "I6")
@@ -241,7 +241,7 @@ def judge(sc: Scenario, log: RunLog) -> Judgment:
     offset_times = [x[0] for x in offsets]
 
     def registers(t_us: int) -> tuple[int, int]:
-        imp, exp = energy_mwh(log.energy_steps, sc.outages, t_us)
+        imp, exp = log.energy.mwh(t_us)
         k = bisect.bisect_right(offset_times, t_us) - 1
         if k >= 0:
             imp -= offsets[k][1]

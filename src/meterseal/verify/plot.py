@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -24,9 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED
-from meterseal.hardware.parts import charge_path_ohm, effective_supercap
-from meterseal.hardware.rc import steady_and_tau, voltage_after
-from meterseal.sim.scenario import Scenario
+from meterseal.sim.trace import Trajectory
 from meterseal.verify.result import Outcome
 
 __all__ = ["TimeAxis", "plot_run", "supercap_curve", "time_axis"]
@@ -71,11 +70,6 @@ def time_axis(duration_us: int) -> TimeAxis:
     if duration_us <= 2 * 86_400_000_000:
         return TimeAxis("h", 3_600_000_000)
     return TimeAxis("d", 86_400_000_000)
-
-
-def _mains_present(sc: Scenario, t_us: int) -> bool:
-    # At an outage's start the row is the state after mains fell; at its end, after it returned.
-    return not any(o.at_us <= t_us < o.end_us for o in sc.outages)
 
 
 def _minmax_rows(t_us: np.ndarray, values: np.ndarray, end_us: int, bins: int) -> np.ndarray:
@@ -142,23 +136,19 @@ def supercap_curve(out: Outcome, points: int = CURVE_POINTS) -> tuple[np.ndarray
     plus a uniform grid of ``points``, each evaluated on the trajectory of the interval it falls
     in.
     """
-    return _curve(out.scenario, _Rows.of(out.log.trace), points)
+    if not out.log.trace:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return _curve(Trajectory.of(out.scenario, out.log), _Rows.of(out.log.trace),
+                  out.scenario.duration_us, points)
 
 
-def _curve(sc: Scenario, rows: _Rows, points: int) -> tuple[np.ndarray, np.ndarray]:
-    t_rows, v_rows, load = rows.t_us, rows.supercap_v, rows.load_a
+def _curve(trajectory: Trajectory, rows: _Rows, end_us: int,
+           points: int) -> tuple[np.ndarray, np.ndarray]:
+    t_rows, v_rows = rows.t_us, rows.supercap_v
     if len(t_rows) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    p = sc.profile
-    cap = effective_supercap(p)
-    charge_v = float(p["supercap.charge_source_v"])
-    charge_r = charge_path_ohm(p)
-    end_us = max(sc.duration_us, int(t_rows[-1]))
+    end_us = max(end_us, int(t_rows[-1]))
     keep = _minmax_rows(t_rows, v_rows, end_us, points)
-
-    # (load, charging) repeats a lot: solve each trajectory shape once.
-    shapes: dict[tuple[float, bool], tuple[float, float]] = {}
-
     grid = np.linspace(0, end_us, points).astype(np.int64)
     # The row that governs each grid instant: the last row at or before it (several rows can
     # share an instant; the last one holds the state after all of them).
@@ -166,26 +156,9 @@ def _curve(sc: Scenario, rows: _Rows, points: int) -> tuple[np.ndarray, np.ndarr
     ts: list[int] = t_rows[keep].tolist()
     vs: list[float] = v_rows[keep].tolist()
     for t, i in zip(grid.tolist(), idx.tolist(), strict=True):
-        if i < 0:
-            continue
-        t0 = int(t_rows[i])
-        v0 = float(v_rows[i])
-        charging = _mains_present(sc, t0)
-        load_a = float(load[i])
-        if charging:
-            # The trace's load includes the charger's current at the row's instant (negative:
-            # into the capacitor); the trajectory wants the loads alone, the charger being the
-            # source/resistor pair that steady_and_tau models itself.
-            load_a += (charge_v - v0) / charge_r
-        key = (load_a, charging)
-        shape = shapes.get(key)
-        if shape is None:
-            shape = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, load_a,
-                                   charge_v if charging else None,
-                                   charge_r if charging else None)
-            shapes[key] = shape
-        ts.append(t)
-        vs.append(voltage_after(v0, (t - t0) * 1e-6, shape[0], shape[1]))
+        if i >= 0:
+            ts.append(t)
+            vs.append(trajectory.voltage_at(t, row=i))
     t_all = np.asarray(ts, dtype=np.int64)
     v_all = np.asarray(vs)
     order = np.argsort(t_all, kind="stable")
@@ -213,7 +186,7 @@ def _invariant_summary(out: Outcome) -> str:
     return "FAIL " + ", ".join(failed) + f"  (pass: {', '.join(k for k in inv if k not in failed)})"
 
 
-def plot_run(outcome: Outcome, path: str | Path) -> None:
+def plot_run(outcome: Outcome, where: str | Path | IO[bytes]) -> None:
     """Write a PNG of one run: four stacked panels on one time axis."""
     out = outcome
     sc, log, j = out.scenario, out.log, out.judgment
@@ -252,7 +225,7 @@ def plot_run(outcome: Outcome, path: str | Path) -> None:
 
     # ---- (b) backup voltages
     rows = _Rows.of(log.trace)
-    t_c, v_c = _curve(sc, rows, CURVE_POINTS)
+    t_c, v_c = supercap_curve(out)
     if len(t_c):
         ax_v.plot(ta.of(t_c), v_c, color=_C_SUPERCAP, lw=1.4, label="supercap (internal)")
         if bool(p["battery.present"]):
@@ -392,4 +365,4 @@ def plot_run(outcome: Outcome, path: str | Path) -> None:
     fig.suptitle(f"{sc.name}\n{_invariant_summary(out)}   ·   {len(sc.cover)} opening(s), "
                  f"{len(j.records)} record(s), {j.undetectable} undetectable",
                  fontsize=12, color="#b00000" if failed else "black")
-    fig.savefig(Path(path), format="png")
+    fig.savefig(where if not isinstance(where, str | Path) else Path(where), format="png")

@@ -15,7 +15,8 @@ from meterseal.firmware.image import decode_image
 from meterseal.firmware.records import BOUNDED, QUALITY_NAMES
 from meterseal.firmware.report import REPORT_NAMES
 from meterseal.hardware.rtc import datetime_from_local_ms
-from meterseal.sim.kernel import Kernel, RunLog
+from meterseal.sim.kernel import Kernel
+from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
 from meterseal.verify.oracle import Judgment, judge
 

@@ -6,10 +6,10 @@ at end of life, with this battery?" — and its answer, found by simulating the 
 firmware, so the watch ends where the firmware really ends it, budget reserves included), not
 from a formula. Also owns the energy budget of a watch (the charge each drain takes from the
 supercapacitor), the sweeps over capacitance, temperature, wake mode and switch bias, their
-tables, JSON and plot, and the command's arguments.
+JSON form (the tables are printed by the command, the plot drawn by sizing_plot).
 
-It reads the kernel's load state to attribute charge (``_MeteredKernel``) but never changes
-what the kernel does; physics stays in hardware/, behaviour in firmware/.
+It observes the kernel to attribute charge (``_BudgetMeter``, a kernel observer) but never
+changes what the kernel does; physics stays in hardware/, behaviour in firmware/.
 
 Capacitance changes a part's other figures: by default (``--part-family eaton-pb``) a
 candidate's ESR and leakage follow the Eaton PB 5.0 V family of hardware.md (0.1 / 0.47 / 1.0 F:
@@ -20,21 +20,19 @@ every candidate. A value set with ``--set`` is always kept as it is.
 
 from __future__ import annotations
 
-import argparse
 import bisect
-import json
 import math
-import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from meterseal.hardware.parts import charge_path_ohm, effective_supercap
-from meterseal.hardware.profile import ProfileError, list_keys, resolve_profile
-from meterseal.sim.kernel import Kernel, OutageLog
-from meterseal.sim.scenario import CoverOp, Outage, Scenario, ScenarioError, parse_duration
+from meterseal.hardware.profile import ProfileError, resolve_profile
+from meterseal.hardware.supply import CATEGORIES as SUPPLY_CATEGORIES
+from meterseal.hardware.supply import SupplyPath
+from meterseal.sim.kernel import Kernel
+from meterseal.sim.runlog import OutageLog
+from meterseal.sim.scenario import CoverOp, Outage, Scenario
 from meterseal.verify.matrix import START
 
 __all__ = [
@@ -46,9 +44,7 @@ __all__ = [
     "Sizing",
     "SizingError",
     "Trial",
-    "add_parser",
     "part_values",
-    "plot_sizing",
     "run_trial",
     "size",
     "sizing_dict",
@@ -66,17 +62,9 @@ BATTERY_STATES: dict[str, dict[str, object]] = {
     "absent": {"battery.present": False},
 }
 
-CATEGORIES: tuple[str, ...] = (
-    "leakage",
-    "mcu_sleep",
-    "switch_bias",
-    "rtc",
-    "wakes",
-    "nvm_writes",
-    "radio",
-    "unattributed",
-)
-_CATEGORY_LABELS = {
+# The supply path's loads, between the leakage and what no load accounts for.
+CATEGORIES: tuple[str, ...] = ("leakage", *SUPPLY_CATEGORIES, "unattributed")
+CATEGORY_LABELS = {
     "leakage": "supercap leakage",
     "mcu_sleep": "MCU sleep",
     "switch_bias": "cover switch bias",
@@ -283,7 +271,7 @@ class Budget:
     def rows(self) -> list[tuple[str, float, float]]:
         """(label, coulombs, percent), largest first, zero rows dropped."""
         rows = [
-            (_CATEGORY_LABELS[c], q, 100.0 * self.share(c))
+            (CATEGORY_LABELS[c], q, 100.0 * self.share(c))
             for c, q in self.coulombs.items()
             if abs(q) > 1e-12
         ]
@@ -314,65 +302,36 @@ class Trial:
         return self.watch_s / 3600.0
 
 
-class _MeteredKernel(Kernel):
-    """The kernel, plus the charge each drain takes from the supercapacitor during one outage.
+class _BudgetMeter:
+    """A kernel observer: the charge each drain takes from the supercapacitor during one outage.
 
-    Between two events every load is constant (that is the kernel's model); this subclass reads
-    which loads are on after every load update and integrates them, and the leakage on the
-    closed form, over the outage. It changes no state the kernel uses.
+    Between two events every load is constant (the kernel's model), and the supply path says
+    which loads the supercapacitor carries; the leakage is integrated on the closed form. It
+    changes nothing the kernel does.
     """
 
-    def __init__(self, scenario: Scenario, window_us: tuple[int, int]) -> None:
+    def __init__(self, window_us: tuple[int, int]) -> None:
         self._window = window_us
-        self._parts: tuple[float, ...] = (0.0,) * len(CATEGORIES)
         self._cum = [0.0] * len(CATEGORIES)
         self.snapshots_t: list[int] = []
         self.snapshots: list[tuple[float, tuple[float, ...]]] = []
-        super().__init__(scenario, trace=False)
 
-    def _update_loads(self) -> None:
-        super()._update_loads()
-        L = self.loads
-        sleep = bias = wakes = writes = radio = rtc = 0.0
-        if self.mcu_alive and not self.on_rail and not self.mcu_on_battery:
-            sleep = L.sleep_a
-            wakes = (L.active_a if self.active else 0.0) + self.skip_avg_a
-            writes = L.nvm_write_a if self.nvm_busy else 0.0
-            radio = L.radio_a if self.radio_busy else 0.0
-            bias = L.pullup_a if (self.bias_on and self.pin == 1) else 0.0
-        if self.rtc_on_sc:
-            rtc = L.rtc_a
-        known = sleep + bias + wakes + writes + radio + rtc
-        other = self.i_sc - known
-        if abs(other) <= 1e-12 * max(abs(self.i_sc), 1e-9):
-            other = 0.0
-        # Order of CATEGORIES; leakage is integrated separately.
-        self._parts = (0.0, sleep, bias, rtc, wakes, writes, radio, other)
-
-    def _advance(self, t: int) -> None:
+    def segment(self, t0: int, t1: int, supply: SupplyPath) -> None:
         a, b = self._window
-        lo = max(self.v_t, a)
-        hi = min(t, b)
+        lo, hi = max(t0, a), min(t1, b)
         if hi > lo:
             dt = (hi - lo) * 1e-6
-            v_lo = self.v
-            if lo > self.v_t:
-                v_lo = _voltage_after(self.v, (lo - self.v_t) * 1e-6, self.v_inf, self.tau)
+            v_lo = supply.voltage_after((lo - t0) * 1e-6) if lo > t0 else supply.v
             cum = self._cum
-            for k, i_a in enumerate(self._parts):
+            for k, i_a in enumerate(supply.parts, start=1):  # after "leakage"
                 if i_a:
                     cum[k] += i_a * dt
+            v_inf, tau = supply.v_inf, supply.tau
             # ∫V dt on V(t) = V∞ + (V0 − V∞)·e^(−t/τ), divided by R_leak.
-            integral = self.v_inf * dt - (v_lo - self.v_inf) * self.tau * math.expm1(-dt / self.tau)
-            cum[0] += integral / self.r_leak
-        super()._advance(t)
-        if a <= t <= b:
-            self.snapshots_t.append(t)
-            self.snapshots.append((self.v, tuple(self._cum)))
-
-
-def _voltage_after(v0: float, dt_s: float, v_inf: float, tau_s: float) -> float:
-    return v0 - (v_inf - v0) * math.expm1(-dt_s / tau_s)
+            cum[0] += (v_inf * dt - (v_lo - v_inf) * tau * math.expm1(-dt / tau)) / supply.r_leak
+        if a <= t1 <= b:
+            self.snapshots_t.append(t1)
+            self.snapshots.append((supply.voltage_after((t1 - t0) * 1e-6), tuple(self._cum)))
 
 
 def _outage_length_us(req: Requirement, profile: Mapping[str, object]) -> int:
@@ -434,8 +393,8 @@ def run_trial(
         req, capacitance_f, temperature_c=temperature_c, wake_mode=wake_mode, bias=bias
     )
     outage = sc.outages[0]
-    k = _MeteredKernel(sc, (outage.at_us, outage.end_us))
-    log = k.run()
+    k = _BudgetMeter((outage.at_us, outage.end_us))
+    log = Kernel(sc, trace=False, observers=[k]).run()
     out: OutageLog = log.outages[0]
     outlasted = out.watch_until_us is None
     end_us = outage.end_us if outlasted else int(out.watch_until_us)  # type: ignore[arg-type]
@@ -540,7 +499,7 @@ def _hours(us: int) -> str:
     return f"{h:g} h"
 
 
-def _watch_text(t: Trial) -> str:
+def watch_text(t: Trial) -> str:
     return f"≥ {t.watch_h:.1f}" if t.outlasted else f"{t.watch_h:.1f}"
 
 
@@ -551,20 +510,20 @@ def verdict(s: Sizing) -> str:
         best = max(s.trials, key=lambda t: t.watch_s)
         line = (
             f"impossible with these candidates: even {s.candidates[-1]:g} F watches only "
-            f"{_watch_text(s.trials[-1])} h of the {req.watch_h:g} h required"
+            f"{watch_text(s.trials[-1])} h of the {req.watch_h:g} h required"
         )
         if best is not s.trials[-1]:
-            line += f" (the longest watch: {best.capacitance_f:g} F, {_watch_text(best)} h)"
+            line += f" (the longest watch: {best.capacitance_f:g} F, {watch_text(best)} h)"
         return line
     c = s.chosen
     line = (
-        f"smallest standard value: {c.capacitance_f:g} F — watches {_watch_text(c)} h "
+        f"smallest standard value: {c.capacitance_f:g} F — watches {watch_text(c)} h "
         f"of the {req.watch_h:g} h required"
     )
     i = s.trials.index(c)
     if i > 0:
         below = s.trials[i - 1]
-        line += f"; {below.capacitance_f:g} F watches {_watch_text(below)} h"
+        line += f"; {below.capacitance_f:g} F watches {watch_text(below)} h"
     return line
 
 
@@ -624,9 +583,9 @@ def sizing_dict(s: Sizing) -> dict[str, Any]:
                 "wake_mode": wake,
                 "bias": bias,
                 "smallest_f": (lambda m: m.capacitance_f if m else None)(s.smallest(trials)),
-                "watch_h_with_chosen": round(_same_c(trials, ref.capacitance_f).watch_h, 4),
+                "watch_h_with_chosen": round(trial_at(trials, ref.capacitance_f).watch_h, 4),
                 "budget_percent_with_chosen": {
-                    k: round(100 * _same_c(trials, ref.capacitance_f).budget.share(k), 3)
+                    k: round(100 * trial_at(trials, ref.capacitance_f).budget.share(k), 3)
                     for k in CATEGORIES
                 },
             }
@@ -635,331 +594,5 @@ def sizing_dict(s: Sizing) -> dict[str, Any]:
     }
 
 
-def _same_c(trials: Sequence[Trial], c: float) -> Trial:
+def trial_at(trials: Sequence[Trial], c: float) -> Trial:
     return next(t for t in trials if t.capacitance_f == c)
-
-
-def print_sizing(s: Sizing) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    # Piped output gets room for the tables instead of rich's 80-column default.
-    con = Console(width=None if sys.stdout.isatty() else 110)
-    req = s.requirement
-    con.print(f"[bold]requirement[/bold]: {req.describe()}")
-    tab = Table(title="candidates under the requirement (each one simulated)")
-    for col in ("C nominal", "C effective", "ESR", "leakage", "V at loss", "watch h", "meets"):
-        tab.add_column(col, justify="right")
-    for t in s.trials:
-        tab.add_row(f"{t.capacitance_f:g} F", f"{t.effective_f:.3f} F", f"{t.esr_ohm:.3g} Ω",
-                    f"{t.leakage_ohm / 1e3:.0f} kΩ", f"{t.v_start:.3f} V", _watch_text(t),
-                    "[green]yes[/green]" if t.meets else "no")
-    con.print(tab)
-    ref = s.reference
-    b = Table(title=f"energy budget of the watch, {ref.capacitance_f:g} F "
-                    f"({ref.v_start:.3f} V → {ref.v_end:.3f} V, {ref.watch_h:.1f} h)")
-    b.add_column("drain")
-    b.add_column("charge", justify="right")
-    b.add_column("share", justify="right")
-    for label, q, pct in ref.budget.rows():
-        b.add_row(label, f"{q * 1e3:.3f} mC", f"{pct:.1f} %")
-    b.add_row("[bold]total[/bold]", f"{ref.budget.total * 1e3:.3f} mC", "100.0 %")
-    con.print(b)
-    if s.variants:
-        v = Table(title=f"wake mode and switch bias at {req.temperature_c:g} °C: smallest C, "
-                        f"and the watch and its budget with {ref.capacitance_f:g} F")
-        for col in ("wake", "bias", "smallest", "watch", "leak", "sleep", "bias", "wakes",
-                    "NVM+radio"):
-            v.add_column(col, justify="right")
-        for (wake, bias), trials in s.variants.items():
-            m = s.smallest(trials)
-            t = _same_c(trials, ref.capacitance_f)
-            sh = t.budget.share
-            v.add_row(wake, bias, f"{m.capacitance_f:g} F" if m else "none",
-                      f"{_watch_text(t)} h", f"{100 * sh('leakage'):.0f} %",
-                      f"{100 * sh('mcu_sleep'):.0f} %", f"{100 * sh('switch_bias'):.0f} %",
-                      f"{100 * sh('wakes'):.0f} %",
-                      f"{100 * (sh('nvm_writes') + sh('radio')):.1f} %")
-        con.print(v)
-    if s.by_temperature:
-        g = Table(title="watch (h) against capacitance and temperature")
-        g.add_column("C nominal", justify="right")
-        temps = list(s.by_temperature)
-        for temp in temps:
-            g.add_column(f"{temp:g} °C", justify="right")
-        for k, c in enumerate(s.candidates):
-            cells = []
-            for temp in temps:
-                t = s.by_temperature[temp][k]
-                text = _watch_text(t)
-                cells.append(text if t.meets else f"[dim]{text}[/dim]")
-            g.add_row(f"{c:g} F", *cells)
-        con.print(g)
-    con.print(("[green]" if s.chosen else "[red]") + verdict(s))
-
-
-def plot_sizing(s: Sizing, path: str | Path) -> None:
-    """Four panels: watch vs capacitance per temperature; watch vs temperature around the
-    answer; watch vs capacitance per wake mode and bias; the energy budget of each variant."""
-    import textwrap
-
-    from matplotlib import ticker
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    req = s.requirement
-    fig = Figure(figsize=(13, 10), constrained_layout=True)
-    FigureCanvasAgg(fig)
-    (ax_c, ax_t), (ax_v, ax_b) = fig.subplots(2, 2)
-    fig.suptitle(textwrap.fill(f"meterseal size — {req.describe()}. {verdict(s)}.", 160),
-                 fontsize=9)
-
-    def log_axes(ax: Any) -> None:
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        shown: list[float] = []
-        for c in s.candidates:  # a label only where it does not run into the last one
-            if not shown or c / shown[-1] >= 1.2:
-                shown.append(c)
-        ax.set_xticks(shown, [f"{c:g}" for c in shown], fontsize=7)
-        ax.xaxis.set_minor_locator(ticker.NullLocator())
-        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
-        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
-
-    def req_line(ax: Any) -> None:
-        ax.axhline(req.watch_h, color="#d62728", ls="--", lw=1.2,
-                   label=f"required {req.watch_h:g} h")
-
-    # (a) watch vs capacitance, one curve per temperature
-    cmap = {temp: c for temp, c in zip(
-        sorted(s.by_temperature or {req.temperature_c: s.trials}),
-        ("#1f77b4", "#17becf", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b"),
-        strict=False)}
-    series = s.by_temperature or {req.temperature_c: s.trials}
-    for temp, trials in sorted(series.items()):
-        ax_c.plot([t.capacitance_f for t in trials], [t.watch_h for t in trials], marker="o",
-                  ms=3.5, lw=1.4 if temp != req.temperature_c else 2.4,
-                  color=cmap.get(temp, "#333333"), label=f"{temp:g} °C")
-    req_line(ax_c)
-    if s.chosen is not None:
-        ax_c.plot([s.chosen.capacitance_f], [s.chosen.watch_h], marker="*", ms=16, color="gold",
-                  mec="black", ls="none", label=f"answer {s.chosen.capacitance_f:g} F")
-    log_axes(ax_c)
-    ax_c.set_xlabel("nominal capacitance (F)")
-    ax_c.set_ylabel("watch after mains loss (h)")
-    ax_c.set_title("hold-up against capacitance and temperature", fontsize=10)
-    ax_c.grid(True, which="both", alpha=0.3)
-    ax_c.legend(fontsize=7)
-
-    # (b) watch vs temperature around the answer
-    if s.by_temperature:
-        temps = sorted(s.by_temperature)
-        ref_i = s.trials.index(s.reference)
-        for j in sorted({max(ref_i - 1, 0), ref_i, min(ref_i + 1, len(s.candidates) - 1)}):
-            c = s.candidates[j]
-            ax_t.plot(temps, [s.by_temperature[temp][j].watch_h for temp in temps],
-                      marker="o", lw=2.4 if j == ref_i else 1.2, label=f"{c:g} F")
-        req_line(ax_t)
-        ax_t.axvline(req.temperature_c, color="#777777", lw=0.8, ls=":")
-    ax_t.set_xlabel("temperature (°C)")
-    ax_t.set_ylabel("watch after mains loss (h)")
-    ax_t.set_title("hold-up against temperature", fontsize=10)
-    ax_t.grid(True, alpha=0.3)
-    ax_t.legend(fontsize=7)
-
-    # (c) wake mode and bias
-    styles = {("interrupt", "static"): ("#1f77b4", "-"), ("interrupt", "pulsed"): ("#1f77b4", "--"),
-              ("polling", "static"): ("#ff7f0e", "-"), ("polling", "pulsed"): ("#ff7f0e", "--")}
-    for (wake, bias), trials in s.variants.items():
-        colour, ls = styles[(wake, bias)]
-        ax_v.plot([t.capacitance_f for t in trials], [t.watch_h for t in trials], marker="o",
-                  ms=3.5, color=colour, ls=ls, label=f"{wake} wake, {bias} bias")
-    req_line(ax_v)
-    log_axes(ax_v)
-    ax_v.set_xlabel("nominal capacitance (F)")
-    ax_v.set_ylabel("watch after mains loss (h)")
-    ax_v.set_title(f"wake mode and switch bias at {req.temperature_c:g} °C", fontsize=10)
-    ax_v.grid(True, which="both", alpha=0.3)
-    ax_v.legend(fontsize=7)
-
-    # (d) energy budget per variant at the answer's capacitance
-    ref_c = s.reference.capacitance_f
-    rows = [(f"{w}/{b}", _same_c(tr, ref_c)) for (w, b), tr in s.variants.items()] or [
-        ("requirement", s.reference)]
-    colours = ("#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf",
-               "#d62728")
-    for y, (_name, t) in enumerate(rows):
-        left = 0.0
-        for k, cat in enumerate(CATEGORIES):
-            share = 100 * t.budget.share(cat)
-            if share < 1e-3:  # nothing drawn (rounding is not a drain)
-                continue
-            ax_b.barh(y, share, left=left, color=colours[k],
-                      label=_CATEGORY_LABELS[cat] if y == 0 or cat not in _seen(ax_b) else None)
-            if share >= 6:
-                ax_b.text(left + share / 2, y, f"{share:.0f}%", ha="center", va="center",
-                          fontsize=7, color="white")
-            left += share
-    ax_b.set_yticks(range(len(rows)), [f"{n}\n{t.watch_h:.0f} h" for n, t in rows], fontsize=8)
-    ax_b.invert_yaxis()
-    ax_b.set_xlim(0, 100)
-    ax_b.set_xlabel(f"share of the charge drawn during the watch (%), {ref_c:g} F")
-    ax_b.set_title("energy budget", fontsize=10)
-    handles, labels = ax_b.get_legend_handles_labels()
-    uniq = dict(zip(labels, handles, strict=True))
-    ax_b.legend(uniq.values(), uniq.keys(), fontsize=7, loc="upper center",
-                bbox_to_anchor=(0.5, -0.13), ncol=4)
-    fig.savefig(str(path), dpi=110)
-
-
-def _seen(ax: Any) -> set[str]:
-    return {str(lbl) for lbl in ax.get_legend_handles_labels()[1]}
-
-
-# ---------------------------------------------------------------------------------- the command
-
-
-def _usage_error(message: str) -> Exception:
-    from meterseal.cli import UsageError
-
-    return UsageError(message)
-
-
-def _parse_value(text: str) -> object:
-    """A --set value as TOML reads it (numbers, true/false, quoted strings), else a bare string."""
-    import tomllib
-
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _parse_set(items: Sequence[str]) -> tuple[tuple[str, object], ...]:
-    known = {k.name for k in list_keys()}
-    out: dict[str, object] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not value.strip():
-            raise SizingError(f"--set {item!r}: expected KEY=VALUE, e.g. mcu.wake_mode=polling")
-        if key not in known:
-            try:
-                resolve_profile({key: 0})
-            except ProfileError as exc:
-                raise SizingError(f"--set: {exc}") from None
-        out[key] = _parse_value(value.strip())
-    return tuple(sorted(out.items()))
-
-
-def _parse_candidates(text: str) -> tuple[float, ...]:
-    values = []
-    for part in text.split(","):
-        part = part.strip()
-        try:
-            c = float(part)
-        except ValueError:
-            raise SizingError(
-                f"--candidates: {part!r} is not a capacitance in farads (e.g. 0.47,1.0,1.5)"
-            ) from None
-        if not (math.isfinite(c) and 0 < c <= 1000):
-            raise SizingError(f"--candidates: {part} F must be above 0 and at most 1000 F")
-        values.append(c)
-    if not values:
-        raise SizingError("--candidates: give at least one capacitance")
-    return tuple(sorted(set(values)))
-
-
-def _parse_watch(text: str) -> int:
-    t = text.strip()
-    if t.startswith("-"):
-        raise SizingError(f"--watch: {text!r} is negative; give a positive duration like 72h")
-    try:
-        return parse_duration(t, "--watch")
-    except ScenarioError as exc:
-        raise SizingError(str(exc)) from None
-
-
-def requirement_from_args(args: argparse.Namespace) -> Requirement:
-    return Requirement(
-        watch_us=_parse_watch(args.watch),
-        temperature_c=args.temperature,
-        tolerance=args.tolerance,
-        ageing=args.ageing,
-        battery=args.battery,
-        openings=args.openings,
-        overrides=_parse_set(args.set or ()),
-        part_family=args.part_family,
-    )
-
-
-def cmd_size(args: argparse.Namespace) -> int:
-    try:
-        req = requirement_from_args(args)
-        candidates = _parse_candidates(args.candidates)
-        plot = None
-        if args.plot:
-            plot = Path(args.plot)
-            parent = plot.parent if str(plot.parent) else Path(".")
-            if not parent.is_dir():
-                raise SizingError(f"--plot: directory {parent} does not exist")
-            if plot.is_dir():
-                raise SizingError(f"--plot: {plot} is a directory")
-    except SizingError as exc:
-        raise _usage_error(str(exc)) from None
-    result = size(req, candidates)
-    if plot is not None:
-        plot_sizing(result, plot)
-    if args.json:
-        json.dump(sizing_dict(result), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-        sys.stdout.flush()
-        if result.chosen is None:
-            # A finding, not a usage error: one line beside the JSON (the table says it too).
-            print(f"meterseal size: {verdict(result)}", file=sys.stderr)
-    else:
-        print_sizing(result)
-    return 0 if result.chosen is not None else 1
-
-
-# argparse takes "-5h" for an option; a value that reads as a negative duration is a value here,
-# so that `--watch -5h` gets the clear "is negative" message instead of "expected one argument".
-_NEGATIVE_VALUE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+\s*(us|µs|ms|s|min|h|d)\b.*$")
-
-
-def add_parser(sub: Any) -> None:
-    """Register `meterseal size` on the CLI's subparsers."""
-    p = sub.add_parser(
-        "size",
-        help="the smallest standard supercapacitor that keeps the cover watched long enough",
-        description="Simulate the twin (kernel and firmware) after a mains loss for every "
-        "candidate supercapacitor under the requirement, and report the smallest that keeps "
-        "the watch, the energy budget, and hold-up against capacitance, temperature, wake mode "
-        "and switch bias. Exit 0: found; 1: no candidate meets the requirement; 2: bad input.",
-    )
-    p._negative_number_matcher = _NEGATIVE_VALUE
-    p.add_argument("--watch", required=True, metavar="DURATION",
-                   help="required watch after mains loss, e.g. 72h or '3d 12h'")
-    p.add_argument("--temperature", type=float, default=-25.0, metavar="°C",
-                   help="ambient temperature (default −25, the part's cold limit)")
-    p.add_argument("--tolerance", type=float, default=-0.2, metavar="FRACTION",
-                   help="capacitance tolerance (default −0.2, the −20 %% end)")
-    p.add_argument("--ageing", type=float, default=0.3, metavar="FRACTION",
-                   help="capacitance lost to ageing (default 0.3, end of life)")
-    p.add_argument("--battery", choices=tuple(BATTERY_STATES), default="weak",
-                   help="clock battery: good, weak (2.4 V, undervoltage) or absent "
-                   "(default weak)")
-    p.add_argument("--openings", type=int, default=2, metavar="N",
-                   help="cover openings of 10 min on backup, at 1 h, 2 h, … after mains "
-                   "loss, each recorded and reported (default 2)")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="a profile key, e.g. mcu.wake_mode=polling (repeatable)")
-    p.add_argument("--candidates", default=",".join(f"{c:g}" for c in STANDARD_F),
-                   metavar="F,F,…", help="capacitances to try, in farads (default the "
-                   "standard values 0.1 … 5.0)")
-    p.add_argument("--part-family", choices=PART_FAMILIES, default="eaton-pb",
-                   help="how ESR and leakage follow capacitance (default eaton-pb)")
-    p.add_argument("--plot", metavar="FILE.png", help="write the hold-up and budget plot")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(func=cmd_size)

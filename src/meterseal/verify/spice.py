@@ -25,7 +25,6 @@ its RunLog. ngspice is an external program (Debian package ``ngspice``); without
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 import shutil
@@ -37,10 +36,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from meterseal.hardware.parts import charge_path_ohm, effective_supercap
-from meterseal.hardware.rc import steady_and_tau, voltage_after
-from meterseal.sim.kernel import RunLog
+from meterseal.hardware.parts import effective_supercap
+from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
+from meterseal.sim.trace import Trajectory
 
 __all__ = [
     "CrossCheck",
@@ -402,54 +401,12 @@ def simulate(
 # ---------------------------------------------------------------------------------- from a run
 
 
-def _mains_intervals(sc: Scenario) -> tuple[tuple[int, int], ...]:
-    """The complement of the outages over the scenario: when the charging path is connected."""
-    out: list[tuple[int, int]] = []
-    t = 0
-    for o in sorted(sc.outages, key=lambda o: o.at_us):
-        if o.at_us > t:
-            out.append((t, o.at_us))
-        t = max(t, o.end_us)
-    end = max(sc.duration_us, t)
-    if t < end:
-        out.append((t, end))
-    return tuple(out)
-
-
 def timeline_from_run(sc: Scenario, log: RunLog) -> Timeline:
-    """The load and mains timeline a kernel run went through, from its trace (``trace=True``).
-
-    The trace's load column is the current drawn from the supercapacitor from each row until the
-    next one (leakage excluded); the last row at an instant holds. Mains comes from the
-    scenario's outages (the kernel connects the charging path exactly while mains is present).
-    """
-    if not log.trace:
-        raise ValueError("the run has no trace: run the kernel with trace=True")
-    mains = _mains_intervals(sc)
-    charge_v = float(sc.profile["supercap.charge_source_v"])  # type: ignore[arg-type]
-    charge_r = charge_path_ohm(sc.profile)
-    steps = tuple(
-        (t, _load_a(i, v, _in(mains, t), charge_v, charge_r)) for t, v, _b, i, _s in log.trace
-    )
-    return Timeline(end_us=log.t_end_us, steps=steps, mains=mains)
-
-
-def _in(intervals: Sequence[tuple[int, int]], t_us: int) -> bool:
-    return any(a <= t_us < b for a, b in intervals)
-
-
-def _load_a(
-    trace_load_a: float, v: float, charging: bool, charge_v: float, charge_r: float
-) -> float:
-    """The load proper at a trace row. While mains is present the trace's load column is the
-    load minus the charging current at that instant, (V_source − V)/(R_charge + ESR)
-    (DESIGN.md, "Trace": negative while it charges); the circuit has its own charging path, so
-    that term is added back. What remains is the load, held until the next row (zero on mains:
-    everything runs from the rail; sub-femtoamp rounding is dropped)."""
-    if not charging:
-        return trace_load_a
-    load = trace_load_a + (charge_v - v) / charge_r
-    return 0.0 if abs(load) < 1e-15 else load
+    """The load and mains timeline a kernel run went through, from its trace (``trace=True``):
+    the trajectory's load proper at each row (the circuit has its own charging path) and the
+    mains intervals (the kernel connects the charging path exactly while mains is present)."""
+    tr = Trajectory.of(sc, log)
+    return Timeline(end_us=log.t_end_us, steps=tr.steps(), mains=tr.mains)
 
 
 def circuit_from_run(
@@ -473,29 +430,9 @@ def hold_load_after(timeline: Timeline, t_us: int) -> Timeline:
 
 
 def twin_voltage_at(sc: Scenario, log: RunLog, t_us: int) -> float:
-    """The twin's internal supercapacitor voltage at ``t_us``: the last trace row at or before
-    it, carried forward on hardware.rc's closed form with that row's load and charging state —
-    exactly what the kernel computes between two events."""
-    trace = log.trace
-    times = [row[0] for row in trace]
-    i = bisect.bisect_right(times, t_us) - 1
-    if i < 0:
-        raise ValueError(f"t_us={t_us} is before the first trace row")
-    t0, v0, _b, trace_load_a, _s = trace[i]
-    p = sc.profile
-    cap = effective_supercap(p)
-    charging = not any(o.at_us <= t0 < o.end_us for o in sc.outages)
-    charge_v = float(p["supercap.charge_source_v"])  # type: ignore[arg-type]
-    charge_r = charge_path_ohm(p)
-    load_a = _load_a(trace_load_a, v0, charging, charge_v, charge_r)
-    v_inf, tau = steady_and_tau(
-        cap.capacitance_f,
-        cap.leakage_ohm,
-        load_a,
-        charge_v if charging else None,
-        charge_r if charging else None,
-    )
-    return voltage_after(v0, (t_us - t0) * 1e-6, v_inf, tau)
+    """The twin's internal supercapacitor voltage at ``t_us``: exactly what the kernel computes
+    between two events (the run's Trajectory)."""
+    return Trajectory.of(sc, log).voltage_at(t_us)
 
 
 def relative_error(twin: float, spice: float) -> float:
@@ -565,7 +502,8 @@ def cross_check(
     the twin found none, ngspice must not cross before mains returns.
     """
     circuit = circuit_from_run(sc, log, charge_node)
-    timeline = timeline_from_run(sc, log)
+    trajectory = Trajectory.of(sc, log)
+    timeline = Timeline(end_us=log.t_end_us, steps=trajectory.steps(), mains=trajectory.mains)
     brownout_v = float(sc.profile["mcu.brownout_v"])  # type: ignore[arg-type]
     measures: list[Measure] = [VoltageAt(f"v{k}", t) for k, t in enumerate(instants_us)]
     for o in log.outages:
@@ -603,7 +541,7 @@ def cross_check(
         raise SpiceError("ngspice did not report a voltage at every instant")
     return CrossCheck(
         instants_us=tuple(instants_us),
-        twin_v=tuple(twin_voltage_at(sc, log, t) for t in instants_us),
+        twin_v=tuple(trajectory.voltage_at(t) for t in instants_us),
         spice_v=spice_v,  # type: ignore[arg-type]
         brownouts=tuple(checks),
         charge_node=charge_node,

@@ -1,8 +1,8 @@
 """DL/T 645-2007, the meter's native face: frame codec, sans-I/O sessions, thin transports.
 
 ``frame`` is the codec; ``session`` answers as a meter (sans-I/O, against a MeterModel);
-``tcp`` and ``serial`` (needs pyserial) serve a session; ``client`` asks meters; ``commands``
-holds `meterseal serve` and `meterseal read`. The meter's identifiers: docs/dlt645.md.
+``tcp`` and ``serial`` (needs pyserial) serve a session; ``client`` asks meters. The meter's
+identifiers: docs/dlt645.md.
 """
 
 from meterseal.protocols.dlt645.client import Dlt645Client, SerialLink, TcpLink

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
@@ -170,13 +170,12 @@ def run_campaign(
     return CampaignResult(seed, scenarios, table, failures, elapsed, n_workers)
 
 
-def write_parquet(result: CampaignResult, path: str | Path) -> Path:
+def write_parquet(result: CampaignResult, where: str | Path | BinaryIO) -> None:
+    """The results as Parquet, to a path or an open binary file."""
     meta = {b"meterseal.campaign.seed": str(result.seed).encode(),
             b"meterseal.campaign.scenarios": str(result.scenarios).encode()}
     table = result.table.replace_schema_metadata({**(result.table.schema.metadata or {}), **meta})
-    target = Path(path)
-    pq.write_table(table, target)
-    return target
+    pq.write_table(table, where)
 
 
 def failure_path(directory: Path, seed: int, index: int) -> Path:

@@ -71,7 +71,8 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from meterseal.sim.kernel import Kernel, RunLog
+from meterseal.sim.kernel import Kernel
+from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import CoverOp, Fault, LoadStep, Outage, Scenario
 
 __all__ = ["ADVERSARIAL_KINDS", "KINDS", "PROBE_RAISED", "Drawn", "draw", "scenario_rng"]

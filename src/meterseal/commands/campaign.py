@@ -1,24 +1,23 @@
-"""`meterseal campaign`: its arguments, their checks, and the run from the user's side.
+"""`meterseal campaign`: randomised scenarios on Dask, judged, written to Parquet.
 
-Owns the subcommand's parser (registered through ``add_parser``, listed in cli.EXTRA_COMMANDS)
-and its flow: check every argument before any work starts (bad input: UsageError, one line,
-exit 2), run on Dask with a Rich progress bar, write the Parquet file and the failing scenarios'
-TOML, print the summary; exit status 1 when any scenario broke an invariant. Dask and Arrow are
-imported only when the command runs, so the rest of the CLI starts fast.
+Checks every argument before any work starts; runs on Dask with a Rich progress bar; writes the
+Parquet file (atomically) and each failing scenario's TOML; prints the summary. Exit status 1
+when any scenario broke an invariant. Dask and Arrow load only when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import time
 from pathlib import Path
 from typing import Any
 
-from meterseal.cli import EXIT_FAIL, EXIT_OK, UsageError
-
-__all__ = ["add_parser", "cmd_campaign"]
+from meterseal.commands._paths import atomic_write, target_dir, write_target
+from meterseal.errors import EXIT_FAIL, EXIT_OK, UsageError
 
 _SCHEDULER = re.compile(r"^(tcp|tls|inproc|ucx)://[^\s/]+$")
+MAX_SCENARIOS = 100_000_000  # a week of a large cluster; above it a typo is likelier than a plan
 
 
 def add_parser(sub: Any) -> None:
@@ -47,30 +46,25 @@ def add_parser(sub: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> tuple[Path, Path]:
-    if args.scenarios < 1:
-        raise UsageError(f"--scenarios: need at least 1, got {args.scenarios}")
+    from meterseal.verify.campaign.engine import default_workers
+
+    if not 1 <= args.scenarios <= MAX_SCENARIOS:
+        raise UsageError(f"--scenarios: need 1 to {MAX_SCENARIOS:,}, got {args.scenarios}")
     if args.seed < 0 or args.seed >= 2**63:
         raise UsageError(f"--seed: need 0 <= S < 2**63, got {args.seed}")
     if args.workers is not None:
-        if args.workers < 1:
-            raise UsageError(f"--workers: need at least 1, got {args.workers}")
         if args.scheduler:
             raise UsageError("--workers: only for the local cluster; a --scheduler has its own")
-    if args.batch is not None and args.batch < 1:
-        raise UsageError(f"--batch: need at least 1, got {args.batch}")
+        cores = default_workers()
+        if not 1 <= args.workers <= cores:
+            raise UsageError(f"--workers: this machine has {cores} core(s) for workers; "
+                             f"need 1 to {cores}, got {args.workers}")
+    if args.batch is not None and not 1 <= args.batch <= args.scenarios:
+        raise UsageError(f"--batch: need 1 to {args.scenarios} (the scenarios), got {args.batch}")
     if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
         raise UsageError(f"--scheduler: expected an address like tcp://HOST:PORT, "
                          f"got {args.scheduler!r}")
-    out = Path(args.out)
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"--out: directory {parent} does not exist")
-    if out.is_dir():
-        raise UsageError(f"--out: {out} is a directory")
-    failures = Path(args.failures)
-    if failures.exists() and not failures.is_dir():
-        raise UsageError(f"--failures: {failures} exists and is not a directory")
-    return out, failures
+    return write_target(args.out, "--out"), target_dir(args.failures, "--failures")
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
@@ -105,8 +99,6 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         with dask_client(args.scheduler, args.workers) as client, progress:
             task = progress.add_task("run", total=args.scenarios, rate="")
             done = [0]
-            import time
-
             t0 = time.perf_counter()
 
             def advance(n: int) -> None:
@@ -119,8 +111,13 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     except CampaignError as exc:
         raise UsageError(str(exc)) from None
 
-    write_parquet(result, out_path)
-    written = write_failures(result, failures_dir)
+    with atomic_write(out_path, "--out", mode="wb") as fh:
+        write_parquet(result, fh)
+    try:
+        written = write_failures(result, failures_dir)
+    except OSError as exc:
+        raise UsageError(f"--failures: could not write into {failures_dir} "
+                         f"({exc.strerror or exc})") from None
     summary = summarise(result.table)
     render(summary, con, title=f"campaign seed {args.seed}")
     con.print(f"{result.scenarios} scenarios in {result.elapsed_s:.1f} s on {result.workers} "

@@ -1,0 +1,158 @@
+"""The board as one run sees it: the resolved profile turned once into typed, frozen parameters.
+
+Owns the conversion of a profile's loose values into what the simulator and the oracle compute
+with: integer microseconds for every time (a time that rounds to no microsecond at all is
+refused, naming its key), enums for the topology, the wake mode and the switch bias, and the
+parts at the run's temperature, tolerance and ageing (parts.py). Every reader of the board reads
+this object, so a key is interpreted in one place.
+
+Must not know the kernel, the firmware or scenarios: a profile in, parameters out.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from meterseal.hardware.parts import Loads, SupercapParams, effective_loads, effective_supercap
+from meterseal.hardware.profile import ProfileError
+
+__all__ = ["Bias", "BoardParams", "Topology", "WakeMode"]
+
+
+class Topology(enum.StrEnum):
+    """How the backup sources feed the MCU domain and the RTC domain (DESIGN.md, profile keys)."""
+
+    SUPERCAP_ONLY = "supercap-only"
+    BATTERY_SUPERCAP = "battery+supercap"
+    DIODE_OR = "diode-or"
+
+
+class WakeMode(enum.StrEnum):
+    INTERRUPT = "interrupt"
+    POLLING = "polling"
+
+
+class Bias(enum.StrEnum):
+    STATIC = "static"
+    PULSED = "pulsed"
+
+
+def _f(p: Mapping[str, object], key: str) -> float:
+    return float(p[key])  # type: ignore[arg-type]
+
+
+def _us(p: Mapping[str, object], key: str, *, zero_ok: bool = False) -> int:
+    """A time key in whole µs; a positive time that rounds to 0 µs cannot be simulated."""
+    s = _f(p, key)
+    us = round(s * 1e6)
+    if us == 0 and not zero_ok and s > 0:
+        raise ProfileError(f"profile key {key!r} = {s!r} s is below the simulator's 1 µs "
+                           "resolution")
+    return us
+
+
+@dataclass(frozen=True, slots=True)
+class BoardParams:
+    """Everything about the board a run needs, typed; built by :meth:`from_profile`."""
+
+    topology: Topology
+    supercap: SupercapParams  # at the run's temperature, tolerance and ageing
+    charge_source_v: float
+    charge_path_ohm: float  # charge resistor + ESR: the charging current crosses both
+    loads: Loads  # currents at the run's temperature and bias
+    battery_present: bool
+    battery_voltage_v: float
+    battery_capacity_mah: float
+    battery_internal_resistance_ohm: float
+    battery_cutoff_v: float
+    battery_undervoltage_v: float
+    brownout_v: float
+    rtc_min_v: float
+    rtc_drift_ppm: float
+    utc_offset_h: float
+    rail_v: float
+    power_fail_v: float
+    bulk_us: int  # the PSU's bulk capacitor keeps the rail up this long after mains loss
+    pf_us: int  # when the power-fail comparator trips, after mains loss
+    wake_us: int
+    wake_mode: WakeMode
+    poll_us: int
+    bias: Bias
+    bias_period_us: int
+    tamper_latch: bool
+    sample_us: int  # mains-time sampling of the cover switch
+    debounce_samples: int
+    bounce_us: int
+    nvm_page_size: int
+    nvm_write_us: int
+    radio_present: bool
+    radio_us: int
+    # The designer's worst case the firmware is built with (not this particular part).
+    design_esr_ohm: float
+    design_capacitance_f: float
+    write_margin_v: float
+
+    @property
+    def debounce_us(self) -> int:
+        """The firmware's debounce: equal samples needed × the sampling period. The one value
+        the firmware, the oracle and the profile's `cover.debounce_s` agree on."""
+        return self.debounce_samples * self.sample_us
+
+    @classmethod
+    def from_profile(cls, p: Mapping[str, object]) -> BoardParams:
+        bulk_us = _us(p, "supply.bulk_holdup_s", zero_ok=True)
+        rail_v = _f(p, "supply.rail_v")
+        cap = effective_supercap(p)
+        return cls(
+            topology=Topology(str(p["supply.topology"])),
+            supercap=cap,
+            charge_source_v=_f(p, "supercap.charge_source_v"),
+            charge_path_ohm=_f(p, "supercap.charge_resistor_ohm") + cap.esr_ohm,
+            loads=effective_loads(p),
+            battery_present=bool(p["battery.present"]),
+            battery_voltage_v=_f(p, "battery.voltage_v"),
+            battery_capacity_mah=_f(p, "battery.capacity_mah"),
+            battery_internal_resistance_ohm=_f(p, "battery.internal_resistance_ohm"),
+            battery_cutoff_v=_f(p, "battery.cutoff_v"),
+            battery_undervoltage_v=_f(p, "battery.undervoltage_v"),
+            brownout_v=_f(p, "mcu.brownout_v"),
+            rtc_min_v=_f(p, "rtc.min_voltage_v"),
+            rtc_drift_ppm=_f(p, "rtc.drift_ppm"),
+            utc_offset_h=_f(p, "meter.utc_offset_h"),
+            rail_v=rail_v,
+            power_fail_v=_f(p, "supply.power_fail_v"),
+            bulk_us=bulk_us,
+            # The bulk capacitor under the PSU's load falls about linearly; the comparator trips
+            # when the rail passes power_fail_v, and the MCU leaves the rail when it is spent.
+            pf_us=round(bulk_us * (1.0 - _f(p, "supply.power_fail_v") / rail_v)),
+            wake_us=max(1, _us(p, "mcu.wake_time_s", zero_ok=True)),
+            wake_mode=WakeMode(str(p["mcu.wake_mode"])),
+            poll_us=_us(p, "mcu.poll_period_s"),
+            bias=Bias(str(p["cover.bias"])),
+            bias_period_us=_us(p, "cover.bias_period_s"),
+            tamper_latch=bool(p["cover.tamper_latch"]),
+            sample_us=_us(p, "cover.sample_period_s"),
+            debounce_samples=int(p["cover.debounce_samples"]),  # type: ignore[call-overload]
+            bounce_us=_us(p, "cover.bounce_s", zero_ok=True),
+            nvm_page_size=int(p["nvm.page_size"]),  # type: ignore[call-overload]
+            nvm_write_us=max(1, _us(p, "nvm.page_write_time_s", zero_ok=True)),
+            radio_present=bool(p["radio.present"]),
+            radio_us=max(1, _us(p, "radio.burst_s", zero_ok=True)),
+            design_esr_ohm=_design_esr(p),
+            # End-of-tolerance capacitance (−20 %), cold.
+            design_capacitance_f=_f(p, "supercap.capacitance_f") * 0.8
+            * _f(p, "supercap.c_ratio_cold"),
+            write_margin_v=_f(p, "firmware.write_margin_v"),
+        )
+
+
+def _design_esr(p: Mapping[str, object]) -> float:
+    """The ESR a designer budgets with: cold and aged; with a diode-OR, either source may carry
+    a pulse, so the worse of the capacitor and the battery."""
+    esr = (_f(p, "supercap.esr_ohm") * _f(p, "supercap.esr_ratio_cold")
+           * _f(p, "supercap.esr_ageing_factor"))
+    if p["supply.topology"] == Topology.DIODE_OR and p["battery.present"]:
+        esr = max(esr, _f(p, "battery.internal_resistance_ohm"))
+    return esr

@@ -1,0 +1,542 @@
+"""The registry of profile keys: the built-in `single-phase` board, every default with its source.
+
+A data table. Every default names its origin: a row of /work/shared/reference/hardware.md (cited
+by part and row), ``[U] assumption: why`` where that table has no number, or ``[D] derived: how``.
+Cross-key rules and resolution are profile.py's."""
+
+from __future__ import annotations
+
+from meterseal.hardware.profile_spec import ProfileKey
+from meterseal.hardware.profile_spec import key as _k
+
+__all__ = ["KEYS"]
+
+# Shorthands for the sources. Rows are those of /work/shared/reference/hardware.md.
+_PB = "Eaton PB datasheet, 1.0 F row"
+_ER = "Maxell / EEMB ER datasheets, ER14250 row"
+_RA4C1 = "Renesas RA4C1 row (MCU table)"
+_L031 = "STM32L031 measured row (jeelabs.org low-power L031)"
+_FIELD = "public meter firmware, 'How firmware in the field behaves'"
+_EEPROM = "Microchip DS20001203, 24LC256 / AT24C256C row"
+
+# The registry. Order = documentation order. Defaults are the built-in `single-phase` profile.
+KEYS: tuple[ProfileKey, ...] = (
+    # --- meter -------------------------------------------------------------------------------
+    _k(
+        "meter.address",
+        "000000000001",
+        "-",
+        "DESIGN.md 'Profile keys' example; DL/T 645 addresses are 6 BCD bytes "
+        "(reference/dlt645.md)",
+        "12-digit communication address",
+        pattern=r"[0-9]{12}",
+    ),
+    _k(
+        "meter.utc_offset_h",
+        8.0,
+        "h",
+        "DESIGN.md 'Time': the meter's RTC keeps local standard time, default profile UTC+8",
+        "offset of the meter's local standard time from UTC",
+        minimum=-12.0,
+        maximum=14.0,
+    ),
+    # --- supply ------------------------------------------------------------------------------
+    _k(
+        "supply.topology",
+        "battery+supercap",
+        "-",
+        "DESIGN.md 'Profile keys' / SEED: the seed's design (battery keeps the RTC domain, "
+        "supercapacitor feeds the MCU watch and radio, and the RTC when the battery is "
+        "undervoltage)",
+        "how the backup sources feed the MCU and RTC domains",
+        choices=("supercap-only", "battery+supercap", "diode-or"),
+    ),
+    _k(
+        "supply.rail_v",
+        12.0,
+        "V",
+        "[U] assumption: a typical single-phase meter PSU's unregulated DC rail; "
+        "hardware.md has no number",
+        "the DC rail while mains is present",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=400.0,
+    ),
+    _k(
+        "supply.power_fail_v",
+        9.0,
+        "V",
+        "[U] assumption: comparator at 75 % of the 12 V rail, leaving the bulk hold-up for the "
+        "power-fail save; hardware.md has no number",
+        "the power-fail comparator level on the falling rail",
+        minimum=0.0,
+        exclusive_minimum=True,
+    ),
+    _k(
+        "supply.bulk_holdup_s",
+        0.08,
+        "s",
+        "[U] assumption: DESIGN.md says the PSU bulk capacitor holds 'tens of ms'; 80 ms chosen",
+        "how long the rail stays above the power-fail level after mains is lost",
+        minimum=0.0,
+        maximum=10.0,
+    ),
+    # --- supercapacitor ----------------------------------------------------------------------
+    _k(
+        "supercap.capacitance_f",
+        1.0,
+        "F",
+        _PB,
+        "capacitance at 20 °C, nominal",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=1000.0,
+    ),
+    _k(
+        "supercap.esr_ohm",
+        0.5,
+        "Ω",
+        _PB + " (ESR 0.5 Ω at 100 Hz)",
+        "equivalent series resistance at 20 °C, nominal",
+        minimum=0.0,
+        maximum=1000.0,
+    ),
+    _k(
+        "supercap.leakage_ohm",
+        420_000.0,
+        "Ω",
+        "[D] derived: 5.0 V / 12 µA (Eaton PB 1.0 F row, leakage after 72 h at 20 °C) ≈ 420 kΩ",
+        "parallel leakage resistance at 20 °C",
+        minimum=0.0,
+        exclusive_minimum=True,
+    ),
+    _k(
+        "supercap.rated_v",
+        5.0,
+        "V",
+        _PB + " (5.0 V stacked part)",
+        "rated voltage",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=100.0,
+    ),
+    _k(
+        "supercap.charge_resistor_ohm",
+        4700.0,
+        "Ω",
+        "NXP UM10301 row (Charging: 1 F through 4.7 kΩ, 5τ ≈ 6.5 h)",
+        "series resistor charging the supercapacitor from its source",
+        minimum=0.0,
+        exclusive_minimum=True,
+    ),
+    _k(
+        "supercap.charge_source_v",
+        4.7,
+        "V",
+        "[D] derived: a 5.0 V rail minus one Schottky diode; [U] the 0.3 V diode drop",
+        "the voltage the charging resistor is fed from while mains is present",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=100.0,
+    ),
+    _k(
+        "supercap.tolerance",
+        0.0,
+        "fraction",
+        "Eaton PB datasheet row: tolerance −20/+80 % (0.0 = nominal; −0.2 = the −20 % end)",
+        "capacitance deviation from nominal, as a fraction",
+        minimum=-0.2,
+        maximum=0.8,
+    ),
+    _k(
+        "supercap.ageing",
+        0.0,
+        "fraction",
+        "Eaton PB datasheet row: after 1000 h ΔC 30 % (0.0 = new part; 0.3 = that end of life)",
+        "fractional capacitance loss from ageing",
+        minimum=0.0,
+        maximum=0.9,
+    ),
+    _k(
+        "supercap.esr_ageing_factor",
+        1.0,
+        "ratio",
+        "Eaton PB datasheet row: after 1000 h ESR 300 % (1.0 = new part; 3.0 = that end of life)",
+        "ESR multiplier from ageing",
+        minimum=1.0,
+        maximum=20.0,
+    ),
+    _k(
+        "supercap.leakage_doubling_c",
+        20.0,
+        "°C",
+        "[U] assumption: leakage is a thermally activated process; a doubling per 20 °C (the "
+        "10 °C chemical rule of thumb would give 32× at +70 °C, more than the cell's rated "
+        "leakage growth suggests); hardware.md gives leakage at 20 °C only",
+        "leakage current doubles every this many °C above 20 °C (no change below)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=100.0,
+    ),
+    _k(
+        "supercap.c_ratio_cold",
+        0.75,
+        "ratio",
+        "KEMET FC datasheet row: at −25 °C C ≥ 50 % of initial (a limit); [U] typical taken "
+        "midway between that limit and nominal",
+        "capacitance at −25 °C over capacitance at 20 °C (linear between, clamped outside)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=1.0,
+    ),
+    _k(
+        "supercap.esr_ratio_cold",
+        2.5,
+        "ratio",
+        "KEMET FC datasheet row: at −25 °C ESR ≤ 400 % of initial (a limit); [U] typical taken "
+        "midway between nominal and that limit",
+        "ESR at −25 °C over ESR at 20 °C (linear between, clamped outside)",
+        minimum=1.0,
+        maximum=20.0,
+    ),
+    # --- battery -----------------------------------------------------------------------------
+    _k(
+        "battery.present",
+        True,
+        "-",
+        "SEED / DESIGN.md: the seed design has a clock battery beside the supercapacitor",
+        "whether the clock battery is fitted",
+    ),
+    _k(
+        "battery.voltage_v",
+        3.6,
+        "V",
+        _ER + " (3.6 V)",
+        "open-circuit voltage of the fresh cell (flat over the first 90 % of capacity)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=10.0,
+    ),
+    _k(
+        "battery.capacity_mah",
+        1200.0,
+        "mAh",
+        _ER + " (1.2 Ah)",
+        "capacity down to the cut-off voltage",
+        minimum=0.0,
+        exclusive_minimum=True,
+    ),
+    _k(
+        "battery.internal_resistance_ohm",
+        20.0,
+        "Ω",
+        "[U] assumption: a Li-SOCl2 bobbin ½AA cell is tens of ohms (≈ 0.5 V sag at its few-tens-"
+        "of-mA continuous limit); 20 Ω chosen",
+        "internal resistance",
+        minimum=0.0,
+        maximum=10_000.0,
+    ),
+    _k(
+        "battery.undervoltage_v",
+        2.5,
+        "V",
+        "clock-battery undervoltage row (public meter firmware): warning below 2.50 V",
+        "below this the battery is undervoltage; the RTC domain falls back to the supercapacitor",
+        minimum=0.0,
+        maximum=10.0,
+    ),
+    _k(
+        "battery.cutoff_v",
+        2.0,
+        "V",
+        _ER + " (2.0 V cut-off)",
+        "open-circuit voltage at 100 % of capacity drawn",
+        minimum=0.0,
+        maximum=10.0,
+    ),
+    # --- MCU ---------------------------------------------------------------------------------
+    _k(
+        "mcu.active_current_a",
+        300e-6,
+        "A",
+        _L031 + ": ≈ 300 µA while awake",
+        "current while the MCU runs (a wake-up's work)",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    _k(
+        "mcu.sleep_current_a",
+        1.73e-6,
+        "A",
+        _RA4C1 + ": 1.73 µA software standby",
+        "current in the low-power watch (sleep), at 25 °C",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    _k(
+        "mcu.sleep_current_ratio_85c",
+        2.2,
+        "ratio",
+        "[D] derived: TI SLAS731C, MSP430F673x row: LPM3 5.5 µA typ at 85 °C / 2.5 µA typ at 25 °C",
+        "sleep current at 85 °C over that at 25 °C (linear between, 1.0 below 25 °C)",
+        minimum=1.0,
+        maximum=100.0,
+    ),
+    _k(
+        "mcu.brownout_v",
+        2.0,
+        "V",
+        "[U] assumption: LDO headroom above a ~1.8 V brown-out reset (STM32L053 row: BOR, "
+        "1.65–3.6 V), taken at the supercapacitor",
+        "the supercapacitor terminal voltage below which the MCU resets",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=10.0,
+    ),
+    _k(
+        "mcu.wake_time_s",
+        1.6e-3,
+        "s",
+        _L031 + ": wake from standby ≈ 1.6 ms",
+        "duration of one wake-up at the active current",
+        minimum=0.0,
+        maximum=10.0,
+    ),
+    _k(
+        "mcu.wake_mode",
+        "interrupt",
+        "-",
+        _FIELD + ": most wake on a cover-pin edge interrupt",
+        "how the MCU notices a cover change while on backup",
+        choices=("interrupt", "polling"),
+    ),
+    _k(
+        "mcu.poll_period_s",
+        1.0,
+        "s",
+        _FIELD + ": one polls once per second on an RTC wake",
+        "polling period in polling wake mode",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=3600.0,
+    ),
+    # --- cover switch ------------------------------------------------------------------------
+    _k(
+        "cover.pullup_current_a",
+        3.3e-6,
+        "A",
+        "[U] assumption: a 1 MΩ pull-up at 3.3 V = 3.3 µA while the switch is closed",
+        "bias current through the cover switch while it is closed (cover on)",
+        minimum=0.0,
+        maximum=0.1,
+    ),
+    _k(
+        "cover.bias",
+        "static",
+        "-",
+        "DESIGN.md 'Physics model': the pull-up draws while closed unless biased in pulses; "
+        "static is the plain design",
+        "'static' pull-up or 'pulsed' bias",
+        choices=("static", "pulsed"),
+    ),
+    _k(
+        "cover.bias_pulse_s",
+        1e-3,
+        "s",
+        "[U] assumption: ≈ 10 τ of 1 MΩ with ~100 pF of pin and trace capacitance, to settle "
+        "before the sample",
+        "width of one bias pulse (pulsed bias)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=10.0,
+    ),
+    _k(
+        "cover.bias_period_s",
+        1.0,
+        "s",
+        "[D] derived: equal to the field firmware's 1 s polling period (" + _FIELD + "); in "
+        "polling mode the pulses ride on the poll tick and mcu.poll_period_s is used instead",
+        "period of the bias pulses (pulsed bias, interrupt wake mode)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=3600.0,
+    ),
+    _k(
+        "cover.tamper_latch",
+        False,
+        "-",
+        "[U] assumption: hardware.md notes battery/RTC-domain tamper inputs as an option; the "
+        "seed design uses a plain MCU pin, so off",
+        "a battery-domain tamper input latches and time-stamps the first edge with the MCU off",
+    ),
+    _k(
+        "cover.sample_period_s",
+        0.005,
+        "s",
+        _FIELD + ": on mains the cover pin is sampled every 5 ms",
+        "cover sampling period on mains",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=1.0,
+    ),
+    _k(
+        "cover.debounce_samples",
+        9,
+        "samples",
+        _FIELD + ": a change is accepted after 8–10 equal samples; 9 × 5 ms = 45 ms = "
+        "cover.debounce_s",
+        "equal samples needed to accept a change on mains",
+        minimum=1,
+        maximum=1000,
+    ),
+    _k(
+        "cover.debounce_s",
+        0.045,
+        "s",
+        "[D] derived: cover.debounce_samples × cover.sample_period_s (9 × 5 ms), the firmware's "
+        "own debounce; " + _FIELD + ": 8–10 samples at 5 ms = 40–50 ms",
+        "debounce time: a level must hold this long to count as a change; set it or "
+        "cover.debounce_samples, the other follows (it must be a whole number of samples)",
+        minimum=0.0,
+        maximum=10.0,
+    ),
+    _k(
+        "cover.bounce_s",
+        0.005,
+        "s",
+        "[U] assumption: mechanical key switches settle within a few ms; 5 ms chosen, below "
+        "the debounce time",
+        "how long a true transition of the switch bounces",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    # --- NVM ---------------------------------------------------------------------------------
+    _k(
+        "nvm.page_size",
+        64,
+        "bytes",
+        _EEPROM + ": 64-byte page",
+        "EEPROM page size; the journal writes 64-byte-aligned pages of at most 64 bytes, so the "
+        "chip's page must be a multiple of 64 that divides its 32 KiB",
+        choices=(64, 128, 256, 512),
+    ),
+    _k(
+        "nvm.page_write_time_s",
+        0.005,
+        "s",
+        _EEPROM + ": 5 ms max per byte or page",
+        "duration of one page write",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    _k(
+        "nvm.write_current_a",
+        0.003,
+        "A",
+        _EEPROM + ": 3 mA max while writing",
+        "EEPROM current while a page write runs",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    # --- RTC ---------------------------------------------------------------------------------
+    _k(
+        "rtc.current_a",
+        0.38e-6,
+        "A",
+        _RA4C1 + ": RTC 0.38 µA on its own VRTC domain",
+        "current of the RTC domain",
+        minimum=0.0,
+        maximum=0.01,
+    ),
+    _k(
+        "rtc.drift_ppm",
+        5.8,
+        "ppm",
+        "[D] derived: clock error ≤ 0.5 s/day (vendor FAQ row, meter practice) = "
+        "0.5/86400 ≈ 5.8 ppm",
+        "RTC rate error; positive runs fast",
+        minimum=-1000.0,
+        maximum=1000.0,
+    ),
+    _k(
+        "rtc.min_voltage_v",
+        1.6,
+        "V",
+        "[U] assumption: just below the 1.65 V supply floor of the STM32L053 row; hardware.md has "
+        "no RTC-domain minimum for the RA4C1",
+        "the RTC runs while its supply is at or above this",
+        minimum=0.0,
+        maximum=10.0,
+    ),
+    # --- radio -------------------------------------------------------------------------------
+    _k(
+        "radio.present",
+        True,
+        "-",
+        "DESIGN.md 'The recording behaviour': the active report by the communication module; "
+        "the seed's supercapacitor supports module communication",
+        "whether a communication module can send an active report on backup",
+    ),
+    _k(
+        "radio.burst_current_a",
+        0.05,
+        "A",
+        "[U] assumption: a last-gasp frame from a low-power module; hardware.md has no number",
+        "current of one active-report burst",
+        minimum=0.0,
+        maximum=5.0,
+    ),
+    _k(
+        "radio.burst_s",
+        0.2,
+        "s",
+        "[U] assumption: one short last-gasp frame; hardware.md has no number",
+        "duration of one active-report burst",
+        minimum=0.0,
+        maximum=60.0,
+    ),
+    # --- firmware parameters the board design fixes -------------------------------------------
+    _k(
+        "firmware.write_margin_v",
+        0.05,
+        "V",
+        "[U] assumption: 50 mV above brown-out after a write's ESR drop, for ADC error; "
+        "hardware.md: firmware must not start a write close to the brown-out level",
+        "voltage kept above the brown-out level after a write's ESR drop",
+        minimum=0.0,
+        maximum=5.0,
+    ),
+    # --- DL/T 645 face ------------------------------------------------------------------------
+    _k(
+        "dlt645.password_level02",
+        "123456",
+        "-",
+        "reference/dlt645.md 'Writing and clearing': event clear 1B needs a level-02 password, "
+        "sent as PA P0 P1 P2; [U] assumption: the value, as a factory default",
+        "the level-02 password P0 P1 P2: six hex digits in wire order (the PyPI dlt645 client's "
+        "clear_event('02' + these digits) sends exactly them)",
+        pattern=r"[0-9A-Fa-f]{6}",
+    ),
+    _k(
+        "dlt645.max_password_tries_per_day",
+        3,
+        "-",
+        "reference/dlt645.md 'Writing and clearing': meters lock the password after a few "
+        "failures a day (a count the profile sets); [U] assumption: 3",
+        "wrong passwords the meter takes in one of its days before it refuses every password "
+        "until its date changes",
+        minimum=1,
+        maximum=255,
+    ),
+    # --- ambient -----------------------------------------------------------------------------
+    _k(
+        "ambient.temperature_c",
+        20.0,
+        "°C",
+        "[U] assumption: the 20 °C at which the Eaton PB row states C, ESR and leakage, so the "
+        "defaults are nominal",
+        "the temperature of the scenario",
+        minimum=-40.0,
+        maximum=85.0,
+    ),
+)

@@ -1,0 +1,256 @@
+"""The backup supply path: which source feeds which load, and when a supply crosses a level.
+
+Owns the physical state between events of the supercapacitor (its voltage, charging from the
+rail while mains is present) and the clock battery (charge drawn), the topology's rule of which
+source carries the MCU domain (watch, wakes, NVM writes, radio) and which the RTC domain, the
+instant drop across a source's resistance under the present load, and the next instant a supply
+reaches a level the kernel cares about (brown-out, the firmware's comparator, the RTC's minimum,
+battery undervoltage, the diode-OR hand-over). That rule is written here once; the kernel, the
+firmware-cost figure and the sizing budget all read it.
+
+Boundary rule: a source exactly at a threshold is on its lower side (a battery at its
+undervoltage level is undervoltage; a supply at brown-out is browned out), so a crossing is never
+scheduled at a level the source already sits on.
+
+Must not know events, the firmware or the scenario: loads in, voltages and crossing times out.
+"""
+
+from __future__ import annotations
+
+import math
+
+from meterseal.hardware.battery import Battery
+from meterseal.hardware.board import BoardParams, Topology
+from meterseal.hardware.rc import steady_and_tau, time_to_voltage, voltage_after
+
+__all__ = [
+    "CATEGORIES",
+    "X_ALARM",
+    "X_BATTERY_UV",
+    "X_BROWNOUT",
+    "X_DIODE_OVER",
+    "X_NAMES",
+    "X_RTC_MIN",
+    "X_SUPPLY_BROWNOUT",
+    "SupplyPath",
+]
+
+# What a crossing means.
+X_BROWNOUT = 0  # the MCU's supply reached the brown-out level: it resets
+X_ALARM = 1  # the firmware's low-voltage comparator level
+X_RTC_MIN = 2  # the RTC domain's supply reached the RTC's minimum: the clock stops
+X_BATTERY_UV = 3  # the battery reached its undervoltage level: the RTC domain moves
+X_DIODE_OVER = 4  # diode-OR: the supercapacitor fell to the battery's voltage
+X_SUPPLY_BROWNOUT = 5  # the MCU is off, but the instant its supply crosses brown-out is logged
+X_NAMES = ("brown-out", "supply alarm", "RTC minimum", "battery undervoltage",
+           "diode-OR hand-over", "supply brown-out")
+# The profile keys each crossing's level and timing depend on (for error messages).
+X_KEYS = (
+    ("mcu.brownout_v", "supercap.*"),
+    ("firmware.write_margin_v", "mcu.brownout_v", "supercap.*"),
+    ("rtc.min_voltage_v", "supercap.*"),
+    ("battery.undervoltage_v", "battery.voltage_v", "battery.capacity_mah"),
+    ("battery.voltage_v", "supercap.*"),
+    ("mcu.brownout_v", "supercap.*"),
+)
+
+# The loads a supply carries, in this order (sizing's energy budget names them so).
+CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio")
+
+_NEVER = math.inf
+
+
+class SupplyPath:
+    """The supercapacitor and the battery, and who draws what from them, between two events.
+
+    Call :meth:`advance` to a new instant before changing anything, then :meth:`set_loads`
+    whenever a load, the rail or the MCU's life changes.
+    """
+
+    __slots__ = (
+        "battery",
+        "board",
+        "esr",
+        "i_batt",
+        "i_sc",
+        "mains",
+        "mcu_on_battery",
+        "on_rail",
+        "parts",
+        "r_leak",
+        "rtc_on_sc",
+        "tau",
+        "v",
+        "v_inf",
+        "v_t",
+    )
+
+    def __init__(self, board: BoardParams) -> None:
+        self.board = board
+        cap = board.supercap
+        self.esr = cap.esr_ohm
+        self.r_leak = cap.leakage_ohm
+        self.battery = Battery(
+            board.battery_voltage_v, board.battery_capacity_mah,
+            board.battery_internal_resistance_ohm, board.battery_cutoff_v,
+            present=board.battery_present,
+        )
+        # The meter has been on mains long before the scenario: the supercapacitor sits at the
+        # divider of its charge path and its leakage.
+        self.v = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, 0.0,
+                                board.charge_source_v, board.charge_path_ohm)[0]
+        self.v_t = 0
+        self.mains = True
+        self.on_rail = True
+        self.i_sc = 0.0
+        self.i_batt = 0.0
+        self.mcu_on_battery = False
+        self.rtc_on_sc = False
+        self.parts: tuple[float, ...] = (0.0,) * len(CATEGORIES)
+        self.v_inf = self.v
+        self.tau = 1.0
+
+    # ------------------------------------------------------------------ state
+
+    def advance(self, t_us: int) -> None:
+        dt_us = t_us - self.v_t
+        if dt_us > 0:
+            dt = dt_us * 1e-6
+            self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
+            if self.i_batt > 0.0:
+                self.battery.advance(dt, self.i_batt)
+            self.v_t = t_us
+
+    def voltage_after(self, dt_s: float) -> float:
+        """The supercapacitor's voltage dt_s from now on the present trajectory."""
+        return voltage_after(self.v, dt_s, self.v_inf, self.tau)
+
+    def leak_charge(self, dt_s: float) -> float:
+        """Charge (C) the leakage resistance takes over the next dt_s: ∫V dt / R_leak."""
+        v_inf, tau = self.v_inf, self.tau
+        return (v_inf * dt_s - (self.v - v_inf) * tau * math.expm1(-dt_s / tau)) / self.r_leak
+
+    def battery_ok(self) -> bool:
+        """Fitted and strictly above its undervoltage level (at the level is undervoltage)."""
+        b = self.battery
+        return b.present and b.ocv_v() > self.board.battery_undervoltage_v
+
+    def retained_survives(self) -> bool:
+        """Does the backup domain (RTC, retained RAM) outlive the MCU now?"""
+        return self.board.topology != Topology.SUPERCAP_ONLY and self.battery_ok()
+
+    def mcu_terminal_v(self) -> float:
+        """The MCU's backup supply at its pins under the present load (what its ADC reads)."""
+        if self.mcu_on_battery:
+            return self.battery.terminal_v(self.i_batt)
+        return self.v - self.i_sc * self.esr
+
+    def battery_terminal_v(self) -> float:
+        return self.battery.terminal_v(self.i_batt)
+
+    def charge_current_a(self) -> float:
+        """The charger's current into the capacitor now (0 without mains)."""
+        if not self.mains:
+            return 0.0
+        b = self.board
+        return (b.charge_source_v - self.v) / b.charge_path_ohm
+
+    # ------------------------------------------------------------------ who draws what
+
+    def set_loads(self, mcu_alive: bool, sleep_a: float, bias_a: float, wakes_a: float,
+                  nvm_a: float, radio_a: float) -> None:
+        """The MCU domain's loads now (each 0 when off), routed to their sources.
+
+        On the rail nothing draws from the backup; off it, the MCU domain's loads go where the
+        topology sends them, and so does the RTC domain's current.
+        """
+        rail = self.on_rail
+        mcu_i = 0.0
+        if mcu_alive and not rail:
+            mcu_i = sleep_a + bias_a + wakes_a + nvm_a + radio_a
+        else:
+            sleep_a = bias_a = wakes_a = nvm_a = radio_a = 0.0
+        rtc_i = 0.0 if rail else self.board.loads.rtc_a
+        topo = self.board.topology
+        bat = self.battery
+        on_battery = False
+        rtc_on_sc = False
+        if topo == Topology.SUPERCAP_ONLY:
+            i_sc, i_batt = mcu_i + rtc_i, 0.0
+            rtc_on_sc = not rail
+        elif topo == Topology.BATTERY_SUPERCAP:
+            if self.battery_ok():
+                i_sc, i_batt = mcu_i, rtc_i
+            else:
+                i_sc, i_batt = mcu_i + rtc_i, 0.0
+                rtc_on_sc = not rail
+        elif bat.present and bat.ocv_v() > self.v:  # diode-OR: the higher source feeds all
+            i_sc, i_batt = 0.0, mcu_i + rtc_i
+            on_battery = True
+        else:
+            i_sc, i_batt = mcu_i + rtc_i, 0.0
+            rtc_on_sc = not rail
+        self.i_sc = i_sc
+        self.i_batt = i_batt
+        self.mcu_on_battery = on_battery
+        self.rtc_on_sc = rtc_on_sc
+        if on_battery:
+            self.parts = (0.0,) * len(CATEGORIES)
+        else:
+            self.parts = (sleep_a, bias_a, rtc_i if rtc_on_sc else 0.0, wakes_a, nvm_a, radio_a)
+        cap = self.board.supercap
+        if self.mains:
+            self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc,
+                                                  self.board.charge_source_v,
+                                                  self.board.charge_path_ohm)
+        else:
+            self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc)
+
+    # ------------------------------------------------------------------ crossings
+
+    def next_crossing(self, mcu_alive: bool, alarm_v: float | None, rtc_running: bool,
+                      log_supply_brownout: bool) -> tuple[float, int]:
+        """(seconds from now, X_*) of the first level the supplies reach; (inf, -1) if none.
+
+        A level the supply already sits at or below counts as reached now (0 s), except the
+        battery's undervoltage, which ``battery_ok`` has already placed it under.
+        """
+        if self.on_rail:
+            return _NEVER, -1
+        b = self.board
+        v = self.v
+        drop = self.i_sc * self.esr
+        best, what = _NEVER, -1
+        cands: list[tuple[int, float]] = []
+        if mcu_alive and not self.mcu_on_battery:
+            cands.append((X_BROWNOUT, b.brownout_v + drop))
+            if alarm_v is not None:
+                cands.append((X_ALARM, alarm_v + drop))
+        elif log_supply_brownout:
+            cands.append((X_SUPPLY_BROWNOUT, b.brownout_v + drop))
+        if self.rtc_on_sc and rtc_running:
+            cands.append((X_RTC_MIN, b.rtc_min_v + drop))
+        bat = self.battery
+        if b.topology == Topology.DIODE_OR and not self.mcu_on_battery and bat.present:
+            ocv = bat.ocv_v()
+            if v > ocv:
+                cands.append((X_DIODE_OVER, ocv))
+        for kind, level in cands:
+            dt = 0.0 if v <= level else time_to_voltage(v, level, self.v_inf, self.tau)
+            if dt < best:
+                best, what = dt, kind
+        if self.i_batt > 0.0:
+            if b.topology == Topology.BATTERY_SUPERCAP and self.battery_ok():
+                dt = bat.time_to_ocv(b.battery_undervoltage_v, self.i_batt)
+                if dt < best:
+                    best, what = dt, X_BATTERY_UV
+            elif self.mcu_on_battery and mcu_alive:
+                # diode-OR with the battery carrying the MCU: its brown-out and the firmware's
+                # comparator watch the battery's terminal.
+                for kind, level in ((X_BROWNOUT, b.brownout_v), (X_ALARM, alarm_v)):
+                    if level is None:
+                        continue
+                    dt = bat.time_to_terminal_v(level, self.i_batt)
+                    if dt < best:
+                        best, what = dt, kind
+        return best, what

@@ -1,0 +1,236 @@
+"""What happens to the board: mains, the cover pin, faults, supply crossings, the MCU's life.
+
+The half of the kernel that reacts to the physical world, kept apart from the half that orders
+events and runs the firmware's ports (kernel.py): mains falling (the power-fail comparator, the
+bulk capacitor's hold-up) and returning, the cover switch's edges (an interrupt, or a hardware
+sampler at the bias pulses), power cuts, the supply reaching a level (brown-out, the firmware's
+comparator, the RTC's minimum), and the MCU booting, waking and dying (a write in progress is
+torn). A mix-in of Kernel: it works on the kernel's state and queue.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from meterseal.firmware.image import decode_image
+from meterseal.firmware.recorder import Recorder
+from meterseal.hardware.supply import (
+    X_ALARM,
+    X_BATTERY_UV,
+    X_BROWNOUT,
+    X_KEYS,
+    X_NAMES,
+    X_RTC_MIN,
+    X_SUPPLY_BROWNOUT,
+)
+from meterseal.sim.events import (
+    E_BULK_END,
+    E_COVER_IRQ,
+    E_PF_TRIP,
+    E_WAKE_END,
+    USED_NVM_BYTES,
+)
+from meterseal.sim.runlog import OutageLog
+from meterseal.sim.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from meterseal.sim.kernel import Kernel
+
+# More crossings than this at one instant means a level the physics re-arms without moving:
+# a boundary bug, reported, never looped on.
+MAX_CROSSINGS_PER_INSTANT = 64
+
+
+class SimulationError(ScenarioError):
+    """A scenario the simulator cannot carry through (names the event and the profile keys)."""
+
+
+class BoardLife:
+    # ------------------------------------------------------------------ scenario events
+
+    def _mains_off(self: Kernel, _arg: int, _gen: int) -> None:
+        s = self.supply
+        s.mains = False
+        self.outage_gen += 1
+        idx = len(self.log.outages) + (1 if self.current_outage else 0)
+        if self.current_outage is not None:
+            self.log.outages.append(self.current_outage)
+        end = next((o.end_us for o in self.scenario.outages if o.at_us == self.t), self.t)
+        self.current_outage = OutageLog(idx, self.t, end, s.v, s.battery.ocv_v())
+        self.push(self.t + self.board_params.pf_us, E_PF_TRIP, 0, self.outage_gen)
+        self.push(self.t + self.board_params.bulk_us, E_BULK_END, 0, self.outage_gen)
+        self.update_loads()
+
+    def _pf_trip(self: Kernel, _arg: int, gen: int) -> None:
+        if gen != self.outage_gen or self.supply.mains:
+            return
+        self.pf_flag = True
+        if self.mcu_alive and self.fw is not None:
+            self._call(self.fw.on_power_fail)
+
+    def _bulk_end(self: Kernel, _arg: int, gen: int) -> None:
+        if gen != self.outage_gen or self.supply.mains:
+            return
+        self.supply.on_rail = False
+        self._skip_energy_changed()
+        self.update_loads()
+
+    def _mains_on(self: Kernel, _arg: int, _gen: int) -> None:
+        self.supply.mains = self.supply.on_rail = True
+        self.outage_gen += 1
+        was_tripped, self.pf_flag = self.pf_flag, False
+        if not self.rtc.running:
+            self.rtc.start(self.t)
+        self.update_loads()
+        if self.mcu_alive and self.fw is not None:
+            if was_tripped:
+                self._call(self.fw.on_power_good)
+        else:
+            self._boot(0, 0)
+
+    def _pin(self: Kernel, level: int, _gen: int) -> None:
+        self.pin = level
+        on_rail = self.supply.on_rail
+        if not self.mcu_alive:
+            if (self.board_params.tamper_latch and level == 0 and self.latch_ms is None
+                    and self.rtc.running and self.supply.retained_survives()):
+                self.latch_ms = self.rtc.read(self.t)[0]
+            if not on_rail:
+                self.update_loads()
+            return
+        self._resume_skipping()
+        if self.cover_wake and not on_rail and self.pulsed_irq:
+            # A hardware sampler sees the pin only at its bias pulses.
+            period = self.board_params.bias_period_us
+            self.push(-(-self.t // period) * period, E_COVER_IRQ)
+        elif self.cover_wake:
+            self._cover_irq(0, 0)
+        if not on_rail:
+            self.update_loads()
+
+    def _cover_irq(self: Kernel, _arg: int, _gen: int) -> None:
+        if self.mcu_alive and self.cover_wake and self.fw is not None:
+            self._call(self.fw.on_cover_edge)
+
+    def _cut(self: Kernel, _arg: int, _gen: int) -> None:
+        """A power cut at an exact instant: the MCU and the EEPROM lose power, then boot again."""
+        if self.mcu_alive:
+            self._die()
+        if self.supply.on_rail or self.supply.mcu_terminal_v() > self.board_params.brownout_v:
+            self._boot(0, 0)
+
+    # ------------------------------------------------------------------ MCU life
+
+    def _boot(self: Kernel, _arg: int, _gen: int) -> None:
+        s = self.supply
+        if self.mcu_alive:
+            return
+        if not s.on_rail and s.mcu_terminal_v() <= self.board_params.brownout_v:
+            return
+        if self.fw is not None and self.nvm_busy:
+            self._tear()
+        self.mcu_alive = True
+        self.alive_since = self.t
+        self.log.boots.append(self.t)
+        self._note_register_offset()
+        self._reset_mcu_state()
+        self.fw = Recorder(self.board, self.fw_cfg)
+        self.update_loads()
+        self._call(self.fw.boot)
+
+    def _die(self: Kernel) -> None:
+        """The MCU loses its supply (brown-out, power cut) or shut itself down."""
+        if not self.mcu_alive:
+            return
+        if self.nvm_busy:
+            self._tear()
+        self.mcu_alive = False
+        self.log.alive.append((self.alive_since, self.t))
+        self.fw = None
+        self.close_periodic()
+        self._reset_mcu_state()
+        self.wake_gen += 1
+        if not self.supply.retained_survives():
+            self.retained = b""
+        self.update_loads()
+
+    def _reset_mcu_state(self: Kernel) -> None:
+        self.timers = {}
+        self.alarm_v = None
+        self.cover_wake = self.bias_on = self.radio_busy = self.active = False
+        self.skip_avg_a = 0.0
+
+    def _tear(self: Kernel) -> None:
+        self.eeprom.tear_write(self.rng)
+        self.nvm_busy = False
+        self.nvm_gen += 1
+        self.log.torn_writes += 1
+        self.log.snapshots.append((self.t, self.eeprom.read(0, USED_NVM_BYTES)))
+
+    def _note_register_offset(self: Kernel) -> None:
+        """At boot the firmware's registers restart from what it last saved: the energy
+        measured since then is lost to it (only a power cut can cause that)."""
+        img = decode_image(self.eeprom.read(0, USED_NVM_BYTES))
+        saved = (0, 0) if img.state is None else (img.state.import_mwh, img.state.export_mwh)
+        true_imp, true_exp = self.energy.mwh(self.t)
+        self.boot_energy = (true_imp, true_exp)
+        self.log.register_offsets.append((self.t, true_imp - saved[0], true_exp - saved[1]))
+
+    def _call(self: Kernel, handler, *args):  # type: ignore[no-untyped-def]
+        """Run one firmware handler; on backup each run is a wake: active current for wake_s."""
+        if not self.supply.on_rail and self.mcu_alive:
+            end = self.t + self.board_params.wake_us
+            if end > self.mcu_active_until:
+                self.mcu_active_until = end
+                self.wake_gen += 1
+                self.push(end, E_WAKE_END, 0, self.wake_gen)
+            if not self.active:
+                self.active = True
+                self.update_loads()
+        return handler(*args)
+
+    def _wake_end(self: Kernel, _arg: int, gen: int) -> None:
+        if gen != self.wake_gen:
+            return
+        self.active = False
+        if self.mcu_alive:
+            self.update_loads()
+
+    def _cross(self: Kernel, what: int, gen: int) -> None:
+        if gen != self.cross_gen:
+            return
+        self._guard_crossing(what)
+        out = self.current_outage
+        if what == X_BROWNOUT or what == X_SUPPLY_BROWNOUT:
+            if out is not None and out.brownout_us is None:
+                out.brownout_us = self.t
+                if out.watch_until_us is None and self.mcu_alive:
+                    out.watch_until_us = self.t
+            if what == X_BROWNOUT:
+                self._die()
+                return
+        elif what == X_ALARM:
+            self.alarm_v = None
+            self.update_loads()
+            if self.fw is not None:
+                self._call(self.fw.on_supply_alarm)
+            return
+        elif what == X_RTC_MIN:
+            self.rtc.stop(self.t)
+            if self.rtc_invalid_since is None:
+                self.rtc_invalid_since = self.t
+            if out is not None and out.rtc_stopped_us is None:
+                out.rtc_stopped_us = self.t
+        elif what == X_BATTERY_UV and not self.mcu_alive and not self.supply.retained_survives():
+            self.retained = b""
+        self.update_loads()
+
+    def _guard_crossing(self: Kernel, what: int) -> None:
+        if self.t != self._cross_t:
+            self._cross_t, self._cross_n = self.t, 0
+        self._cross_n += 1
+        if self._cross_n > MAX_CROSSINGS_PER_INSTANT:
+            raise SimulationError(
+                f"the {X_NAMES[what]} crossing re-armed {self._cross_n} times at "
+                f"{self.t / 1e6:.6f} s without the supply moving: the board sits exactly on a "
+                f"boundary the model cannot resolve (profile keys: {', '.join(X_KEYS[what])})")

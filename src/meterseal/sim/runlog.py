@@ -1,0 +1,57 @@
+"""What a run went through: the record the kernel keeps and the oracle judges from.
+
+Owns the shapes only (plain data). The oracle reads records from the NVM snapshots in it, never
+from the firmware's objects; the board's facts (when the MCU was powered, when it booted, when
+the clock was invalid, each outage's backup story) are what the kernel observed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from meterseal.sim.metering import EnergyTruth
+
+# One trace row: t_us, supercap_v (internal), battery_v (open circuit), load_a, state name.
+TraceRow = tuple[int, float, float, float, str]
+
+
+@dataclass(slots=True)
+class OutageLog:
+    """What the board went through in one outage (the `backup` entries of the result)."""
+
+    index: int
+    from_us: int
+    to_us: int
+    supercap_v: float
+    battery_v: float
+    watch_until_us: int | None = None
+    brownout_us: int | None = None
+    rtc_stopped_us: int | None = None
+
+
+@dataclass(slots=True)
+class RunLog:
+    """Everything the kernel observed; the oracle judges from this and the NVM image only."""
+
+    t_end_us: int
+    start_local_ms: int
+    utc_offset_h: float
+    energy: EnergyTruth
+    snapshots: list[tuple[int, bytes]] = field(default_factory=list)
+    reports: list[tuple[int, int, int, str]] = field(default_factory=list)  # t, kind, seq, on
+    outages: list[OutageLog] = field(default_factory=list)
+    alive: list[tuple[int, int]] = field(default_factory=list)  # MCU powered intervals
+    boots: list[int] = field(default_factory=list)
+    # Periodic firmware timers as the board ran them: (first tick, period, stopped at).
+    periodic: list[tuple[int, int, int]] = field(default_factory=list)
+    rtc_invalid: list[tuple[int, int]] = field(default_factory=list)
+    # At each boot: (t, import, export) energy the firmware's registers lost (mWh).
+    register_offsets: list[tuple[int, int, int]] = field(default_factory=list)
+    trace: list[TraceRow] = field(default_factory=list)
+    events: int = 0
+    ticks_fired: int = 0
+    ticks_skipped: int = 0
+    final_image: bytes = b""
+    final_retained: bytes = b""  # retained RAM at the end (what waits to be written)
+    torn_writes: int = 0
+    nvm_writes: int = 0  # page writes begun (the power-loss sweep cuts inside each)

@@ -1,3 +1,0 @@
-"""The dashboard over the head-end's store.
-
-Not built yet."""
