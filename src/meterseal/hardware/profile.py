@@ -107,6 +107,12 @@ def _check_consistency(values: Mapping[str, ProfileValue]) -> None:
             f"'battery.voltage_v' = {values['battery.voltage_v']!r} V (for a dead clock battery "
             f"set battery.present = false)"
         )
+    if values["supercap.charge_source_v"] > values["supercap.rated_v"]:  # type: ignore[operator]
+        raise ProfileError(
+            f"profile key 'supercap.charge_source_v' = {values['supercap.charge_source_v']!r} V "
+            f"must not exceed the part's 'supercap.rated_v' = {values['supercap.rated_v']!r} V "
+            "(a supercapacitor charged above its rating fails)"
+        )
     if values["cover.bias_pulse_s"] > values["cover.bias_period_s"]:  # type: ignore[operator]
         raise ProfileError(
             f"profile key 'cover.bias_pulse_s' = {values['cover.bias_pulse_s']!r} must not exceed "
