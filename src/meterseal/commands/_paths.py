@@ -60,6 +60,7 @@ def atomic_write(target: Path, what: str, mode: str = "w", **kw: object) -> Iter
     except OSError as exc:
         raise UsageError(f"{what}: cannot write in {parent} ({exc.strerror})") from None
     try:
+        os.fchmod(fd, _mode_for(target))
         with os.fdopen(fd, mode, **kw) as fh:  # type: ignore[call-overload]
             yield fh
             fh.flush()
@@ -73,3 +74,13 @@ def atomic_write(target: Path, what: str, mode: str = "w", **kw: object) -> Iter
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions a plain open() would have given (or the replaced file's own)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

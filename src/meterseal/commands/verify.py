@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from meterseal.commands._paths import target_dir
-from meterseal.errors import EXIT_FAIL, EXIT_OK
+from meterseal.errors import EXIT_FAIL, EXIT_OK, UsageError
 
 
 def add_parser(sub: Any) -> None:
@@ -22,7 +25,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from meterseal.verify.cost import firmware_cost
-    from meterseal.verify.report import run_matrix, summary_table, write_report
+    from meterseal.verify.report import run_matrix, summary_table
 
     results = run_matrix(progress=not args.quiet)
     con = Console()
@@ -32,7 +35,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
               f"quiescent drains alone allow ({cost.detail})")
     extra = [("Firmware's own cost on backup", cost.rows())]
     if report_dir is not None:
-        index = write_report(results, report_dir, extra_sections=extra)
+        index = _write_report_whole(results, report_dir, extra)
         con.print(f"report: {index}")
     failed = [r.case.key for r in results if not (r.expected_ok and r.outcome.judgment.passed)]
     if failed:
@@ -40,3 +43,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     con.print(f"[green]all {len(results)} cases pass[/green]")
     return EXIT_OK
+
+
+def _write_report_whole(results, report_dir: Path, extra) -> Path:  # type: ignore[no-untyped-def]
+    """The report is drawn into a fresh folder beside the target and moved in only when every
+    file is written: a full device costs the new report, never the old one."""
+    from meterseal.verify.report import write_report
+
+    parent = report_dir.parent if str(report_dir.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{report_dir.name}.", dir=parent) as tmp:
+            index = write_report(results, tmp, extra_sections=extra)
+            report_dir.mkdir(exist_ok=True)
+            for f in sorted(Path(tmp).iterdir()):
+                os.replace(f, report_dir / f.name)
+            return report_dir / index.name
+    except OSError as exc:
+        raise UsageError(f"--report: could not write the report into {report_dir} "
+                         f"({exc.strerror or exc})") from None

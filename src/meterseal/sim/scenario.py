@@ -8,14 +8,16 @@ rejected here.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from meterseal.hardware.board import BoardParams
 from meterseal.hardware.profile import Profile, ProfileError, resolve_profile
 
 
@@ -32,9 +34,20 @@ _UNIT_US = {
     "h": 3_600_000_000,
     "d": 86_400_000_000,
 }
-_TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|min|s|h|d)\s*")
+_TOKEN = re.compile(r"\s*([0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})\s*(us|µs|ms|min|s|h|d)\s*",
+                    re.ASCII)
+MAX_DURATION_TEXT = 200  # characters; a longer duration string is a mistake, not a plan
 
 FAULT_KINDS = ("power-cut",)
+# A scenario's outages, cover operations, faults, load steps and key presses together: far above
+# any real use (a year of hourly load steps is 8,760), low enough that a typo cannot exhaust the
+# machine before the run starts.
+MAX_SCENARIO_EVENTS = 1_000_000
+# Load on one single-phase meter: 60–100 A at 230 V is about 23 kW; 100 kW leaves room and still
+# refuses a unit mistake (watts given in milliwatts) before it overflows the registers.
+MAX_LOAD_W = 100_000.0
+# The meter's calendar (its records and the DL/T 645 wire) holds the years 2000..2099.
+CALENDAR = "2000-01-01T00:00 to 2099-12-31T23:59 in the meter's local time"
 
 
 def parse_duration(text: object, what: str) -> int:
@@ -42,6 +55,9 @@ def parse_duration(text: object, what: str) -> int:
     if isinstance(text, bool) or not isinstance(text, str):
         raise ScenarioError(f"{what}: expected a duration string like \"2h\" or \"1h 30min\", "
                             f"got {text!r}")
+    if len(text) > MAX_DURATION_TEXT:
+        raise ScenarioError(f"{what}: a duration of {len(text)} characters is not one "
+                            f"(at most {MAX_DURATION_TEXT}; e.g. \"1h 30min\")")
     pos = 0
     total = Decimal(0)
     matched = False
@@ -135,9 +151,11 @@ class Scenario:
         if self.profile is None:
             try:
                 prof = resolve_profile(dict(self.overrides), self.profile_name)
+                BoardParams.from_profile(prof)  # what only the typed board can refuse
             except ProfileError as exc:
                 raise ScenarioError(f"[meter]: {exc}") from None
             object.__setattr__(self, "profile", prof)
+        _check_calendar(self)
 
     def programming_key_pressed(self, t_us: int) -> bool:
         """Whether the programming key is pressed at t_us (µs since the start; may be after
@@ -145,15 +163,46 @@ class Scenario:
         return any(w.holds(t_us) for w in self.programming_key)
 
 
+def _check_calendar(sc: Scenario) -> None:
+    """Every instant the meter may stamp must fit its calendar: the start in the meter's local
+    time, and the end plus what its clock can drift in the meantime."""
+    p = sc.profile
+    offset = timedelta(hours=float(p["meter.utc_offset_h"]))  # type: ignore[arg-type]
+    drift = abs(float(p["rtc.drift_ppm"])) * 1e-6  # type: ignore[arg-type]
+    last_us = max([sc.duration_us, *(o.end_us for o in sc.outages)])
+    try:
+        local_start = sc.start.astimezone(timezone(offset)).replace(tzinfo=None)
+        local_end = local_start + timedelta(microseconds=last_us * (1 + drift))
+    except OverflowError:
+        what = "duration" if last_us == sc.duration_us else "outage"
+        raise ScenarioError(f"{what}: the scenario runs past the meter's calendar ({CALENDAR})"
+                            ) from None
+    if local_start < datetime(2000, 1, 1):
+        raise ScenarioError(f"start: {sc.start.isoformat()} is before the meter's calendar "
+                            f"({CALENDAR})")
+    if local_end >= datetime(2099, 12, 31, 23, 59):
+        what = "duration" if last_us == sc.duration_us else "outage"
+        raise ScenarioError(f"{what}: the scenario (with its last outage) ends past the meter's "
+                            f"calendar ({CALENDAR})")
+
+
 def validate(sc: Scenario) -> None:
     if sc.start.tzinfo is None:
         raise ScenarioError("start: the time needs an offset, e.g. 2026-03-01T08:00:00+08:00")
     if sc.duration_us <= 0:
         raise ScenarioError("duration: must be longer than zero")
+    n = (len(sc.outages) + len(sc.cover) + len(sc.faults) + len(sc.loads)
+         + len(sc.programming_key))
+    if n > MAX_SCENARIO_EVENTS:
+        raise ScenarioError(f"scenario: {n:,} outages, cover operations, faults, load steps and "
+                            f"key presses; at most {MAX_SCENARIO_EVENTS:,}")
     prev_end = None
     for i, o in enumerate(sorted(sc.outages, key=lambda o: o.at_us)):
         if o.at_us < 0 or o.for_us <= 0:
             raise ScenarioError(f"outage {i + 1}: needs at >= 0 and for > 0")
+        if o.at_us >= sc.duration_us:
+            raise ScenarioError(f"outage {i + 1}: at {o.at_us / 1e6:g} s is not before the "
+                                "scenario's end")
         if prev_end is not None and o.at_us < prev_end:
             raise ScenarioError(f"outage at {o.at_us / 1e6:g} s overlaps the outage before it")
         prev_end = o.end_us
@@ -161,6 +210,10 @@ def validate(sc: Scenario) -> None:
     for i, c in enumerate(sorted(sc.cover, key=lambda c: c.open_us)):
         if c.open_us < 0:
             raise ScenarioError(f"cover {i + 1}: open_at before the scenario start")
+        if c.open_us >= sc.duration_us or (c.close_us is not None
+                                           and c.close_us > sc.duration_us):
+            raise ScenarioError(f"cover {i + 1}: the operation reaches past the scenario's end "
+                                "(omit close_at for a cover that stays open)")
         if prev_close is None:
             raise ScenarioError(
                 f"cover {i + 1}: opened again while still open (no close_at before)")
@@ -174,9 +227,11 @@ def validate(sc: Scenario) -> None:
             raise ScenarioError(f"fault kind {f.kind!r} unknown (known: {', '.join(FAULT_KINDS)})")
         if not 0 <= f.at_us <= sc.duration_us:
             raise ScenarioError("fault: at is outside the scenario")
-    for ld in sc.loads:
-        if ld.import_w < 0 or ld.export_w < 0:
-            raise ScenarioError("load: import_w and export_w must be >= 0")
+    for i, ld in enumerate(sc.loads):
+        for name, w in (("import_w", ld.import_w), ("export_w", ld.export_w)):
+            if not (math.isfinite(w) and 0 <= w <= MAX_LOAD_W):
+                raise ScenarioError(f"load {i + 1}: {name} = {w!r} must be from 0 to "
+                                    f"{MAX_LOAD_W:g} W (one single-phase meter)")
     prev_key_end = None
     for i, w in enumerate(sorted(sc.programming_key, key=lambda w: w.at_us)):
         if w.at_us < 0 or w.for_us <= 0:
