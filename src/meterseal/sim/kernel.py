@@ -80,8 +80,8 @@ class Kernel(BoardLife):
         start_local_ms = local_ms_from_datetime(scenario.start, b.utc_offset_h)
         self.rtc = Rtc(start_local_ms, b.rtc_drift_ppm, 0)
         self.eeprom = Eeprom(size=NVM_SIZE, page_size=b.nvm_page_size)
-        self.energy = EnergyTruth([(ld.at_us, ld.import_w, ld.export_w) for ld in scenario.loads],
-                                  [(o.at_us, o.end_us) for o in scenario.outages])
+        self.energy = EnergyTruth.of_loads(scenario.loads,
+                                           [(o.at_us, o.end_us) for o in scenario.outages])
         self.log = RunLog(scenario.duration_us, start_local_ms, b.utc_offset_h, self.energy)
         self.fw_cfg = firmware_config(b)
         self.t = 0

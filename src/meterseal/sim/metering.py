@@ -2,67 +2,100 @@
 
 Owns the metering truth the firmware's registers are judged against (I6): piecewise-constant
 import and export power from the scenario's load steps, counted only while mains is on. It is
-indexed once — the running integral at every instant where the power changes — so the energy
-at any instant costs one bisection, never a re-integration from the start.
+indexed once — the running integral of the load at every step, and of what each outage took
+away — so the energy at any instant costs two bisections, never a re-integration.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
+from typing import Any
+
+import numpy as np
 
 __all__ = ["EnergyTruth"]
 
 _US_PER_HOUR = 3.6e9
 
 
+class _Integral:
+    """∫ power dt (Wh) of one piecewise-constant power from 0 (zero before the first step)."""
+
+    __slots__ = ("_cum", "_times", "_watts", "zero")
+
+    def __init__(self, times: np.ndarray, watts: np.ndarray) -> None:
+        self._times = times
+        self._watts = watts
+        self.zero = not watts.any()
+        cum = np.zeros(len(times))
+        if len(times) > 1:
+            np.cumsum(watts[:-1] * (np.diff(times) / _US_PER_HOUR), out=cum[1:])
+        self._cum = cum
+
+    def __call__(self, t_us: int) -> float:
+        if self.zero:
+            return 0.0
+        i = int(np.searchsorted(self._times, t_us, side="right")) - 1
+        if i < 0:
+            return 0.0
+        return float(self._cum[i] + self._watts[i] * ((t_us - int(self._times[i]))
+                                                      / _US_PER_HOUR))
+
+
+class _Dark:
+    """What the outages took from one integral: the energy of the load while mains was off."""
+
+    __slots__ = ("_cum", "_ends", "_integral", "_starts")
+
+    def __init__(self, integral: _Integral, outages: list[tuple[int, int]]) -> None:
+        self._integral = integral
+        self._starts = [a for a, _ in outages]
+        self._ends = [b for _, b in outages]
+        self._cum = [0.0, *accumulate(integral(b) - integral(a) for a, b in outages)]
+
+    def __call__(self, t_us: int) -> float:
+        j = bisect.bisect_right(self._ends, t_us)  # outages over by t
+        lost = self._cum[j]
+        if j < len(self._starts) and self._starts[j] < t_us:  # t inside the next one
+            lost += self._integral(t_us) - self._integral(self._starts[j])
+        return lost
+
+
 class EnergyTruth:
     """Energy through the meter from the scenario start, in whole mWh (floored)."""
 
-    __slots__ = ("_cum", "_exp_w", "_imp_w", "_times")
+    __slots__ = ("_dark_e", "_dark_i", "_exp", "_imp")
 
     def __init__(self, steps: Sequence[tuple[int, float, float]],
                  outages: Iterable[tuple[int, int]]) -> None:
-        """``steps``: (at_us, import_w, export_w), sorted by time (power holds until the next);
-        ``outages``: (from_us, to_us) intervals without mains."""
-        edges: dict[int, None] = {0: None}
-        for at_us, _i, _e in steps:
-            edges[max(0, at_us)] = None
+        """``steps``: (at_us, import_w, export_w) sorted by time, each holding until the next;
+        ``outages``: (from_us, to_us) intervals without mains, not overlapping."""
+        self._build([s[0] for s in steps], [s[1] for s in steps], [s[2] for s in steps],
+                    outages)
+
+    @classmethod
+    def of_loads(cls, loads: Sequence[Any], outages: Iterable[tuple[int, int]]) -> EnergyTruth:
+        """From a scenario's LoadSteps (``at_us``, ``import_w``, ``export_w``), column-wise."""
+        self = cls.__new__(cls)
+        self._build([ld.at_us for ld in loads], [ld.import_w for ld in loads],
+                    [ld.export_w for ld in loads], outages)
+        return self
+
+    def _build(self, at_us: list[int], imp_w: list[float], exp_w: list[float],
+               outages: Iterable[tuple[int, int]]) -> None:
+        times = np.maximum(np.array(at_us, dtype=np.int64), 0)
+        self._imp = _Integral(times, np.array(imp_w, dtype=np.float64))
+        self._exp = _Integral(times, np.array(exp_w, dtype=np.float64))
         off = sorted((a, b) for a, b in outages if b > a)
-        for a, b in off:
-            edges[a] = None
-            edges[b] = None
-        times = sorted(edges)
-        imp_w: list[float] = []
-        exp_w: list[float] = []
-        k = 0
-        w_imp = w_exp = 0.0
-        j = 0
-        for t in times:
-            while k < len(steps) and steps[k][0] <= t:
-                w_imp, w_exp = steps[k][1], steps[k][2]
-                k += 1
-            while j < len(off) and off[j][1] <= t:
-                j += 1
-            dark = j < len(off) and off[j][0] <= t < off[j][1]
-            imp_w.append(0.0 if dark else w_imp)
-            exp_w.append(0.0 if dark else w_exp)
-        cum = [(0.0, 0.0)]
-        for i in range(1, len(times)):
-            hours = (times[i] - times[i - 1]) / _US_PER_HOUR
-            ci, ce = cum[-1]
-            cum.append((ci + imp_w[i - 1] * hours, ce + exp_w[i - 1] * hours))
-        self._times = times
-        self._imp_w = imp_w
-        self._exp_w = exp_w
-        self._cum = cum
+        self._dark_i = _Dark(self._imp, off)
+        self._dark_e = _Dark(self._exp, off)
 
     def mwh(self, t_us: int) -> tuple[int, int]:
         """(import, export) energy from the start to ``t_us``, in mWh, floored."""
         if t_us <= 0:
             return 0, 0
-        i = bisect.bisect_right(self._times, t_us) - 1
-        hours = (t_us - self._times[i]) / _US_PER_HOUR
-        ci, ce = self._cum[i]
-        return (int((ci + self._imp_w[i] * hours) * 1000.0),
-                int((ce + self._exp_w[i] * hours) * 1000.0))
+        imp = self._imp(t_us) - self._dark_i(t_us)
+        exp = self._exp(t_us) - self._dark_e(t_us)
+        return int(max(0.0, imp) * 1000.0), int(max(0.0, exp) * 1000.0)
