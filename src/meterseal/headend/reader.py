@@ -1,26 +1,34 @@
 """The head-end reader: read one meter's cover-open records (and its power-down and event-clear
-logs, clock and energies) over DL/T 645, decoded with the firmware's own record codec.
+logs, clock and energies) over DL/T 645, decoded with the protocol's data catalogue.
 
 Owns the reading plan (which identifiers, in which order, follow-up frames for the long block),
-the decoding of the standard and manufacturer-specific answers into a typed MeterReading, and
-its presentation (text and JSON). The meter-side identifiers are documented in docs/dlt645.md.
+the mapping of catalogue values into a typed MeterReading, and its presentation (text and JSON).
+The meter-side identifiers are documented in docs/dlt645.md.
 
-Must not know: the simulator, the firmware's behaviour or objects (it imports only the record
-codec modules bcd, caltime and records), sockets (the protocol client owns the link).
+Must not know: the firmware (not even its record codec: every byte layout, DI and flag is the
+catalogue's), the simulator, sockets (the protocol client owns the link).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import timedelta, timezone
+from typing import Any, TypeVar
 
-from meterseal.firmware.bcd import count3_to_int, energy4_to_units, from_bcd, time6_to_ms
-from meterseal.firmware.caltime import ms_from_civil
-from meterseal.firmware.records import BOUNDED, QUALITY_NAMES
+from meterseal.protocols.dlt645 import catalog as cat
+from meterseal.protocols.dlt645.catalog import (
+    RING,
+    ExtendedCoverBlock,
+    ExtendedCoverOpen,
+    ExtendedPowerDown,
+    StandardCoverOpen,
+    StandardEventClear,
+    StandardPowerDown,
+    decode_as,
+)
 from meterseal.protocols.dlt645.client import Dlt645Client
-from meterseal.protocols.dlt645.errors import MeterRefused
+from meterseal.protocols.dlt645.errors import CatalogError, MeterRefused
 from meterseal.protocols.dlt645.frame import (
     WILDCARD_ADDRESS,
     ErrorCode,
@@ -28,24 +36,20 @@ from meterseal.protocols.dlt645.frame import (
     FunctionCode,
     address_to_string,
 )
+from meterseal.protocols.dlt645.values import (
+    Address,
+    AllTimeTotals,
+    Count,
+    Energy,
+    EnergySnapshot,
+    MeterDate,
+    MeterTime,
+    Value,
+    civil,
+)
 
-DI_IMPORT_ENERGY = 0x00010000
-DI_EXPORT_ENERGY = 0x00020000
-DI_DATE = 0x04000101
-DI_TIME = 0x04000102
-DI_COVER = 0x03300D00
-DI_POWER_DOWN = 0x03110000
-DI_CLEARS = 0x03300300
-DI_MFR_COVER = 0x04800D00
-DI_MFR_COVER_BLOCK = 0x04800DFF
-DI_MFR_POWER_DOWN = 0x04801100
-RING = 10
-MFR_COVER_LENGTH = 79
-MFR_POWER_DOWN_LENGTH = 19
-FLAG_HIDDEN = 0x01
-NO_QUALITY = 0xFF
 UNKNOWN = "unknown"  # a meter without the manufacturer-specific identifiers
-EPOCH_2000 = datetime(2000, 1, 1)
+V = TypeVar("V", bound=Value)
 
 
 class ReadError(Exception):
@@ -124,17 +128,19 @@ class Reader:
     def read_address(self) -> bytes:
         """Ask whoever is on the line for its address (13 to AA×6)."""
         reply = self._client.request(Frame(WILDCARD_ADDRESS, FunctionCode.READ_ADDRESS))
-        if reply.is_abnormal or len(reply.data) != 6:
+        if reply.is_abnormal:
             raise ReadError(f"the meter answered read-address with {reply!r}")
-        return reply.data
+        try:
+            return Address.from_bytes(reply.data).wire
+        except CatalogError as exc:
+            raise ReadError(f"the meter's answer to read-address is not one: {exc}") from None
 
     def read(self) -> MeterReading:
-        c = self._client
         addr = self._address if self._address is not None else self.read_address()
-        cover_count = count3_to_int(c.read(addr, DI_COVER))
-        pd_count = count3_to_int(c.read(addr, DI_POWER_DOWN))
+        cover_count = self._get(addr, cat.COVER_OPEN_COUNT, Count).value
+        pd_count = self._get(addr, cat.POWER_DOWN_COUNT, Count).value
         try:
-            totals = c.read(addr, DI_MFR_COVER)
+            totals = self._get(addr, cat.MFR_COVER_OPEN_TOTALS, AllTimeTotals)
         except MeterRefused as exc:
             if exc.error != ErrorCode.NO_SUCH_DATA:
                 raise
@@ -143,46 +149,34 @@ class Reader:
             cover_total, covers = cover_count, self._standard_covers(addr, cover_count)
             pd_total, pds = pd_count, self._standard_power_downs(addr, pd_count)
         else:
-            cover_total, cover_base = _bcd8(totals[:4]), _bcd8(totals[4:8])
-            try:
-                block = c.read_all(addr, DI_MFR_COVER_BLOCK)
-            except MeterRefused:  # a meter without the block: one record at a time
-                block = b"".join(c.read(addr, DI_MFR_COVER + n) for n in range(1, RING + 1))
+            cover_total = totals.total
             covers = [
-                rec
-                for i in range(0, len(block) - MFR_COVER_LENGTH + 1, MFR_COVER_LENGTH)
-                if (rec := self._cover(block[i : i + MFR_COVER_LENGTH], cover_base))
+                self._cover(rec, totals.baseline)
+                for rec in self._extended_covers(addr) if not rec.is_empty
             ]
-            pd_totals = c.read(addr, DI_MFR_POWER_DOWN)
-            pd_total, pd_base = _bcd8(pd_totals[:4]), _bcd8(pd_totals[4:8])
-            pds = [
-                rec
+            pd_totals = self._get(addr, cat.MFR_POWER_DOWN_TOTALS, AllTimeTotals)
+            pd_total = pd_totals.total
+            extended = (
+                self._get(addr, cat.MFR_POWER_DOWN_RECORD, ExtendedPowerDown, n)
                 for n in range(1, min(pd_total, RING) + 1)
-                if (rec := self._power_down(c.read(addr, DI_MFR_POWER_DOWN + n), pd_base))
-            ]
+            )
+            pds = [self._power_down(rec, pd_totals.baseline) for rec in extended
+                   if not rec.is_empty]
 
-        clear_count = count3_to_int(c.read(addr, DI_CLEARS))
+        clear_count = self._get(addr, cat.EVENT_CLEAR_COUNT, Count).value
         clears = []
         for n in range(1, min(clear_count, RING) + 1):
-            raw = c.read(addr, DI_CLEARS + n)
-            if len(raw) != 14 or raw == bytes(14):
-                continue
-            clears.append(
-                ClearRecord(self._time(raw[:6]) or "", raw[6:10].hex().upper(),
-                            raw[10:14][::-1].hex().upper())
-            )
-
-        date = c.read(addr, DI_DATE)
-        tod = c.read(addr, DI_TIME)
-        clock = self._clock(date, tod)
-        imp = energy4_to_units(c.read(addr, DI_IMPORT_ENERGY)) / 100.0
-        exp = energy4_to_units(c.read(addr, DI_EXPORT_ENERGY)) / 100.0
+            rec = self._get(addr, cat.EVENT_CLEAR_RECORD, StandardEventClear, n)
+            if not rec.is_empty:
+                clears.append(self._clear(rec))
+        date = self._get(addr, cat.DATE, MeterDate)
+        tod = self._get(addr, cat.TIME, MeterTime)
         return MeterReading(
             address=address_to_string(addr),
-            link=c.link.name,
-            clock=clock,
-            import_kwh=imp,
-            export_kwh=exp,
+            link=self._client.link.name,
+            clock=self._iso(date.at(tod)),
+            import_kwh=self._get(addr, cat.IMPORT_ENERGY, Energy).kwh,
+            export_kwh=self._get(addr, cat.EXPORT_ENERGY, Energy).kwh,
             cover_open_count=cover_count,
             cover_open_total=cover_total,
             cover_open=covers,
@@ -193,22 +187,42 @@ class Reader:
             event_clears=clears,
         )
 
+    # --- reading -----------------------------------------------------------------------------
+
+    def _get(self, addr: bytes, item: cat.DataItem, cls: type[V], n: int = 1) -> V:
+        """Read the n-th DI of ``item`` and decode it as the catalogue says."""
+        di = item.di(n)
+        return self._decode(cls, di, self._client.read(addr, di))
+
+    @staticmethod
+    def _decode(cls: type[V], di: int, data: bytes) -> V:
+        try:
+            return decode_as(cls, di, data)
+        except CatalogError as exc:
+            raise ReadError(f"cannot read the meter's answer to {exc}") from None
+
+    def _extended_covers(self, addr: bytes) -> tuple[ExtendedCoverOpen, ...]:
+        block_di = cat.MFR_COVER_OPEN_BLOCK.di()
+        try:
+            data = self._client.read_all(addr, block_di)
+        except MeterRefused:  # a meter without the block: one record at a time
+            return tuple(
+                self._get(addr, cat.MFR_COVER_OPEN_RECORD, ExtendedCoverOpen, n)
+                for n in range(1, RING + 1)
+            )
+        return self._decode(ExtendedCoverBlock, block_di, data).records
+
     def _standard_covers(self, addr: bytes, count: int) -> list[CoverRecord]:
         out = []
         for n in range(1, min(count, RING) + 1):
-            std = self._client.read(addr, DI_COVER + n)
-            if len(std) != 60:
-                raise ReadError(
-                    f"the meter answered {DI_COVER + n:08X} with {len(std)} bytes; a DL/T"
-                    " 645-2007 cover-open record has 60"
-                )
-            closed = self._time(std[6:12])
+            std = self._get(addr, cat.COVER_OPEN_RECORD, StandardCoverOpen, n)
+            closed = self._time(std.closed_ms)
             out.append(CoverRecord(
-                seq=0, opened_at=self._time(std[:6]) or "", closed_at=closed,
+                seq=0, opened_at=self._time(std.opened_ms) or "", closed_at=closed,
                 time_quality=UNKNOWN, closed_quality=UNKNOWN if closed else None,
                 not_before=None, not_after=None,
-                energy_before_kwh=_kwh(std[12:16], std[16:20]),
-                energy_after_kwh=_kwh(std[36:40], std[40:44]) if closed is not None else None,
+                energy_before_kwh=_kwh(std.before),
+                energy_after_kwh=_kwh(std.after) if closed is not None else None,
                 cleared=False,
             ))
         return out
@@ -216,98 +230,58 @@ class Reader:
     def _standard_power_downs(self, addr: bytes, count: int) -> list[PowerDownRecord]:
         out = []
         for n in range(1, min(count, RING) + 1):
-            std = self._client.read(addr, DI_POWER_DOWN + n)
-            if len(std) != 12:
-                raise ReadError(
-                    f"the meter answered {DI_POWER_DOWN + n:08X} with {len(std)} bytes; a DL/T"
-                    " 645-2007 power-down record has 12"
-                )
-            to = self._time(std[6:])
-            out.append(PowerDownRecord(0, self._time(std[:6]) or "", to, UNKNOWN,
+            std = self._get(addr, cat.POWER_DOWN_RECORD, StandardPowerDown, n)
+            to = self._time(std.end_ms)
+            out.append(PowerDownRecord(0, self._time(std.start_ms) or "", to, UNKNOWN,
                                        UNKNOWN if to else None, False))
         return out
 
-    # --- decoding ----------------------------------------------------------------------------
+    # --- mapping -----------------------------------------------------------------------------
 
     def _iso(self, local_ms: int) -> str:
-        dt = EPOCH_2000 + timedelta(milliseconds=local_ms)
+        dt = civil(local_ms)
         if self._tz is not None:
             dt = dt.replace(tzinfo=self._tz)
         return dt.isoformat(timespec="seconds")
 
-    def _time(self, b: bytes) -> str | None:
-        try:
-            ms = time6_to_ms(b)
-        except ValueError as exc:
-            raise ReadError(f"the meter sent a time that is not one ({b.hex(' ')})") from exc
-        return None if ms is None else self._iso(ms)
+    def _time(self, local_ms: int | None) -> str | None:
+        return None if local_ms is None else self._iso(local_ms)
 
-    def _clock(self, date: bytes, tod: bytes) -> str:
-        if len(date) != 4 or len(tod) != 3:
-            raise ReadError("the meter's date or time has the wrong length")
-        try:
-            _ww, dd, mm, yy = (from_bcd(b) for b in date)
-            ss, mi, hh = (from_bcd(b) for b in tod)
-            return self._iso(ms_from_civil(2000 + yy, mm, dd, hh, mi, ss))
-        except ValueError as exc:
-            raise ReadError(f"the meter's clock is not a time ({date.hex()} {tod.hex()})") from exc
-
-    def _cover(self, b: bytes, base: int) -> CoverRecord | None:
-        if len(b) != MFR_COVER_LENGTH:
-            raise ReadError(f"extended cover-open record of {len(b)} bytes, expected 79")
-        seq = _bcd8(b[:4])
-        if seq == 0:
-            return None
-        flags, q, cq = b[4], b[5], b[6]
-        std = b[19:79]
-        opened = self._time(std[:6])
-        closed = self._time(std[6:12])
-        bounded = q == BOUNDED
+    def _cover(self, ext: ExtendedCoverOpen, base: int) -> CoverRecord:
+        std = ext.record
         return CoverRecord(
-            seq=seq,
-            opened_at=opened or "",
-            closed_at=closed,
-            time_quality=_quality(q),
-            closed_quality=None if cq == NO_QUALITY else _quality(cq),
-            not_before=self._time(b[7:13]) if bounded else None,
-            not_after=self._time(b[13:19]) if bounded else None,
-            energy_before_kwh=_kwh(std[12:16], std[16:20]),
-            energy_after_kwh=_kwh(std[36:40], std[40:44]) if closed is not None else None,
-            cleared=bool(flags & FLAG_HIDDEN) or seq <= base,
+            seq=ext.seq,
+            opened_at=self._time(std.opened_ms) or "",
+            closed_at=self._time(std.closed_ms),
+            time_quality=ext.quality or UNKNOWN,
+            closed_quality=ext.close_quality,
+            not_before=self._time(ext.not_before_ms),
+            not_after=self._time(ext.not_after_ms),
+            energy_before_kwh=_kwh(std.before),
+            energy_after_kwh=_kwh(std.after) if ext.closed else None,
+            cleared=ext.hidden or ext.seq <= base,
         )
 
-    def _power_down(self, b: bytes, base: int) -> PowerDownRecord | None:
-        if len(b) != MFR_POWER_DOWN_LENGTH:
-            raise ReadError(f"extended power-down record of {len(b)} bytes, expected 19")
-        seq = _bcd8(b[:4])
-        if seq == 0:
-            return None
-        flags, q, eq = b[4], b[5], b[6]
+    def _power_down(self, ext: ExtendedPowerDown, base: int) -> PowerDownRecord:
+        std = ext.record
         return PowerDownRecord(
-            seq=seq,
-            from_=self._time(b[7:13]) or "",
-            to=self._time(b[13:19]),
-            time_quality=_quality(q),
-            end_quality=None if eq == NO_QUALITY else _quality(eq),
-            cleared=bool(flags & FLAG_HIDDEN) or seq <= base,
+            seq=ext.seq,
+            from_=self._time(std.start_ms) or "",
+            to=self._time(std.end_ms),
+            time_quality=ext.start_quality or UNKNOWN,
+            end_quality=ext.end_quality,
+            cleared=ext.hidden or ext.seq <= base,
         )
 
-
-def _quality(q: int) -> str:
-    return QUALITY_NAMES[q] if 0 <= q < len(QUALITY_NAMES) else f"unknown ({q:#04x})"
-
-
-def _bcd8(b: bytes) -> int:
-    out = 0
-    for byte in reversed(bytes(b)):
-        out = out * 100 + from_bcd(byte)
-    return out
+    def _clear(self, rec: StandardEventClear) -> ClearRecord:
+        return ClearRecord(self._time(rec.time_ms) or "", rec.operator.hex().upper(),
+                           f"{rec.di:08X}")
 
 
-def _kwh(imp: bytes, exp: bytes) -> dict[str, float]:
+def _kwh(energies: EnergySnapshot) -> dict[str, float]:
     return {
-        "import_active": energy4_to_units(imp) / 100.0,
-        "export_active": energy4_to_units(exp) / 100.0,
+        "import_active": energies.import_0p01kwh / 100.0,
+        "export_active": energies.export_0p01kwh / 100.0,
     }
 
 

@@ -1,7 +1,8 @@
 """Errors of the DL/T 645 package, each with a message a user can act on.
 
-Owns: the exception classes that frames, transports and the client raise (the decoder's
-:class:`~meterseal.protocols.dlt645.frame.FrameError` family lives beside the decoder).
+Owns: the exception classes that frames, transports, the client and the data catalogue raise
+(the decoder's :class:`~meterseal.protocols.dlt645.frame.FrameError` family lives beside the
+decoder).
 
 Must not know: anything else.
 """
@@ -15,6 +16,11 @@ class Dlt645Error(Exception):
 
 class InvalidFrameField(Dlt645Error, ValueError):
     """A frame, address or data identifier was built from a value the standard does not allow."""
+
+
+class CatalogError(Dlt645Error, ValueError):
+    """A value's bytes are not what the data catalogue says they are: wrong length, a nibble that
+    is not BCD, an impossible date, fields that contradict each other. The message names which."""
 
 
 class LinkError(Dlt645Error, OSError):

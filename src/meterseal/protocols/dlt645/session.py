@@ -15,18 +15,35 @@ A session holds per-link state only (pending follow-up frames); everything that 
 meter (its clock, its password lockout, its records) lives in the model, so several links can
 share one meter.
 
-The manufacturer-specific identifiers are documented in docs/dlt645.md.
+What each identifier carries is the data catalogue's (catalog.py, values.py): a read looks its
+DI up in a table of handlers, each building a catalogue value from the model. The
+manufacturer-specific identifiers are documented in docs/dlt645.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from meterseal.firmware.bcd import bcd_count3, bcd_energy4, bcd_time6, from_bcd
-from meterseal.firmware.caltime import MS_PER_DAY, civil_from_ms, ms_from_civil
+from meterseal.firmware.caltime import MS_PER_DAY
 from meterseal.firmware.image import MeterImage
-from meterseal.firmware.records import BOUNDED, EXACT, UNSYNCED, CoverOpen, PowerDown
+from meterseal.firmware.records import EXACT, UNSYNCED
+from meterseal.protocols.dlt645 import catalog as cat
+from meterseal.protocols.dlt645.catalog import (
+    DI_CLEAR_ALL,
+    DI_CLEAR_COVER,
+    DI_CLEAR_POWER_DOWN,
+    RING,
+    DataItem,
+    ExtendedCoverBlock,
+    ExtendedCoverOpen,
+    ExtendedPowerDown,
+    StandardCoverOpen,
+    StandardEventClear,
+    StandardPowerDown,
+)
+from meterseal.protocols.dlt645.errors import CatalogError
 from meterseal.protocols.dlt645.frame import (
     MAX_DATA_LENGTH,
     MAX_PREAMBLE,
@@ -41,42 +58,21 @@ from meterseal.protocols.dlt645.frame import (
     is_broadcast,
     normal_reply,
 )
+from meterseal.protocols.dlt645.values import (
+    Address,
+    AllTimeTotals,
+    Count,
+    Energy,
+    MeterDate,
+    MeterTime,
+    Value,
+    floor_s,
+    is_bcd,
+    time6_from_bytes,
+    time6_to_bytes,
+)
 
-# --- standard data identifiers (DI3 DI2 DI1 DI0) ------------------------------------------------
-
-DI_IMPORT_ENERGY: Final = 0x00010000
-DI_EXPORT_ENERGY: Final = 0x00020000
-DI_DATE: Final = 0x04000101  # YYMMDDWW
-DI_TIME: Final = 0x04000102  # hhmmss
-DI_ADDRESS: Final = 0x04000401
-DI_COVER_COUNT: Final = 0x03300D00  # + n (1..10): the n-th latest cover-open record
-DI_POWER_DOWN_COUNT: Final = 0x03110000  # + n: the n-th latest power-down record
-DI_CLEAR_COUNT: Final = 0x03300300  # + n: the n-th latest event-clear record
-
-# What an event clear 1B may name: every log, or one type (DI0 = FF).
-DI_CLEAR_ALL: Final = 0xFFFFFFFF
-DI_CLEAR_COVER: Final = 0x03300DFF
-DI_CLEAR_POWER_DOWN: Final = 0x031100FF
-
-# --- manufacturer-specific identifiers (docs/dlt645.md) ---------------------------------------
-# The 04 80 block of the parameter table, which DL/T 645-2007 Table A.5 opens for manufacturer
-# data (04800001..03: manufacturer software and hardware version, manufacturer number); DI1
-# repeats the standard event's DI1 (0D cover open, 11 power down).
-
-# 04800D00: cover-open all-time total (4 BCD) and standard-view baseline (4 BCD);
-# + n (1..10): the n-th latest cover-open record of all time, extended; + FF: all ten of them.
-DI_MFR_COVER_TOTALS: Final = 0x04800D00
-DI_MFR_COVER_BLOCK: Final = 0x04800DFF
-# 04801100: power-down all-time total and baseline; + n: the n-th latest record, extended.
-DI_MFR_POWER_DOWN_TOTALS: Final = 0x04801100
-
-RING: Final = 10
 PASSWORD_LEVEL_EVENT_CLEAR: Final = 0x02
-NO_QUALITY: Final = 0xFF  # the close/end quality of a record still open
-FLAG_HIDDEN: Final = 0x01  # the record was hidden from the standard view by an event clear
-FLAG_CLOSED: Final = 0x02  # the record is closed (cover) / ended (power down)
-MFR_COVER_LENGTH: Final = 4 + 1 + 1 + 1 + 6 + 6 + 60  # 79
-MFR_POWER_DOWN_LENGTH: Final = 4 + 1 + 1 + 1 + 12  # 19
 FIRST_CHUNK: Final = MAX_DATA_LENGTH - 4  # a first answer: DI + data
 NEXT_CHUNK: Final = MAX_DATA_LENGTH - 5  # a follow-up answer: DI + data + SEQ
 
@@ -252,53 +248,8 @@ class Dlt645Session:
 
     def value(self, di: int) -> bytes | None:
         """The data a read of ``di`` answers (after the echoed DI), or None if not served."""
-        model = self._model
-        if di == DI_IMPORT_ENERGY:
-            return bcd_energy4(model.energy()[0])
-        if di == DI_EXPORT_ENERGY:
-            return bcd_energy4(model.energy()[1])
-        if di == DI_DATE:
-            y, mo, d, _h, _mi, _s, wd = civil_from_ms(model.clock()[0])
-            return _bcd_bytes(wd, d, mo, y - 2000)
-        if di == DI_TIME:
-            _y, _mo, _d, h, mi, s, _wd = civil_from_ms(model.clock()[0])
-            return _bcd_bytes(s, mi, h)
-        if di == DI_ADDRESS:
-            return bytes(model.address)
-        n = di & 0xFF
-        group = di & 0xFFFFFF00
-        if group == DI_COVER_COUNT:
-            img = model.image()
-            if n == 0:
-                return bcd_count3(img.cover_count())
-            return _nth(img.standard_cover(), n, 60, _cover_standard)
-        if group == DI_POWER_DOWN_COUNT:
-            img = model.image()
-            if n == 0:
-                return bcd_count3(img.power_down_count())
-            return _nth(img.standard_power_down(), n, 12, _pd_standard)
-        if group == DI_CLEAR_COUNT:
-            img = model.image()
-            if n == 0:
-                return bcd_count3(img.clear_total)
-            return _nth(img.clears, n, 14, _clear_standard)
-        if group == DI_MFR_COVER_TOTALS:
-            img = model.image()
-            if n == 0:
-                return _bcd8(img.cover_total) + _bcd8(img.cover_base)
-            if n == 0xFF:
-                return b"".join(_mfr_cover(img, i) for i in range(1, RING + 1))
-            if n <= RING:
-                return _mfr_cover(img, n)
-            return None
-        if group == DI_MFR_POWER_DOWN_TOTALS:
-            img = model.image()
-            if n == 0:
-                return _bcd8(img.power_down_total) + _bcd8(img.power_down_base)
-            if n <= RING:
-                return _mfr_power_down(img, n)
-            return None
-        return None
+        handler = HANDLERS.get(di)
+        return None if handler is None else handler(self._model, di).to_bytes()
 
     # --- 08 broadcast time -------------------------------------------------------------------
 
@@ -326,7 +277,7 @@ class Dlt645Session:
         if not model.programming_key_pressed():
             return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
         operator = bytes(data[4:8])
-        if not _is_bcd(operator):
+        if not is_bcd(operator):
             return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
         di = di_from_bytes(data[8:12])
         if di == DI_CLEAR_ALL:
@@ -342,12 +293,135 @@ class Dlt645Session:
         return normal_reply(frame, me)
 
 
-# --- helpers (pure) ---------------------------------------------------------------------------
+# --- what each identifier answers ------------------------------------------------------------
+# A handler builds the catalogue value a read of one DI answers, from the model as it is now.
 
-_RECORD_GROUPS: Final = frozenset(
-    (DI_COVER_COUNT, DI_POWER_DOWN_COUNT, DI_CLEAR_COUNT, DI_MFR_COVER_TOTALS,
-     DI_MFR_POWER_DOWN_TOTALS)
+Handler = Callable[[MeterModel, int], Value]
+
+
+def _import_energy(model: MeterModel, di: int) -> Value:
+    return Energy.rolled(model.energy()[0])
+
+
+def _export_energy(model: MeterModel, di: int) -> Value:
+    return Energy.rolled(model.energy()[1])
+
+
+def _date(model: MeterModel, di: int) -> Value:
+    return MeterDate.of(model.clock()[0])
+
+
+def _time(model: MeterModel, di: int) -> Value:
+    return MeterTime.of(model.clock()[0])
+
+
+def _address(model: MeterModel, di: int) -> Value:
+    return Address(bytes(model.address))
+
+
+def _cover_count(model: MeterModel, di: int) -> Value:
+    return Count.rolled(model.image().cover_count())
+
+
+def _cover_record(model: MeterModel, di: int) -> Value:
+    n = di - cat.COVER_OPEN_RECORD.first + 1
+    records = model.image().standard_cover()
+    if n > len(records):
+        return StandardCoverOpen()  # no such record (yet): all zeros, as meters answer
+    return StandardCoverOpen.from_record(records[n - 1])
+
+
+def _power_down_count(model: MeterModel, di: int) -> Value:
+    return Count.rolled(model.image().power_down_count())
+
+
+def _power_down_record(model: MeterModel, di: int) -> Value:
+    n = di - cat.POWER_DOWN_RECORD.first + 1
+    records = model.image().standard_power_down()
+    if n > len(records):
+        return StandardPowerDown()
+    return StandardPowerDown.from_record(records[n - 1])
+
+
+def _clear_count(model: MeterModel, di: int) -> Value:
+    return Count.rolled(model.image().clear_total)
+
+
+def _clear_record(model: MeterModel, di: int) -> Value:
+    n = di - cat.EVENT_CLEAR_RECORD.first + 1
+    records = model.image().clears
+    if n > len(records):
+        return StandardEventClear()
+    return StandardEventClear.from_record(records[n - 1])
+
+
+def _mfr_cover_totals(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    return AllTimeTotals.rolled(img.cover_total, img.cover_base)
+
+
+def _extended_cover(img: MeterImage, n: int) -> ExtendedCoverOpen:
+    """The n-th latest cover-open record of all time, cleared or not."""
+    if n > len(img.cover):
+        return ExtendedCoverOpen()
+    return ExtendedCoverOpen.from_record(img.cover[n - 1], img.cover_base)
+
+
+def _mfr_cover_record(model: MeterModel, di: int) -> Value:
+    return _extended_cover(model.image(), di - cat.MFR_COVER_OPEN_RECORD.first + 1)
+
+
+def _mfr_cover_block(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    return ExtendedCoverBlock(tuple(_extended_cover(img, n) for n in range(1, RING + 1)))
+
+
+def _mfr_power_down_totals(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    return AllTimeTotals.rolled(img.power_down_total, img.power_down_base)
+
+
+def _mfr_power_down_record(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    n = di - cat.MFR_POWER_DOWN_RECORD.first + 1
+    if n > len(img.power_down):
+        return ExtendedPowerDown()
+    return ExtendedPowerDown.from_record(img.power_down[n - 1], img.power_down_base)
+
+
+_HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
+    cat.IMPORT_ENERGY: _import_energy,
+    cat.EXPORT_ENERGY: _export_energy,
+    cat.DATE: _date,
+    cat.TIME: _time,
+    cat.ADDRESS: _address,
+    cat.COVER_OPEN_COUNT: _cover_count,
+    cat.COVER_OPEN_RECORD: _cover_record,
+    cat.POWER_DOWN_COUNT: _power_down_count,
+    cat.POWER_DOWN_RECORD: _power_down_record,
+    cat.EVENT_CLEAR_COUNT: _clear_count,
+    cat.EVENT_CLEAR_RECORD: _clear_record,
+    cat.MFR_COVER_OPEN_TOTALS: _mfr_cover_totals,
+    cat.MFR_COVER_OPEN_RECORD: _mfr_cover_record,
+    cat.MFR_COVER_OPEN_BLOCK: _mfr_cover_block,
+    cat.MFR_POWER_DOWN_TOTALS: _mfr_power_down_totals,
+    cat.MFR_POWER_DOWN_RECORD: _mfr_power_down_record,
+}
+
+# Every DI the meter serves, with its handler: a dictionary lookup per read.
+HANDLERS: Final[dict[int, Handler]] = {
+    di: handler for item, handler in _HANDLERS_BY_ITEM.items() for di in item.dis()
+}
+
+# Answers that change only when the model's image does (records, totals) or never (address).
+_CACHEABLE: Final = frozenset(
+    di for item in _HANDLERS_BY_ITEM if item not in (
+        cat.IMPORT_ENERGY, cat.EXPORT_ENERGY, cat.DATE, cat.TIME
+    ) for di in item.dis()
 )
+
+
+# --- helpers (pure) ---------------------------------------------------------------------------
 
 
 def _cacheable(request: Frame, reply: Frame) -> bool:
@@ -357,99 +431,22 @@ def _cacheable(request: Frame, reply: Frame) -> bool:
         return request.function_code == FunctionCode.READ_ADDRESS and not reply.is_abnormal
     if len(request.data) < 4:
         return False
-    di = di_from_bytes(request.data[:4])
-    return di == DI_ADDRESS or (di & 0xFFFFFF00) in _RECORD_GROUPS
+    return di_from_bytes(request.data[:4]) in _CACHEABLE
 
 
 def broadcast_time_ms(data: bytes) -> int | None:
     """The local ms a broadcast-time data field sets, or None if it is not a valid time.
 
-    Byte order ss mm hh DD MM YY (low byte first, as every multi-byte field of the standard);
-    see docs/dlt645.md for the sources and for the PyPI dlt645 client, which departs from it.
+    Byte order ss mm hh DD MM YY (low byte first, as every multi-byte field of the standard):
+    the catalogue's YYMMDDhhmmss field; see docs/dlt645.md for the sources and for the PyPI
+    dlt645 client, which departs from it.
     """
-    if len(data) != 6:
-        return None
     try:
-        s, mi, h, d, mo, yy = (from_bcd(b) for b in data)
-        return ms_from_civil(2000 + yy, mo, d, h, mi, s)
-    except ValueError:
+        return time6_from_bytes(data, "broadcast time")
+    except CatalogError:
         return None
 
 
 def broadcast_time_data(local_ms: int) -> bytes:
     """The 6-byte broadcast-time data field (ss mm hh DD MM YY, BCD) of a local ms."""
-    return bcd_time6(local_ms)
-
-
-def _bcd_bytes(*values: int) -> bytes:
-    return bytes(((v // 10) << 4) | (v % 10) for v in values)
-
-
-def _bcd8(n: int) -> bytes:
-    """XXXXXXXX: 4 BCD bytes, low byte first (n mod 1e8)."""
-    n %= 100_000_000
-    return bytes((((n // 10 ** (2 * i + 1)) % 10) << 4) | ((n // 10 ** (2 * i)) % 10)
-                 for i in range(4))
-
-
-def _is_bcd(data: bytes) -> bool:
-    return all((b >> 4) <= 9 and (b & 0xF) <= 9 for b in data)
-
-
-def _nth(records: list, n: int, length: int, encode_one) -> bytes | None:  # type: ignore[no-untyped-def, type-arg]
-    if not 1 <= n <= RING:
-        return None
-    if n > len(records):
-        return bytes(length)  # no such record (yet): all zeros, as meters answer
-    return encode_one(records[n - 1])
-
-
-def _cover_standard(rec: CoverOpen) -> bytes:
-    return bytes(rec.standard_bytes())
-
-
-def _pd_standard(rec: PowerDown) -> bytes:
-    return bytes(rec.standard_bytes())
-
-
-def _clear_standard(rec) -> bytes:  # type: ignore[no-untyped-def]
-    return bytes(rec.standard_bytes())
-
-
-def _time6_ceil(ms: int) -> bytes:
-    """A bound's time to whole seconds, rounded up, so an upper bound stays an upper bound."""
-    return bcd_time6(-(-ms // 1000) * 1000)
-
-
-def _mfr_cover(img: MeterImage, n: int) -> bytes:
-    """The n-th latest cover-open record of all time, extended (docs/dlt645.md, 79 bytes)."""
-    if n > len(img.cover):
-        return bytes(MFR_COVER_LENGTH)
-    rec = img.cover[n - 1]
-    flags = (FLAG_HIDDEN if rec.seq <= img.cover_base else 0) | (
-        FLAG_CLOSED if rec.closed else 0
-    )
-    bounded = rec.quality == BOUNDED
-    return (
-        _bcd8(rec.seq)
-        + bytes((flags, rec.quality, rec.close_quality if rec.closed else NO_QUALITY))
-        + (bcd_time6(rec.not_before_ms) if bounded else bytes(6))
-        + (_time6_ceil(rec.not_after_ms) if bounded else bytes(6))
-        + bytes(rec.standard_bytes())
-    )
-
-
-def _mfr_power_down(img: MeterImage, n: int) -> bytes:
-    """The n-th latest power-down record of all time, extended (docs/dlt645.md, 19 bytes)."""
-    if n > len(img.power_down):
-        return bytes(MFR_POWER_DOWN_LENGTH)
-    rec = img.power_down[n - 1]
-    flags = (FLAG_HIDDEN if rec.seq <= img.power_down_base else 0) | (
-        FLAG_CLOSED if rec.ended else 0
-    )
-    return (
-        _bcd8(rec.seq)
-        + bytes((flags, rec.start_quality, rec.end_quality if rec.ended else NO_QUALITY))
-        + bytes(rec.standard_bytes())
-    )
-
+    return time6_to_bytes(floor_s(local_ms))

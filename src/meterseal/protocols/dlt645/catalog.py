@@ -1,0 +1,225 @@
+"""The DL/T 645 data catalogue: which value each data identifier (DI) carries, and the one place
+the meter face's DIs are defined.
+
+Owns: every DI constant of the meter face (standard and ours), the DI table (one DataItem per
+identifier or run of identifiers: its name, its value class, hence its byte length), looking a
+DI up and decoding an answer by it. The value classes live in values.py (fields and small
+values) and events.py (records); they are re-exported here, so that ``catalog`` is the one name
+to import.
+
+Must not know: frames, sessions, links, the head-end, the firmware.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+from meterseal.protocols.dlt645.errors import CatalogError
+from meterseal.protocols.dlt645.events import (
+    RING,
+    ExtendedCoverBlock,
+    ExtendedCoverOpen,
+    ExtendedPowerDown,
+    StandardCoverOpen,
+    StandardEventClear,
+    StandardPowerDown,
+)
+from meterseal.protocols.dlt645.values import (
+    FLAG_CLOSED,
+    FLAG_HIDDEN,
+    NO_QUALITY,
+    QUALITY_CODES,
+    Address,
+    AllTimeTotals,
+    Count,
+    Energy,
+    EnergySnapshot,
+    MeterDate,
+    MeterTime,
+    Quality,
+    Value,
+    decoding,
+)
+
+__all__ = [
+    "ADDRESS",
+    "COVER_OPEN_COUNT",
+    "COVER_OPEN_RECORD",
+    "DATE",
+    "DI_ADDRESS",
+    "DI_CLEAR_ALL",
+    "DI_CLEAR_COUNT",
+    "DI_CLEAR_COVER",
+    "DI_CLEAR_POWER_DOWN",
+    "DI_COVER_COUNT",
+    "DI_DATE",
+    "DI_EXPORT_ENERGY",
+    "DI_IMPORT_ENERGY",
+    "DI_MFR_COVER_BLOCK",
+    "DI_MFR_COVER_TOTALS",
+    "DI_MFR_POWER_DOWN_TOTALS",
+    "DI_POWER_DOWN_COUNT",
+    "DI_TIME",
+    "EVENT_CLEAR_COUNT",
+    "EVENT_CLEAR_RECORD",
+    "EXPORT_ENERGY",
+    "FLAG_CLOSED",
+    "FLAG_HIDDEN",
+    "IMPORT_ENERGY",
+    "MFR_COVER_OPEN_BLOCK",
+    "MFR_COVER_OPEN_RECORD",
+    "MFR_COVER_OPEN_TOTALS",
+    "MFR_POWER_DOWN_RECORD",
+    "MFR_POWER_DOWN_TOTALS",
+    "NO_QUALITY",
+    "POWER_DOWN_COUNT",
+    "POWER_DOWN_RECORD",
+    "QUALITY_CODES",
+    "RING",
+    "TABLE",
+    "TIME",
+    "Address",
+    "AllTimeTotals",
+    "CatalogError",
+    "Count",
+    "DataItem",
+    "Energy",
+    "EnergySnapshot",
+    "ExtendedCoverBlock",
+    "ExtendedCoverOpen",
+    "ExtendedPowerDown",
+    "MeterDate",
+    "MeterTime",
+    "Quality",
+    "StandardCoverOpen",
+    "StandardEventClear",
+    "StandardPowerDown",
+    "Value",
+    "decode_as",
+    "lookup",
+]
+
+# --- data identifiers (DI3 DI2 DI1 DI0) -------------------------------------------------------
+# Standard: DL/T 645-2007 Table A.1 (energy), A.4 (event records), A.5 (parameters).
+
+DI_IMPORT_ENERGY: Final = 0x00010000
+DI_EXPORT_ENERGY: Final = 0x00020000
+DI_DATE: Final = 0x04000101
+DI_TIME: Final = 0x04000102
+DI_ADDRESS: Final = 0x04000401
+DI_COVER_COUNT: Final = 0x03300D00  # + n (1..RING): the n-th latest cover-open record
+DI_POWER_DOWN_COUNT: Final = 0x03110000  # + n: the n-th latest power-down record
+DI_CLEAR_COUNT: Final = 0x03300300  # + n: the n-th latest event-clear record
+
+# What an event clear (1B) may name: every event log, or one log (DI0 = FF).
+DI_CLEAR_ALL: Final = 0xFFFFFFFF
+DI_CLEAR_COVER: Final = DI_COVER_COUNT | 0xFF
+DI_CLEAR_POWER_DOWN: Final = DI_POWER_DOWN_COUNT | 0xFF
+
+# Manufacturer-specific, and our choice (docs/dlt645.md): in the 04 80 block DL/T 645-2007
+# Table A.5 defines only 04 80 00 01..03 (manufacturer software version, hardware version,
+# manufacturer number, 32 ASCII bytes each); no clause hands the rest of the block to makers, so
+# another maker's meter may answer these DIs with anything, and a head-end should trust them only
+# from our manufacturer number. DI1 repeats the standard log's DI1 (0D cover open, 11 power down).
+DI_MFR_COVER_TOTALS: Final = 0x04800D00  # + n: the n-th latest of all time, extended
+DI_MFR_COVER_BLOCK: Final = 0x04800DFF  # all RING of them in one answer
+DI_MFR_POWER_DOWN_TOTALS: Final = 0x04801100  # + n: likewise
+
+
+@dataclass(frozen=True, slots=True)
+class DataItem:
+    """One row of the DI table: a DI, or a run of ``count`` DIs from ``first`` (the n-th latest
+    record at first + n - 1); the value each carries; a name for messages and stores."""
+
+    name: str
+    first: int
+    value: type[Value]
+    count: int = 1
+    vendor: bool = False  # ours (the 04 80 block), not the standard's
+
+    @property
+    def length(self) -> int:
+        return self.value.LENGTH
+
+    def dis(self) -> range:
+        return range(self.first, self.first + self.count)
+
+    def di(self, n: int = 1) -> int:
+        """The DI of the n-th (1-based) of the run."""
+        if not 1 <= n <= self.count:
+            raise ValueError(f"{self.name} has DIs 1..{self.count}, not {n}")
+        return self.first + n - 1
+
+
+IMPORT_ENERGY: Final = DataItem("import_active_energy", DI_IMPORT_ENERGY, Energy)
+EXPORT_ENERGY: Final = DataItem("export_active_energy", DI_EXPORT_ENERGY, Energy)
+DATE: Final = DataItem("date", DI_DATE, MeterDate)
+TIME: Final = DataItem("time", DI_TIME, MeterTime)
+ADDRESS: Final = DataItem("address", DI_ADDRESS, Address)
+COVER_OPEN_COUNT: Final = DataItem("cover_open_count", DI_COVER_COUNT, Count)
+COVER_OPEN_RECORD: Final = DataItem(
+    "cover_open_record", DI_COVER_COUNT + 1, StandardCoverOpen, RING
+)
+POWER_DOWN_COUNT: Final = DataItem("power_down_count", DI_POWER_DOWN_COUNT, Count)
+POWER_DOWN_RECORD: Final = DataItem(
+    "power_down_record", DI_POWER_DOWN_COUNT + 1, StandardPowerDown, RING
+)
+EVENT_CLEAR_COUNT: Final = DataItem("event_clear_count", DI_CLEAR_COUNT, Count)
+EVENT_CLEAR_RECORD: Final = DataItem(
+    "event_clear_record", DI_CLEAR_COUNT + 1, StandardEventClear, RING
+)
+MFR_COVER_OPEN_TOTALS: Final = DataItem(
+    "mfr_cover_open_totals", DI_MFR_COVER_TOTALS, AllTimeTotals, vendor=True
+)
+MFR_COVER_OPEN_RECORD: Final = DataItem(
+    "mfr_cover_open_record", DI_MFR_COVER_TOTALS + 1, ExtendedCoverOpen, RING, vendor=True
+)
+MFR_COVER_OPEN_BLOCK: Final = DataItem(
+    "mfr_cover_open_block", DI_MFR_COVER_BLOCK, ExtendedCoverBlock, vendor=True
+)
+MFR_POWER_DOWN_TOTALS: Final = DataItem(
+    "mfr_power_down_totals", DI_MFR_POWER_DOWN_TOTALS, AllTimeTotals, vendor=True
+)
+MFR_POWER_DOWN_RECORD: Final = DataItem(
+    "mfr_power_down_record", DI_MFR_POWER_DOWN_TOTALS + 1, ExtendedPowerDown, RING, vendor=True
+)
+
+TABLE: Final[tuple[DataItem, ...]] = (
+    IMPORT_ENERGY, EXPORT_ENERGY, DATE, TIME, ADDRESS,
+    COVER_OPEN_COUNT, COVER_OPEN_RECORD, POWER_DOWN_COUNT, POWER_DOWN_RECORD,
+    EVENT_CLEAR_COUNT, EVENT_CLEAR_RECORD,
+    MFR_COVER_OPEN_TOTALS, MFR_COVER_OPEN_RECORD, MFR_COVER_OPEN_BLOCK,
+    MFR_POWER_DOWN_TOTALS, MFR_POWER_DOWN_RECORD,
+)
+
+
+def _index(table: tuple[DataItem, ...]) -> dict[int, DataItem]:
+    by_di: dict[int, DataItem] = {}
+    for item in table:
+        for di in item.dis():
+            if di in by_di:
+                raise ValueError(f"{di:08X} is both {by_di[di].name} and {item.name}")
+            by_di[di] = item
+    return by_di
+
+
+_BY_DI: Final = _index(TABLE)
+
+
+def lookup(di: int) -> DataItem | None:
+    """The table's row for ``di``, or None if the catalogue does not know it."""
+    return _BY_DI.get(di)
+
+
+V = TypeVar("V", bound=Value)
+
+
+def decode_as(cls: type[V], di: int, data: bytes) -> V:
+    """The value ``data`` holds as the answer to ``di``, which the table says is a ``cls``;
+    CatalogError naming the DI and what is wrong if it is not one."""
+    item = _BY_DI.get(di)
+    if item is None or item.value is not cls:
+        raise LookupError(f"the catalogue has no {cls.__name__} at {di:08X}")
+    with decoding(f"{di:08X} ({item.name})"):
+        return cls.from_bytes(data)
