@@ -15,13 +15,7 @@ record N - 11, never one of the latest 10, so a torn write can only destroy a re
 already left the ring. The event-clear ring follows the same rule.
 """
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from meterseal.firmware.compat import const
 
 NVM_SIZE = const(32768)
 PAGE_SIZE = const(64)

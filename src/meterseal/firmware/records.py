@@ -11,16 +11,9 @@ Decoding is total: anything that is not a well-formed page of a known kind gives
 or garbage page is skipped, never trusted and never raised on.
 """
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
-
 from meterseal.firmware.bcd import NO_TIME6, bcd_energy4, bcd_time6
 from meterseal.firmware.caltime import MS_LIMIT
+from meterseal.firmware.compat import const
 from meterseal.firmware.crc import crc32
 from meterseal.firmware.layout import (
     TAG_COVER_CLOSE,

@@ -11,13 +11,7 @@ from the inside, but it enters it by shutting itself down, and leaves it by boot
 (or the simulator) reports brown-outs into it.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
+from meterseal.firmware.compat import const
 
 MAINS = const(0)
 POWER_FAIL = const(1)
