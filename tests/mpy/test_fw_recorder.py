@@ -1,9 +1,8 @@
 """The real Recorder on a hand-driven board: on mains, through a power failure, on backup."""
 
-from fw_board import HandBoard
+from fw_board import HandBoard, design_config
 
 from meterseal.firmware import states as st
-from meterseal.firmware.config import FirmwareConfig
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.recorder import T_DEBOUNCE, T_SAMPLE, Recorder
 from meterseal.firmware.records import DEFERRED, EXACT
@@ -11,7 +10,7 @@ from meterseal.firmware.records import DEFERRED, EXACT
 
 def _booted():
     hb = HandBoard()
-    rec = Recorder(hb.board, FirmwareConfig({}))
+    rec = Recorder(hb.board, design_config())
     rec.boot()
     hb.settle(rec)
     hb.tick(rec, T_SAMPLE, 10)
@@ -115,3 +114,23 @@ def test_full_retained_ram_freezes_what_it_knew_and_reconciles_at_restore():
     newest = img.cover[0]
     assert newest.quality == BOUNDED and not newest.closed
     assert all(r.quality == DEFERRED and r.closed for r in img.cover[1:])
+
+
+def test_config_names_every_value():
+    from meterseal.firmware.config import FirmwareConfig
+
+    cfg = design_config()
+    assert cfg.debounce_us == 45000
+    values = {name: getattr(cfg, name) for name in FirmwareConfig.__slots__}
+    assert FirmwareConfig(**values).debounce_us == 45000
+    for bad in ("debounce_sample", "sample_period_us"):
+        kw = dict(values)
+        if bad in kw:
+            del kw[bad]  # a missing value
+        else:
+            kw[bad] = 9  # a misspelt one
+        try:
+            FirmwareConfig(**kw)
+        except TypeError:
+            continue
+        raise AssertionError("accepted " + bad)

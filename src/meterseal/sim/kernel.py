@@ -790,24 +790,20 @@ def firmware_config(p) -> FirmwareConfig:  # type: ignore[no-untyped-def]
         esr_worst = max(esr_worst, float(p["battery.internal_resistance_ohm"]))
     c_min = float(p["supercap.capacitance_f"]) * 0.8 * float(p["supercap.c_ratio_cold"])
     return FirmwareConfig(
-        {
-            "sample_period_us": round(float(p["cover.sample_period_s"]) * 1e6),
-            "debounce_samples": int(p["cover.debounce_samples"]),
-            "wake_mode": WAKE_POLLING if p["mcu.wake_mode"] == "polling" else WAKE_INTERRUPT,
-            "poll_period_us": round(float(p["mcu.poll_period_s"]) * 1e6),
-            "brownout_v": float(p["mcu.brownout_v"]),
-            "margin_v": float(p["firmware.write_margin_v"]),
-            "esr_ohm": esr_worst,
-            "capacitance_f": c_min,
-            "active_a": float(p["mcu.active_current_a"]),
-            "wake_s": float(p["mcu.wake_time_s"]),
-            "nvm_write_a": float(p["nvm.write_current_a"]),
-            "nvm_write_s": float(p["nvm.page_write_time_s"]),
-            "radio_present": bool(p["radio.present"]),
-            "radio_a": float(p["radio.burst_current_a"]),
-            "radio_s": float(p["radio.burst_s"]),
-            "battery_undervoltage_v": float(p["battery.undervoltage_v"]),
-            "has_battery_domain": p["supply.topology"] != "supercap-only"
-            and bool(p["battery.present"]),
-        }
+        sample_period_us=round(float(p["cover.sample_period_s"]) * 1e6),
+        debounce_samples=int(p["cover.debounce_samples"]),
+        wake_mode=WAKE_POLLING if p["mcu.wake_mode"] == "polling" else WAKE_INTERRUPT,
+        poll_period_us=round(float(p["mcu.poll_period_s"]) * 1e6),
+        brownout_v=float(p["mcu.brownout_v"]),
+        margin_v=float(p["firmware.write_margin_v"]),
+        esr_ohm=esr_worst,
+        capacitance_f=c_min,
+        active_a=float(p["mcu.active_current_a"]),
+        wake_s=float(p["mcu.wake_time_s"]),
+        nvm_write_a=float(p["nvm.write_current_a"]),
+        nvm_write_s=float(p["nvm.page_write_time_s"]),
+        radio_present=bool(p["radio.present"]),
+        radio_a=float(p["radio.burst_current_a"]),
+        radio_s=float(p["radio.burst_s"]),
+        has_battery_domain=p["supply.topology"] != "supercap-only" and bool(p["battery.present"]),
     )
