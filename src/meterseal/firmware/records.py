@@ -460,11 +460,6 @@ _LEN_BY_TAG = {
 }
 
 
-def page_length(tag):
-    """Byte length of a page of this tag, or 0 for an unknown tag."""
-    return _LEN_BY_TAG.get(tag, 0)
-
-
 def encode_page(rec):
     """Page bytes of one record half: CoverOpen (its open half), CoverClose, PowerDown (its start
     half), PowerDownEnd, SavedState or EventClear. ValueError when a field is out of range."""
