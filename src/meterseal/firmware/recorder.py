@@ -45,20 +45,88 @@ T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
 
 MWH_PER_UNIT = 10000  # one register step: 0.01 kWh
 
-# Write-queue item kinds.
-W_OPEN = 0
-W_CLOSE = 1
-W_STATE = 2
-W_PD_START = 3
-W_PD_END = 4
-W_OPEN_REC = 5  # a reconciled opening, written from its record directly
-W_CLOSE_REC = 6
+# Kinds of queued page write, and the class that carries each.
+W_OPEN = 0  # EntryWrite: an opening seen while alive
+W_CLOSE = 1  # EntryWrite: a closing seen while alive
+W_STATE = 2  # StateWrite
+W_PD_START = 3  # PowerDownWrite
+W_PD_END = 4  # PowerDownWrite
+W_OPEN_REC = 5  # RecordWrite: a reconciled opening, written from its record directly
+W_CLOSE_REC = 6  # CloseWrite: a reconciled closing
 
 # Watch phases on backup.
 PHASE_FULL = 0  # writes affordable
 PHASE_PENDING = 1  # below the write floor; records kept in battery-backed retained RAM
 PHASE_ENDED = 2
 
+
+class Write:
+    """A page write the recorder has decided on. addr and data are set when it is issued; from
+    then until the NVM reports it done it is the recorder's `writing`."""
+
+    __slots__ = ("addr", "data", "kind")
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.addr = 0
+        self.data = None
+
+
+class EntryWrite(Write):
+    """An opening or closing seen while alive: its PendingEntry leaves retained RAM on commit."""
+
+    __slots__ = ("entry", "quality")
+
+    def __init__(self, entry, quality):
+        super().__init__(W_OPEN if entry.kind == KIND_OPEN else W_CLOSE)
+        self.entry = entry
+        self.quality = quality
+
+
+class RecordWrite(Write):
+    """A reconciled opening: the record is complete (quality, bounds) when queued."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record):
+        super().__init__(W_OPEN_REC)
+        self.record = record
+
+
+class CloseWrite(Write):
+    """A reconciled closing of the open record seq."""
+
+    __slots__ = ("export_units", "import_units", "quality", "seq", "time_ms")
+
+    def __init__(self, seq, time_ms, quality, import_units, export_units):
+        super().__init__(W_CLOSE_REC)
+        self.seq = seq
+        self.time_ms = time_ms
+        self.quality = quality
+        self.import_units = import_units
+        self.export_units = export_units
+
+
+class PowerDownWrite(Write):
+    """The start (W_PD_START) or end (W_PD_END) half of power-down record seq."""
+
+    __slots__ = ("quality", "seq", "time_ms")
+
+    def __init__(self, kind, seq, time_ms, quality):
+        super().__init__(kind)
+        self.seq = seq
+        self.time_ms = time_ms
+        self.quality = quality
+
+
+class StateWrite(Write):
+    """The saved state, built from the recorder as it stands when the write is issued."""
+
+    __slots__ = ("rtc_valid",)
+
+    def __init__(self, rtc_valid):
+        super().__init__(W_STATE)
+        self.rtc_valid = rtc_valid
 
 
 class Recorder:
@@ -69,8 +137,8 @@ class Recorder:
         self.state = st.DORMANT
         self.journal = Journal(board.nvm.read)
         self.deb = Debouncer(1, cfg.debounce_samples)
-        self.queue = []  # (kind, payload, quality)
-        self.writing = None
+        self.queue = []  # Write, oldest first
+        self.writing = None  # the Write in progress
         self.radio_busy = False
         self.reports = []  # seqs waiting for the radio
         self.pending = []  # PendingEntry, mirrored in retained RAM
@@ -176,7 +244,7 @@ class Recorder:
         now, valid = b.clock.read()
         # Keep sampling on the bulk capacitor's energy: the window can hold an opening.
         self.pd_seq = self.journal.power_down_total + 1
-        self._queue(W_PD_START, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+        self._queue_power_down(W_PD_START, now, valid)
         self.known_ms = self._known_until(now)
         self._queue_state(now, valid)
         self._pump()
@@ -197,7 +265,7 @@ class Recorder:
             if not self._queued_entry(e):
                 self._queue_entry(e, DEFERRED)
         if self.pd_seq:
-            self._queue(W_PD_END, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+            self._queue_power_down(W_PD_END, now, valid)
             self.pd_seq = 0
         b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
         if self.frozen is not None:
@@ -230,12 +298,12 @@ class Recorder:
         self.writing = None
         if item is None:
             return
-        kind, payload, addr, data = item
-        self.journal.committed(addr, data)
+        kind = item.kind
+        self.journal.committed(item.addr, item.data)
         if kind == W_OPEN_REC and self.cfg.radio_present:
-            self.reports.append(payload.seq)
+            self.reports.append(item.record.seq)
         if kind in (W_OPEN, W_CLOSE):
-            entry = payload
+            entry = item.entry
             if entry in self.pending:
                 self.pending.remove(entry)
                 self._save_retained()
@@ -351,11 +419,11 @@ class Recorder:
                 rec.not_after_ms = now
             rec.import_before = imp
             rec.export_before = exp
-            self.queue.append((W_OPEN_REC, rec, quality))
+            self.queue.append(RecordWrite(rec))
         else:
             if not self.open_seq:
                 return
-            self.queue.append((W_CLOSE_REC, (self.open_seq, now, imp, exp), quality))
+            self.queue.append(CloseWrite(self.open_seq, now, quality, imp, exp))
             self.open_seq = 0
         self._pump()
 
@@ -370,7 +438,7 @@ class Recorder:
         now, valid = b.clock.read()
         if b.supply.mains():
             if self.pd_seq:
-                self._queue(W_PD_END, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+                self._queue_power_down(W_PD_END, now, valid)
                 self.pd_seq = 0
             self.state = st.next_state(self.state, st.EV_RECONCILED)
             self.known_ms = now
@@ -443,24 +511,24 @@ class Recorder:
     def _write_affordable(self):
         return self.b.supply.backup_v() >= self.budget.write_floor_v
 
-    def _queue(self, kind, payload, quality=EXACT):
-        self.queue.append((kind, payload, quality))
+    def _queue_power_down(self, kind, now, valid):
+        self.queue.append(PowerDownWrite(kind, self.pd_seq, now, EXACT if valid else UNSYNCED))
 
     def _queue_entry(self, entry, quality):
-        self.queue.append((W_OPEN if entry.kind == KIND_OPEN else W_CLOSE, entry, quality))
+        self.queue.append(EntryWrite(entry, quality))
 
     def _queued_entry(self, entry):
-        if self.writing is not None and self.writing[1] is entry:
+        if _carries(self.writing, entry):
             return True
         for item in self.queue:
-            if item[1] is entry:
+            if _carries(item, entry):
                 return True
         return False
 
     def _queue_state(self, now, valid):
         # The saved state is written only as the last thing queued: drop older queued copies.
-        self.queue = [q for q in self.queue if q[0] != W_STATE]
-        self._queue(W_STATE, (now, valid))
+        self.queue = [q for q in self.queue if q.kind != W_STATE]
+        self.queue.append(StateWrite(valid))
 
     def _pump(self):
         # Records never wait for a report: the radio burst runs beside the write, and the ADC
@@ -469,15 +537,15 @@ class Recorder:
             return
         on_backup = self.state == st.HOLDUP
         while self.queue:
-            kind, payload, quality = self.queue.pop(0)
+            item = self.queue.pop(0)
             if on_backup and not self._write_affordable():
                 continue  # records stay in retained RAM, pending; a state save waits
-            write = self._encode(kind, payload, quality)
+            write = self._encode(item)
             if write is None:
                 continue
-            addr, data = write
-            self.writing = (kind, payload, addr, data)
-            self.b.nvm.write(addr, data)
+            item.addr, item.data = write
+            self.writing = item
+            self.b.nvm.write(item.addr, item.data)
             return
         if self.state == st.POWER_FAIL and not self.reconciling:
             # A power-up's reconciliation is finished on the bulk capacitor's energy first.
@@ -486,34 +554,30 @@ class Recorder:
             return
         self._send_report()
 
-    def _encode(self, kind, payload, quality):
+    def _encode(self, item):
         """The one page write for a queue item, or None if it is already committed."""
         j = self.journal
-        if kind == W_OPEN:
-            e = payload
-            if not e.rtc_valid:
-                quality = UNSYNCED
-            return j.open_cover(
-                CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units, e.export_units)
-            )
-        if kind == W_CLOSE:
-            e = payload
-            if not e.rtc_valid:
-                quality = UNSYNCED
+        kind = item.kind
+        if kind == W_OPEN or kind == W_CLOSE:
+            e = item.entry
+            quality = item.quality if e.rtc_valid else UNSYNCED
+            if kind == W_OPEN:
+                return j.open_cover(
+                    CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units, e.export_units)
+                )
             return j.close_cover(e.seq, quality, e.time_ms, e.import_units, e.export_units)
         if kind == W_OPEN_REC:
-            return j.open_cover(payload)
+            return j.open_cover(item.record)
         if kind == W_CLOSE_REC:
-            seq, t_ms, imp, exp = payload
-            return j.close_cover(seq, quality, t_ms, imp, exp)
+            return j.close_cover(
+                item.seq, item.quality, item.time_ms, item.import_units, item.export_units
+            )
         if kind == W_PD_START:
-            seq, t_ms, q = payload
-            self.pd_start_ms = t_ms
-            return j.power_down_start(seq, t_ms, q)
+            self.pd_start_ms = item.time_ms
+            return j.power_down_start(item.seq, item.time_ms, item.quality)
         if kind == W_PD_END:
-            seq, t_ms, q = payload
-            return j.power_down_end(seq, t_ms, q)
-        _now, valid = payload
+            return j.power_down_end(item.seq, item.time_ms, item.quality)
+        valid = item.rtc_valid
         imp, exp = self.b.metering.read()
         flags = 0
         if self.pd_seq:
@@ -565,3 +629,7 @@ class Recorder:
         flags = FLAG_WATCH_ENDED if self.phase == PHASE_ENDED else 0
         level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
         self.b.retained.write(encode_pending(self.pending, known_ms, level, flags))
+
+
+def _carries(item, entry):
+    return isinstance(item, EntryWrite) and item.entry is entry
