@@ -132,6 +132,7 @@ class HandBoard:
         self.retained = b""
         self.frames = []
         self.import_mwh = 0
+        self.check = None  # called with the recorder after every step the test drives
         self.board = Board(Clock(self), Cover(self), Supply(self), Timers(self), Power(self),
                            Nvm(self), Retained(self), Radio(self), Metering(self))
 
@@ -142,8 +143,15 @@ class HandBoard:
                 break
             self.eeprom.finish_write()
             rec.on_nvm_done()
+            self._check(rec)
         while self.frames and rec.radio_busy:
             rec.on_radio_done()
+            self._check(rec)
+        self._check(rec)
+
+    def _check(self, rec):
+        if self.check is not None:
+            self.check(rec)
 
     def tick(self, rec, tid, n=1, ms=5):
         for _ in range(n):

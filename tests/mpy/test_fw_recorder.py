@@ -8,9 +8,24 @@ from meterseal.firmware.recorder import T_DEBOUNCE, T_SAMPLE, Recorder
 from meterseal.firmware.records import DEFERRED, EXACT
 
 
+def secondary_rules_hold(rec):
+    """The rules of states.py's secondary states: where each may be away from rest."""
+    s = rec.state
+    if rec.watch != st.WATCH_FULL:
+        assert s in (st.HOLDUP, st.DORMANT), st.STATE_NAMES[s]
+    if rec.reconciling:
+        assert s in (st.RESTORE, st.POWER_FAIL, st.MAINS), st.STATE_NAMES[s]
+    if rec.frozen is not None:
+        assert s in (st.HOLDUP, st.DORMANT), st.STATE_NAMES[s]
+    if rec.shutdown_after_write:
+        assert s in (st.HOLDUP, st.DORMANT) and rec.watch == st.WATCH_ENDED
+    return True
+
+
 def _booted():
     hb = HandBoard()
     rec = Recorder(hb.board, design_config())
+    hb.check = secondary_rules_hold
     rec.boot()
     hb.settle(rec)
     hb.tick(rec, T_SAMPLE, 10)

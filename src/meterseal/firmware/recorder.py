@@ -12,6 +12,9 @@ Rules it keeps:
   committed and only if the watch keeps its own reserve afterwards;
 - the watch ends while its last write is still affordable, and the instant it ended is stored:
   that is the exact `not_before` of anything reconciled at the next power-up.
+
+Its whole state, the power state and the secondary states beside it, is declared in states.py
+with its rules; what a power state allows is read from there, never from a comparison here.
 """
 
 from meterseal.firmware import states as st
@@ -54,10 +57,6 @@ W_PD_END = 4  # PowerDownWrite
 W_OPEN_REC = 5  # RecordWrite: a reconciled opening, written from its record directly
 W_CLOSE_REC = 6  # CloseWrite: a reconciled closing
 
-# Watch phases on backup.
-PHASE_FULL = 0  # writes affordable
-PHASE_PENDING = 1  # below the write floor; records kept in battery-backed retained RAM
-PHASE_ENDED = 2
 
 
 class Write:
@@ -148,13 +147,14 @@ class Recorder:
         self.next_cover_seq = 1
         self.pd_seq = 0
         self.known_ms = 0  # last instant the stable cover state was known
-        self.phase = PHASE_FULL
-        self.retained_ok = False
+        # The secondary states; their meaning and rules are in states.py.
+        self.watch = st.WATCH_FULL
         self.reconciling = False
+        # When retained RAM fills, it keeps what was known then, so power-up reconciles from
+        # there: a bounded record, not a false one.
+        self.frozen = None  # or (cover level, known_ms)
         self.shutdown_after_write = False
-        # Retained RAM full: later changes cannot be kept; the header keeps what was known
-        # when it filled, so power-up reconciles from there (a bounded record, not a false one).
-        self.frozen = None
+        self.retained_ok = False  # sampled when the watch is armed: retained RAM outlives the MCU
         self.pd_start_ms = 0
 
     # ----------------------------------------------------------------- handlers (board calls)
@@ -210,7 +210,7 @@ class Recorder:
 
     def on_timer(self, timer_id):
         """Returns True when nothing is in progress (the board may skip idle ticks)."""
-        if self.state == st.DORMANT:
+        if not st.acts(st.H_TIMER, self.state):
             return True
         if timer_id == T_DEBOUNCE:
             self._sample()
@@ -233,11 +233,11 @@ class Recorder:
         return True
 
     def on_cover_edge(self):
-        if self.state == st.HOLDUP and self.phase != PHASE_ENDED:
+        if st.acts(st.H_COVER_EDGE, self.state):
             self._start_debounce_burst()
 
     def on_power_fail(self):
-        if self.state not in (st.MAINS, st.RESTORE):
+        if not st.acts(st.H_POWER_FAIL, self.state):
             return  # already on the way down, or booted on backup and watching
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_FAIL)
@@ -250,7 +250,7 @@ class Recorder:
         self._pump()
 
     def on_power_good(self):
-        if self.state not in (st.POWER_FAIL, st.HOLDUP):
+        if not st.acts(st.H_POWER_GOOD, self.state):
             return
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_GOOD)
@@ -258,7 +258,7 @@ class Recorder:
         b.cover.arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
-        self.phase = PHASE_FULL
+        self.watch = st.next_watch(self.watch, st.WEV_MAINS)
         self.shutdown_after_write = False  # mains is back before the watch's last write ended
         now, valid = b.clock.read()
         for e in self.pending:
@@ -283,13 +283,13 @@ class Recorder:
         self._pump()
 
     def on_supply_alarm(self):
-        if self.state != st.HOLDUP:
+        if not st.acts(st.H_SUPPLY_ALARM, self.state):
             return
-        b = self.b
-        if self.phase == PHASE_FULL and self.retained_ok:
+        alarm = st.WEV_ALARM_KEPT if self.retained_ok else st.WEV_ALARM_LOST
+        self.watch = st.next_watch(self.watch, alarm)
+        if self.watch == st.WATCH_PENDING:
             # Writes are no longer affordable; retained RAM will carry records from here on.
-            self.phase = PHASE_PENDING
-            b.supply.set_alarm(self.budget.retained_floor_v(self.cfg))
+            self.b.supply.set_alarm(self.budget.retained_floor_v(self.cfg))
             return
         self._end_watch()
 
@@ -336,7 +336,7 @@ class Recorder:
 
     def _start_debounce_burst(self):
         b = self.b
-        if self.state != st.HOLDUP or self.phase == PHASE_ENDED:
+        if self.state not in st.BUDGETED_IN or self.watch not in st.WATCHING:
             return
         b.cover.arm_wake(False)
         self._sample()
@@ -350,7 +350,7 @@ class Recorder:
         )
 
     def _retained_full(self):
-        if self.state != st.HOLDUP or self._write_affordable():
+        if self.state not in st.BUDGETED_IN or self._write_affordable():
             return False
         if len(self.pending) < MAX_ENTRIES:
             return False
@@ -379,7 +379,7 @@ class Recorder:
     def _add_pending(self, entry, quality):
         self.pending.append(entry)
         self._save_retained()
-        if self.state == st.HOLDUP and not self._write_affordable():
+        if self.state in st.BUDGETED_IN and not self._write_affordable():
             return  # stays pending: committed as deferred when energy returns
         self._queue_entry(entry, quality)
         self._pump()
@@ -429,7 +429,7 @@ class Recorder:
 
     def _reconciled(self):
         self.reconciling = False
-        if self.state != st.RESTORE:
+        if not st.has_transition(self.state, st.EV_RECONCILED):
             # Mains fell again while restoring: the power-fail path has taken over and waited
             # for this before arming the watch.
             self._pump()
@@ -455,7 +455,7 @@ class Recorder:
         cfg = self.cfg
         b.timers.stop(T_SAMPLE)
         self.retained_ok = cfg.has_battery_domain and b.retained.battery_backed()
-        self.phase = PHASE_FULL
+        self.watch = st.next_watch(self.watch, st.WEV_ARM)
         if self.retained_ok:
             b.supply.set_alarm(self.budget.write_floor_v)
         else:
@@ -480,7 +480,6 @@ class Recorder:
     def _end_watch(self):
         b = self.b
         now, valid = b.clock.read()
-        self.phase = PHASE_ENDED
         b.supply.set_alarm(None)
         b.cover.arm_wake(False)
         b.timers.stop(T_POLL)
@@ -533,9 +532,9 @@ class Recorder:
     def _pump(self):
         # Records never wait for a report: the radio burst runs beside the write, and the ADC
         # reading under its load already counts its ESR drop.
-        if self.writing is not None or self.state == st.DORMANT:
+        if self.writing is not None or self.state not in st.RUNS_IN:
             return
-        on_backup = self.state == st.HOLDUP
+        on_backup = self.state in st.BUDGETED_IN
         while self.queue:
             item = self.queue.pop(0)
             if on_backup and not self._write_affordable():
@@ -547,7 +546,7 @@ class Recorder:
             self.writing = item
             self.b.nvm.write(item.addr, item.data)
             return
-        if self.state == st.POWER_FAIL and not self.reconciling:
+        if not self.reconciling and st.has_transition(self.state, st.EV_SAVED):
             # A power-up's reconciliation is finished on the bulk capacitor's energy first.
             self.state = st.next_state(self.state, st.EV_SAVED)
             self._arm_watch()
@@ -582,7 +581,7 @@ class Recorder:
         flags = 0
         if self.pd_seq:
             flags |= FLAG_IN_OUTAGE
-        if self.phase == PHASE_ENDED:
+        if self.watch == st.WATCH_ENDED:
             flags |= FLAG_WATCH_ENDED
         if valid:
             flags |= FLAG_RTC_VALID
@@ -606,12 +605,12 @@ class Recorder:
         return j.save_state(state)
 
     def _send_report(self):
-        if not self.reports or self.radio_busy:
+        if not self.reports or self.radio_busy or self.state not in st.REPORTS_IN:
             return
         b = self.b
-        if self.state == st.HOLDUP:
+        if self.state in st.BUDGETED_IN:
             v = b.supply.backup_v()
-            floor = self.budget.write_floor_v if self.phase == PHASE_FULL else 0.0
+            floor = self.budget.write_floor_v if self.watch == st.WATCH_FULL else 0.0
             need = self.budget.radio_need_v
             if (
                 v - need < self.cfg.brownout_v + self.cfg.margin_v
@@ -619,14 +618,12 @@ class Recorder:
             ):
                 self.reports = []  # not affordable: the record is safe, the report is dropped
                 return
-        elif self.state != st.MAINS:
-            return
         seq = self.reports.pop(0)
         self.radio_busy = True
         b.radio.send(encode_report(REPORT_COVER_OPEN, seq))
 
     def _save_retained(self):
-        flags = FLAG_WATCH_ENDED if self.phase == PHASE_ENDED else 0
+        flags = FLAG_WATCH_ENDED if self.watch == st.WATCH_ENDED else 0
         level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
         self.b.retained.write(encode_pending(self.pending, known_ms, level, flags))
 
