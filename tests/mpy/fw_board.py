@@ -3,7 +3,31 @@ moves time, the switch and the supply, and completes NVM writes and timers itsel
 
 from fw_eeprom import StubEeprom
 
+from meterseal.firmware.config import WAKE_INTERRUPT, FirmwareConfig
 from meterseal.firmware.hal import Board
+
+
+def design_config():
+    """The default profile's design values, as the kernel hands them to the recorder (the
+    write floor the tests steer around, 2.0566 V, follows from them)."""
+    return FirmwareConfig(
+        sample_period_us=5000,
+        debounce_samples=9,
+        wake_mode=WAKE_INTERRUPT,
+        poll_period_us=1000000,
+        brownout_v=2.0,
+        margin_v=0.05,
+        esr_ohm=2.0,
+        capacitance_f=0.56,
+        active_a=300e-6,
+        wake_s=0.0016,
+        nvm_write_a=3e-3,
+        nvm_write_s=0.005,
+        radio_present=True,
+        radio_a=0.05,
+        radio_s=0.2,
+        has_battery_domain=True,
+    )
 
 
 class Port:
@@ -108,6 +132,7 @@ class HandBoard:
         self.retained = b""
         self.frames = []
         self.import_mwh = 0
+        self.check = None  # called with the recorder after every step the test drives
         self.board = Board(Clock(self), Cover(self), Supply(self), Timers(self), Power(self),
                            Nvm(self), Retained(self), Radio(self), Metering(self))
 
@@ -118,8 +143,15 @@ class HandBoard:
                 break
             self.eeprom.finish_write()
             rec.on_nvm_done()
+            self._check(rec)
         while self.frames and rec.radio_busy:
             rec.on_radio_done()
+            self._check(rec)
+        self._check(rec)
+
+    def _check(self, rec):
+        if self.check is not None:
+            self.check(rec)
 
     def tick(self, rec, tid, n=1, ms=5):
         for _ in range(n):

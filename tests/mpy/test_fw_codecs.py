@@ -26,6 +26,7 @@ from meterseal.firmware.pending import (
 )
 from meterseal.firmware.records import (
     BOUNDED,
+    DEFERRED,
     EXACT,
     UNSYNCED,
     CoverClose,
@@ -207,3 +208,39 @@ def test_event_clear_page_and_standard_bytes():
     bad[5] ^= 1
     assert decode_page(bytes(bad)) is None
     assert _raises(encode_page, EventClear(3, t, EXACT, 0, 0, 1, 2, 0, 0))
+
+
+# One page of every kind, byte for byte as meters in the field hold them: every field has its own
+# byte values, so a field moved, widened or reordered in the codec fails here.
+_T1 = 0x0105040302A1
+_T2 = 0x0106050403A2
+_T3 = 0x0107060504A3
+_E1 = 0x161514131211
+_E2 = 0x262524232221
+GOLDEN_PAGES = (
+    (
+        CoverOpen(0x04030201, BOUNDED, _T2, _T1, _T3, _E1, _E2),
+        "c10102030402a20304050601a10203040501a30405060701111213141516212223242526203f9eaa",
+    ),
+    (
+        CoverClose(0x04030201, UNSYNCED, _T2, 0x363534333231, 0x464544434241),
+        "c20102030403a20304050601313233343536414243444546d6792156",
+    ),
+    (PowerDown(0x04030201, _T2, DEFERRED), "d10102030401a20304050601038187d9"),
+    (PowerDownEnd(0x04030201, _T3, UNSYNCED), "d20102030403a3040506070112a51be3"),
+    (
+        SavedState(0x04030201, _E1, _E2, 1, _T2, _T1, 0x07, 0x08070605),
+        "a50102030411121314151621222324252601a20304050601a1020304050107050607086adf644b",
+    ),
+    (
+        EventClear(0x04030201, _T2, DEFERRED, 0x33323130, 0x000D3003, 0x40, 0x20, 0x50, 0x10),
+        "e10102030401a203040506013031323303300d0040000000200000005000000010000000362fc765",
+    ),
+)
+
+
+def test_pages_are_byte_for_byte_the_field_format():
+    for rec, hexpage in GOLDEN_PAGES:
+        page = bytes.fromhex(hexpage)
+        assert encode_page(rec) == page, type(rec).__name__
+        assert decode_page(page) == rec

@@ -1,17 +1,31 @@
 """The real Recorder on a hand-driven board: on mains, through a power failure, on backup."""
 
-from fw_board import HandBoard
+from fw_board import HandBoard, design_config
 
 from meterseal.firmware import states as st
-from meterseal.firmware.config import FirmwareConfig
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.recorder import T_DEBOUNCE, T_SAMPLE, Recorder
 from meterseal.firmware.records import DEFERRED, EXACT
 
 
+def secondary_rules_hold(rec):
+    """The rules of states.py's secondary states: where each may be away from rest."""
+    s = rec.state
+    if rec.watch != st.WATCH_FULL:
+        assert s in (st.HOLDUP, st.DORMANT), st.STATE_NAMES[s]
+    if rec.reconciling:
+        assert s in (st.RESTORE, st.POWER_FAIL, st.MAINS), st.STATE_NAMES[s]
+    if rec.frozen is not None:
+        assert s in (st.HOLDUP, st.DORMANT), st.STATE_NAMES[s]
+    if rec.shutdown_after_write:
+        assert s in (st.HOLDUP, st.DORMANT) and rec.watch == st.WATCH_ENDED
+    return True
+
+
 def _booted():
     hb = HandBoard()
-    rec = Recorder(hb.board, FirmwareConfig({}))
+    rec = Recorder(hb.board, design_config())
+    hb.check = secondary_rules_hold
     rec.boot()
     hb.settle(rec)
     hb.tick(rec, T_SAMPLE, 10)
@@ -115,3 +129,23 @@ def test_full_retained_ram_freezes_what_it_knew_and_reconciles_at_restore():
     newest = img.cover[0]
     assert newest.quality == BOUNDED and not newest.closed
     assert all(r.quality == DEFERRED and r.closed for r in img.cover[1:])
+
+
+def test_config_names_every_value():
+    from meterseal.firmware.config import FirmwareConfig
+
+    cfg = design_config()
+    assert cfg.debounce_us == 45000
+    values = {name: getattr(cfg, name) for name in FirmwareConfig.__slots__}
+    assert FirmwareConfig(**values).debounce_us == 45000
+    for bad in ("debounce_sample", "sample_period_us"):
+        kw = dict(values)
+        if bad in kw:
+            del kw[bad]  # a missing value
+        else:
+            kw[bad] = 9  # a misspelt one
+        try:
+            FirmwareConfig(**kw)
+        except TypeError:
+            continue
+        raise AssertionError("accepted " + bad)

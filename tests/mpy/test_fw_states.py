@@ -59,3 +59,48 @@ def test_mains_never_jumps_straight_to_holdup():
     for (a, _e), b in st.TRANSITIONS.items():
         if b == st.HOLDUP:
             assert a in (st.POWER_FAIL, st.RESTORE)
+
+
+def test_handlers_that_raise_an_event_act_exactly_where_the_table_has_its_row():
+    pairs = ((st.H_POWER_FAIL, st.EV_POWER_FAIL), (st.H_POWER_GOOD, st.EV_POWER_GOOD))
+    for handler, event in pairs:
+        rows = [a for (a, e) in st.TRANSITIONS if e == event]
+        assert sorted(st.ACTS_IN[handler]) == sorted(rows), st.HANDLER_NAMES[handler]
+    for state in range(5):
+        assert st.acts(st.H_POWER_FAIL, state) == st.has_transition(state, st.EV_POWER_FAIL)
+
+
+def test_what_each_state_allows():
+    assert st.DORMANT not in st.RUNS_IN and len(st.RUNS_IN) == 4
+    for handler in range(len(st.HANDLER_NAMES)):
+        for state in st.ACTS_IN[handler]:
+            assert state in st.RUNS_IN  # nothing acts while the MCU is off
+    # Only the watch is budgeted, and only the watch takes cover wake-ups and supply alarms.
+    assert st.BUDGETED_IN == (st.HOLDUP,)
+    assert st.ACTS_IN[st.H_COVER_EDGE] == st.ACTS_IN[st.H_SUPPLY_ALARM] == st.BUDGETED_IN
+    for state in st.BUDGETED_IN:
+        assert state in st.REPORTS_IN
+
+
+def test_watch_phases():
+    phases = (st.WATCH_FULL, st.WATCH_PENDING, st.WATCH_ENDED)
+    for phase in phases:
+        # Arming the watch and mains' return start afresh from anywhere.
+        assert st.next_watch(phase, st.WEV_ARM) == st.WATCH_FULL
+        assert st.next_watch(phase, st.WEV_MAINS) == st.WATCH_FULL
+    full = st.WATCH_FULL
+    assert st.next_watch(full, st.WEV_ALARM_KEPT) == st.WATCH_PENDING
+    assert st.next_watch(full, st.WEV_ALARM_LOST) == st.WATCH_ENDED
+    assert st.next_watch(st.WATCH_PENDING, st.WEV_ALARM_KEPT) == st.WATCH_ENDED
+    assert st.WATCH_ENDED not in st.WATCHING and len(st.WATCHING) == 2
+    # Pending needs retained RAM that outlives the MCU; an ended watch has no alarm armed.
+    for phase, event in (
+        (st.WATCH_PENDING, st.WEV_ALARM_LOST),
+        (st.WATCH_ENDED, st.WEV_ALARM_KEPT),
+        (st.WATCH_ENDED, st.WEV_ALARM_LOST),
+    ):
+        try:
+            st.next_watch(phase, event)
+        except st.TransitionError:
+            continue
+        raise AssertionError("no error for a missing watch row")

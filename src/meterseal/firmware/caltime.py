@@ -4,13 +4,7 @@ Owns the calendar arithmetic only. It does not know the meter's UTC offset (the 
 does), time zones, or daylight saving; pure integer arithmetic so it runs on any MicroPython port.
 """
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from meterseal.firmware.compat import const
 
 MS_PER_SECOND = const(1000)
 MS_PER_DAY = const(86400000)

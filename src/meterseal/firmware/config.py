@@ -10,9 +10,11 @@ WAKE_POLLING = 1
 
 
 class FirmwareConfig:
+    """Every value is required, by name: a misspelt or missing one is a TypeError here, not a
+    silent default (the defaults belong to the board's profile, and only there)."""
+
     __slots__ = (
         "active_a",
-        "battery_undervoltage_v",
         "brownout_v",
         "capacitance_f",
         "debounce_samples",
@@ -30,25 +32,48 @@ class FirmwareConfig:
         "wake_s",
     )
 
-    def __init__(self, values):
-        self.sample_period_us = int(values.get("sample_period_us", 5000))
-        self.debounce_samples = int(values.get("debounce_samples", 9))
-        self.wake_mode = int(values.get("wake_mode", WAKE_INTERRUPT))
-        self.poll_period_us = int(values.get("poll_period_us", 1000000))
-        self.brownout_v = float(values.get("brownout_v", 2.0))
-        self.margin_v = float(values.get("margin_v", 0.05))
-        self.esr_ohm = float(values.get("esr_ohm", 2.0))
-        self.capacitance_f = float(values.get("capacitance_f", 0.56))
-        self.active_a = float(values.get("active_a", 300e-6))
-        self.wake_s = float(values.get("wake_s", 0.0016))
-        self.nvm_write_a = float(values.get("nvm_write_a", 3e-3))
-        self.nvm_write_s = float(values.get("nvm_write_s", 0.005))
-        self.radio_present = bool(values.get("radio_present", True))
-        self.radio_a = float(values.get("radio_a", 0.05))
-        self.radio_s = float(values.get("radio_s", 0.2))
-        self.battery_undervoltage_v = float(values.get("battery_undervoltage_v", 2.5))
+    def __init__(
+        self,
+        *,
+        sample_period_us,
+        debounce_samples,
+        wake_mode,
+        poll_period_us,
+        brownout_v,
+        margin_v,
+        esr_ohm,
+        capacitance_f,
+        active_a,
+        wake_s,
+        nvm_write_a,
+        nvm_write_s,
+        radio_present,
+        radio_a,
+        radio_s,
+        has_battery_domain,
+    ):
+        self.sample_period_us = int(sample_period_us)
+        self.debounce_samples = int(debounce_samples)
+        self.wake_mode = int(wake_mode)
+        self.poll_period_us = int(poll_period_us)
+        self.brownout_v = float(brownout_v)
+        self.margin_v = float(margin_v)
+        self.esr_ohm = float(esr_ohm)
+        self.capacitance_f = float(capacitance_f)
+        self.active_a = float(active_a)
+        self.wake_s = float(wake_s)
+        self.nvm_write_a = float(nvm_write_a)
+        self.nvm_write_s = float(nvm_write_s)
+        self.radio_present = bool(radio_present)
+        self.radio_a = float(radio_a)
+        self.radio_s = float(radio_s)
         # True where a battery can keep the RTC domain (and retained RAM) alive: the seed design.
-        self.has_battery_domain = bool(values.get("has_battery_domain", True))
+        self.has_battery_domain = bool(has_battery_domain)
+
+    @property
+    def debounce_us(self):
+        """How long a change must hold before the debouncer takes it: one sample per period."""
+        return self.debounce_samples * self.sample_period_us
 
 
 class Budget:

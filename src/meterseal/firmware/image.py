@@ -28,11 +28,7 @@ from meterseal.firmware.layout import (
     state_addr,
 )
 from meterseal.firmware.records import (
-    LEN_COVER_CLOSE,
-    LEN_COVER_OPEN,
-    LEN_EVENT_CLEAR,
-    LEN_PD_HALF,
-    LEN_STATE,
+    PAGE_LEN,
     CoverClose,
     CoverOpen,
     EventClear,
@@ -134,16 +130,16 @@ class Index:
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
         for copy in (0, 1):
-            self._load_page(read, state_addr(copy), LEN_STATE)
+            self._load_page(read, state_addr(copy), SavedState)
         for slot in range(SLOTS):
-            self._load_page(read, cover_open_addr(slot), LEN_COVER_OPEN)
-            self._load_page(read, cover_close_addr(slot), LEN_COVER_CLOSE)
-            self._load_page(read, pd_start_addr(slot), LEN_PD_HALF)
-            self._load_page(read, pd_end_addr(slot), LEN_PD_HALF)
-            self._load_page(read, event_clear_addr(slot), LEN_EVENT_CLEAR)
+            self._load_page(read, cover_open_addr(slot), CoverOpen)
+            self._load_page(read, cover_close_addr(slot), CoverClose)
+            self._load_page(read, pd_start_addr(slot), PowerDown)
+            self._load_page(read, pd_end_addr(slot), PowerDownEnd)
+            self._load_page(read, event_clear_addr(slot), EventClear)
 
-    def _load_page(self, read, addr, n):
-        rec = decode_page(read(addr, n))
+    def _load_page(self, read, addr, kind):
+        rec = decode_page(read(addr, PAGE_LEN[kind]))
         if rec is None or not self.apply(addr, rec):
             self.clear(addr)
 

@@ -119,10 +119,6 @@ class Journal:
     def clear_total(self):
         return self._index.clear_total()
 
-    def event_clear_record(self, seq):
-        """Committed event-clear record seq (a copy), or None."""
-        return self._index.event_clear(seq)
-
     def event_clears(self):
         """The latest 10 committed event clears, newest first."""
         return self._index.event_clears()

@@ -15,17 +15,10 @@ record N - 11, never one of the latest 10, so a torn write can only destroy a re
 already left the ring. The event-clear ring follows the same rule.
 """
 
-try:
-    from micropython import const
-except ImportError:
+from meterseal.firmware.compat import const
 
-    def const(x):
-        return x
-
-
-NVM_SIZE = const(32768)
+NVM_SIZE = const(32768)  # the simulated board sizes its EEPROM by this
 PAGE_SIZE = const(64)
-PAGE_COUNT = const(512)
 
 RING = const(10)
 SLOTS = const(11)
@@ -35,8 +28,6 @@ STATE_PAGE_B = const(1)
 COVER_BASE_PAGE = const(2)
 POWER_DOWN_BASE_PAGE = const(24)
 EVENT_CLEAR_BASE_PAGE = const(46)
-RESERVED_BASE_PAGE = const(57)
-RESERVED_PAGES = const(13)
 FREE_BASE_PAGE = const(70)
 
 # Page tags: first byte of every page, one per page kind. 0x00 and 0xFF are never tags, so an
@@ -72,7 +63,3 @@ def pd_end_addr(seq):
 
 def event_clear_addr(seq):
     return (EVENT_CLEAR_BASE_PAGE + seq % SLOTS) * PAGE_SIZE
-
-
-def page_of(addr):
-    return addr // PAGE_SIZE

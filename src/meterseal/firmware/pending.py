@@ -13,14 +13,7 @@ Entry: kind|rtc_valid bits (1: bit0 = kind, bit1 = rtc_valid) | time_ms (6) | se
 MAX_ENTRIES = (256 - 15) // 23 = 10 entries.
 """
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
-
+from meterseal.firmware.compat import const
 from meterseal.firmware.crc import crc32
 
 OPEN = const(0)

@@ -12,6 +12,9 @@ Rules it keeps:
   committed and only if the watch keeps its own reserve afterwards;
 - the watch ends while its last write is still affordable, and the instant it ended is stored:
   that is the exact `not_before` of anything reconciled at the next power-up.
+
+Its whole state, the power state and the secondary states beside it, is declared in states.py
+with its rules; what a power state allows is read from there, never from a comparison here.
 """
 
 from meterseal.firmware import states as st
@@ -45,20 +48,84 @@ T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
 
 MWH_PER_UNIT = 10000  # one register step: 0.01 kWh
 
-# Write-queue item kinds.
-W_OPEN = 0
-W_CLOSE = 1
-W_STATE = 2
-W_PD_START = 3
-W_PD_END = 4
-W_OPEN_REC = 5  # a reconciled opening, written from its record directly
-W_CLOSE_REC = 6
+# Kinds of queued page write, and the class that carries each.
+W_OPEN = 0  # EntryWrite: an opening seen while alive
+W_CLOSE = 1  # EntryWrite: a closing seen while alive
+W_STATE = 2  # StateWrite
+W_PD_START = 3  # PowerDownWrite
+W_PD_END = 4  # PowerDownWrite
+W_OPEN_REC = 5  # RecordWrite: a reconciled opening, written from its record directly
+W_CLOSE_REC = 6  # CloseWrite: a reconciled closing
 
-# Watch phases on backup.
-PHASE_FULL = 0  # writes affordable
-PHASE_PENDING = 1  # below the write floor; records kept in battery-backed retained RAM
-PHASE_ENDED = 2
 
+
+class Write:
+    """A page write the recorder has decided on. addr and data are set when it is issued; from
+    then until the NVM reports it done it is the recorder's `writing`."""
+
+    __slots__ = ("addr", "data", "kind")
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.addr = 0
+        self.data = None
+
+
+class EntryWrite(Write):
+    """An opening or closing seen while alive: its PendingEntry leaves retained RAM on commit."""
+
+    __slots__ = ("entry", "quality")
+
+    def __init__(self, entry, quality):
+        super().__init__(W_OPEN if entry.kind == KIND_OPEN else W_CLOSE)
+        self.entry = entry
+        self.quality = quality
+
+
+class RecordWrite(Write):
+    """A reconciled opening: the record is complete (quality, bounds) when queued."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record):
+        super().__init__(W_OPEN_REC)
+        self.record = record
+
+
+class CloseWrite(Write):
+    """A reconciled closing of the open record seq."""
+
+    __slots__ = ("export_units", "import_units", "quality", "seq", "time_ms")
+
+    def __init__(self, seq, time_ms, quality, import_units, export_units):
+        super().__init__(W_CLOSE_REC)
+        self.seq = seq
+        self.time_ms = time_ms
+        self.quality = quality
+        self.import_units = import_units
+        self.export_units = export_units
+
+
+class PowerDownWrite(Write):
+    """The start (W_PD_START) or end (W_PD_END) half of power-down record seq."""
+
+    __slots__ = ("quality", "seq", "time_ms")
+
+    def __init__(self, kind, seq, time_ms, quality):
+        super().__init__(kind)
+        self.seq = seq
+        self.time_ms = time_ms
+        self.quality = quality
+
+
+class StateWrite(Write):
+    """The saved state, built from the recorder as it stands when the write is issued."""
+
+    __slots__ = ("rtc_valid",)
+
+    def __init__(self, rtc_valid):
+        super().__init__(W_STATE)
+        self.rtc_valid = rtc_valid
 
 
 class Recorder:
@@ -69,8 +136,8 @@ class Recorder:
         self.state = st.DORMANT
         self.journal = Journal(board.nvm.read)
         self.deb = Debouncer(1, cfg.debounce_samples)
-        self.queue = []  # (kind, payload, quality)
-        self.writing = None
+        self.queue = []  # Write, oldest first
+        self.writing = None  # the Write in progress
         self.radio_busy = False
         self.reports = []  # seqs waiting for the radio
         self.pending = []  # PendingEntry, mirrored in retained RAM
@@ -80,13 +147,14 @@ class Recorder:
         self.next_cover_seq = 1
         self.pd_seq = 0
         self.known_ms = 0  # last instant the stable cover state was known
-        self.phase = PHASE_FULL
-        self.retained_ok = False
+        # The secondary states; their meaning and rules are in states.py.
+        self.watch = st.WATCH_FULL
         self.reconciling = False
+        # When retained RAM fills, it keeps what was known then, so power-up reconciles from
+        # there: a bounded record, not a false one.
+        self.frozen = None  # or (cover level, known_ms)
         self.shutdown_after_write = False
-        # Retained RAM full: later changes cannot be kept; the header keeps what was known
-        # when it filled, so power-up reconciles from there (a bounded record, not a false one).
-        self.frozen = None
+        self.retained_ok = False  # sampled when the watch is armed: retained RAM outlives the MCU
         self.pd_start_ms = 0
 
     # ----------------------------------------------------------------- handlers (board calls)
@@ -142,7 +210,7 @@ class Recorder:
 
     def on_timer(self, timer_id):
         """Returns True when nothing is in progress (the board may skip idle ticks)."""
-        if self.state == st.DORMANT:
+        if not st.acts(st.H_TIMER, self.state):
             return True
         if timer_id == T_DEBOUNCE:
             self._sample()
@@ -165,24 +233,24 @@ class Recorder:
         return True
 
     def on_cover_edge(self):
-        if self.state == st.HOLDUP and self.phase != PHASE_ENDED:
+        if st.acts(st.H_COVER_EDGE, self.state):
             self._start_debounce_burst()
 
     def on_power_fail(self):
-        if self.state not in (st.MAINS, st.RESTORE):
+        if not st.acts(st.H_POWER_FAIL, self.state):
             return  # already on the way down, or booted on backup and watching
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_FAIL)
         now, valid = b.clock.read()
         # Keep sampling on the bulk capacitor's energy: the window can hold an opening.
         self.pd_seq = self.journal.power_down_total + 1
-        self._queue(W_PD_START, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+        self._queue_power_down(W_PD_START, now, valid)
         self.known_ms = self._known_until(now)
         self._queue_state(now, valid)
         self._pump()
 
     def on_power_good(self):
-        if self.state not in (st.POWER_FAIL, st.HOLDUP):
+        if not st.acts(st.H_POWER_GOOD, self.state):
             return
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_GOOD)
@@ -190,14 +258,14 @@ class Recorder:
         b.cover.arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
-        self.phase = PHASE_FULL
+        self.watch = st.next_watch(self.watch, st.WEV_MAINS)
         self.shutdown_after_write = False  # mains is back before the watch's last write ended
         now, valid = b.clock.read()
         for e in self.pending:
             if not self._queued_entry(e):
                 self._queue_entry(e, DEFERRED)
         if self.pd_seq:
-            self._queue(W_PD_END, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+            self._queue_power_down(W_PD_END, now, valid)
             self.pd_seq = 0
         b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
         if self.frozen is not None:
@@ -215,13 +283,13 @@ class Recorder:
         self._pump()
 
     def on_supply_alarm(self):
-        if self.state != st.HOLDUP:
+        if not st.acts(st.H_SUPPLY_ALARM, self.state):
             return
-        b = self.b
-        if self.phase == PHASE_FULL and self.retained_ok:
+        alarm = st.WEV_ALARM_KEPT if self.retained_ok else st.WEV_ALARM_LOST
+        self.watch = st.next_watch(self.watch, alarm)
+        if self.watch == st.WATCH_PENDING:
             # Writes are no longer affordable; retained RAM will carry records from here on.
-            self.phase = PHASE_PENDING
-            b.supply.set_alarm(self.budget.retained_floor_v(self.cfg))
+            self.b.supply.set_alarm(self.budget.retained_floor_v(self.cfg))
             return
         self._end_watch()
 
@@ -230,12 +298,12 @@ class Recorder:
         self.writing = None
         if item is None:
             return
-        kind, payload, addr, data = item
-        self.journal.committed(addr, data)
+        kind = item.kind
+        self.journal.committed(item.addr, item.data)
         if kind == W_OPEN_REC and self.cfg.radio_present:
-            self.reports.append(payload.seq)
+            self.reports.append(item.record.seq)
         if kind in (W_OPEN, W_CLOSE):
-            entry = payload
+            entry = item.entry
             if entry in self.pending:
                 self.pending.remove(entry)
                 self._save_retained()
@@ -268,7 +336,7 @@ class Recorder:
 
     def _start_debounce_burst(self):
         b = self.b
-        if self.state != st.HOLDUP or self.phase == PHASE_ENDED:
+        if self.state not in st.BUDGETED_IN or self.watch not in st.WATCHING:
             return
         b.cover.arm_wake(False)
         self._sample()
@@ -282,7 +350,7 @@ class Recorder:
         )
 
     def _retained_full(self):
-        if self.state != st.HOLDUP or self._write_affordable():
+        if self.state not in st.BUDGETED_IN or self._write_affordable():
             return False
         if len(self.pending) < MAX_ENTRIES:
             return False
@@ -311,7 +379,7 @@ class Recorder:
     def _add_pending(self, entry, quality):
         self.pending.append(entry)
         self._save_retained()
-        if self.state == st.HOLDUP and not self._write_affordable():
+        if self.state in st.BUDGETED_IN and not self._write_affordable():
             return  # stays pending: committed as deferred when energy returns
         self._queue_entry(entry, quality)
         self._pump()
@@ -351,17 +419,17 @@ class Recorder:
                 rec.not_after_ms = now
             rec.import_before = imp
             rec.export_before = exp
-            self.queue.append((W_OPEN_REC, rec, quality))
+            self.queue.append(RecordWrite(rec))
         else:
             if not self.open_seq:
                 return
-            self.queue.append((W_CLOSE_REC, (self.open_seq, now, imp, exp), quality))
+            self.queue.append(CloseWrite(self.open_seq, now, quality, imp, exp))
             self.open_seq = 0
         self._pump()
 
     def _reconciled(self):
         self.reconciling = False
-        if self.state != st.RESTORE:
+        if not st.has_transition(self.state, st.EV_RECONCILED):
             # Mains fell again while restoring: the power-fail path has taken over and waited
             # for this before arming the watch.
             self._pump()
@@ -370,7 +438,7 @@ class Recorder:
         now, valid = b.clock.read()
         if b.supply.mains():
             if self.pd_seq:
-                self._queue(W_PD_END, (self.pd_seq, now, EXACT if valid else UNSYNCED))
+                self._queue_power_down(W_PD_END, now, valid)
                 self.pd_seq = 0
             self.state = st.next_state(self.state, st.EV_RECONCILED)
             self.known_ms = now
@@ -387,7 +455,7 @@ class Recorder:
         cfg = self.cfg
         b.timers.stop(T_SAMPLE)
         self.retained_ok = cfg.has_battery_domain and b.retained.battery_backed()
-        self.phase = PHASE_FULL
+        self.watch = st.next_watch(self.watch, st.WEV_ARM)
         if self.retained_ok:
             b.supply.set_alarm(self.budget.write_floor_v)
         else:
@@ -412,7 +480,6 @@ class Recorder:
     def _end_watch(self):
         b = self.b
         now, valid = b.clock.read()
-        self.phase = PHASE_ENDED
         b.supply.set_alarm(None)
         b.cover.arm_wake(False)
         b.timers.stop(T_POLL)
@@ -443,82 +510,78 @@ class Recorder:
     def _write_affordable(self):
         return self.b.supply.backup_v() >= self.budget.write_floor_v
 
-    def _queue(self, kind, payload, quality=EXACT):
-        self.queue.append((kind, payload, quality))
+    def _queue_power_down(self, kind, now, valid):
+        self.queue.append(PowerDownWrite(kind, self.pd_seq, now, EXACT if valid else UNSYNCED))
 
     def _queue_entry(self, entry, quality):
-        self.queue.append((W_OPEN if entry.kind == KIND_OPEN else W_CLOSE, entry, quality))
+        self.queue.append(EntryWrite(entry, quality))
 
     def _queued_entry(self, entry):
-        if self.writing is not None and self.writing[1] is entry:
+        if _carries(self.writing, entry):
             return True
         for item in self.queue:
-            if item[1] is entry:
+            if _carries(item, entry):
                 return True
         return False
 
     def _queue_state(self, now, valid):
         # The saved state is written only as the last thing queued: drop older queued copies.
-        self.queue = [q for q in self.queue if q[0] != W_STATE]
-        self._queue(W_STATE, (now, valid))
+        self.queue = [q for q in self.queue if q.kind != W_STATE]
+        self.queue.append(StateWrite(valid))
 
     def _pump(self):
         # Records never wait for a report: the radio burst runs beside the write, and the ADC
         # reading under its load already counts its ESR drop.
-        if self.writing is not None or self.state == st.DORMANT:
+        if self.writing is not None or self.state not in st.RUNS_IN:
             return
-        on_backup = self.state == st.HOLDUP
+        on_backup = self.state in st.BUDGETED_IN
         while self.queue:
-            kind, payload, quality = self.queue.pop(0)
+            item = self.queue.pop(0)
             if on_backup and not self._write_affordable():
                 continue  # records stay in retained RAM, pending; a state save waits
-            write = self._encode(kind, payload, quality)
+            write = self._encode(item)
             if write is None:
                 continue
-            addr, data = write
-            self.writing = (kind, payload, addr, data)
-            self.b.nvm.write(addr, data)
+            item.addr, item.data = write
+            self.writing = item
+            self.b.nvm.write(item.addr, item.data)
             return
-        if self.state == st.POWER_FAIL and not self.reconciling:
+        if not self.reconciling and st.has_transition(self.state, st.EV_SAVED):
             # A power-up's reconciliation is finished on the bulk capacitor's energy first.
             self.state = st.next_state(self.state, st.EV_SAVED)
             self._arm_watch()
             return
         self._send_report()
 
-    def _encode(self, kind, payload, quality):
+    def _encode(self, item):
         """The one page write for a queue item, or None if it is already committed."""
         j = self.journal
-        if kind == W_OPEN:
-            e = payload
-            if not e.rtc_valid:
-                quality = UNSYNCED
-            return j.open_cover(
-                CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units, e.export_units)
-            )
-        if kind == W_CLOSE:
-            e = payload
-            if not e.rtc_valid:
-                quality = UNSYNCED
+        kind = item.kind
+        if kind == W_OPEN or kind == W_CLOSE:
+            e = item.entry
+            quality = item.quality if e.rtc_valid else UNSYNCED
+            if kind == W_OPEN:
+                return j.open_cover(
+                    CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units, e.export_units)
+                )
             return j.close_cover(e.seq, quality, e.time_ms, e.import_units, e.export_units)
         if kind == W_OPEN_REC:
-            return j.open_cover(payload)
+            return j.open_cover(item.record)
         if kind == W_CLOSE_REC:
-            seq, t_ms, imp, exp = payload
-            return j.close_cover(seq, quality, t_ms, imp, exp)
+            return j.close_cover(
+                item.seq, item.quality, item.time_ms, item.import_units, item.export_units
+            )
         if kind == W_PD_START:
-            seq, t_ms, q = payload
-            self.pd_start_ms = t_ms
-            return j.power_down_start(seq, t_ms, q)
+            self.pd_start_ms = item.time_ms
+            return j.power_down_start(item.seq, item.time_ms, item.quality)
         if kind == W_PD_END:
-            seq, t_ms, q = payload
-            return j.power_down_end(seq, t_ms, q)
-        _now, valid = payload
+            return j.power_down_end(item.seq, item.time_ms, item.quality)
+        valid = item.rtc_valid
         imp, exp = self.b.metering.read()
         flags = 0
         if self.pd_seq:
             flags |= FLAG_IN_OUTAGE
-        if self.phase == PHASE_ENDED:
+        if self.watch == st.WATCH_ENDED:
             flags |= FLAG_WATCH_ENDED
         if valid:
             flags |= FLAG_RTC_VALID
@@ -542,12 +605,12 @@ class Recorder:
         return j.save_state(state)
 
     def _send_report(self):
-        if not self.reports or self.radio_busy:
+        if not self.reports or self.radio_busy or self.state not in st.REPORTS_IN:
             return
         b = self.b
-        if self.state == st.HOLDUP:
+        if self.state in st.BUDGETED_IN:
             v = b.supply.backup_v()
-            floor = self.budget.write_floor_v if self.phase == PHASE_FULL else 0.0
+            floor = self.budget.write_floor_v if self.watch == st.WATCH_FULL else 0.0
             need = self.budget.radio_need_v
             if (
                 v - need < self.cfg.brownout_v + self.cfg.margin_v
@@ -555,13 +618,15 @@ class Recorder:
             ):
                 self.reports = []  # not affordable: the record is safe, the report is dropped
                 return
-        elif self.state != st.MAINS:
-            return
         seq = self.reports.pop(0)
         self.radio_busy = True
         b.radio.send(encode_report(REPORT_COVER_OPEN, seq))
 
     def _save_retained(self):
-        flags = FLAG_WATCH_ENDED if self.phase == PHASE_ENDED else 0
+        flags = FLAG_WATCH_ENDED if self.watch == st.WATCH_ENDED else 0
         level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
         self.b.retained.write(encode_pending(self.pending, known_ms, level, flags))
+
+
+def _carries(item, entry):
+    return isinstance(item, EntryWrite) and item.entry is entry

@@ -11,16 +11,9 @@ Decoding is total: anything that is not a well-formed page of a known kind gives
 or garbage page is skipped, never trusted and never raised on.
 """
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
-
 from meterseal.firmware.bcd import NO_TIME6, bcd_energy4, bcd_time6
 from meterseal.firmware.caltime import MS_LIMIT
+from meterseal.firmware.compat import const
 from meterseal.firmware.crc import crc32
 from meterseal.firmware.layout import (
     TAG_COVER_CLOSE,
@@ -66,33 +59,6 @@ def _time(v, what):
 
 def _quality(q, what):
     _need(isinstance(q, int) and not isinstance(q, bool) and 0 <= q <= UNSYNCED, what)
-
-
-class _Writer:
-    __slots__ = ("buf",)
-
-    def __init__(self, tag):
-        self.buf = bytearray((tag,))
-
-    def put(self, value, width):
-        self.buf.extend(value.to_bytes(width, "little"))
-
-    def page(self):
-        self.buf.extend(crc32(self.buf).to_bytes(4, "little"))
-        return bytes(self.buf)
-
-
-class _Reader:
-    __slots__ = ("data", "pos")
-
-    def __init__(self, data):
-        self.data = data
-        self.pos = 1
-
-    def get(self, width):
-        p = self.pos
-        self.pos = p + width
-        return int.from_bytes(bytes(self.data[p : p + width]), "little")
 
 
 class _Record:
@@ -450,83 +416,102 @@ class EventClear(_Record):
         return bcd_time6(self.time_ms) + self.operator_bytes() + self.di.to_bytes(4, "little")
 
 
-# Page lengths (tag + payload + CRC); each fits one 64-byte page with room to spare.
-LEN_COVER_OPEN = const(1 + 4 + 1 + 6 * 3 + 6 * 2 + 4)  # 40
-LEN_COVER_CLOSE = const(1 + 4 + 1 + 6 + 6 * 2 + 4)  # 28
-LEN_PD_HALF = const(1 + 4 + 1 + 6 + 4)  # 16
-LEN_STATE = const(1 + 4 + 6 + 6 + 1 + 6 + 6 + 1 + 4 + 4)  # 39
-LEN_EVENT_CLEAR = const(1 + 4 + 1 + 6 + 4 + 4 + 4 * 4 + 4)  # 40
+# Every page kind, declared once: its tag, its record class, and its payload fields in byte order
+# as (name, width in bytes), each little-endian. A field's name is both the record's attribute
+# and its constructor's keyword, so the one writer and the one reader below serve every kind.
+# These rows are the NVM format of meters in the field: a change here is a format change.
+PAGE_KINDS = (
+    (
+        TAG_COVER_OPEN,
+        CoverOpen,
+        (
+            ("seq", 4),
+            ("quality", 1),
+            ("opened_ms", 6),
+            ("not_before_ms", 6),
+            ("not_after_ms", 6),
+            ("import_before", 6),
+            ("export_before", 6),
+        ),
+    ),
+    (
+        TAG_COVER_CLOSE,
+        CoverClose,
+        (
+            ("seq", 4),
+            ("close_quality", 1),
+            ("closed_ms", 6),
+            ("import_after", 6),
+            ("export_after", 6),
+        ),
+    ),
+    (TAG_PD_START, PowerDown, (("seq", 4), ("start_quality", 1), ("start_ms", 6))),
+    (TAG_PD_END, PowerDownEnd, (("seq", 4), ("end_quality", 1), ("end_ms", 6))),
+    (
+        TAG_STATE,
+        SavedState,
+        (
+            ("gen", 4),
+            ("import_mwh", 6),
+            ("export_mwh", 6),
+            ("cover_closed", 1),
+            ("known_ms", 6),
+            ("power_down_ms", 6),
+            ("flags", 1),
+            ("pd_seq", 4),
+        ),
+    ),
+    (
+        TAG_EVENT_CLEAR,
+        EventClear,
+        (
+            ("seq", 4),
+            ("time_quality", 1),
+            ("time_ms", 6),
+            ("operator", 4),
+            ("di", 4),
+            ("cover_total", 4),
+            ("cover_base", 4),
+            ("pd_total", 4),
+            ("pd_base", 4),
+        ),
+    ),
+)
 
-_LEN_BY_TAG = {
-    TAG_COVER_OPEN: LEN_COVER_OPEN,
-    TAG_COVER_CLOSE: LEN_COVER_CLOSE,
-    TAG_PD_START: LEN_PD_HALF,
-    TAG_PD_END: LEN_PD_HALF,
-    TAG_STATE: LEN_STATE,
-    TAG_EVENT_CLEAR: LEN_EVENT_CLEAR,
-}
+_CRC_SIZE = const(4)
 
 
-def page_length(tag):
-    """Byte length of a page of this tag, or 0 for an unknown tag."""
-    return _LEN_BY_TAG.get(tag, 0)
+def _index_kinds():
+    by_tag = {}
+    by_class = {}
+    lengths = {}
+    for tag, cls, fields in PAGE_KINDS:
+        n = 1 + _CRC_SIZE
+        for _name, width in fields:
+            n += width
+        by_tag[tag] = (cls, fields, n)
+        by_class[cls] = (tag, fields)
+        lengths[cls] = n
+    return by_tag, by_class, lengths
+
+
+# PAGE_LEN: bytes of a page (tag + payload + CRC) by record class; each fits one 64-byte page.
+_BY_TAG, _BY_CLASS, PAGE_LEN = _index_kinds()
 
 
 def encode_page(rec):
     """Page bytes of one record half: CoverOpen (its open half), CoverClose, PowerDown (its start
     half), PowerDownEnd, SavedState or EventClear. ValueError when a field is out of range."""
-    t = type(rec)
-    if t not in (CoverOpen, CoverClose, PowerDown, PowerDownEnd, SavedState, EventClear):
+    kind = _BY_CLASS.get(type(rec))
+    if kind is None:
         raise ValueError("not a journal record")
     rec.check()
-    if t is CoverOpen:
-        w = _Writer(TAG_COVER_OPEN)
-        w.put(rec.seq, 4)
-        w.put(rec.quality, 1)
-        w.put(rec.opened_ms, 6)
-        w.put(rec.not_before_ms, 6)
-        w.put(rec.not_after_ms, 6)
-        w.put(rec.import_before, 6)
-        w.put(rec.export_before, 6)
-    elif t is CoverClose:
-        w = _Writer(TAG_COVER_CLOSE)
-        w.put(rec.seq, 4)
-        w.put(rec.close_quality, 1)
-        w.put(rec.closed_ms, 6)
-        w.put(rec.import_after, 6)
-        w.put(rec.export_after, 6)
-    elif t is PowerDown:
-        w = _Writer(TAG_PD_START)
-        w.put(rec.seq, 4)
-        w.put(rec.start_quality, 1)
-        w.put(rec.start_ms, 6)
-    elif t is PowerDownEnd:
-        w = _Writer(TAG_PD_END)
-        w.put(rec.seq, 4)
-        w.put(rec.end_quality, 1)
-        w.put(rec.end_ms, 6)
-    elif t is EventClear:
-        w = _Writer(TAG_EVENT_CLEAR)
-        w.put(rec.seq, 4)
-        w.put(rec.time_quality, 1)
-        w.put(rec.time_ms, 6)
-        w.put(rec.operator, 4)
-        w.put(rec.di, 4)
-        w.put(rec.cover_total, 4)
-        w.put(rec.cover_base, 4)
-        w.put(rec.pd_total, 4)
-        w.put(rec.pd_base, 4)
-    else:
-        w = _Writer(TAG_STATE)
-        w.put(rec.gen, 4)
-        w.put(rec.import_mwh, 6)
-        w.put(rec.export_mwh, 6)
-        w.put(rec.cover_closed, 1)
-        w.put(rec.known_ms, 6)
-        w.put(rec.power_down_ms, 6)
-        w.put(rec.flags, 1)
-        w.put(rec.pd_seq, 4)
-    return w.page()
+    tag, fields = kind
+    buf = bytearray((tag,))
+    for name, width in fields:
+        buf.extend(getattr(rec, name).to_bytes(width, "little"))
+    buf.extend(crc32(buf).to_bytes(_CRC_SIZE, "little"))
+    return bytes(buf)
 
 
 def decode_page(data):
@@ -541,40 +526,21 @@ def decode_page(data):
 def _decode(data):
     if len(data) < 1:
         return None
-    tag = data[0]
-    n = _LEN_BY_TAG.get(tag, 0)
-    if n == 0 or len(data) < n:
+    kind = _BY_TAG.get(data[0])
+    if kind is None:
         return None
-    body = bytes(data[: n - 4])
-    if crc32(body) != int.from_bytes(bytes(data[n - 4 : n]), "little"):
+    cls, fields, n = kind
+    if len(data) < n:
         return None
-    r = _Reader(body)
-    if tag == TAG_COVER_OPEN:
-        seq = r.get(4)
-        q = r.get(1)
-        rec = CoverOpen(seq, q, r.get(6), r.get(6), r.get(6), r.get(6), r.get(6))
-    elif tag == TAG_COVER_CLOSE:
-        seq = r.get(4)
-        q = r.get(1)
-        rec = CoverClose(seq, q, r.get(6), r.get(6), r.get(6))
-    elif tag == TAG_PD_START:
-        seq = r.get(4)
-        q = r.get(1)
-        rec = PowerDown(seq, r.get(6), q)
-    elif tag == TAG_PD_END:
-        seq = r.get(4)
-        q = r.get(1)
-        rec = PowerDownEnd(seq, r.get(6), q)
-    elif tag == TAG_EVENT_CLEAR:
-        seq = r.get(4)
-        q = r.get(1)
-        rec = EventClear(
-            seq, r.get(6), q, r.get(4), r.get(4), r.get(4), r.get(4), r.get(4), r.get(4)
-        )
-    else:
-        rec = SavedState(
-            r.get(4), r.get(6), r.get(6), r.get(1), r.get(6), r.get(6), r.get(1), r.get(4)
-        )
+    body = bytes(data[: n - _CRC_SIZE])
+    if crc32(body) != int.from_bytes(bytes(data[n - _CRC_SIZE : n]), "little"):
+        return None
+    values = {}
+    pos = 1
+    for name, width in fields:
+        values[name] = int.from_bytes(body[pos : pos + width], "little")
+        pos += width
+    rec = cls(**values)
     try:
         rec.check()
     except ValueError:

@@ -1,23 +1,43 @@
-"""The meter's power states and every transition between them, as a table.
+"""The recorder's whole state: the power states, its secondary states, and where each handler acts.
 
 Rules of this module:
-- every change of power state in the firmware goes through `next_state`; a pair missing from the
-  table is a firmware bug and raises, so an unforeseen path cannot go unnoticed;
-- the table does not know why an event happened (a comparator, a timer, the simulator): the
+- every change of power state in the firmware goes through `next_state`, and every change of
+  watch phase through `next_watch`; a pair missing from a table is a firmware bug and raises, so
+  an unforeseen path cannot go unnoticed;
+- the recorder never compares power states: what a state allows (does the MCU run, is every write
+  budgeted, may a report go out, does a handler act) is read from the tables here;
+- the tables do not know why an event happened (a comparator, a timer, the simulator): the
   recorder decides when to raise an event, this module only says where it leads.
 
-DORMANT is the state in which no firmware runs (the MCU is off). The firmware never observes it
-from the inside, but it enters it by shutting itself down, and leaves it by booting; the board
-(or the simulator) reports brown-outs into it.
+Power states (TRANSITIONS). DORMANT is the state in which no firmware runs (the MCU is off). The
+firmware never observes it from the inside, but it enters it by shutting itself down, and leaves
+it by booting; the board (or the simulator) reports brown-outs into it.
+
+Secondary states, kept by the recorder beside its power state; each holds only in the power
+states named, and is at rest (WATCH_FULL, False, None) everywhere else:
+- watch phase (`watch`; HOLDUP, and DORMANT after the watch shut the MCU down): WATCH_FULL while
+  a page write is affordable; WATCH_PENDING below the write floor when retained RAM outlives the
+  MCU (records wait there); WATCH_ENDED once the watch has stopped (no wake-ups, no new
+  records). Arming the watch and mains' return start a new WATCH_FULL from any phase
+  (WATCH_TRANSITIONS).
+- reconciling (`reconciling`; RESTORE, and POWER_FAIL or MAINS when power came and went while it
+  lasted): the debouncer is settling the cover after a time the meter did not watch it (a
+  power-up, or a watch whose retained RAM filled). A change it settles on is reconciled (a
+  bounded record from the last instant known), never seen; the power-fail path waits for it to
+  finish before arming the watch. Set at boot and when mains returns to a frozen watch; cleared
+  when the debouncer is stable.
+- frozen-retained (`frozen`; HOLDUP, DORMANT after the shut-down): retained RAM is full, so
+  changes seen from then on cannot be kept; it holds (cover level, known_ms) as they were when
+  it filled, which the state page and retained RAM claim instead of the cover's present state.
+  Set on the first change that does not fit; cleared when mains returns, which then reconciles
+  from it.
+- shutdown-after-write (`shutdown_after_write`; HOLDUP with WATCH_ENDED where retained RAM dies
+  with the MCU, and DORMANT after the shut-down): the watch has ended and its last writes
+  (pending records, the state page) are in flight; the MCU shuts itself down when the queue
+  drains. Cleared when mains returns first.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
+from meterseal.firmware.compat import const
 
 MAINS = const(0)
 POWER_FAIL = const(1)
@@ -74,6 +94,62 @@ TRANSITIONS = {
     (RESTORE, EV_BOOT_BACKUP): RESTORE,
 }
 
+# What each power state allows. The recorder asks these instead of comparing states.
+RUNS_IN = (MAINS, POWER_FAIL, HOLDUP, RESTORE)  # the MCU executes: timers act, writes are issued
+# On the backup supply: a page write starts only if the budget covers it (else the record waits
+# in retained RAM), a report only if the watch keeps its reserve; the watch lives here.
+BUDGETED_IN = (HOLDUP,)
+REPORTS_IN = (MAINS, HOLDUP)  # a radio report may go out (within the budget where budgeted)
+
+# The board's handlers that act only in some power states; called in any other, they do nothing
+# (the event is stale, or the path that owns it is already under way). boot acts in every state
+# (it is the way out of each), on_nvm_done and on_radio_done wherever what they finish was begun.
+H_TIMER = const(0)
+H_COVER_EDGE = const(1)
+H_POWER_FAIL = const(2)
+H_POWER_GOOD = const(3)
+H_SUPPLY_ALARM = const(4)
+
+HANDLER_NAMES = ("on_timer", "on_cover_edge", "on_power_fail", "on_power_good", "on_supply_alarm")
+
+ACTS_IN = (
+    RUNS_IN,  # on_timer
+    BUDGETED_IN,  # on_cover_edge: only the watch arms the wake-up (and only while watching)
+    (MAINS, RESTORE),  # on_power_fail: exactly the states with an EV_POWER_FAIL row
+    (POWER_FAIL, HOLDUP),  # on_power_good: exactly the states with an EV_POWER_GOOD row
+    BUDGETED_IN,  # on_supply_alarm: the comparator is armed only by the watch
+)
+
+# Watch phases (meaningful in HOLDUP; see the rules at the top).
+WATCH_FULL = const(0)
+WATCH_PENDING = const(1)
+WATCH_ENDED = const(2)
+
+WATCH_NAMES = ("FULL", "PENDING", "ENDED")
+WATCHING = (WATCH_FULL, WATCH_PENDING)  # cover edges wake the MCU and changes are recorded
+
+# Events of the watch phase.
+WEV_ARM = const(0)  # the watch is armed (entering HOLDUP)
+WEV_MAINS = const(1)  # mains is back
+WEV_ALARM_KEPT = const(2)  # the supply alarm, where retained RAM outlives the MCU
+WEV_ALARM_LOST = const(3)  # the supply alarm, where retained RAM dies with the MCU
+
+WATCH_EVENT_NAMES = ("arm", "mains", "alarm_kept", "alarm_lost")
+
+WATCH_TRANSITIONS = {
+    (WATCH_FULL, WEV_ARM): WATCH_FULL,
+    (WATCH_PENDING, WEV_ARM): WATCH_FULL,
+    (WATCH_ENDED, WEV_ARM): WATCH_FULL,
+    (WATCH_FULL, WEV_MAINS): WATCH_FULL,
+    (WATCH_PENDING, WEV_MAINS): WATCH_FULL,
+    (WATCH_ENDED, WEV_MAINS): WATCH_FULL,
+    # Below the write floor: keep records in retained RAM, watch on to the retained floor.
+    (WATCH_FULL, WEV_ALARM_KEPT): WATCH_PENDING,
+    (WATCH_PENDING, WEV_ALARM_KEPT): WATCH_ENDED,
+    # At the watch floor, with what a last write needs still in hand: stop.
+    (WATCH_FULL, WEV_ALARM_LOST): WATCH_ENDED,
+}
+
 
 class TransitionError(Exception):
     pass
@@ -85,4 +161,23 @@ def next_state(state, event):
     except KeyError:
         raise TransitionError(
             "no transition from " + STATE_NAMES[state] + " on " + EVENT_NAMES[event]
+        ) from None
+
+
+def has_transition(state, event):
+    """True where the table has a row for (state, event): next_state would not raise."""
+    return (state, event) in TRANSITIONS
+
+
+def acts(handler, state):
+    """True where the handler H_* acts in this power state."""
+    return state in ACTS_IN[handler]
+
+
+def next_watch(phase, event):
+    try:
+        return WATCH_TRANSITIONS[(phase, event)]
+    except KeyError:
+        raise TransitionError(
+            "no watch transition from " + WATCH_NAMES[phase] + " on " + WATCH_EVENT_NAMES[event]
         ) from None

@@ -15,23 +15,21 @@ from meterseal.hardware.board import BoardParams, Topology, WakeMode
 def firmware_config(b: BoardParams) -> FirmwareConfig:
     L = b.loads
     return FirmwareConfig(
-        {
-            "sample_period_us": b.sample_us,
-            "debounce_samples": b.debounce_samples,
-            "wake_mode": WAKE_POLLING if b.wake_mode == WakeMode.POLLING else WAKE_INTERRUPT,
-            "poll_period_us": b.poll_us,
-            "brownout_v": b.brownout_v,
-            "margin_v": b.write_margin_v,
-            "esr_ohm": b.design_esr_ohm,
-            "capacitance_f": b.design_capacitance_f,
-            "active_a": L.active_a,
-            "wake_s": b.wake_us * 1e-6,
-            "nvm_write_a": L.nvm_write_a,
-            "nvm_write_s": b.nvm_write_us * 1e-6,
-            "radio_present": b.radio_present,
-            "radio_a": L.radio_a,
-            "radio_s": b.radio_us * 1e-6,
-            # Where a battery can keep the RTC domain (and retained RAM) alive.
-            "has_battery_domain": b.topology != Topology.SUPERCAP_ONLY and b.battery_present,
-        }
+        sample_period_us=b.sample_us,
+        debounce_samples=b.debounce_samples,
+        wake_mode=WAKE_POLLING if b.wake_mode == WakeMode.POLLING else WAKE_INTERRUPT,
+        poll_period_us=b.poll_us,
+        brownout_v=b.brownout_v,
+        margin_v=b.write_margin_v,
+        esr_ohm=b.design_esr_ohm,
+        capacitance_f=b.design_capacitance_f,
+        active_a=L.active_a,
+        wake_s=b.wake_us * 1e-6,
+        nvm_write_a=L.nvm_write_a,
+        nvm_write_s=b.nvm_write_us * 1e-6,
+        radio_present=b.radio_present,
+        radio_a=L.radio_a,
+        radio_s=b.radio_us * 1e-6,
+        # Where a battery can keep the RTC domain (and retained RAM) alive.
+        has_battery_domain=b.topology != Topology.SUPERCAP_ONLY and b.battery_present,
     )
