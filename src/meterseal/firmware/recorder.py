@@ -36,6 +36,7 @@ from meterseal.firmware.records import (
     FLAG_IN_OUTAGE,
     FLAG_RTC_VALID,
     FLAG_WATCH_ENDED,
+    MWH_PER_UNIT,
     UNSYNCED,
     CoverOpen,
     SavedState,
@@ -46,7 +47,6 @@ T_SAMPLE = 0  # mains-time sampling of the switch, periodic, fast-forwardable
 T_POLL = 1  # hold-up polling wake, periodic, fast-forwardable
 T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
 
-MWH_PER_UNIT = 10000  # one register step: 0.01 kWh
 
 # Kinds of queued page write, and the class that carries each.
 W_OPEN = 0  # EntryWrite: an opening seen while alive

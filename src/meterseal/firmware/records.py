@@ -30,6 +30,9 @@ BOUNDED = const(2)
 UNSYNCED = const(3)
 QUALITY_NAMES = ("exact", "deferred", "bounded", "unsynced")
 
+# Record energies are register units of 0.01 kWh; the saved state keeps mWh.
+MWH_PER_UNIT = const(10000)
+
 # SavedState.flags bits
 FLAG_IN_OUTAGE = const(1)
 FLAG_WATCH_ENDED = const(2)

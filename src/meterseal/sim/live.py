@@ -21,13 +21,12 @@ from datetime import datetime
 
 from meterseal.firmware.image import MeterImage, decode_image
 from meterseal.firmware.journal import Journal
+from meterseal.firmware.records import MWH_PER_UNIT
 from meterseal.hardware.nvm import Eeprom
 from meterseal.hardware.rtc import Rtc, datetime_from_local_ms
 from meterseal.sim.kernel import Kernel
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
-
-MWH_PER_UNIT = 10_000  # one register step: 0.01 kWh
 
 Clock = Callable[[], float]
 

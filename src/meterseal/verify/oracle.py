@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.pending import OPEN as PENDING_OPEN
 from meterseal.firmware.pending import decode_pending
-from meterseal.firmware.recorder import MWH_PER_UNIT
-from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED, CoverOpen
+from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, MWH_PER_UNIT, UNSYNCED, CoverOpen
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
 
