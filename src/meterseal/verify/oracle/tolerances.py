@@ -50,7 +50,7 @@ own integration of the load: one register step either way."""
 class Tolerances:
     """Timing facts of one scenario's board and firmware (µs), and the tolerances built on them."""
 
-    debounce_us: int  # a change must hold this long
+    debounce_us: int  # debounce_samples × sample_period_us: a change must hold this long
     sample_us: int  # the firmware's sampling period (mains ticks and debounce bursts)
     bounce_us: int  # how long the switch bounces at each transition
     wake_us: int  # one wake from sleep on backup
@@ -113,7 +113,7 @@ def tolerances(sc: Scenario) -> Tolerances:
         return round(float(p[key]) * 1e6)
 
     return Tolerances(
-        debounce_us=us("cover.debounce_s"),
+        debounce_us=cfg.debounce_samples * cfg.sample_period_us,
         sample_us=cfg.sample_period_us,
         bounce_us=us("cover.bounce_s"),
         wake_us=us("mcu.wake_time_s"),
