@@ -8,11 +8,25 @@ oracle that always passed would fail every one of these tests (see the last ones
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+
+from meterseal.firmware.image import decode_image
+from meterseal.firmware.layout import PAGE_SIZE, cover_close_addr, cover_open_addr
+from meterseal.firmware.records import EXACT, CoverOpen, encode_page
+from meterseal.sim.kernel import RunLog
 from meterseal.verify.matrix import _sc
+from meterseal.verify.oracle import INVARIANTS, Judgment, checks, judge
 from meterseal.verify.oracle.tolerances import tolerances
 from meterseal.verify.result import simulate
 
 DEBOUNCE_40 = {"cover__debounce_samples": 40}  # 40 samples × 5 ms = 200 ms
+
+
+def failing(j: Judgment) -> set[str]:
+    return {k for k, v in j.invariants.items() if v == "fail"}
 
 
 # ---------------------------------------------------------------------- the firmware's debounce
@@ -40,3 +54,155 @@ def test_an_opening_longer_than_the_firmwares_debounce_is_recorded() -> None:
     assert j.passed, j.problems
     assert [v.status for v in j.verdicts] == ["recorded"]
     assert j.records[1].closed
+
+
+# ---------------------------------------------------------------------- forged meters
+
+# Two exact records, both closed: one on mains, one on backup; each reported by radio.
+BASE = _sc("forgery base", "6h", [("2h", "2h")], [("1h", "1h 10min"), ("3h", "3h 10min")])
+HOUR_US = 3_600_000_000
+
+
+@pytest.fixture(scope="module")
+def honest() -> RunLog:
+    out = simulate(BASE, trace=False)
+    j = out.judgment
+    assert j.passed, j.problems
+    assert sorted(j.records) == [1, 2] and all(r.closed for r in j.records.values())
+    assert [seq for _t, _k, seq, _on in out.log.reports] == [1, 2]
+    return out.log
+
+
+Edit = Callable[[bytes], bytes]
+
+
+def forged(log: RunLog, edit: Edit, since_us: int = 0) -> RunLog:
+    """The run, with every NVM snapshot from `since_us` on (and the final image) edited."""
+    return dataclasses.replace(
+        log,
+        snapshots=[(t, edit(img) if t >= since_us else img) for t, img in log.snapshots],
+        final_image=edit(log.final_image),
+        reports=list(log.reports),
+    )
+
+
+def put(image: bytes, addr: int, data: bytes) -> bytes:
+    return image[:addr] + data + image[addr + len(data):]
+
+
+def erase(image: bytes, addr: int) -> bytes:
+    return put(image, addr, b"\xff" * PAGE_SIZE)
+
+
+def write_record(rec: CoverOpen) -> Edit:
+    """Both halves of a record, re-encoded and written at its slot's addresses."""
+    def edit(image: bytes) -> bytes:
+        image = put(image, cover_open_addr(rec.seq), encode_page(rec))
+        half = rec.close_half()
+        return image if half is None else put(image, cover_close_addr(rec.seq), encode_page(half))
+    return edit
+
+
+def drop_record(seq: int) -> Edit:
+    def edit(image: bytes) -> bytes:
+        return erase(erase(image, cover_open_addr(seq)), cover_close_addr(seq))
+    return edit
+
+
+def replace_record(seq: int, rec: CoverOpen) -> Edit:
+    """Record `seq` replaced by `rec` wherever it is in the NVM, each half from the write that
+    committed it on (so the forgery keeps the meter's timing)."""
+    def edit(image: bytes) -> bytes:
+        now = next((r for r in decode_image(image).cover if r.seq == seq), None)
+        if now is None:
+            return image
+        new = rec.copy()
+        new.closed = now.closed
+        return write_record(new)(drop_record(seq)(image))
+    return edit
+
+
+def record(log: RunLog, seq: int) -> CoverOpen:
+    return next(r for r in decode_image(log.final_image).cover if r.seq == seq)
+
+
+def changed(log: RunLog, which: int, **fields: int) -> CoverOpen:
+    rec = record(log, which).copy()
+    for name, value in fields.items():
+        setattr(rec, name, value)
+    return rec
+
+
+def phantom_record(log: RunLog) -> RunLog:
+    """A third record, exact at 5 h and written then, while the cover was closed."""
+    at_us = 5 * HOUR_US
+    rec = CoverOpen(3, EXACT, log.start_local_ms + at_us // 1000, 0, 0, 150, 0)
+    out = forged(log, write_record(rec), since_us=at_us)
+    out.snapshots.append((at_us + 50_000, out.final_image[:len(log.snapshots[-1][1])]))
+    return out
+
+
+def count_gap(log: RunLog) -> RunLog:
+    """Record 2 numbered 3 (and reported as 3): a record number is skipped."""
+    out = forged(log, replace_record(2, changed(log, 2, seq=3)))
+    out.reports = [(t, k, 3 if seq == 2 else seq, on) for t, k, seq, on in log.reports]
+    return out
+
+
+def rewritten_later(log: RunLog) -> RunLog:
+    """Record 1's open half rewritten at the last write, a ms earlier (still within tolerance)."""
+    rec = changed(log, 1, opened_ms=record(log, 1).opened_ms - 1)
+    return forged(log, replace_record(1, rec), since_us=log.snapshots[-1][0])
+
+
+def wrong_energy(log: RunLog) -> RunLog:
+    """Record 2's import before the opening 1 kWh higher than the register held."""
+    return forged(log, replace_record(2, changed(log, 2, import_before=record(log, 2)
+                                                 .import_before + 100)))
+
+
+def missed_opening(log: RunLog) -> RunLog:
+    """Record 2, of an opening seen on backup, never written (nor reported)."""
+    out = forged(log, drop_record(2))
+    out.reports = [r for r in log.reports if r[2] != 2]
+    return out
+
+
+FORGERIES: dict[str, tuple[Callable[[RunLog], RunLog], str]] = {
+    "record with no true opening": (phantom_record, "I1"),
+    "missed observable opening": (missed_opening, "I2"),
+    "count gap": (count_gap, "I4"),
+    "committed page rewritten later": (rewritten_later, "I5"),
+    "wrong energy snapshot": (wrong_energy, "I6"),
+}
+
+
+def assert_breaks_only(j: Judgment, invariant: str) -> None:
+    assert failing(j) == {invariant}, {k: v for k, v in j.problems.items() if v}
+    assert j.invariants[invariant] == "fail" and j.problems[invariant]
+
+
+@pytest.mark.parametrize("name", FORGERIES)
+def test_a_forgery_breaks_exactly_its_invariant(honest: RunLog, name: str) -> None:
+    forge, invariant = FORGERIES[name]
+    assert_breaks_only(judge(BASE, forge(honest)), invariant)
+
+
+def test_an_oracle_that_always_passes_fails_every_forgery_test(
+    honest: RunLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks, "CHECKS", {k: (lambda ev: []) for k in INVARIANTS})
+    for forge, invariant in FORGERIES.values():
+        j = judge(BASE, forge(honest))
+        assert j.passed
+        with pytest.raises(AssertionError):
+            assert_breaks_only(j, invariant)
+
+
+@pytest.mark.parametrize("name", FORGERIES)
+def test_only_its_own_check_catches_a_forgery(
+    honest: RunLog, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    forge, invariant = FORGERIES[name]
+    monkeypatch.setitem(checks.CHECKS, invariant, lambda ev: [])
+    assert judge(BASE, forge(honest)).passed
