@@ -13,11 +13,13 @@ from collections.abc import Callable
 
 import pytest
 
+from meterseal import cli
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.layout import PAGE_SIZE, cover_close_addr, cover_open_addr
 from meterseal.firmware.records import EXACT, CoverOpen, encode_page
+from meterseal.sim import ports
 from meterseal.sim.kernel import RunLog
-from meterseal.verify.matrix import _sc
+from meterseal.verify.matrix import _sc, case_by_key
 from meterseal.verify.oracle import INVARIANTS, Judgment, checks, judge
 from meterseal.verify.oracle.tolerances import tolerances
 from meterseal.verify.result import simulate
@@ -155,6 +157,13 @@ def rewritten_later(log: RunLog) -> RunLog:
     return forged(log, replace_record(1, rec), since_us=log.snapshots[-1][0])
 
 
+def stamped_5_s_late(log: RunLog) -> RunLog:
+    """Record 1, exact, dated 5 s after its opening (I3's: the record is real, its time is not;
+    I1 would have it only if no opening the meter surely saw were left unrecorded)."""
+    return forged(log, replace_record(1, changed(log, 1, opened_ms=record(log, 1).opened_ms
+                                                 + 5000)))
+
+
 def wrong_energy(log: RunLog) -> RunLog:
     """Record 2's import before the opening 1 kWh higher than the register held."""
     return forged(log, replace_record(2, changed(log, 2, import_before=record(log, 2)
@@ -171,6 +180,7 @@ def missed_opening(log: RunLog) -> RunLog:
 FORGERIES: dict[str, tuple[Callable[[RunLog], RunLog], str]] = {
     "record with no true opening": (phantom_record, "I1"),
     "missed observable opening": (missed_opening, "I2"),
+    "exact time 5 s late": (stamped_5_s_late, "I3"),
     "count gap": (count_gap, "I4"),
     "committed page rewritten later": (rewritten_later, "I5"),
     "wrong energy snapshot": (wrong_energy, "I6"),
@@ -206,3 +216,35 @@ def test_only_its_own_check_catches_a_forgery(
     forge, invariant = FORGERIES[name]
     monkeypatch.setitem(checks.CHECKS, invariant, lambda ev: [])
     assert judge(BASE, forge(honest)).passed
+
+
+# ---------------------------------------------------------------------- a firmware that lies
+
+
+@pytest.fixture
+def clock_5_s_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every time the firmware reads from its clock port is 5 s late."""
+    real = ports.Clock.read
+
+    def read(self: ports.Clock) -> tuple[int, bool]:
+        ms, valid = real(self)
+        return ms + 5000, valid
+
+    monkeypatch.setattr(ports.Clock, "read", read)
+
+
+@pytest.mark.usefixtures("clock_5_s_late")
+def test_a_firmware_stamping_5_s_late_fails_time_honesty() -> None:
+    j = simulate(case_by_key("before-outage").scenario, trace=False).judgment
+    assert failing(j) == {"I3"}, j.problems
+    assert any("+5.0" in p for p in j.problems["I3"])
+    assert [v.status for v in j.verdicts] == ["recorded"]  # a real record, at a false time
+
+
+@pytest.mark.usefixtures("clock_5_s_late")
+def test_a_firmware_stamping_5_s_late_fails_meterseal_verify(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["verify", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "before-outage" in out and "case(s) failed" in out

@@ -20,8 +20,9 @@ from meterseal.verify.oracle.tolerances import REGISTER_SLACK_UNITS
 
 
 def check_i1(ev: Evidence) -> list[str]:
-    """I1 no false record: every record dates a true opening, and a closed record a true
-    closing."""
+    """I1 no false record: every record stands for a true opening (one of its own, before the
+    record was written), and a closed record for a true closing. Whether its times are right
+    is I3's question."""
     problems = [f"record {seq} ({QUALITY_NAMES[ev.records[seq].quality]}) matches no true "
                 "opening" for seq in ev.unmatched]
     for seq in ev.rec_truth:
@@ -65,9 +66,26 @@ def check_i3(ev: Evidence) -> list[str]:
         if rec.quality == EXACT and learned - o > tol.exact_delay_us:
             problems.append(f"record {seq} claims exact but was written "
                             f"{(learned - o) / 1e6:.3f} s after the opening")
+        problems.extend(_opening_time(ev, seq, rec, o))
         if rec.closed:
             problems.extend(_closing_time(ev, seq, rec))
     return problems
+
+
+def _opening_time(ev: Evidence, seq: int, rec: CoverOpen, o: int) -> list[str]:
+    tol = ev.tol
+    slack = tol.stamp_us + tol.clock_us(o)
+    if rec.quality in (EXACT, DEFERRED):
+        err = ev.true_us(rec.opened_ms) - o
+        if abs(err) > slack:
+            return [f"record {seq} ({QUALITY_NAMES[rec.quality]}) is {err / 1e6:+.3f} s off "
+                    f"the opening at {o / 1e6:.3f} s (tolerance {slack / 1e6:.3f} s)"]
+    elif rec.quality == BOUNDED:
+        nb, na = ev.true_us(rec.not_before_ms), ev.true_us(rec.not_after_ms)
+        if not nb - slack <= o <= na + slack:
+            return [f"record {seq}'s bounds {nb / 1e6:.3f}..{na / 1e6:.3f} s do not hold the "
+                    f"opening at {o / 1e6:.3f} s"]
+    return []
 
 
 def _closing_time(ev: Evidence, seq: int, rec: CoverOpen) -> list[str]:

@@ -7,8 +7,14 @@ opening (recorded, undetectable with a cause, or missed). It reads records only 
 kernel's NVM snapshots and retained RAM, never the firmware's objects, and it judges nothing:
 the checks (checks.py) turn these facts into problems.
 
-Matching: each record, in the order the meter made them, takes the true opening it dates within
-tolerance (the rank in ``_strict_rank``); a record that dates none is false (I1).
+Matching, in two passes. First each record, in the order the meter made them, takes the true
+opening it dates within tolerance (the rank in ``_strict_rank``). Then a record left over is
+attributed to the opening nearest its claim among those that would otherwise be missed (surely
+observable, unrecorded, and before the record was committed): the meter surely saw that opening
+and wrote this record for it, so the record is real and its time is not, which is I3's (time
+honesty) to judge, and the opening is not missed. A record left over after that is false (I1),
+and an opening nobody could observe stays undetectable: a record is never explained by an
+opening the meter could not have seen.
 """
 
 from __future__ import annotations
@@ -122,6 +128,13 @@ def _match(ev: Evidence) -> None:
             ev.unmatched.append(seq)
         else:
             matched[i] = seq
+    if ev.unmatched:
+        missed = [v.truth for v in _verdicts(ev, matched) if v.status == "missed"]
+        for seq in list(ev.unmatched):
+            i = _best(ev, seq, matched, _claim_distance, missed)
+            if i is not None:
+                matched[i] = seq
+                ev.unmatched.remove(seq)
     ev.rec_truth = {seq: i for i, seq in sorted(matched.items(), key=lambda kv: kv[1])}
 
 
@@ -167,6 +180,16 @@ def _strict_rank(
         return (0 if still_open else 1, -o)
     # The clock's value means nothing, but the meter dates nothing late: the opening it saw is
     # the latest one before the record was written.
+    return t_commit - o
+
+
+def _claim_distance(ev: Evidence, rec: CoverOpen, o: int, _c: int | None, t_commit: int) -> int:
+    """How far the record's claim is from opening o (the second pass: no tolerance)."""
+    if rec.quality in (EXACT, DEFERRED):
+        return abs(ev.true_us(rec.opened_ms) - o)
+    if rec.quality == BOUNDED:
+        nb, na = ev.true_us(rec.not_before_ms), ev.true_us(rec.not_after_ms)
+        return max(nb - o, o - na, 0)
     return t_commit - o
 
 
