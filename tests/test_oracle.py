@@ -177,12 +177,34 @@ def missed_opening(log: RunLog) -> RunLog:
     return out
 
 
+def reported_before_written(log: RunLog) -> RunLog:
+    """Record 2's report on the air 1 ms before its page write completed ("the record first,
+    the report second" is I5's: a report claims a record that a cut could still lose)."""
+    write_end = next(t for t, img in log.snapshots if any(r.seq == 2 for r in
+                                                           decode_image(img).cover))
+    burst_us = tolerances(BASE).radio_us
+    out = forged(log, lambda img: img)
+    out.reports = [(write_end - 1000 + burst_us if seq == 2 else t, k, seq, on)
+                   for t, k, seq, on in log.reports]
+    return out
+
+
+def reported_never_written(log: RunLog) -> RunLog:
+    """A report of a record 3 that the meter never wrote."""
+    out = forged(log, lambda img: img)
+    t, kind, _seq, on = log.reports[-1]
+    out.reports.append((t + HOUR_US, kind, 3, on))
+    return out
+
+
 FORGERIES: dict[str, tuple[Callable[[RunLog], RunLog], str]] = {
     "record with no true opening": (phantom_record, "I1"),
     "missed observable opening": (missed_opening, "I2"),
     "exact time 5 s late": (stamped_5_s_late, "I3"),
     "count gap": (count_gap, "I4"),
     "committed page rewritten later": (rewritten_later, "I5"),
+    "report before its record": (reported_before_written, "I5"),
+    "report of a record never written": (reported_never_written, "I5"),
     "wrong energy snapshot": (wrong_energy, "I6"),
 }
 

@@ -14,6 +14,7 @@ from meterseal.firmware.image import MeterImage
 from meterseal.firmware.layout import RING
 from meterseal.firmware.recorder import MWH_PER_UNIT
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, QUALITY_NAMES, UNSYNCED, CoverOpen
+from meterseal.firmware.report import REPORT_COVER_OPEN
 from meterseal.sim.kernel import energy_mwh
 from meterseal.verify.oracle.evidence import Evidence, walk_history
 from meterseal.verify.oracle.tolerances import REGISTER_SLACK_UNITS
@@ -128,7 +129,9 @@ def check_i4(ev: Evidence) -> list[str]:
 
 def check_i5(ev: Evidence) -> list[str]:
     """I5 durability: a committed record never changes or disappears, whatever the instant of a
-    power cut."""
+    power cut. What the meter reports is a claim that a record is committed, so an active
+    report is durable only if its record was committed before the burst began ("the record
+    first, the report second"): a report of a record not yet in the NVM breaks I5 too."""
     problems: list[str] = []
     known: dict[int, CoverOpen] = {}
     pd_seen: dict[int, tuple[int, int, int, int, bool]] = {}
@@ -142,6 +145,7 @@ def check_i5(ev: Evidence) -> list[str]:
             if old is not None:
                 problems.extend(_record_changes(old, r, t))
         problems.extend(_power_down_changes(img, pd_seen))
+    problems.extend(_reports_before_records(ev))
     return problems
 
 
@@ -175,6 +179,23 @@ def _power_down_changes(
         if old is not None and old[4] and old != key:
             problems.append(f"power-down record {pd.seq}'s end changed")
         seen[pd.seq] = key
+    return problems
+
+
+def _reports_before_records(ev: Evidence) -> list[str]:
+    problems = []
+    for t_done, kind, seq, _on in ev.log.reports:
+        if kind != REPORT_COVER_OPEN:
+            continue
+        # The log stamps a report when its burst ends.
+        sent = t_done - ev.tol.radio_us
+        committed = ev.commit_us.get(seq)
+        if committed is None:
+            problems.append(f"report of record {seq} at {sent / 1e6:.6f} s: the record was "
+                            "never committed")
+        elif committed > sent:
+            problems.append(f"report of record {seq} at {sent / 1e6:.6f} s, before the record "
+                            f"was committed at {committed / 1e6:.6f} s")
     return problems
 
 
