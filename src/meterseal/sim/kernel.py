@@ -110,7 +110,8 @@ class _Timer:
 
 
 class Kernel:
-    def __init__(self, scenario: Scenario, *, fast_forward: bool = True, trace: bool = True):
+    def __init__(self, scenario: Scenario, *, fast_forward: bool = True, trace: bool = True,
+                 power_loss_at: int | None = None):
         self.scenario = scenario
         p = scenario.profile
         self.p = p
@@ -145,7 +146,8 @@ class Kernel:
         offset_h = float(p["meter.utc_offset_h"])
         start_local_ms = local_ms_from_datetime(scenario.start, offset_h)
         self.rtc = Rtc.from_profile(p, start_local_ms, 0)
-        self.eeprom = Eeprom(size=32768, page_size=int(p["nvm.page_size"]))
+        self.eeprom = Eeprom(size=32768, page_size=int(p["nvm.page_size"]),
+                             power_loss_at=power_loss_at)
         self.log = RunLog(scenario.duration_us, start_local_ms, offset_h)
         self.fw_cfg = firmware_config(p)
 
@@ -659,6 +661,8 @@ class Kernel:
         self.nvm_busy = True
         self.nvm_gen += 1
         self.push(self.t + self.nvm_us, E_NVM_DONE, 0, self.nvm_gen)
+        if self.eeprom.loses_power():  # a power-loss test's cut, half-way through this write
+            self.push(self.t + self.nvm_us // 2, E_CUT)
         if not self.on_rail:
             self._update_loads()
 
