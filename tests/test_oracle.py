@@ -160,14 +160,14 @@ def rewritten_later(log: RunLog) -> RunLog:
 def stamped_5_s_late(log: RunLog) -> RunLog:
     """Record 1, exact, dated 5 s after its opening (I3's: the record is real, its time is not;
     I1 would have it only if no opening the meter surely saw were left unrecorded)."""
-    return forged(log, replace_record(1, changed(log, 1, opened_ms=record(log, 1).opened_ms
-                                                 + 5000)))
+    late = changed(log, 1, opened_ms=record(log, 1).opened_ms + 5000)
+    return forged(log, replace_record(1, late))
 
 
 def wrong_energy(log: RunLog) -> RunLog:
     """Record 2's import before the opening 1 kWh higher than the register held."""
-    return forged(log, replace_record(2, changed(log, 2, import_before=record(log, 2)
-                                                 .import_before + 100)))
+    wrong = changed(log, 2, import_before=record(log, 2).import_before + 100)
+    return forged(log, replace_record(2, wrong))
 
 
 def missed_opening(log: RunLog) -> RunLog:

@@ -13,6 +13,7 @@ switch's bounce and the torn bytes are drawn from the seed).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ def spread(n: int, points: int | None) -> list[int]:
     return sorted({1 + (n - 1) * m // (points - 1) for m in range(points)})
 
 
-def sweep(points: int | None, seeds: tuple[int | None, ...] = (None,)) -> list[object]:
+def sweep(points: int | None, seeds: tuple[int | None, ...] = (None,)) -> list[Any]:
     params = []
     for case in cases():
         for seed in seeds:
@@ -81,7 +82,7 @@ def test_power_lost_inside_any_write_keeps_every_invariant(sc: Scenario, n: int)
 
 
 def test_every_case_is_swept() -> None:
-    swept = {p.id.split("@")[0] for p in sweep(DEFAULT_POINTS)}  # type: ignore[attr-defined]
+    swept = {p.id.split("@")[0] for p in sweep(DEFAULT_POINTS)}
     assert swept == {c.key for c in cases()}
 
 

@@ -156,7 +156,7 @@ def _best(
         rank = rank_of(ev, rec, o, c, t_commit)
         if rank is not None:
             cands.append((rank, o, i))
-    return min(cands)[2] if cands else None  # type: ignore[type-var]
+    return min(cands)[2] if cands else None
 
 
 def _strict_rank(
