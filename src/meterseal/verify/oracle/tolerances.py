@@ -31,9 +31,10 @@ CLOCK_ROUNDING_US = MS_US
 reading floors away."""
 
 WRITES_AHEAD = MAX_ENTRIES + 3
-"""Page writes that may stand between seeing a change and having it in the NVM: every record
-retained RAM can hold (the one just seen among them), a power-down start and end, and a state
-save — 13 with the firmware's ring of 10. Writes never wait for a report, so that is all."""
+"""Page writes allowed to stand between seeing a change and having it in the NVM: as many
+records as retained RAM holds (the one just seen among them), a power-down start and end, and a
+state save — 13 with the firmware's 10 retained entries. Reports do not count: writes never wait
+for the radio."""
 
 EXACT_WRITE_DELAY_US = 2_000_000
 """How late after its debounce an ``exact`` record may be written. The firmware writes it "at
