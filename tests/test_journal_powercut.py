@@ -2,7 +2,11 @@
 before, inside (every tear pattern: prefix k for every k, all-0xFF, all-0x00, random, mixed) and
 after every single page write; after each cut the image is decoded and a fresh Journal
 recovered, and the state must be the one before or after that write, with the totals equal to
-the records committed. Then the firmware redoes the op and the workload continues."""
+the records committed. Then the firmware redoes the op and the workload continues.
+
+Writes are counted by the emulated chip itself (Eeprom.writes_begun, and power_loss_at for the
+one a cut lands in), as in littlefs' test runner; the shared harness (fw_powercut) also runs
+under MicroPython, on a stub chip without that counter, so it keeps its own loop."""
 
 import os
 import random
@@ -51,10 +55,21 @@ def test_workload_is_long_enough():
     assert any(not c[7] for c in m.covers.values())
 
 
+def writes_of(ops):
+    """Page writes the workload makes, as the chip counts them."""
+    ee = Eeprom()
+    j = Journal(ee.read)
+    j.recover()
+    for op in ops:
+        perform(j, ee, op)
+    return ee.writes_begun
+
+
 def test_i4_i5_every_write_every_tear_pattern():
     ops = make_workload()
     stats, model = run_exhaustive(ops, new_eeprom, all_patterns, full_continue=True, tail=2)
-    writes = len(ops)
+    writes = writes_of(ops)
+    assert writes == len(ops)  # one page write per op
     assert stats.cuts >= writes * (2 + 17 + 8)  # before, after, >=17 prefixes, fills, randoms
     assert stats.before > 0 and stats.after > 0
     ct, covers, pt, pds, state, kt, clears, _cb, _pb = model.view()
@@ -62,6 +77,58 @@ def test_i4_i5_every_write_every_tear_pattern():
     assert pt == max(op[1] for op in ops if op[0] == "pd_start")
     assert kt == max(op[1] for op in ops if op[0] == "clear") >= 12
     assert len(covers) == 10 and len(pds) == 10 and len(clears) == 10 and state is not None
+
+
+def _tear_for(n, size):
+    """A tear pattern chosen by the write number: a prefix, both fills, mixed bytes, and every
+    byte programmed (power died as the cycle ended), in turn."""
+    return (Tear("prefix", k=n % (size + 1)), Tear("fill", value=0xFF), Tear("fill", value=0x00),
+            Tear("mixed", seed=n), Tear("prefix", k=size))[n % 5]
+
+
+def _life_with_power_loss_at(ops, n):
+    """Run the workload on a chip that loses power inside write n; after the loss, recover,
+    redo the op and go on to the end. Returns the state the torn write left ("before" or
+    "after"), or None when the workload has fewer than n writes."""
+    ee = Eeprom(power_loss_at=n)
+    j = Journal(ee.read)
+    j.recover()
+    model = Model()
+    side = None
+    for i, op in enumerate(ops):
+        addr, data = write_for(j, op)
+        ee.begin_write(addr, data)
+        if not ee.loses_power():
+            ee.finish_write()
+            j.committed(addr, data)
+            model.apply(op)
+            continue
+        ee.tear_write(_tear_for(n, len(data)))
+        after = model.copy()
+        after.apply(op)
+        got = image_view(decode_image(ee.image()))
+        assert got in (model.view(), after.view()), ("torn write decoded to a third state", n, i)
+        j = Journal(ee.read)
+        j.recover()
+        side = "after" if got == after.view() else "before"
+        if side == "after":
+            model = after
+        else:
+            assert perform(j, ee, op), ("redo of an uncommitted op wrote nothing", n, i)
+            model.apply(op)
+    check_journal_matches(j, ee, model)
+    return side
+
+
+def test_power_lost_inside_each_write_in_turn():
+    """littlefs' reentrant loop: write 1, 2, 3, ... is the one power is lost in, until a run
+    ends without reaching the chosen write: then every write of the workload has been cut."""
+    ops = make_workload(min_records=12, seed=3)
+    sides = []
+    while (side := _life_with_power_loss_at(ops, len(sides) + 1)) is not None:
+        sides.append(side)
+    assert len(sides) == writes_of(ops)
+    assert "before" in sides and "after" in sides
 
 
 @pytest.mark.parametrize("seed", range(6))

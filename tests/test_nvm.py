@@ -1,4 +1,5 @@
-"""The emulated EEPROM: page rule, erased state, tear patterns, endurance counters."""
+"""The emulated EEPROM: page rule, erased state, tear patterns, endurance counters, the write
+count that power-loss tests steer by."""
 
 import random
 
@@ -87,3 +88,18 @@ def test_load_image():
     assert Eeprom(image=img).image() == img
     with pytest.raises(ValueError):
         Eeprom(image=b"short")
+
+
+def test_the_chip_counts_writes_and_loses_power_inside_the_chosen_one():
+    ee = Eeprom(power_loss_at=2)
+    ee.begin_write(0, b"a")
+    assert ee.writes_begun == 1 and not ee.loses_power()
+    ee.finish_write()
+    ee.begin_write(64, b"b")
+    assert ee.writes_begun == 2 and ee.loses_power()
+    ee.tear_write()
+    assert not ee.loses_power()  # nothing in progress
+    ee.write(128, b"c")
+    assert ee.writes_begun == 3 and not ee.loses_power()
+    with pytest.raises(ValueError):
+        Eeprom(power_loss_at=0)

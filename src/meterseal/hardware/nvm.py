@@ -1,13 +1,19 @@
 """The NVM chip: an emulated 24LC256-like EEPROM whose page writes can be torn by a power cut.
 
 Owns the chip's bytes, its page-write rule (one write never crosses a 64-byte page), what a write
-interrupted by a power cut leaves behind, and a per-page write counter (endurance). It does not
-know what the bytes mean (the firmware's journal does), nor write timing or energy (the board
-profile's `nvm.*` keys; the kernel charges them). CPython only.
+interrupted by a power cut leaves behind, a per-page write counter (endurance), and the count of
+writes begun that power-loss tests steer by. It does not know what the bytes mean (the firmware's
+journal does), nor write timing or energy (the board profile's `nvm.*` keys; the kernel charges
+them). CPython only.
 
 A write has two steps so a cut can land inside it: begin_write() latches the data (the chip's
 page buffer), then finish_write() programs it, tear_write() programs an undefined mix (power died
 mid-cycle), or abort_write() drops it (power died before the cycle started).
+
+Power-loss testing, as littlefs' emulated block device does it: a chip made with
+``power_loss_at=N`` says, through ``loses_power()`` right after the N-th begin_write, that power
+is to die inside that write. The chip only counts and answers; its owner (the kernel, a test
+harness) decides the instant and tears the write, so every harness cuts by the same counter.
 """
 
 from __future__ import annotations
@@ -71,9 +77,17 @@ def tear_patterns(n: int, randoms: int = 3, seed: int = 0) -> list[Tear]:
 class Eeprom:
     """A byte-addressed EEPROM of `size` bytes in pages of `page_size`, erased to 0xFF."""
 
-    def __init__(self, size: int = 32768, page_size: int = 64, image: bytes | None = None):
+    def __init__(
+        self,
+        size: int = 32768,
+        page_size: int = 64,
+        image: bytes | None = None,
+        power_loss_at: int | None = None,
+    ):
         if size <= 0 or page_size <= 0 or size % page_size:
             raise ValueError("size must be a positive multiple of page_size")
+        if power_loss_at is not None and power_loss_at < 1:
+            raise ValueError("power_loss_at counts writes from 1")
         self.size = size
         self.page_size = page_size
         self._data = bytearray([ERASED]) * size
@@ -81,6 +95,8 @@ class Eeprom:
             self.load(image)
         self._writes = [0] * (size // page_size)
         self._pending: tuple[int, bytes] | None = None
+        self.writes_begun = 0
+        self.power_loss_at = power_loss_at
 
     # --- reading -------------------------------------------------------------------------
 
@@ -119,6 +135,11 @@ class Eeprom:
                 f"write of {n} bytes at {addr} crosses a {self.page_size}-byte page boundary"
             )
         self._pending = (addr, bytes(data))
+        self.writes_begun += 1
+
+    def loses_power(self) -> bool:
+        """Is the write just begun the one power is lost inside? (The owner then tears it.)"""
+        return self._pending is not None and self.writes_begun == self.power_loss_at
 
     def finish_write(self) -> None:
         """The write cycle completed: the new bytes are in."""

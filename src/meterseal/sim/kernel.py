@@ -67,7 +67,7 @@ class _Timer:
 
 class Kernel(BoardLife):
     def __init__(self, scenario: Scenario, *, fast_forward: bool = True, trace: bool = True,
-                 observers: Sequence[Observer] = ()) -> None:
+                 observers: Sequence[Observer] = (), power_loss_at: int | None = None) -> None:
         self.scenario = scenario
         b = self.board_params = BoardParams.from_profile(scenario.profile)
         self.fast_forward = fast_forward
@@ -79,7 +79,9 @@ class Kernel(BoardLife):
                            and b.bias_period_us > 0)
         start_local_ms = local_ms_from_datetime(scenario.start, b.utc_offset_h)
         self.rtc = Rtc(start_local_ms, b.rtc_drift_ppm, 0)
-        self.eeprom = Eeprom(size=NVM_SIZE, page_size=b.nvm_page_size)
+        # power_loss_at: the EEPROM's own counter cuts power inside its N-th write (a sweep).
+        self.eeprom = Eeprom(size=NVM_SIZE, page_size=b.nvm_page_size,
+                             power_loss_at=power_loss_at)
         self.energy = EnergyTruth.of_loads(scenario.loads,
                                            [(o.at_us, o.end_us) for o in scenario.outages])
         self.log = RunLog(scenario.duration_us, start_local_ms, b.utc_offset_h, self.energy)
@@ -268,6 +270,8 @@ class Kernel(BoardLife):
         self.nvm_gen += 1
         self.log.nvm_writes += 1
         self.push(self.t + self.board_params.nvm_write_us, E_NVM_DONE, 0, self.nvm_gen)
+        if self.eeprom.loses_power():  # a power-loss test's cut, half-way through this write
+            self.push(self.t + self.board_params.nvm_write_us // 2, E_CUT)
         if not self.supply.on_rail:
             self.update_loads()
 

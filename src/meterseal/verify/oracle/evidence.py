@@ -1,0 +1,264 @@
+"""The evidence of one run: what the meter recorded, when, and which true opening each record is.
+
+Owns the facts every check reads, built once from (scenario, RunLog): the NVM snapshots decoded,
+every cover-open record ever committed with the instant each half first appeared, the matching of
+records to true openings, which openings the hardware could not tell apart, and a verdict per
+opening (recorded, undetectable with a cause, or missed). It reads records only by decoding the
+kernel's NVM snapshots and retained RAM, never the firmware's objects, and it judges nothing:
+the checks (checks.py) turn these facts into problems.
+
+Matching, in two passes. First each record, in the order the meter made them, takes the true
+opening it dates within tolerance (the rank in ``_strict_rank``). Then a record left over is
+attributed to the opening nearest its claim among those that would otherwise be missed (surely
+observable, unrecorded, and before the record was committed): the meter surely saw that opening
+and wrote this record for it, so the record is real and its time is not, which is I3's (time
+honesty) to judge, and the opening is not missed. A record left over after that is false (I1),
+and an opening nobody could observe stays undetectable: a record is never explained by an
+opening the meter could not have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from meterseal.firmware.image import MeterImage, decode_image
+from meterseal.firmware.pending import OPEN as PENDING_OPEN
+from meterseal.firmware.pending import PendingEntry, decode_pending
+from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, CoverOpen
+from meterseal.sim.runlog import RunLog
+from meterseal.sim.scenario import Scenario
+from meterseal.verify.oracle.observe import observable
+from meterseal.verify.oracle.tolerances import CLOCK_ROUNDING_US, Tolerances, tolerances
+
+Rank = float | int | tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    truth: int
+    status: str  # recorded | undetectable | missed
+    record: int | None
+    time_error_s: float | None
+    cause: str | None = None
+
+
+@dataclass(slots=True)
+class Evidence:
+    sc: Scenario
+    log: RunLog
+    tol: Tolerances
+    truths: list[tuple[int, int | None]]  # (opened, closed) of each true operation, µs
+    snapshots: list[tuple[int, MeterImage]]  # the NVM after every write or tear, decoded
+    final: MeterImage
+    records: dict[int, CoverOpen]  # every record ever committed, by seq (first form of each half)
+    commit_us: dict[int, int]  # when each record's open half first appeared in the NVM
+    close_commit_us: dict[int, int]
+    rec_truth: dict[int, int] = field(default_factory=dict)  # seq -> truth, in seq order
+    unmatched: list[int] = field(default_factory=list)  # seqs of records no opening explains
+    group_of: dict[int, list[int]] = field(default_factory=dict)  # truths not told apart
+    verdicts: list[Verdict] = field(default_factory=list)
+    pending_closes: set[int] = field(default_factory=set)  # closings the run ended before writing
+
+    @property
+    def end_us(self) -> int:
+        return self.sc.duration_us
+
+    def true_us(self, local_ms: int) -> int:
+        """The simulation instant a meter time stands for, had its clock never drifted."""
+        return (local_ms - self.log.start_local_ms) * 1000
+
+    def rtc_invalid_at(self, t_us: int) -> bool:
+        return any(a <= t_us <= b for a, b in self.log.rtc_invalid)
+
+    def observable(self, a: int, b: int | None) -> tuple[bool, str]:
+        return observable(a, b, self.log, self.tol, self.end_us)
+
+    def closes_seen(self, seq: int) -> list[int]:
+        """True closings a record's close half may stand for: of its opening and the openings
+        merged with it, before the close half was committed."""
+        i = self.rec_truth[seq]
+        committed = self.close_commit_us.get(seq, self.end_us)
+        return [c for k in self.group_of[i] if k >= i
+                for c in [self.truths[k][1]] if c is not None and c <= committed]
+
+
+def walk_history(
+    snapshots: list[tuple[int, MeterImage]], known: dict[int, CoverOpen]
+) -> Iterator[tuple[int, MeterImage]]:
+    """Each snapshot in turn; while it is looked at, ``known`` holds the records committed before
+    it (each half in the form it first appeared), and it is brought up to date after."""
+    for t, img in snapshots:
+        yield t, img
+        for r in img.cover:
+            old = known.get(r.seq)
+            if old is None or (r.closed and not old.closed):
+                known[r.seq] = r
+
+
+def build_evidence(sc: Scenario, log: RunLog) -> Evidence:
+    snapshots = [(t, decode_image(image)) for t, image in log.snapshots]
+    records: dict[int, CoverOpen] = {}
+    commit_us: dict[int, int] = {}
+    close_commit_us: dict[int, int] = {}
+    for t, img in walk_history(snapshots, records):
+        for r in img.cover:
+            old = records.get(r.seq)
+            if old is None:
+                commit_us[r.seq] = t
+            if r.closed and (old is None or not old.closed):
+                close_commit_us[r.seq] = t
+    ev = Evidence(sc, log, tolerances(sc), [(op.open_us, op.close_us) for op in sc.cover],
+                  snapshots, decode_image(log.final_image), records, commit_us, close_commit_us)
+    _group(ev)
+    _match(ev)
+    ev.verdicts = _verdicts(ev, {i: seq for seq, i in ev.rec_truth.items()})
+    ev.pending_closes = _pending_closes(log)
+    return ev
+
+
+# ---------------------------------------------------------------------- matching
+
+
+def _match(ev: Evidence) -> None:
+    matched: dict[int, int] = {}  # truth -> seq
+    for seq in sorted(ev.records):
+        i = _best(ev, seq, matched, _strict_rank, range(len(ev.truths)))
+        if i is None:
+            ev.unmatched.append(seq)
+        else:
+            matched[i] = seq
+    if ev.unmatched:
+        missed = [v.truth for v in _verdicts(ev, matched) if v.status == "missed"]
+        for seq in list(ev.unmatched):
+            i = _best(ev, seq, matched, _claim_distance, missed)
+            if i is not None:
+                matched[i] = seq
+                ev.unmatched.remove(seq)
+    ev.rec_truth = {seq: i for i, seq in sorted(matched.items(), key=lambda kv: kv[1])}
+
+
+RankFn = Callable[[Evidence, CoverOpen, int, int | None, int], Rank | None]
+
+
+def _best(
+    ev: Evidence, seq: int, matched: dict[int, int], rank_of: RankFn, among: Iterable[int]
+) -> int | None:
+    """The unmatched true opening (of those in `among`) before the record's commit that ranks
+    first, or None."""
+    rec = ev.records[seq]
+    t_commit = ev.commit_us[seq]
+    cands: list[tuple[Rank, int, int]] = []
+    for i in among:
+        o, c = ev.truths[i]
+        if i in matched or o > t_commit:
+            continue
+        rank = rank_of(ev, rec, o, c, t_commit)
+        if rank is not None:
+            cands.append((rank, o, i))
+    return min(cands)[2] if cands else None
+
+
+def _strict_rank(
+    ev: Evidence, rec: CoverOpen, o: int, c: int | None, t_commit: int
+) -> Rank | None:
+    """How well the record dates opening o, or None when o is outside its tolerance."""
+    tol = ev.tol
+    if rec.quality in (EXACT, DEFERRED):
+        err = ev.true_us(rec.opened_ms) - o
+        if abs(err) > tol.stamp_us + tol.clock_us(o):
+            return None
+        # The clock drifts steadily from the start: rank by what is left after it.
+        return abs(err - tol.drift * o)
+    if rec.quality == BOUNDED:
+        slack = tol.clock_us(o) + tol.stamp_us
+        nb, na = ev.true_us(rec.not_before_ms), ev.true_us(rec.not_after_ms)
+        if not nb - slack <= o <= na + slack:
+            return None
+        # Prefer the opening that was still open when the meter learned of it.
+        still_open = c is None or c >= na - slack
+        return (0 if still_open else 1, -o)
+    # The clock's value means nothing, but the meter dates nothing late: the opening it saw is
+    # the latest one before the record was written.
+    return t_commit - o
+
+
+def _claim_distance(ev: Evidence, rec: CoverOpen, o: int, _c: int | None, t_commit: int) -> int:
+    """How far the record's claim is from opening o (the second pass: no tolerance)."""
+    if rec.quality in (EXACT, DEFERRED):
+        return abs(ev.true_us(rec.opened_ms) - o)
+    if rec.quality == BOUNDED:
+        nb, na = ev.true_us(rec.not_before_ms), ev.true_us(rec.not_after_ms)
+        return max(nb - o, o - na, 0)
+    return t_commit - o
+
+
+# ---------------------------------------------------------------------- verdicts
+
+
+def _group(ev: Evidence) -> None:
+    """Openings the hardware cannot tell apart: a closing nobody could see merges two."""
+    groups: list[list[int]] = []
+    for i, (o, _c) in enumerate(ev.truths):
+        prev_close = ev.truths[i - 1][1] if i else None
+        if prev_close is not None and not ev.observable(prev_close, o)[0]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+        ev.group_of[i] = groups[-1]
+
+
+def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
+    """A verdict per true opening, given the matching (truth -> seq): recorded, undetectable
+    (with why) or missed (with why)."""
+    retained = decode_pending(ev.log.final_retained)
+    pending_opens = [e for e in (retained[0] if retained else []) if e.kind == PENDING_OPEN
+                     and e.rtc_valid and e.seq not in ev.records]
+    verdicts = []
+    for i, (o, c) in enumerate(ev.truths):
+        seq = matched.get(i)
+        if seq is not None:
+            err = _time_error_us(ev, seq, o)
+            verdicts.append(Verdict(i, "recorded", seq,
+                                    None if err is None else round(err / 1e6, 6)))
+            continue
+        partner = next((k for k in ev.group_of[i] if k in matched), None)
+        if partner is not None:
+            verdicts.append(Verdict(i, "undetectable", None, None,
+                                    f"not separable from opening {partner}: the closing "
+                                    "between them was not observable"))
+            continue
+        waiting = _waiting_for(ev, o, pending_opens)
+        if waiting is not None:
+            # Seen and stamped; the run ended before the next restore could write it.
+            pending_opens.remove(waiting)
+            verdicts.append(Verdict(i, "recorded", waiting.seq,
+                                    round((ev.true_us(waiting.time_ms) - o) / 1e6, 6),
+                                    "pending in retained RAM: written at the next restore"))
+            continue
+        sure, cause = ev.observable(o, c)
+        verdicts.append(Verdict(i, "missed" if sure else "undetectable", None, None, cause))
+    return verdicts
+
+
+def _time_error_us(ev: Evidence, seq: int, o: int) -> int | None:
+    """An exact or deferred record's opening time minus the truth's (None for others)."""
+    rec = ev.records[seq]
+    if rec.quality not in (EXACT, DEFERRED):
+        return None
+    return ev.true_us(rec.opened_ms) - o
+
+
+def _pending_closes(log: RunLog) -> set[int]:
+    """Closings seen and stamped that the run ended before writing."""
+    retained = decode_pending(log.final_retained)
+    return {e.seq for e in (retained[0] if retained else []) if e.kind != PENDING_OPEN}
+
+
+def _waiting_for(ev: Evidence, o: int, pending: list[PendingEntry]) -> PendingEntry | None:
+    """The opening seen and stamped in retained RAM that dates o, if any."""
+    tol = ev.tol
+    for e in pending:
+        if abs(ev.true_us(e.time_ms) - o - tol.drift * o) <= tol.stamp_us + CLOCK_ROUNDING_US:
+            return e
+    return None

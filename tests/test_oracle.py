@@ -1,0 +1,272 @@
+"""The oracle seen to fail: meters that lie, each caught by exactly the invariant it breaks.
+
+Each forgery takes a real run of a small scenario and forges what the meter recorded — pages
+re-encoded with the record codec and written into the NVM snapshots at their journal addresses,
+or the run's reports — and the oracle must fail exactly that invariant and keep the others. An
+oracle that always passed would fail every one of these tests (see the last ones).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+
+from meterseal import commands
+from meterseal.firmware.image import decode_image
+from meterseal.firmware.layout import PAGE_SIZE, cover_close_addr, cover_open_addr
+from meterseal.firmware.records import EXACT, CoverOpen, encode_page
+from meterseal.sim import ports
+from meterseal.sim.runlog import RunLog
+from meterseal.verify.matrix import _sc, case_by_key
+from meterseal.verify.oracle import INVARIANTS, Judgment, checks, judge
+from meterseal.verify.oracle.tolerances import tolerances
+from meterseal.verify.result import simulate
+
+DEBOUNCE_40 = {"cover__debounce_samples": 40}  # 40 samples × 5 ms = 200 ms
+
+
+def failing(j: Judgment) -> set[str]:
+    return {k for k, v in j.invariants.items() if v == "fail"}
+
+
+# ---------------------------------------------------------------------- the firmware's debounce
+
+
+def test_the_debounce_is_the_firmwares_samples_times_its_period() -> None:
+    assert tolerances(_sc("default", "1h")).debounce_us == 9 * 5000
+    assert tolerances(_sc("40 samples", "1h", **DEBOUNCE_40)).debounce_us == 200_000
+    # Set as a time, it becomes the firmware's count of samples: one fact, one value.
+    assert tolerances(_sc("debounce_s", "1h", cover__debounce_s=0.2)).debounce_us == 200_000
+
+
+def test_an_opening_shorter_than_the_firmwares_debounce_is_undetectable_not_missed() -> None:
+    sc = _sc("120 ms on mains, 40 samples", "2h", [], [("1h", "1h 120ms")], **DEBOUNCE_40)
+    j = simulate(sc, trace=False).judgment
+    assert j.passed, j.problems
+    assert [(v.status, v.cause) for v in j.verdicts] == [
+        ("undetectable", "shorter than the debounce while watched")]
+    assert j.records == {}
+
+
+def test_an_opening_longer_than_the_firmwares_debounce_is_recorded() -> None:
+    sc = _sc("250 ms on mains, 40 samples", "2h", [], [("1h", "1h 250ms")], **DEBOUNCE_40)
+    j = simulate(sc, trace=False).judgment
+    assert j.passed, j.problems
+    assert [v.status for v in j.verdicts] == ["recorded"]
+    assert j.records[1].closed
+
+
+# ---------------------------------------------------------------------- forged meters
+
+# Two exact records, both closed: one on mains, one on backup; each reported by radio.
+BASE = _sc("forgery base", "6h", [("2h", "2h")], [("1h", "1h 10min"), ("3h", "3h 10min")])
+HOUR_US = 3_600_000_000
+
+
+@pytest.fixture(scope="module")
+def honest() -> RunLog:
+    out = simulate(BASE, trace=False)
+    j = out.judgment
+    assert j.passed, j.problems
+    assert sorted(j.records) == [1, 2] and all(r.closed for r in j.records.values())
+    assert [seq for _t, _k, seq, _on in out.log.reports] == [1, 2]
+    return out.log
+
+
+Edit = Callable[[bytes], bytes]
+
+
+def forged(log: RunLog, edit: Edit, since_us: int = 0) -> RunLog:
+    """The run, with every NVM snapshot from `since_us` on (and the final image) edited."""
+    return dataclasses.replace(
+        log,
+        snapshots=[(t, edit(img) if t >= since_us else img) for t, img in log.snapshots],
+        final_image=edit(log.final_image),
+        reports=list(log.reports),
+    )
+
+
+def put(image: bytes, addr: int, data: bytes) -> bytes:
+    return image[:addr] + data + image[addr + len(data):]
+
+
+def erase(image: bytes, addr: int) -> bytes:
+    return put(image, addr, b"\xff" * PAGE_SIZE)
+
+
+def write_record(rec: CoverOpen) -> Edit:
+    """Both halves of a record, re-encoded and written at its slot's addresses."""
+    def edit(image: bytes) -> bytes:
+        image = put(image, cover_open_addr(rec.seq), encode_page(rec))
+        half = rec.close_half()
+        return image if half is None else put(image, cover_close_addr(rec.seq), encode_page(half))
+    return edit
+
+
+def drop_record(seq: int) -> Edit:
+    def edit(image: bytes) -> bytes:
+        return erase(erase(image, cover_open_addr(seq)), cover_close_addr(seq))
+    return edit
+
+
+def replace_record(seq: int, rec: CoverOpen) -> Edit:
+    """Record `seq` replaced by `rec` wherever it is in the NVM, each half from the write that
+    committed it on (so the forgery keeps the meter's timing)."""
+    def edit(image: bytes) -> bytes:
+        now = next((r for r in decode_image(image).cover if r.seq == seq), None)
+        if now is None:
+            return image
+        new = rec.copy()
+        new.closed = now.closed
+        return write_record(new)(drop_record(seq)(image))
+    return edit
+
+
+def record(log: RunLog, seq: int) -> CoverOpen:
+    return next(r for r in decode_image(log.final_image).cover if r.seq == seq)
+
+
+def changed(log: RunLog, which: int, **fields: int) -> CoverOpen:
+    rec = record(log, which).copy()
+    for name, value in fields.items():
+        setattr(rec, name, value)
+    return rec
+
+
+def phantom_record(log: RunLog) -> RunLog:
+    """A third record, exact at 5 h and written then, while the cover was closed."""
+    at_us = 5 * HOUR_US
+    rec = CoverOpen(3, EXACT, log.start_local_ms + at_us // 1000, 0, 0, 150, 0)
+    out = forged(log, write_record(rec), since_us=at_us)
+    out.snapshots.append((at_us + 50_000, out.final_image[:len(log.snapshots[-1][1])]))
+    return out
+
+
+def count_gap(log: RunLog) -> RunLog:
+    """Record 2 numbered 3 (and reported as 3): a record number is skipped."""
+    out = forged(log, replace_record(2, changed(log, 2, seq=3)))
+    out.reports = [(t, k, 3 if seq == 2 else seq, on) for t, k, seq, on in log.reports]
+    return out
+
+
+def rewritten_later(log: RunLog) -> RunLog:
+    """Record 1's open half rewritten at the last write, a ms earlier (still within tolerance)."""
+    rec = changed(log, 1, opened_ms=record(log, 1).opened_ms - 1)
+    return forged(log, replace_record(1, rec), since_us=log.snapshots[-1][0])
+
+
+def stamped_5_s_late(log: RunLog) -> RunLog:
+    """Record 1, exact, dated 5 s after its opening (I3's: the record is real, its time is not;
+    I1 would have it only if no opening the meter surely saw were left unrecorded)."""
+    late = changed(log, 1, opened_ms=record(log, 1).opened_ms + 5000)
+    return forged(log, replace_record(1, late))
+
+
+def wrong_energy(log: RunLog) -> RunLog:
+    """Record 2's import before the opening 1 kWh higher than the register held."""
+    wrong = changed(log, 2, import_before=record(log, 2).import_before + 100)
+    return forged(log, replace_record(2, wrong))
+
+
+def missed_opening(log: RunLog) -> RunLog:
+    """Record 2, of an opening seen on backup, never written (nor reported)."""
+    out = forged(log, drop_record(2))
+    out.reports = [r for r in log.reports if r[2] != 2]
+    return out
+
+
+def reported_before_written(log: RunLog) -> RunLog:
+    """Record 2's report on the air 1 ms before its page write completed ("the record first,
+    the report second" is I5's: a report claims a record that a cut could still lose)."""
+    write_end = next(t for t, img in log.snapshots if any(r.seq == 2 for r in
+                                                           decode_image(img).cover))
+    burst_us = tolerances(BASE).radio_us
+    out = forged(log, lambda img: img)
+    out.reports = [(write_end - 1000 + burst_us if seq == 2 else t, k, seq, on)
+                   for t, k, seq, on in log.reports]
+    return out
+
+
+def reported_never_written(log: RunLog) -> RunLog:
+    """A report of a record 3 that the meter never wrote."""
+    out = forged(log, lambda img: img)
+    t, kind, _seq, on = log.reports[-1]
+    out.reports.append((t + HOUR_US, kind, 3, on))
+    return out
+
+
+FORGERIES: dict[str, tuple[Callable[[RunLog], RunLog], str]] = {
+    "record with no true opening": (phantom_record, "I1"),
+    "missed observable opening": (missed_opening, "I2"),
+    "exact time 5 s late": (stamped_5_s_late, "I3"),
+    "count gap": (count_gap, "I4"),
+    "committed page rewritten later": (rewritten_later, "I5"),
+    "report before its record": (reported_before_written, "I5"),
+    "report of a record never written": (reported_never_written, "I5"),
+    "wrong energy snapshot": (wrong_energy, "I6"),
+}
+
+
+def assert_breaks_only(j: Judgment, invariant: str) -> None:
+    assert failing(j) == {invariant}, {k: v for k, v in j.problems.items() if v}
+    assert j.invariants[invariant] == "fail" and j.problems[invariant]
+
+
+@pytest.mark.parametrize("name", FORGERIES)
+def test_a_forgery_breaks_exactly_its_invariant(honest: RunLog, name: str) -> None:
+    forge, invariant = FORGERIES[name]
+    assert_breaks_only(judge(BASE, forge(honest)), invariant)
+
+
+def test_an_oracle_that_always_passes_fails_every_forgery_test(
+    honest: RunLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks, "CHECKS", {k: (lambda ev: []) for k in INVARIANTS})
+    for forge, invariant in FORGERIES.values():
+        j = judge(BASE, forge(honest))
+        assert j.passed
+        with pytest.raises(AssertionError):
+            assert_breaks_only(j, invariant)
+
+
+@pytest.mark.parametrize("name", FORGERIES)
+def test_only_its_own_check_catches_a_forgery(
+    honest: RunLog, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    forge, invariant = FORGERIES[name]
+    monkeypatch.setitem(checks.CHECKS, invariant, lambda ev: [])
+    assert judge(BASE, forge(honest)).passed
+
+
+# ---------------------------------------------------------------------- a firmware that lies
+
+
+@pytest.fixture
+def clock_5_s_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every time the firmware reads from its clock port is 5 s late."""
+    real = ports.Clock.read
+
+    def read(self: ports.Clock) -> tuple[int, bool]:
+        ms, valid = real(self)
+        return ms + 5000, valid
+
+    monkeypatch.setattr(ports.Clock, "read", read)
+
+
+@pytest.mark.usefixtures("clock_5_s_late")
+def test_a_firmware_stamping_5_s_late_fails_time_honesty() -> None:
+    j = simulate(case_by_key("before-outage").scenario, trace=False).judgment
+    assert failing(j) == {"I3"}, j.problems
+    assert any("+5.0" in p for p in j.problems["I3"])
+    assert [v.status for v in j.verdicts] == ["recorded"]  # a real record, at a false time
+
+
+@pytest.mark.usefixtures("clock_5_s_late")
+def test_a_firmware_stamping_5_s_late_fails_meterseal_verify(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert commands.main(["verify", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "before-outage" in out and "case(s) failed" in out
