@@ -26,14 +26,7 @@ from meterseal.verify.oracle import judge
 SLOW_SEEDS = (2, 3)
 
 # Failures the sweep found, kept visible: strict, so a fix shows up as an unexpected pass.
-KNOWN = {
-    ("tamper-latch", 5): (
-        "firmware: at power-up the recorder files the tamper latch's opening as pending while "
-        "its retained header still says 'closed' (the debouncer is rebuilt only afterwards); cut "
-        "inside that record's write, the next boot adopts the opening but reconciles against "
-        "'closed', so the cover's closing is never recorded (I2)"
-    ),
-}
+KNOWN: dict[tuple[str, int], str] = {}
 
 
 def writes_of(sc: Scenario) -> int:
@@ -99,9 +92,6 @@ def test_the_cut_tears_exactly_the_chosen_write() -> None:
 # an event of its previous life is still queued. Reproduced here with a scenario's own cut.
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel: the end of a radio burst is an event without a generation; a burst cut by a power "
-    "loss 'ends' the next life's burst early, logging its report before its record's write"))
 def test_a_report_cut_by_a_power_loss_does_not_end_the_next_one() -> None:
     sc = _sc("report cut, then another", "2h", [], [("1h", "1h 60ms"), ("1h 120ms", "1h 10min")],
              faults=("1h 50ms",))
@@ -110,10 +100,6 @@ def test_a_report_cut_by_a_power_loss_does_not_end_the_next_one() -> None:
     assert j.passed, j.problems
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel: timer generations restart at every boot, so a tick the previous life queued fires "
-    "in the new one: here a sampling tick 2.5 ms after the reboot, inside the switch's bounce, "
-    "ends the power-up reconciliation before it has seen the opening"))
 def test_a_tick_of_the_previous_life_does_not_fire_after_a_reboot() -> None:
     sc = _sc("cut at an opening in the power-fail window", "2h", [("1h", "10min")],
              [("1h 27.3ms", "1h 877ms")], faults=("1h 27.5ms",), mcu__wake_mode="polling")

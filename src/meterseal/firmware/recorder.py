@@ -197,9 +197,14 @@ class Recorder:
                 self._adopt_pending(e)
         latched = b.cover.take_latch()
         if latched is not None and stable == 1:
-            # The battery-domain tamper input saw the cover leave while the MCU was off.
-            self._seen_open(latched, valid, DEFERRED)
+            # The battery-domain tamper input saw the cover leave while the MCU was off. That is
+            # now the newest thing the meter knows: the debouncer and retained RAM's header must
+            # say "open" before the record is filed, or a cut inside its write leaves a header
+            # that reconciles the next power-up against "closed".
             stable = 0
+            self.known_ms = latched
+            self.deb = Debouncer(stable, self.cfg.debounce_samples)
+            self._seen_open(latched, valid, DEFERRED)
         if saved is None:
             self._queue_state(now, valid)
         self.deb = Debouncer(stable, self.cfg.debounce_samples)

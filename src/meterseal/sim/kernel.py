@@ -88,7 +88,10 @@ class Kernel(BoardLife):
         self.fw_cfg = firmware_config(b)
         self.t = 0
         self.pf_flag = False  # the power-fail comparator's output
-        self.outage_gen = self.wake_gen = self.nvm_gen = self.cross_gen = 0
+        self.outage_gen = self.wake_gen = self.nvm_gen = self.cross_gen = self.radio_gen = 0
+        # Generations of timers are unique over the whole run, not per life: a tick the previous
+        # life queued must never match a timer of the next one.
+        self.timer_gen = 0
         self.pin = 1
         self.mcu_alive = self.active = self.bias_on = self.cover_wake = False
         self.mcu_active_until = 0
@@ -241,7 +244,8 @@ class Kernel(BoardLife):
         if tm is None:
             tm = self.timers[tid] = _Timer()
         was_skipping = tm.skipping
-        tm.gen += 1
+        self.timer_gen += 1
+        tm.gen = self.timer_gen
         tm.period_us = period_us
         tm.next_us = tm.anchor_us = self.t + delay_us
         tm.ff = ff
@@ -257,7 +261,8 @@ class Kernel(BoardLife):
         tm = self.timers.pop(tid, None)
         self.close_periodic(tid)
         if tm is not None:
-            tm.gen += 1
+            self.timer_gen += 1
+            tm.gen = self.timer_gen
             if tm.skipping:
                 tm.skipping = False
                 self._skip_energy_changed()
@@ -280,7 +285,8 @@ class Kernel(BoardLife):
             return
         self.radio_busy = True
         self.radio_frame = frame
-        self.push(self.t + self.board_params.radio_us, E_RADIO_DONE)
+        self.radio_gen += 1
+        self.push(self.t + self.board_params.radio_us, E_RADIO_DONE, 0, self.radio_gen)
         if not self.supply.on_rail:
             self.update_loads()
 
@@ -302,9 +308,9 @@ class Kernel(BoardLife):
         if self.fw is not None and self.mcu_alive:
             self._call(self.fw.on_nvm_done)
 
-    def _radio_done(self, _arg: int, _gen: int) -> None:
-        if not self.radio_busy:
-            return
+    def _radio_done(self, _arg: int, gen: int) -> None:
+        if gen != self.radio_gen or not self.radio_busy:
+            return  # the burst of an earlier life, cut by its power loss
         self.radio_busy = False
         decoded = decode_report(self.radio_frame)
         if decoded is not None:
