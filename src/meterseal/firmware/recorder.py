@@ -42,90 +42,25 @@ from meterseal.firmware.records import (
     SavedState,
 )
 from meterseal.firmware.report import REPORT_COVER_OPEN, encode_report
+from meterseal.firmware.writes import (
+    W_CLOSE,
+    W_CLOSE_REC,
+    W_OPEN,
+    W_OPEN_REC,
+    W_PD_END,
+    W_PD_START,
+    W_STATE,
+    CloseWrite,
+    EntryWrite,
+    PowerDownWrite,
+    RecordWrite,
+    StateWrite,
+    carries,
+)
 
 T_SAMPLE = 0  # mains-time sampling of the switch, periodic, fast-forwardable
 T_POLL = 1  # hold-up polling wake, periodic, fast-forwardable
 T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
-
-
-# Kinds of queued page write, and the class that carries each.
-W_OPEN = 0  # EntryWrite: an opening seen while alive
-W_CLOSE = 1  # EntryWrite: a closing seen while alive
-W_STATE = 2  # StateWrite
-W_PD_START = 3  # PowerDownWrite
-W_PD_END = 4  # PowerDownWrite
-W_OPEN_REC = 5  # RecordWrite: a reconciled opening, written from its record directly
-W_CLOSE_REC = 6  # CloseWrite: a reconciled closing
-
-
-
-class Write:
-    """A page write the recorder has decided on. addr and data are set when it is issued; from
-    then until the NVM reports it done it is the recorder's `writing`."""
-
-    __slots__ = ("addr", "data", "kind")
-
-    def __init__(self, kind):
-        self.kind = kind
-        self.addr = 0
-        self.data = None
-
-
-class EntryWrite(Write):
-    """An opening or closing seen while alive: its PendingEntry leaves retained RAM on commit."""
-
-    __slots__ = ("entry", "quality")
-
-    def __init__(self, entry, quality):
-        super().__init__(W_OPEN if entry.kind == KIND_OPEN else W_CLOSE)
-        self.entry = entry
-        self.quality = quality
-
-
-class RecordWrite(Write):
-    """A reconciled opening: the record is complete (quality, bounds) when queued."""
-
-    __slots__ = ("record",)
-
-    def __init__(self, record):
-        super().__init__(W_OPEN_REC)
-        self.record = record
-
-
-class CloseWrite(Write):
-    """A reconciled closing of the open record seq."""
-
-    __slots__ = ("export_units", "import_units", "quality", "seq", "time_ms")
-
-    def __init__(self, seq, time_ms, quality, import_units, export_units):
-        super().__init__(W_CLOSE_REC)
-        self.seq = seq
-        self.time_ms = time_ms
-        self.quality = quality
-        self.import_units = import_units
-        self.export_units = export_units
-
-
-class PowerDownWrite(Write):
-    """The start (W_PD_START) or end (W_PD_END) half of power-down record seq."""
-
-    __slots__ = ("quality", "seq", "time_ms")
-
-    def __init__(self, kind, seq, time_ms, quality):
-        super().__init__(kind)
-        self.seq = seq
-        self.time_ms = time_ms
-        self.quality = quality
-
-
-class StateWrite(Write):
-    """The saved state, built from the recorder as it stands when the write is issued."""
-
-    __slots__ = ("rtc_valid",)
-
-    def __init__(self, rtc_valid):
-        super().__init__(W_STATE)
-        self.rtc_valid = rtc_valid
 
 
 class Recorder:
@@ -522,10 +457,10 @@ class Recorder:
         self.queue.append(EntryWrite(entry, quality))
 
     def _queued_entry(self, entry):
-        if _carries(self.writing, entry):
+        if carries(self.writing, entry):
             return True
         for item in self.queue:
-            if _carries(item, entry):
+            if carries(item, entry):
                 return True
         return False
 
@@ -631,7 +566,3 @@ class Recorder:
         flags = FLAG_WATCH_ENDED if self.watch == st.WATCH_ENDED else 0
         level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
         self.b.retained.write(encode_pending(self.pending, known_ms, level, flags))
-
-
-def _carries(item, entry):
-    return isinstance(item, EntryWrite) and item.entry is entry

@@ -1,0 +1,92 @@
+"""The recorder's queue of page writes: one small class per kind of write it decides on.
+
+A Write is queued when the recorder decides on it, issued (its addr and data set) when the NVM is
+free and the budget allows, and is the recorder's `writing` until the NVM reports it done. This
+module holds the shapes only; the recorder decides when each is made and how it is encoded.
+MicroPython-safe: plain classes with __slots__.
+"""
+
+from meterseal.firmware.pending import OPEN as KIND_OPEN
+
+# Kinds of queued page write, and the class that carries each.
+W_OPEN = 0  # EntryWrite: an opening seen while alive
+W_CLOSE = 1  # EntryWrite: a closing seen while alive
+W_STATE = 2  # StateWrite
+W_PD_START = 3  # PowerDownWrite
+W_PD_END = 4  # PowerDownWrite
+W_OPEN_REC = 5  # RecordWrite: a reconciled opening, written from its record directly
+W_CLOSE_REC = 6  # CloseWrite: a reconciled closing
+
+
+
+class Write:
+    """A page write the recorder has decided on. addr and data are set when it is issued; from
+    then until the NVM reports it done it is the recorder's `writing`."""
+
+    __slots__ = ("addr", "data", "kind")
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.addr = 0
+        self.data = None
+
+
+class EntryWrite(Write):
+    """An opening or closing seen while alive: its PendingEntry leaves retained RAM on commit."""
+
+    __slots__ = ("entry", "quality")
+
+    def __init__(self, entry, quality):
+        super().__init__(W_OPEN if entry.kind == KIND_OPEN else W_CLOSE)
+        self.entry = entry
+        self.quality = quality
+
+
+class RecordWrite(Write):
+    """A reconciled opening: the record is complete (quality, bounds) when queued."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record):
+        super().__init__(W_OPEN_REC)
+        self.record = record
+
+
+class CloseWrite(Write):
+    """A reconciled closing of the open record seq."""
+
+    __slots__ = ("export_units", "import_units", "quality", "seq", "time_ms")
+
+    def __init__(self, seq, time_ms, quality, import_units, export_units):
+        super().__init__(W_CLOSE_REC)
+        self.seq = seq
+        self.time_ms = time_ms
+        self.quality = quality
+        self.import_units = import_units
+        self.export_units = export_units
+
+
+class PowerDownWrite(Write):
+    """The start (W_PD_START) or end (W_PD_END) half of power-down record seq."""
+
+    __slots__ = ("quality", "seq", "time_ms")
+
+    def __init__(self, kind, seq, time_ms, quality):
+        super().__init__(kind)
+        self.seq = seq
+        self.time_ms = time_ms
+        self.quality = quality
+
+
+class StateWrite(Write):
+    """The saved state, built from the recorder as it stands when the write is issued."""
+
+    __slots__ = ("rtc_valid",)
+
+    def __init__(self, rtc_valid):
+        super().__init__(W_STATE)
+        self.rtc_valid = rtc_valid
+
+
+def carries(item, entry):
+    return isinstance(item, EntryWrite) and item.entry is entry
