@@ -3,7 +3,7 @@ moves time, the switch and the supply, and completes NVM writes and timers itsel
 
 from fw_eeprom import StubEeprom
 
-from meterseal.firmware.config import WAKE_INTERRUPT, FirmwareConfig
+from meterseal.firmware.config import SUPPLY_SUPERCAP, WAKE_INTERRUPT, FirmwareConfig
 from meterseal.firmware.hal import Board
 
 
@@ -27,6 +27,12 @@ def design_config():
         radio_a=0.05,
         radio_s=0.2,
         has_battery_domain=True,
+        supply_mode=SUPPLY_SUPERCAP,
+        battery_undervoltage_v=2.5,
+        battery_pulse_ohm=20.0,
+        radio_sends=1,
+        radio_gap_us=1000000,
+        radio_own_storage=False,
     )
 
 
@@ -67,6 +73,12 @@ class Supply(Port):
 
     def battery_v(self):
         return 3.6
+
+    def supercap_v(self):
+        return self.t.backup_v
+
+    def use_supercap(self, on):
+        self.t.supercap_on = on
 
     def set_alarm(self, level_v):
         self.t.alarm_v = level_v

@@ -83,21 +83,30 @@ def test_what_each_state_allows():
 
 
 def test_watch_phases():
-    phases = (st.WATCH_FULL, st.WATCH_PENDING, st.WATCH_ENDED)
+    phases = (st.WATCH_FULL, st.WATCH_PENDING, st.WATCH_ENDED, st.WATCH_BATTERY,
+              st.WATCH_BATTERY_LOW)
     for phase in phases:
         # Arming the watch and mains' return start afresh from anywhere.
         assert st.next_watch(phase, st.WEV_ARM) == st.WATCH_FULL
+        assert st.next_watch(phase, st.WEV_ARM_BATTERY) == st.WATCH_BATTERY
         assert st.next_watch(phase, st.WEV_MAINS) == st.WATCH_FULL
     full = st.WATCH_FULL
     assert st.next_watch(full, st.WEV_ALARM_KEPT) == st.WATCH_PENDING
     assert st.next_watch(full, st.WEV_ALARM_LOST) == st.WATCH_ENDED
     assert st.next_watch(st.WATCH_PENDING, st.WEV_ALARM_KEPT) == st.WATCH_ENDED
-    assert st.WATCH_ENDED not in st.WATCHING and len(st.WATCHING) == 2
+    assert st.WATCH_ENDED not in st.WATCHING and len(st.WATCHING) == 4
+    # The battery's part of the watch: over to the supercapacitor, or on to its last write.
+    battery = st.WATCH_BATTERY
+    assert st.next_watch(battery, st.WEV_TO_SUPERCAP) == st.WATCH_FULL
+    assert st.next_watch(battery, st.WEV_BATTERY_LOW) == st.WATCH_BATTERY_LOW
+    assert st.next_watch(st.WATCH_BATTERY_LOW, st.WEV_ALARM_LOST) == st.WATCH_ENDED
     # Pending needs retained RAM that outlives the MCU; an ended watch has no alarm armed.
     for phase, event in (
         (st.WATCH_PENDING, st.WEV_ALARM_LOST),
         (st.WATCH_ENDED, st.WEV_ALARM_KEPT),
         (st.WATCH_ENDED, st.WEV_ALARM_LOST),
+        (st.WATCH_FULL, st.WEV_TO_SUPERCAP),
+        (st.WATCH_BATTERY_LOW, st.WEV_TO_SUPERCAP),
     ):
         try:
             st.next_watch(phase, event)

@@ -8,6 +8,11 @@ holds the worst case the designer allows for, never the particular part in a sce
 WAKE_INTERRUPT = 0
 WAKE_POLLING = 1
 
+# Which source carries the watch after an outage (the board's topology, as the firmware sees it).
+SUPPLY_SUPERCAP = 0  # the supercapacitor feeds the MCU (supercap-only, battery+supercap, diode-OR)
+SUPPLY_BATTERY_FIRST = 1  # the clock battery while above undervoltage; the supercap switched in
+SUPPLY_BATTERY_ONLY = 2  # no supercapacitor: the battery alone
+
 
 class FirmwareConfig:
     """Every value is required, by name: a misspelt or missing one is a TypeError here, not a
@@ -15,6 +20,8 @@ class FirmwareConfig:
 
     __slots__ = (
         "active_a",
+        "battery_pulse_ohm",
+        "battery_undervoltage_v",
         "brownout_v",
         "capacitance_f",
         "debounce_samples",
@@ -25,9 +32,13 @@ class FirmwareConfig:
         "nvm_write_s",
         "poll_period_us",
         "radio_a",
+        "radio_gap_us",
+        "radio_own_storage",
         "radio_present",
         "radio_s",
+        "radio_sends",
         "sample_period_us",
+        "supply_mode",
         "wake_mode",
         "wake_s",
     )
@@ -51,6 +62,12 @@ class FirmwareConfig:
         radio_a,
         radio_s,
         has_battery_domain,
+        supply_mode,
+        battery_undervoltage_v,
+        battery_pulse_ohm,
+        radio_sends,
+        radio_gap_us,
+        radio_own_storage,
     ):
         self.sample_period_us = int(sample_period_us)
         self.debounce_samples = int(debounce_samples)
@@ -69,41 +86,18 @@ class FirmwareConfig:
         self.radio_s = float(radio_s)
         # True where a battery can keep the RTC domain (and retained RAM) alive: the seed design.
         self.has_battery_domain = bool(has_battery_domain)
+        self.supply_mode = int(supply_mode)
+        # The battery carries the watch while above this (battery-first, battery-only).
+        self.battery_undervoltage_v = float(battery_undervoltage_v)
+        # What a pulse load sees in the battery at its worst: internal resistance and the
+        # passivation layer of a cell that has rested, cold.
+        self.battery_pulse_ohm = float(battery_pulse_ohm)
+        self.radio_sends = int(radio_sends)  # one report: this many sends...
+        self.radio_gap_us = int(radio_gap_us)  # ...this far apart
+        # A module with its own power-off storage: the meter only raises its event line.
+        self.radio_own_storage = bool(radio_own_storage)
 
     @property
     def debounce_us(self):
         """How long a change must hold before the debouncer takes it: one sample per period."""
         return self.debounce_samples * self.sample_period_us
-
-
-class Budget:
-    """Voltage levels the recorder steers by, derived once from the design values.
-
-    A pulse of current I for s seconds costs the capacitor I*s/C of its voltage, and while it
-    lasts the terminal sags by I*ESR more; the MCU must stay above brown-out + margin throughout.
-    """
-
-    __slots__ = ("radio_need_v", "wake_need_v", "watch_floor_v", "write_floor_v", "write_need_v")
-
-    def __init__(self, cfg):
-        floor = cfg.brownout_v + cfg.margin_v
-        self.write_need_v = pulse_need_v(cfg, cfg.nvm_write_a + cfg.active_a, cfg.nvm_write_s)
-        self.wake_need_v = pulse_need_v(cfg, cfg.active_a, cfg.wake_s)
-        self.radio_need_v = pulse_need_v(cfg, cfg.radio_a + cfg.active_a, cfg.radio_s)
-        # Below this a page write could trip the brown-out: records stay pending instead.
-        self.write_floor_v = floor + self.write_need_v
-        # One debounce (a wake per sample), then one record and one last state write on top of
-        # the write floor: that is what watching must keep in hand when it cannot keep pending
-        # records through the MCU's death.
-        debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / cfg.capacitance_f
-        write_cost_v = (cfg.nvm_write_a + cfg.active_a) * cfg.nvm_write_s / cfg.capacitance_f
-        self.watch_floor_v = self.write_floor_v + debounce_v + 2 * write_cost_v
-
-    def retained_floor_v(self, cfg):
-        """Where watching may go on when retained RAM outlives the MCU: enough for a debounce."""
-        debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / cfg.capacitance_f
-        return cfg.brownout_v + cfg.margin_v + self.wake_need_v + debounce_v
-
-
-def pulse_need_v(cfg, current_a, duration_s):
-    return current_a * cfg.esr_ohm + current_a * duration_s / cfg.capacitance_f

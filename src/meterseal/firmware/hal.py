@@ -46,10 +46,21 @@ class SupplyPort:
     def mains(self):  # -> bool
         raise NotImplementedError
 
-    def backup_v(self):  # -> float, the supercapacitor's resting voltage from the ADC
+    def backup_v(self):  # -> float
+        """The MCU's own backup supply, from the ADC, under the present load (the
+        supercapacitor, or the battery where the battery carries the MCU)."""
         raise NotImplementedError
 
     def battery_v(self):  # -> float, the clock battery's voltage (0.0 when absent)
+        raise NotImplementedError
+
+    def supercap_v(self):  # -> float, the supercapacitor at its pins, from the ADC
+        raise NotImplementedError
+
+    def use_supercap(self, on):
+        """Battery-first boards: switch the supercapacitor onto the MCU's supply (on) or leave
+        the MCU on the battery (off). The switch rests on (the supercapacitor connected) when
+        the MCU does not drive it. Elsewhere it does nothing."""
         raise NotImplementedError
 
     def set_alarm(self, level_v):

@@ -18,7 +18,7 @@ with its rules; what a power state allows is read from there, never from a compa
 """
 
 from meterseal.firmware import states as st
-from meterseal.firmware.config import WAKE_POLLING, Budget
+from meterseal.firmware.config import WAKE_POLLING
 from meterseal.firmware.debounce import Debouncer
 from meterseal.firmware.journal import Journal
 from meterseal.firmware.pending import CLOSE as KIND_CLOSE
@@ -29,6 +29,7 @@ from meterseal.firmware.pending import (
     encode_pending,
 )
 from meterseal.firmware.pending import OPEN as KIND_OPEN
+from meterseal.firmware.power_path import SRC_NONE, SRC_SUPERCAP, PowerPath
 from meterseal.firmware.records import (
     BOUNDED,
     DEFERRED,
@@ -61,13 +62,17 @@ from meterseal.firmware.writes import (
 T_SAMPLE = 0  # mains-time sampling of the switch, periodic, fast-forwardable
 T_POLL = 1  # hold-up polling wake, periodic, fast-forwardable
 T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
+T_REPORT = 3  # the gap before a report's next send
 
 
 class Recorder:
     def __init__(self, board, cfg):
         self.b = board
         self.cfg = cfg
-        self.budget = Budget(cfg)
+        self.path = PowerPath(cfg, board.supply)
+        self.budget = self.path.budget
+        self.assisting = False  # the supercapacitor is switched in for the write in progress
+        self.sends_left = 0  # sends still due of the report in progress
         self.state = st.DORMANT
         self.journal = Journal(board.nvm.read)
         self.deb = Debouncer(1, cfg.debounce_samples)
@@ -165,6 +170,9 @@ class Recorder:
                 self._start_debounce_burst()
                 return False
             return True
+        if timer_id == T_REPORT:
+            self._send_again()
+            return False
         if timer_id == T_SAMPLE:
             self._sample()
             if self.reconciling and not self.deb.busy():
@@ -200,6 +208,8 @@ class Recorder:
         b.timers.stop(T_DEBOUNCE)
         self.watch = st.next_watch(self.watch, st.WEV_MAINS)
         self.shutdown_after_write = False  # mains is back before the watch's last write ended
+        self.path.rest()
+        self.assisting = False
         now, valid = b.clock.read()
         for e in self.pending:
             if not self._queued_entry(e):
@@ -225,6 +235,9 @@ class Recorder:
     def on_supply_alarm(self):
         if not st.acts(st.H_SUPPLY_ALARM, self.state):
             return
+        if self.watch == st.WATCH_BATTERY and self._battery_handover():
+            return
+        self.retained_ok = self.cfg.has_battery_domain and self.b.retained.battery_backed()
         alarm = st.WEV_ALARM_KEPT if self.retained_ok else st.WEV_ALARM_LOST
         self.watch = st.next_watch(self.watch, alarm)
         if self.watch == st.WATCH_PENDING:
@@ -239,6 +252,9 @@ class Recorder:
         if item is None:
             return
         kind = item.kind
+        if self.assisting:
+            self.assisting = False
+            self.path.end_assist()
         self.journal.committed(item.addr, item.data)
         if kind == W_OPEN_REC and self.cfg.radio_present:
             self.reports.append(item.record.seq)
@@ -256,6 +272,10 @@ class Recorder:
 
     def on_radio_done(self):
         self.radio_busy = False
+        if self.sends_left and st.acts(st.H_TIMER, self.state):
+            # Field practice: the same report again, a gap later, until its sends are done.
+            self.b.timers.start(T_REPORT, self.cfg.radio_gap_us, 0, False)
+            return
         self._pump()
 
     # ----------------------------------------------------------------- cover
@@ -395,17 +415,33 @@ class Recorder:
         cfg = self.cfg
         b.timers.stop(T_SAMPLE)
         self.retained_ok = cfg.has_battery_domain and b.retained.battery_backed()
-        self.watch = st.next_watch(self.watch, st.WEV_ARM)
-        if self.retained_ok:
-            b.supply.set_alarm(self.budget.write_floor_v)
+        if self.path.battery_usable():
+            self.watch = st.next_watch(self.watch, st.WEV_ARM_BATTERY)
+            self.path.arm_on_battery()
         else:
-            b.supply.set_alarm(self.budget.watch_floor_v)
+            self.watch = st.next_watch(self.watch, st.WEV_ARM)
+            self.path.arm_on_supercap(self.retained_ok)
         if cfg.wake_mode == WAKE_POLLING:
             b.timers.start(T_POLL, cfg.poll_period_us, cfg.poll_period_us, True)
         else:
             b.cover.arm_wake(True)
         if b.cover.read() != self.deb.stable or self.deb.busy():
             self._start_debounce_burst()
+
+    def _battery_handover(self):
+        """The battery reached its undervoltage level: the supercapacitor takes the watch over
+        if it can; else the battery goes on to its last write's level. False when neither can
+        (the watch ends)."""
+        path = self.path
+        self.retained_ok = self.cfg.has_battery_domain and self.b.retained.battery_backed()
+        if path.supercap_can_watch(self.retained_ok):
+            self.watch = st.next_watch(self.watch, st.WEV_TO_SUPERCAP)
+            path.arm_on_supercap(self.retained_ok)
+            return True
+        if path.battery_to_its_end():
+            self.watch = st.next_watch(self.watch, st.WEV_BATTERY_LOW)
+            return True
+        return False
 
     def _known_until(self, now):
         """The last instant the stable cover state is known to have held: now, unless a change
@@ -448,7 +484,7 @@ class Recorder:
     # ----------------------------------------------------------------- writes and reports
 
     def _write_affordable(self):
-        return self.b.supply.backup_v() >= self.budget.write_floor_v
+        return self.path.write_source(self.state in st.BUDGETED_IN) != SRC_NONE
 
     def _queue_power_down(self, kind, now, valid):
         self.queue.append(PowerDownWrite(kind, self.pd_seq, now, EXACT if valid else UNSYNCED))
@@ -474,16 +510,20 @@ class Recorder:
         # reading under its load already counts its ESR drop.
         if self.writing is not None or self.state not in st.RUNS_IN:
             return
-        on_backup = self.state in st.BUDGETED_IN
+        budgeted = self.state in st.BUDGETED_IN
         while self.queue:
             item = self.queue.pop(0)
-            if on_backup and not self._write_affordable():
+            source = self.path.write_source(budgeted)
+            if source == SRC_NONE:
                 continue  # records stay in retained RAM, pending; a state save waits
             write = self._encode(item)
             if write is None:
                 continue
             item.addr, item.data = write
             self.writing = item
+            if source == SRC_SUPERCAP:
+                self.assisting = True
+                self.path.begin_assist()
             self.b.nvm.write(item.addr, item.data)
             return
         if not self.reconciling and st.has_transition(self.state, st.EV_SAVED):
@@ -545,22 +585,34 @@ class Recorder:
         return j.save_state(state)
 
     def _send_report(self):
-        if not self.reports or self.radio_busy or self.state not in st.REPORTS_IN:
+        if (not self.reports or self.radio_busy or self.sends_left
+                or self.state not in st.REPORTS_IN):
             return
-        b = self.b
-        if self.state in st.BUDGETED_IN:
-            v = b.supply.backup_v()
-            floor = self.budget.write_floor_v if self.watch == st.WATCH_FULL else 0.0
-            need = self.budget.radio_need_v
-            if (
-                v - need < self.cfg.brownout_v + self.cfg.margin_v
-                or v - need < max(floor, self.budget.watch_floor_v)
-            ):
-                self.reports = []  # not affordable: the record is safe, the report is dropped
-                return
-        seq = self.reports.pop(0)
+        if not self._report_affordable():
+            self.reports = []  # not affordable: the record is safe, the report is dropped
+            return
+        self.sends_left = max(1, self.cfg.radio_sends)
+        self._send_again()
+
+    def _report_affordable(self):
+        budgeted = self.state in st.BUDGETED_IN
+        return self.path.report_affordable(budgeted, self.watch != st.WATCH_PENDING
+                                           and self.watch != st.WATCH_ENDED)
+
+    def _send_again(self):
+        """One send of the report at the head of the queue; the report is done when its sends
+        are (a send the supply cannot afford any more ends it early)."""
+        if not self.reports or self.state not in st.REPORTS_IN or not self._report_affordable():
+            self.sends_left = 0
+            self.reports = self.reports[1:]
+            self._pump()
+            return
+        self.sends_left -= 1
+        seq = self.reports[0]
+        if not self.sends_left:
+            self.reports.pop(0)
         self.radio_busy = True
-        b.radio.send(encode_report(REPORT_COVER_OPEN, seq))
+        self.b.radio.send(encode_report(REPORT_COVER_OPEN, seq))
 
     def _save_retained(self):
         flags = FLAG_WATCH_ENDED if self.watch == st.WATCH_ENDED else 0

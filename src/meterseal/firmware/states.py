@@ -15,11 +15,15 @@ it by booting; the board (or the simulator) reports brown-outs into it.
 
 Secondary states, kept by the recorder beside its power state; each holds only in the power
 states named, and is at rest (WATCH_FULL, False, None) everywhere else:
-- watch phase (`watch`; HOLDUP, and DORMANT after the watch shut the MCU down): WATCH_FULL while
-  a page write is affordable; WATCH_PENDING below the write floor when retained RAM outlives the
-  MCU (records wait there); WATCH_ENDED once the watch has stopped (no wake-ups, no new
-  records). Arming the watch and mains' return start a new WATCH_FULL from any phase
-  (WATCH_TRANSITIONS).
+- watch phase (`watch`; HOLDUP, and DORMANT after the watch shut the MCU down): WATCH_BATTERY
+  while the clock battery carries the watch above its undervoltage level (battery designs; the
+  supercapacitor is kept for the report, and switched in for a write the battery's pulse cannot
+  carry); WATCH_BATTERY_LOW when the battery goes on below it because nothing can take over,
+  down to the level a last write needs; WATCH_FULL while the supercapacitor carries the watch
+  and a page write is affordable; WATCH_PENDING below the write floor when retained RAM outlives
+  the MCU (records wait there); WATCH_ENDED once the watch has stopped (no wake-ups, no new
+  records). Arming the watch starts WATCH_BATTERY or WATCH_FULL from any phase; mains' return
+  rests it at WATCH_FULL (WATCH_TRANSITIONS).
 - reconciling (`reconciling`; RESTORE, and POWER_FAIL or MAINS when power came and went while it
   lasted): the debouncer is settling the cover after a time the meter did not watch it (a
   power-up, or a watch whose retained RAM filled). A change it settles on is reconciled (a
@@ -124,31 +128,47 @@ ACTS_IN = (
 WATCH_FULL = const(0)
 WATCH_PENDING = const(1)
 WATCH_ENDED = const(2)
+WATCH_BATTERY = const(3)
+WATCH_BATTERY_LOW = const(4)
 
-WATCH_NAMES = ("FULL", "PENDING", "ENDED")
-WATCHING = (WATCH_FULL, WATCH_PENDING)  # cover edges wake the MCU and changes are recorded
+WATCH_NAMES = ("FULL", "PENDING", "ENDED", "BATTERY", "BATTERY_LOW")
+# Cover edges wake the MCU and changes are recorded.
+WATCHING = (WATCH_FULL, WATCH_PENDING, WATCH_BATTERY, WATCH_BATTERY_LOW)
+ON_BATTERY = (WATCH_BATTERY, WATCH_BATTERY_LOW)  # the MCU runs on the clock battery
 
 # Events of the watch phase.
-WEV_ARM = const(0)  # the watch is armed (entering HOLDUP)
+WEV_ARM = const(0)  # the watch is armed on the supercapacitor (entering HOLDUP)
 WEV_MAINS = const(1)  # mains is back
 WEV_ALARM_KEPT = const(2)  # the supply alarm, where retained RAM outlives the MCU
 WEV_ALARM_LOST = const(3)  # the supply alarm, where retained RAM dies with the MCU
+WEV_ARM_BATTERY = const(4)  # the watch is armed on the battery
+WEV_TO_SUPERCAP = const(5)  # the battery reached undervoltage; the supercapacitor takes over
+WEV_BATTERY_LOW = const(6)  # ... it cannot: the battery goes on to its last write
 
-WATCH_EVENT_NAMES = ("arm", "mains", "alarm_kept", "alarm_lost")
+WATCH_EVENT_NAMES = ("arm", "mains", "alarm_kept", "alarm_lost", "arm_battery", "to_supercap",
+                     "battery_low")
+
+_PHASES = (WATCH_FULL, WATCH_PENDING, WATCH_ENDED, WATCH_BATTERY, WATCH_BATTERY_LOW)
 
 WATCH_TRANSITIONS = {
-    (WATCH_FULL, WEV_ARM): WATCH_FULL,
-    (WATCH_PENDING, WEV_ARM): WATCH_FULL,
-    (WATCH_ENDED, WEV_ARM): WATCH_FULL,
-    (WATCH_FULL, WEV_MAINS): WATCH_FULL,
-    (WATCH_PENDING, WEV_MAINS): WATCH_FULL,
-    (WATCH_ENDED, WEV_MAINS): WATCH_FULL,
+    # The battery's part of the watch ends.
+    (WATCH_BATTERY, WEV_TO_SUPERCAP): WATCH_FULL,
+    (WATCH_BATTERY, WEV_BATTERY_LOW): WATCH_BATTERY_LOW,
+    (WATCH_BATTERY, WEV_ALARM_KEPT): WATCH_ENDED,  # already at its last write's level
+    (WATCH_BATTERY, WEV_ALARM_LOST): WATCH_ENDED,
+    (WATCH_BATTERY_LOW, WEV_ALARM_KEPT): WATCH_ENDED,
+    (WATCH_BATTERY_LOW, WEV_ALARM_LOST): WATCH_ENDED,
     # Below the write floor: keep records in retained RAM, watch on to the retained floor.
     (WATCH_FULL, WEV_ALARM_KEPT): WATCH_PENDING,
     (WATCH_PENDING, WEV_ALARM_KEPT): WATCH_ENDED,
     # At the watch floor, with what a last write needs still in hand: stop.
     (WATCH_FULL, WEV_ALARM_LOST): WATCH_ENDED,
 }
+# Arming and mains' return, from any phase.
+for _p in _PHASES:
+    WATCH_TRANSITIONS[(_p, WEV_ARM)] = WATCH_FULL
+    WATCH_TRANSITIONS[(_p, WEV_ARM_BATTERY)] = WATCH_BATTERY
+    WATCH_TRANSITIONS[(_p, WEV_MAINS)] = WATCH_FULL
 
 
 class TransitionError(Exception):

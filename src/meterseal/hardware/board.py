@@ -27,6 +27,11 @@ class Topology(enum.StrEnum):
     SUPERCAP_ONLY = "supercap-only"
     BATTERY_SUPERCAP = "battery+supercap"
     DIODE_OR = "diode-or"
+    # The seed's design: the MCU's watch runs on the clock battery while it is above its
+    # undervoltage level; the supercapacitor (switched in by the MCU) feeds the report, and the
+    # MCU and its writes when the battery is undervoltage, absent or sagging.
+    BATTERY_FIRST = "battery-first"
+    BATTERY_ONLY = "battery-only"  # the meter before the seed's design: no supercapacitor
 
 
 class WakeMode(enum.StrEnum):
@@ -89,9 +94,13 @@ class BoardParams:
     nvm_write_us: int
     radio_present: bool
     radio_us: int
+    radio_sends: int  # one report is this many sends...
+    radio_gap_us: int  # ...this far apart
+    radio_own_storage: bool  # the module reports on its own stored energy
     # The designer's worst case the firmware is built with (not this particular part).
     design_esr_ohm: float
     design_capacitance_f: float
+    design_battery_pulse_ohm: float
     write_margin_v: float
 
     @property
@@ -140,10 +149,15 @@ class BoardParams:
             nvm_write_us=max(1, _us(p, "nvm.page_write_time_s", zero_ok=True)),
             radio_present=bool(p["radio.present"]),
             radio_us=max(1, _us(p, "radio.burst_s", zero_ok=True)),
+            radio_sends=1,
+            radio_gap_us=1_000_000,
+            radio_own_storage=False,
             design_esr_ohm=_design_esr(p),
             # End-of-tolerance capacitance (−20 %), cold.
             design_capacitance_f=_f(p, "supercap.capacitance_f") * 0.8
             * _f(p, "supercap.c_ratio_cold"),
+            # Until the parts catalogue gives the passivation figure: the cell's own resistance.
+            design_battery_pulse_ohm=_f(p, "battery.internal_resistance_ohm"),
             write_margin_v=_f(p, "firmware.write_margin_v"),
         )
 

@@ -49,7 +49,8 @@ KEYS: tuple[ProfileKey, ...] = (
         "supercapacitor feeds the MCU watch and radio, and the RTC when the battery is "
         "undervoltage)",
         "how the backup sources feed the MCU and RTC domains",
-        choices=("supercap-only", "battery+supercap", "diode-or"),
+        choices=("supercap-only", "battery+supercap", "diode-or", "battery-first",
+                 "battery-only"),
     ),
     _k(
         "supply.rail_v",

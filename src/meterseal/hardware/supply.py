@@ -58,6 +58,7 @@ X_KEYS = (
 CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio")
 
 _NEVER = math.inf
+_NONE, _SC, _BATT = 0, 1, 2  # a load's source
 
 
 class SupplyPath:
@@ -71,6 +72,7 @@ class SupplyPath:
         "battery",
         "board",
         "esr",
+        "has_supercap",
         "i_batt",
         "i_sc",
         "mains",
@@ -78,7 +80,9 @@ class SupplyPath:
         "on_rail",
         "parts",
         "r_leak",
+        "radio_on_sc",
         "rtc_on_sc",
+        "rtc_unpowered",
         "tau",
         "v",
         "v_inf",
@@ -96,9 +100,11 @@ class SupplyPath:
             present=board.battery_present,
         )
         # The meter has been on mains long before the scenario: the supercapacitor sits at the
-        # divider of its charge path and its leakage.
+        # divider of its charge path and its leakage (a board without one: nothing, ever).
+        self.has_supercap = board.topology != Topology.BATTERY_ONLY
         self.v = steady_and_tau(cap.capacitance_f, cap.leakage_ohm, 0.0,
-                                board.charge_source_v, board.charge_path_ohm)[0]
+                                board.charge_source_v, board.charge_path_ohm)[0] \
+            if self.has_supercap else 0.0
         self.v_t = 0
         self.mains = True
         self.on_rail = True
@@ -106,6 +112,8 @@ class SupplyPath:
         self.i_batt = 0.0
         self.mcu_on_battery = False
         self.rtc_on_sc = False
+        self.radio_on_sc = True
+        self.rtc_unpowered = False
         self.parts: tuple[float, ...] = (0.0,) * len(CATEGORIES)
         self.v_inf = self.v
         self.tau = 1.0
@@ -136,8 +144,20 @@ class SupplyPath:
         return b.present and b.ocv_v() > self.board.battery_undervoltage_v
 
     def retained_survives(self) -> bool:
-        """Does the backup domain (RTC, retained RAM) outlive the MCU now?"""
-        return self.board.topology != Topology.SUPERCAP_ONLY and self.battery_ok()
+        """Does the backup domain (RTC, retained RAM) outlive the MCU now? Where a supercapacitor
+        can take the domain over, only while the battery is above its undervoltage level; on a
+        battery alone, while it still runs the RTC."""
+        topo = self.board.topology
+        if topo == Topology.SUPERCAP_ONLY:
+            return False
+        if topo == Topology.BATTERY_ONLY:
+            b = self.battery
+            return b.present and b.ocv_v() > self.board.rtc_min_v
+        return self.battery_ok()
+
+    def supercap_terminal_v(self) -> float:
+        """The supercapacitor at its pins under what it carries now (its ADC reading)."""
+        return self.v - self.i_sc * self.esr
 
     def mcu_terminal_v(self) -> float:
         """The MCU's backup supply at its pins under the present load (what its ADC reads)."""
@@ -149,8 +169,8 @@ class SupplyPath:
         return self.battery.terminal_v(self.i_batt)
 
     def charge_current_a(self) -> float:
-        """The charger's current into the capacitor now (0 without mains)."""
-        if not self.mains:
+        """The charger's current into the capacitor now (0 without mains or capacitor)."""
+        if not self.mains or not self.has_supercap:
             return 0.0
         b = self.board
         return (b.charge_source_v - self.v) / b.charge_path_ohm
@@ -158,53 +178,69 @@ class SupplyPath:
     # ------------------------------------------------------------------ who draws what
 
     def set_loads(self, mcu_alive: bool, sleep_a: float, bias_a: float, wakes_a: float,
-                  nvm_a: float, radio_a: float) -> None:
-        """The MCU domain's loads now (each 0 when off), routed to their sources.
+                  nvm_a: float, radio_a: float, sc_switch: bool = True) -> None:
+        """The loads now (each 0 when off), routed to their sources.
 
-        On the rail nothing draws from the backup; off it, the MCU domain's loads go where the
-        topology sends them, and so does the RTC domain's current.
+        On the rail nothing draws from the backup. Off it, the MCU domain (sleep, switch bias,
+        wakes, NVM writes), the communication module and the RTC domain each draw from the
+        source the topology gives them; ``sc_switch`` is the MCU-driven switch that puts the
+        supercapacitor on the MCU's supply in the battery-first design (closed unless the
+        firmware opens it).
         """
         rail = self.on_rail
-        mcu_i = 0.0
-        if mcu_alive and not rail:
-            mcu_i = sleep_a + bias_a + wakes_a + nvm_a + radio_a
-        else:
+        if not (mcu_alive and not rail):
             sleep_a = bias_a = wakes_a = nvm_a = radio_a = 0.0
+        mcu_i = sleep_a + bias_a + wakes_a + nvm_a
         rtc_i = 0.0 if rail else self.board.loads.rtc_a
-        topo = self.board.topology
-        bat = self.battery
-        on_battery = False
-        rtc_on_sc = False
-        if topo == Topology.SUPERCAP_ONLY:
-            i_sc, i_batt = mcu_i + rtc_i, 0.0
-            rtc_on_sc = not rail
-        elif topo == Topology.BATTERY_SUPERCAP:
-            if self.battery_ok():
-                i_sc, i_batt = mcu_i, rtc_i
-            else:
-                i_sc, i_batt = mcu_i + rtc_i, 0.0
-                rtc_on_sc = not rail
-        elif bat.present and bat.ocv_v() > self.v:  # diode-OR: the higher source feeds all
-            i_sc, i_batt = 0.0, mcu_i + rtc_i
-            on_battery = True
-        else:
-            i_sc, i_batt = mcu_i + rtc_i, 0.0
-            rtc_on_sc = not rail
+        mcu_src, radio_src, rtc_src = self._routes(sc_switch)
+        i_sc = i_batt = 0.0
+        parts = [sleep_a, bias_a, rtc_i, wakes_a, nvm_a, radio_a]
+        for i, src in ((mcu_i, mcu_src), (radio_a, radio_src), (rtc_i, rtc_src)):
+            if src == _SC:
+                i_sc += i
+            elif src == _BATT:
+                i_batt += i
+        if mcu_src != _SC:
+            parts[0] = parts[1] = parts[3] = parts[4] = 0.0
+        if radio_src != _SC:
+            parts[5] = 0.0
+        if rtc_src != _SC:
+            parts[2] = 0.0
         self.i_sc = i_sc
         self.i_batt = i_batt
-        self.mcu_on_battery = on_battery
-        self.rtc_on_sc = rtc_on_sc
-        if on_battery:
-            self.parts = (0.0,) * len(CATEGORIES)
-        else:
-            self.parts = (sleep_a, bias_a, rtc_i if rtc_on_sc else 0.0, wakes_a, nvm_a, radio_a)
+        self.mcu_on_battery = mcu_src == _BATT
+        self.rtc_on_sc = rtc_src == _SC and not rail
+        self.radio_on_sc = radio_src == _SC
+        self.rtc_unpowered = rtc_src == _NONE and not rail
+        self.parts = tuple(parts)
         cap = self.board.supercap
-        if self.mains:
+        if not self.has_supercap:
+            self.v_inf, self.tau = 0.0, 1.0
+        elif self.mains:
             self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc,
                                                   self.board.charge_source_v,
                                                   self.board.charge_path_ohm)
         else:
             self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc)
+
+    def _routes(self, sc_switch: bool) -> tuple[int, int, int]:
+        """(MCU domain, communication module, RTC domain): the source of each, _SC or _BATT
+        (or _NONE: the module has no backup supply)."""
+        topo = self.board.topology
+        bat = self.battery
+        if topo == Topology.SUPERCAP_ONLY:
+            return _SC, _SC, _SC
+        if topo == Topology.BATTERY_SUPERCAP:
+            return _SC, _SC, (_BATT if self.battery_ok() else _SC)
+        if topo == Topology.DIODE_OR:  # the higher source feeds all
+            src = _BATT if bat.present and bat.ocv_v() > self.v else _SC
+            return src, src, src
+        if topo == Topology.BATTERY_ONLY:
+            return (_BATT, _NONE, _BATT) if bat.present else (_NONE, _NONE, _NONE)
+        # battery-first: the MCU on the battery unless the firmware switched the supercapacitor
+        # in (or there is no battery); the module always on the supercapacitor.
+        mcu = _SC if (sc_switch or not bat.present) else _BATT
+        return mcu, _SC, (_BATT if self.battery_ok() else _SC)
 
     # ------------------------------------------------------------------ crossings
 
@@ -217,19 +253,33 @@ class SupplyPath:
         """
         if self.on_rail:
             return _NEVER, -1
+        best, what = self._supercap_crossing(mcu_alive, alarm_v, rtc_running,
+                                             log_supply_brownout)
+        dt, kind = self._battery_crossing(mcu_alive, alarm_v, rtc_running, log_supply_brownout)
+        if dt < best:
+            best, what = dt, kind
+        return best, what
+
+    def _supercap_crossing(self, mcu_alive: bool, alarm_v: float | None, rtc_running: bool,
+                           log_supply_brownout: bool) -> tuple[float, int]:
         b = self.board
         v = self.v
         drop = self.i_sc * self.esr
-        best, what = _NEVER, -1
         cands: list[tuple[int, float]] = []
         if mcu_alive and not self.mcu_on_battery:
             cands.append((X_BROWNOUT, b.brownout_v + drop))
             if alarm_v is not None:
                 cands.append((X_ALARM, alarm_v + drop))
-        elif log_supply_brownout:
+        elif log_supply_brownout and self.has_supercap:
+            # The MCU is off or on the battery: the fall reported is the supercapacitor's
+            # through brown-out, the supply that carries (or would carry) the watch's end. A
+            # battery-only board reports its battery's.
             cands.append((X_SUPPLY_BROWNOUT, b.brownout_v + drop))
         if self.rtc_on_sc and rtc_running:
             cands.append((X_RTC_MIN, b.rtc_min_v + drop))
+        best, what = _NEVER, -1
+        if self.rtc_unpowered and rtc_running:
+            best, what = 0.0, X_RTC_MIN  # nothing feeds the RTC domain: it stops at once
         bat = self.battery
         if b.topology == Topology.DIODE_OR and not self.mcu_on_battery and bat.present:
             ocv = bat.ocv_v()
@@ -239,18 +289,33 @@ class SupplyPath:
             dt = 0.0 if v <= level else time_to_voltage(v, level, self.v_inf, self.tau)
             if dt < best:
                 best, what = dt, kind
-        if self.i_batt > 0.0:
-            if b.topology == Topology.BATTERY_SUPERCAP and self.battery_ok():
-                dt = bat.time_to_ocv(b.battery_undervoltage_v, self.i_batt)
+        return best, what
+
+    def _battery_crossing(self, mcu_alive: bool, alarm_v: float | None, rtc_running: bool,
+                          log_supply_brownout: bool) -> tuple[float, int]:
+        b = self.board
+        bat = self.battery
+        best, what = _NEVER, -1
+        if self.i_batt <= 0.0 or not bat.present:
+            return best, what
+        topo = b.topology
+        if topo in (Topology.BATTERY_SUPERCAP, Topology.BATTERY_FIRST) and self.battery_ok():
+            # The RTC domain (and retained RAM) leave the battery at its undervoltage level.
+            best, what = bat.time_to_ocv(b.battery_undervoltage_v, self.i_batt), X_BATTERY_UV
+        if topo == Topology.BATTERY_ONLY and rtc_running:
+            dt = bat.time_to_ocv(b.rtc_min_v, self.i_batt)
+            if dt < best:
+                best, what = dt, X_RTC_MIN
+        if self.mcu_on_battery:
+            # The MCU's brown-out and the firmware's comparator watch the battery's terminal.
+            levels: tuple[tuple[int, float | None], ...] = (
+                ((X_BROWNOUT, b.brownout_v), (X_ALARM, alarm_v)) if mcu_alive
+                else ((X_SUPPLY_BROWNOUT, None if self.has_supercap or not log_supply_brownout
+                       else b.brownout_v),))
+            for kind, level in levels:
+                if level is None:
+                    continue
+                dt = bat.time_to_terminal_v(level, self.i_batt)
                 if dt < best:
-                    best, what = dt, X_BATTERY_UV
-            elif self.mcu_on_battery and mcu_alive:
-                # diode-OR with the battery carrying the MCU: its brown-out and the firmware's
-                # comparator watch the battery's terminal.
-                for kind, level in ((X_BROWNOUT, b.brownout_v), (X_ALARM, alarm_v)):
-                    if level is None:
-                        continue
-                    dt = bat.time_to_terminal_v(level, self.i_batt)
-                    if dt < best:
-                        best, what = dt, kind
+                    best, what = dt, kind
         return best, what

@@ -159,6 +159,7 @@ class BoardLife:
         self.alarm_v = None
         self.cover_wake = self.bias_on = self.radio_busy = self.active = False
         self.radio_gen += 1  # a burst in flight dies with this life
+        self.sc_switch = True  # the switch's resting state: its gate is no longer driven
         self.skip_avg_a = 0.0
 
     def _tear(self: Kernel) -> None:

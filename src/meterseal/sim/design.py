@@ -8,7 +8,14 @@ configuration, the one place the two meet.
 
 from __future__ import annotations
 
-from meterseal.firmware.config import WAKE_INTERRUPT, WAKE_POLLING, FirmwareConfig
+from meterseal.firmware.config import (
+    SUPPLY_BATTERY_FIRST,
+    SUPPLY_BATTERY_ONLY,
+    SUPPLY_SUPERCAP,
+    WAKE_INTERRUPT,
+    WAKE_POLLING,
+    FirmwareConfig,
+)
 from meterseal.hardware.board import BoardParams, Topology, WakeMode
 
 
@@ -32,4 +39,14 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
         radio_s=b.radio_us * 1e-6,
         # Where a battery can keep the RTC domain (and retained RAM) alive.
         has_battery_domain=b.topology != Topology.SUPERCAP_ONLY and b.battery_present,
+        supply_mode=_SUPPLY_MODE.get(b.topology, SUPPLY_SUPERCAP),
+        battery_undervoltage_v=b.battery_undervoltage_v,
+        battery_pulse_ohm=b.design_battery_pulse_ohm,
+        radio_sends=b.radio_sends,
+        radio_gap_us=b.radio_gap_us,
+        radio_own_storage=b.radio_own_storage,
     )
+
+
+_SUPPLY_MODE = {Topology.BATTERY_FIRST: SUPPLY_BATTERY_FIRST,
+                Topology.BATTERY_ONLY: SUPPLY_BATTERY_ONLY}

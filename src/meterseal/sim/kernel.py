@@ -24,7 +24,7 @@ from meterseal.firmware.hal import Board
 from meterseal.firmware.layout import NVM_SIZE
 from meterseal.firmware.recorder import Recorder
 from meterseal.firmware.report import decode_report
-from meterseal.hardware.board import Bias, BoardParams, WakeMode
+from meterseal.hardware.board import Bias, BoardParams, Topology, WakeMode
 from meterseal.hardware.cover import bounce_edges
 from meterseal.hardware.nvm import Eeprom
 from meterseal.hardware.rtc import Rtc, local_ms_from_datetime
@@ -94,6 +94,7 @@ class Kernel(BoardLife):
         self.timer_gen = 0
         self.pin = 1
         self.mcu_alive = self.active = self.bias_on = self.cover_wake = False
+        self.sc_switch = True  # battery-first: supercapacitor on the MCU's supply (normally on)
         self.mcu_active_until = 0
         self.alarm_v: float | None = None
         self.nvm_busy = self.radio_busy = False
@@ -225,6 +226,7 @@ class Kernel(BoardLife):
             (L.active_a if self.active else 0.0) + self.skip_avg_a,
             L.nvm_write_a if self.nvm_busy else 0.0,
             L.radio_a if self.radio_busy else 0.0,
+            self.sc_switch,
         )
         self.schedule_crossing()
 
@@ -283,12 +285,21 @@ class Kernel(BoardLife):
     def begin_radio(self, frame: bytes) -> None:
         if not self.board_params.radio_present or self.radio_busy:
             return
+        if not self.supply.on_rail and self.board_params.topology == Topology.BATTERY_ONLY:
+            return  # the module has no backup supply: nothing goes out
         self.radio_busy = True
         self.radio_frame = frame
         self.radio_gen += 1
         self.push(self.t + self.board_params.radio_us, E_RADIO_DONE, 0, self.radio_gen)
         if not self.supply.on_rail:
             self.update_loads()
+
+    def use_supercap(self, on: bool) -> None:
+        """The firmware switches the supercapacitor onto (or off) the MCU's supply."""
+        if self.sc_switch != on:
+            self.sc_switch = on
+            if not self.supply.on_rail:
+                self.update_loads()
 
     def shutdown(self) -> None:
         """The firmware ended its watch: the MCU powers off; that instant is its watch_until."""

@@ -68,6 +68,12 @@ class Supply(hal.SupplyPort):
     def battery_v(self) -> float:
         return self.k.supply.battery_terminal_v()
 
+    def supercap_v(self) -> float:
+        return self.k.supply.supercap_terminal_v()
+
+    def use_supercap(self, on: bool) -> None:
+        self.k.use_supercap(bool(on))
+
     def set_alarm(self, level_v: float | None) -> None:
         k = self.k
         k.alarm_v = level_v

@@ -1,0 +1,175 @@
+"""Which source the firmware leans on after an outage, and what each source can afford.
+
+Owns the energy budget of the watch: the voltage levels the recorder steers by (derived once from
+the design values, never from the particular part), which source a page write runs on, whether a
+report is affordable, where the low-voltage comparator is set, and how the watch moves from the
+clock battery to the supercapacitor. It acts on the board only through the supply port.
+
+The designs (FirmwareConfig.supply_mode):
+- SUPPLY_SUPERCAP: the supercapacitor carries the MCU from the first second (the budget below).
+- SUPPLY_BATTERY_FIRST (the seed's design): the watch runs on the clock battery while it is above
+  its undervoltage level, the supercapacitor switched off the MCU's supply so that it keeps its
+  charge for the communication module's report; a page write runs on the battery when the
+  battery can carry its pulse (internal resistance and passivation, at their worst), else the
+  supercapacitor is switched in for that write. At the battery's undervoltage level the
+  supercapacitor takes the watch over if it still holds enough; if not, the watch goes on on the
+  battery to the level where a last write is still affordable, and ends there.
+- SUPPLY_BATTERY_ONLY (the meter before the seed's design): the battery alone, to that level.
+
+A pulse of current I for s seconds costs the capacitor I*s/C of its voltage, and while it lasts
+the terminal sags by I*ESR more; the MCU must stay above brown-out + margin throughout.
+"""
+
+from meterseal.firmware.config import (
+    SUPPLY_BATTERY_FIRST,
+    SUPPLY_BATTERY_ONLY,
+    SUPPLY_SUPERCAP,
+)
+
+# Where a page write runs.
+SRC_NONE = 0  # not affordable now: the record waits in retained RAM
+SRC_MCU = 1  # on the source the MCU is on now
+SRC_SUPERCAP = 2  # the supercapacitor switched in for this one write (the MCU is on the battery)
+
+
+class Budget:
+    """Voltage levels the recorder steers by, derived once from the design values."""
+
+    __slots__ = (
+        "battery_end_v",
+        "radio_need_v",
+        "report_need_v",
+        "wake_need_v",
+        "watch_floor_v",
+        "write_floor_v",
+        "write_need_v",
+    )
+
+    def __init__(self, cfg):
+        floor = cfg.brownout_v + cfg.margin_v
+        self.write_need_v = pulse_need_v(cfg, cfg.nvm_write_a + cfg.active_a, cfg.nvm_write_s)
+        self.wake_need_v = pulse_need_v(cfg, cfg.active_a, cfg.wake_s)
+        self.radio_need_v = pulse_need_v(cfg, cfg.radio_a + cfg.active_a, cfg.radio_s)
+        # A whole report: every send costs its charge, the ESR drop comes once at a time.
+        sends = max(1, cfg.radio_sends)
+        self.report_need_v = (cfg.radio_a + cfg.active_a) * (
+            cfg.esr_ohm + sends * cfg.radio_s / cfg.capacitance_f)
+        # Below this a page write could trip the brown-out: records stay pending instead.
+        self.write_floor_v = floor + self.write_need_v
+        # One debounce (a wake per sample), then one record and one last state write on top of
+        # the write floor: that is what watching must keep in hand when it cannot keep pending
+        # records through the MCU's death.
+        debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / cfg.capacitance_f
+        write_cost_v = (cfg.nvm_write_a + cfg.active_a) * cfg.nvm_write_s / cfg.capacitance_f
+        self.watch_floor_v = self.write_floor_v + debounce_v + 2 * write_cost_v
+        # On the battery the charge of a write is nothing; its pulse through the cell is all.
+        self.battery_end_v = floor + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
+
+    def retained_floor_v(self, cfg):
+        """Where watching may go on when retained RAM outlives the MCU: enough for a debounce."""
+        debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / cfg.capacitance_f
+        return cfg.brownout_v + cfg.margin_v + self.wake_need_v + debounce_v
+
+
+def pulse_need_v(cfg, current_a, duration_s):
+    return current_a * cfg.esr_ohm + current_a * duration_s / cfg.capacitance_f
+
+
+class PowerPath:
+    """The firmware's view of its supplies during the watch (see the module's rules)."""
+
+    __slots__ = ("budget", "cfg", "on_battery", "supply")
+
+    def __init__(self, cfg, supply):
+        self.cfg = cfg
+        self.supply = supply
+        self.budget = Budget(cfg)
+        self.on_battery = False  # the MCU runs on the battery (battery designs)
+
+    def battery_usable(self):
+        """The battery may carry the watch: a battery design, and above its undervoltage."""
+        mode = self.cfg.supply_mode
+        if mode == SUPPLY_SUPERCAP:
+            return False
+        if mode == SUPPLY_BATTERY_ONLY:
+            return True  # nothing else: a battery already too low ends the watch at once
+        return self.supply.battery_v() > self.cfg.battery_undervoltage_v
+
+    def rest(self):
+        """Mains is back: the supercapacitor goes back on the MCU's supply, so that the next
+        power failure's records are written on it (and the bulk capacitor's energy)."""
+        self.on_battery = False
+        self.supply.use_supercap(True)
+
+    def arm_on_battery(self):
+        """Put the watch on the battery (switch the supercapacitor off the MCU's supply) and set
+        the comparator where the battery's part of the watch ends."""
+        self.on_battery = True
+        self.supply.use_supercap(False)
+        if self.cfg.supply_mode == SUPPLY_BATTERY_FIRST:
+            self.supply.set_alarm(self.cfg.battery_undervoltage_v)
+        else:
+            self.supply.set_alarm(self.budget.battery_end_v)
+
+    def arm_on_supercap(self, retained_ok):
+        """Put the watch on the supercapacitor, with the floor it must keep in hand."""
+        self.on_battery = False
+        self.supply.use_supercap(True)
+        b = self.budget
+        self.supply.set_alarm(b.write_floor_v if retained_ok else b.watch_floor_v)
+
+    def supercap_can_watch(self, retained_ok):
+        if self.cfg.supply_mode != SUPPLY_BATTERY_FIRST:
+            return False
+        b = self.budget
+        floor = b.write_floor_v if retained_ok else b.watch_floor_v
+        return self.supply.supercap_v() > floor
+
+    def battery_to_its_end(self):
+        """The supercapacitor cannot take over: watch on on the battery down to the level
+        where a last write is still affordable. False if the battery is already there."""
+        if self.supply.battery_v() <= self.budget.battery_end_v:
+            return False
+        self.supply.set_alarm(self.budget.battery_end_v)
+        return True
+
+    def write_source(self, budgeted):
+        """Where the next page write can run (SRC_*). Outside the watch every write runs."""
+        if not budgeted:
+            return SRC_MCU
+        b = self.budget
+        if self.on_battery:
+            cfg = self.cfg
+            pulse = (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
+            if self.supply.battery_v() - pulse >= cfg.brownout_v + cfg.margin_v:
+                return SRC_MCU
+            if cfg.supply_mode == SUPPLY_BATTERY_FIRST and (
+                    self.supply.supercap_v() >= b.write_floor_v):
+                return SRC_SUPERCAP
+            return SRC_NONE
+        return SRC_MCU if self.supply.backup_v() >= b.write_floor_v else SRC_NONE
+
+    def begin_assist(self):
+        self.supply.use_supercap(True)
+
+    def end_assist(self):
+        if self.on_battery:
+            self.supply.use_supercap(False)
+
+    def report_affordable(self, budgeted, writes_affordable):
+        """May a report go out now? A module with its own storage costs the meter nothing; on
+        the battery design the module draws on the supercapacitor, which must keep a write's
+        worth for the battery's sake; on the supercapacitor the watch keeps its reserve."""
+        cfg = self.cfg
+        if cfg.radio_own_storage or not budgeted:
+            return True
+        if cfg.supply_mode == SUPPLY_BATTERY_ONLY:
+            return False  # nothing powers the module on backup
+        b = self.budget
+        floor_v = cfg.brownout_v + cfg.margin_v
+        if self.on_battery:
+            v = self.supply.supercap_v()
+            return v - b.report_need_v >= max(floor_v, b.write_floor_v)
+        v = self.supply.backup_v()
+        floor = b.write_floor_v if writes_affordable else 0.0
+        return v - b.report_need_v >= max(floor_v, floor, b.watch_floor_v)
