@@ -23,6 +23,19 @@ def test_matrix_case_meets_its_expectations(case: Case) -> None:
     assert got == [(e.status, e.quality) for e in case.expect]
 
 
+def test_matrix_keys_in_their_order() -> None:
+    # The report and `meterseal verify` list the cases in this order; keys are unique.
+    assert [c.key for c in CASES] == [
+        "before-outage",
+        "holdup-1min", "holdup-2h", "holdup-24h", "holdup-48h",
+        "after-exhaustion", "blackout-open-close", "several-in-one-outage",
+        "power-fail-window", "restore-debounce-dead", "restore-debounce-alive", "mains-chatter",
+        "weak-battery", "dead-battery-unsynced", "cold", "hot", "cold-coin-cell-deferred",
+        "polling", "polling-short", "interrupt-short", "supercap-only",
+        "cut-inside-write", "tamper-latch",
+    ]
+
+
 def test_cut_inside_write_really_tears_a_write() -> None:
     out = simulate(case_by_key("cut-inside-write").scenario, trace=False)
     assert out.log.torn_writes == 1

@@ -10,11 +10,16 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meterseal.commands._paths import atomic_write, target_dir, write_target
 from meterseal.errors import EXIT_FAIL, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 _SCHEDULER = re.compile(r"^(tcp|tls|inproc|ucx)://[^\s/]+$")
 MAX_SCENARIOS = 100_000_000  # a week of a large cluster; above it a typo is likelier than a plan
@@ -67,10 +72,8 @@ def _check(args: argparse.Namespace) -> tuple[Path, Path]:
     return write_target(args.out, "--out"), target_dir(args.failures, "--failures")
 
 
-def cmd_campaign(args: argparse.Namespace) -> int:
-    out_path, failures_dir = _check(args)
-
-    from rich.console import Console
+def _progress_bar(con: Console, *, quiet: bool) -> Progress:
+    """The campaign's Rich progress bar: count, rate, elapsed and remaining time."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -79,6 +82,33 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+
+    return Progress(
+        TextColumn("[bold]campaign[/bold]"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=con, disable=quiet,
+    )
+
+
+def _progress_task(progress: Progress, total: int) -> Callable[[int], None]:
+    """Add the run's task to a started bar; the callback that advances it by a finished batch
+    and shows the rate since now."""
+    task = progress.add_task("run", total=total, rate="")
+    done = [0]
+    t0 = time.perf_counter()
+
+    def advance(n: int) -> None:
+        done[0] += n
+        rate = done[0] / max(1e-9, time.perf_counter() - t0)
+        progress.update(task, advance=n, rate=f"{rate:,.0f} scenarios/s")
+
+    return advance
+
+
+def cmd_campaign(args: argparse.Namespace) -> int:
+    out_path, failures_dir = _check(args)
+
+    from rich.console import Console
 
     from meterseal.verify.campaign.engine import (
         CampaignError,
@@ -90,22 +120,10 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     from meterseal.verify.campaign.summary import render, summarise
 
     con = Console()
-    progress = Progress(
-        TextColumn("[bold]campaign[/bold]"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=con, disable=args.quiet,
-    )
+    progress = _progress_bar(con, quiet=args.quiet)
     try:
         with dask_client(args.scheduler, args.workers) as client, progress:
-            task = progress.add_task("run", total=args.scenarios, rate="")
-            done = [0]
-            t0 = time.perf_counter()
-
-            def advance(n: int) -> None:
-                done[0] += n
-                rate = done[0] / max(1e-9, time.perf_counter() - t0)
-                progress.update(task, advance=n, rate=f"{rate:,.0f} scenarios/s")
-
+            advance = _progress_task(progress, args.scenarios)
             result = run_campaign(client, args.scenarios, args.seed, batch=args.batch,
                                   on_batch=advance)
     except CampaignError as exc:

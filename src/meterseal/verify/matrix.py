@@ -7,6 +7,7 @@ kept and every expectation met. This module holds the cases and nothing of how t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,12 +56,26 @@ UNSYNCED = Expect("recorded", "unsynced")
 UNDETECTABLE = Expect("undetectable")
 
 
+_Add = Callable[..., None]  # add(key, title, why, scenario, *expect)
+
+
 def cases() -> list[Case]:
     out: list[Case] = []
 
     def add(key: str, title: str, why: str, sc: Scenario, *expect: Expect) -> None:
         out.append(Case(key, title, why, sc, tuple(expect)))
 
+    _holdup_depth(add)
+    _exhaustion_and_reconciliation(add)
+    _timing_edges(add)
+    _battery_and_temperature(add)
+    _wake_modes_and_supplies(add)
+    _faults_and_latches(add)
+    return out
+
+
+def _holdup_depth(add: _Add) -> None:
+    """Opened on mains, and at growing depths into a long outage."""
     add("before-outage", "opened on mains, still open through a 10 h outage",
         "the ordinary case: recorded at once with energies, closed after the outage",
         _sc("opened before the outage", "1d", [("2h", "10h")], [("1h", "14h")]), EXACT)
@@ -69,6 +84,11 @@ def cases() -> list[Case]:
             "the seed's claim: the supercapacitor keeps the MCU watching after mains is gone",
             _sc(f"opened {depth} into the hold-up", "4d", [("1h", "3d")],
                 [(f"1h {depth}", f"1h {depth} 10min")]), EXACT)
+
+
+def _exhaustion_and_reconciliation(add: _Add) -> None:
+    """After the backup is exhausted: reconciled at power-up, or undetectable; and many openings
+    in one outage."""
     add("after-exhaustion", "opened after the backup is exhausted, open at restore",
         "nobody saw it: reconciled at power-up with an interval that must hold the truth",
         _sc("opened after exhaustion", "5d", [("1h", "4d")], [("3d", None)]), BOUNDED)
@@ -81,6 +101,10 @@ def cases() -> list[Case]:
         _sc("five openings in one outage", "2d", [("1h", "1d")],
             [(f"{2 + 3 * i}h", f"{2 + 3 * i}h 20min") for i in range(5)]),
         *([EXACT] * 5))
+
+
+def _timing_edges(add: _Add) -> None:
+    """Openings at the edges of an outage: the power-fail window, restore, chatter."""
     add("power-fail-window", "opened 30 ms after mains loss, inside the power-fail window",
         "the MCU is saving its state on the bulk capacitor's energy while the cover moves",
         _sc("opened in the power-fail window", "1d", [("1h", "5h")],
@@ -98,6 +122,10 @@ def cases() -> list[Case]:
         _sc("mains chatter", "1h",
             [(f"{10 + i * 0.2:.1f}s", "100ms") for i in range(50)], [("15.05s", "30s")]),
         EXACT)
+
+
+def _battery_and_temperature(add: _Add) -> None:
+    """A weak or missing clock battery, cold and heat."""
     add("weak-battery", "weak clock battery (2.4 V, under its undervoltage) with the supercap",
         "the RTC domain falls back to the supercapacitor; retained RAM no longer outlives it",
         _sc("weak battery", "2d", [("1h", "1d")], [("5h", "5h 10min")],
@@ -121,6 +149,10 @@ def cases() -> list[Case]:
                                                             ("1d 3h", "1d 3h 10min")],
             ambient__temperature_c=-25.0, supercap__capacitance_f=0.47,
             supercap__esr_ohm=75.0, supercap__leakage_ohm=1_000_000.0), EXACT, DEFERRED)
+
+
+def _wake_modes_and_supplies(add: _Add) -> None:
+    """Polling against interrupt wake, and a supercap-only supply."""
     add("polling", "polling wake (1 s): opened 2 h into the outage",
         "the one-per-second poll of some field firmware; its energy cost shows in the watch",
         _sc("polling wake", "2d", [("1h", "1d")], [("3h", "3h 10min")],
@@ -137,6 +169,10 @@ def cases() -> list[Case]:
         "no battery domain: the RTC and retained RAM live on the supercapacitor alone",
         _sc("supercap only", "2d", [("1h", "1d")], [("13h", "13h 10min")],
             supply__topology="supercap-only"), EXACT)
+
+
+def _faults_and_latches(add: _Add) -> None:
+    """A power cut inside an NVM write, and the battery-domain tamper latch."""
     add("cut-inside-write", "power cut inside the NVM write of a mains-time record",
         "the journal must decode to before-or-after the write, and the record survive "
         "through retained RAM",
@@ -146,7 +182,6 @@ def cases() -> list[Case]:
         "an option of several metering MCUs: the RTC domain time-stamps the edge",
         _sc("tamper latch", "5d", [("1h", "4d")], [("3d", "3d 1h")],
             cover__tamper_latch=True), DEFERRED)
-    return out
 
 
 def case_by_key(key: str) -> Case:

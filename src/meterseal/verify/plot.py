@@ -12,7 +12,7 @@ backend and works headless and from worker threads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -24,8 +24,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED
+from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED, CoverOpen
+from meterseal.sim.runlog import RunLog
+from meterseal.sim.scenario import Scenario
 from meterseal.sim.trace import Trajectory
+from meterseal.verify.oracle import Judgment
 from meterseal.verify.result import Outcome
 
 __all__ = ["TimeAxis", "plot_run", "supercap_curve", "time_axis"]
@@ -189,18 +192,24 @@ def _invariant_summary(out: Outcome) -> str:
 def plot_run(outcome: Outcome, where: str | Path | IO[bytes]) -> None:
     """Write a PNG of one run: four stacked panels on one time axis."""
     out = outcome
-    sc, log, j = out.scenario, out.log, out.judgment
-    p = sc.profile
+    sc = out.scenario
     ta = time_axis(sc.duration_us)
-    end_x = ta.of(sc.duration_us)
 
     fig = Figure(figsize=(13.0, 9.5), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     ax_m, ax_v, ax_s, ax_c = fig.subplots(
         4, 1, sharex=True, gridspec_kw={"height_ratios": [0.45, 3.0, 1.3, 1.5]}
     )
+    _draw_mains(ax_m, sc, ta)
+    rows = _Rows.of(out.log.trace)
+    _draw_voltages(ax_v, out, rows, ta)
+    _draw_power_state(ax_s, rows, sc.duration_us, ta)
+    _draw_cover(ax_c, out, ta)
+    _finish(fig, ax_c, out, ta, where)
 
-    # ---- (a) mains
+
+def _draw_mains(ax: Axes, sc: Scenario, ta: TimeAxis) -> None:
+    """Panel (a): mains present, and each outage hatched."""
     spans_on: list[tuple[float, float]] = []
     spans_off: list[tuple[float, float]] = []
     cursor = 0
@@ -214,34 +223,37 @@ def plot_run(outcome: Outcome, where: str | Path | IO[bytes]) -> None:
         cursor = end
     if cursor < sc.duration_us:
         spans_on.append((ta.of(cursor), ta.of(sc.duration_us - cursor)))
-    ax_m.broken_barh(spans_on, (0, 1), color=_C_MAINS, label="mains present")
+    ax.broken_barh(spans_on, (0, 1), color=_C_MAINS, label="mains present")
     if spans_off:
-        ax_m.broken_barh(spans_off, (0, 1), color=_C_OUTAGE, hatch="//", edgecolor="#888888",
-                         linewidth=0, label="outage")
-    ax_m.set_ylim(0, 1)
-    ax_m.set_yticks([])
-    ax_m.set_ylabel("mains", rotation=0, ha="right", va="center")
-    _legend(ax_m)
+        ax.broken_barh(spans_off, (0, 1), color=_C_OUTAGE, hatch="//", edgecolor="#888888",
+                       linewidth=0, label="outage")
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_ylabel("mains", rotation=0, ha="right", va="center")
+    _legend(ax)
 
-    # ---- (b) backup voltages
-    rows = _Rows.of(log.trace)
+
+def _draw_voltages(ax: Axes, out: Outcome, rows: _Rows, ta: TimeAxis) -> None:
+    """Panel (b): the backup voltages, the thresholds, and the instants each outage reached."""
+    sc, log = out.scenario, out.log
+    p = sc.profile
     t_c, v_c = supercap_curve(out)
     if len(t_c):
-        ax_v.plot(ta.of(t_c), v_c, color=_C_SUPERCAP, lw=1.4, label="supercap (internal)")
+        ax.plot(ta.of(t_c), v_c, color=_C_SUPERCAP, lw=1.4, label="supercap (internal)")
         if bool(p["battery.present"]):
             keep = _minmax_rows(rows.t_us, rows.battery_v, sc.duration_us, CURVE_POINTS)
-            ax_v.plot(ta.of(rows.t_us[keep]), rows.battery_v[keep], color=_C_BATTERY, lw=1.2,
-                      label="battery (open circuit)")
+            ax.plot(ta.of(rows.t_us[keep]), rows.battery_v[keep], color=_C_BATTERY, lw=1.2,
+                    label="battery (open circuit)")
     else:
-        ax_v.text(0.5, 0.5, "no trace recorded for this run", transform=ax_v.transAxes,
-                  ha="center", va="center", color="#888888")
+        ax.text(0.5, 0.5, "no trace recorded for this run", transform=ax.transAxes,
+                ha="center", va="center", color="#888888")
     levels = [(float(p["mcu.brownout_v"]), "MCU brown-out", "#d62728", "--"),
               (float(p["rtc.min_voltage_v"]), "RTC minimum", "#9467bd", ":")]
     if bool(p["battery.present"]):
         levels.append((float(p["battery.undervoltage_v"]), "battery undervoltage", _C_BATTERY,
                        "-."))
     for level, label, colour, style in levels:
-        ax_v.axhline(level, color=colour, ls=style, lw=1.0, label=f"{label} {level:g} V")
+        ax.axhline(level, color=colour, ls=style, lw=1.0, label=f"{label} {level:g} V")
     marks = (("watch_until_us", "watch ended", "#ff7f0e", "v"),
              ("brownout_us", "brown-out reached", "#d62728", "x"),
              ("rtc_stopped_us", "RTC stopped", "#9467bd", "s"))
@@ -252,85 +264,82 @@ def plot_run(outcome: Outcome, where: str | Path | IO[bytes]) -> None:
             if t_mark is None:
                 continue
             x = ta.of(t_mark)
-            ax_v.axvline(x, color=colour, lw=0.8, ls=(0, (2, 2)), alpha=0.8)
-            ax_v.plot([x], [_at(t_c, v_c, t_mark)], marker=marker, ms=8, color=colour,
-                      mec=colour, ls="none", label=label if first else None)
+            ax.axvline(x, color=colour, lw=0.8, ls=(0, (2, 2)), alpha=0.8)
+            ax.plot([x], [_at(t_c, v_c, t_mark)], marker=marker, ms=8, color=colour,
+                    mec=colour, ls="none", label=label if first else None)
             first = False
-    ax_v.set_ylabel("volts")
+    ax.set_ylabel("volts")
     v_top = max([float(p["supercap.charge_source_v"]), float(p["battery.voltage_v"]),
                  *(v_c.tolist()[:1] if len(v_c) else [])])
-    ax_v.set_ylim(0, v_top * 1.08 + 0.1)
-    ax_v.grid(True, alpha=0.3)
-    _legend(ax_v)
+    ax.set_ylim(0, v_top * 1.08 + 0.1)
+    ax.grid(True, alpha=0.3)
+    _legend(ax)
 
-    # ---- (c) the MCU's power state
+
+def _draw_power_state(ax: Axes, rows: _Rows, end_us: int, ta: TimeAxis) -> None:
+    """Panel (c): the MCU's power state as a step line."""
     if len(rows.state):
         change = np.flatnonzero(np.r_[True, rows.state[1:] != rows.state[:-1]])
-        st_t = np.r_[rows.t_us[change], sc.duration_us]
+        st_t = np.r_[rows.t_us[change], end_us]
         st_y = np.r_[rows.state[change], rows.state[change][-1]].astype(int)
         xs = ta.of(st_t)
-        ax_s.step(xs, st_y, where="post", color="#333333", lw=1.2)
+        ax.step(xs, st_y, where="post", color="#333333", lw=1.2)
         # States that last milliseconds would vanish on an hour axis: mark where they begin.
         brief = np.isin(st_y, [STATE_LEVELS.index("POWER_FAIL"), STATE_LEVELS.index("RESTORE")])
-        ax_s.plot(xs[brief], st_y[brief], ls="none", marker="o", ms=3.5, color="#333333")
-    ax_s.set_yticks(range(len(STATE_LEVELS)), STATE_LEVELS, fontsize=8)
-    ax_s.set_ylim(-0.5, len(STATE_LEVELS) - 0.5)
-    ax_s.set_ylabel("MCU")
-    ax_s.grid(True, axis="x", alpha=0.3)
+        ax.plot(xs[brief], st_y[brief], ls="none", marker="o", ms=3.5, color="#333333")
+    ax.set_yticks(range(len(STATE_LEVELS)), STATE_LEVELS, fontsize=8)
+    ax.set_ylim(-0.5, len(STATE_LEVELS) - 0.5)
+    ax.set_ylabel("MCU")
+    ax.grid(True, axis="x", alpha=0.3)
 
-    # ---- (d) cover truth, records, reports
-    y_truth, y_rec, y_rep = 2.0, 1.0, 0.0
+
+# Rows of panel (d).
+_Y_TRUTH, _Y_REC, _Y_REP = 2.0, 1.0, 0.0
+
+
+def _draw_cover(ax: Axes, out: Outcome, ta: TimeAxis) -> None:
+    """Panel (d): cover truth, the records the oracle decoded, and the radio reports."""
+    handles: list[Line2D] = []
+    handles += _draw_truth(ax, out.scenario, out.judgment, ta)
+    handles += _draw_records(ax, out.log, out.judgment, ta)
+    handles += _draw_reports(ax, out.log, ta)
+    ax.set_yticks([_Y_REP, _Y_REC, _Y_TRUTH], ["reports", "records", "cover\n(truth)"],
+                  fontsize=8)
+    ax.set_ylim(-0.6, 2.6)
+    ax.grid(True, axis="x", alpha=0.3)
+    if handles:
+        _legend(ax, handles)
+
+
+def _draw_truth(ax: Axes, sc: Scenario, j: Judgment, ta: TimeAxis) -> list[Line2D]:
+    """Each true opening as a bar coloured by its verdict; the legend handles for them."""
+    end_x = ta.of(sc.duration_us)
     status_of = {v.truth: v.status for v in j.verdicts}
-    handles: list[object] = []
     seen_status: set[str] = set()
     for i, op in enumerate(sc.cover):
         status = status_of.get(i, "recorded")
         close = sc.duration_us if op.close_us is None else op.close_us
         width = max(ta.of(close - op.open_us), end_x * 0.002)  # keep short openings visible
-        ax_c.broken_barh([(ta.of(op.open_us), width)], (y_truth - 0.3, 0.6),
-                         color=_C_TRUTH.get(status, "#4a7fc1"))
+        ax.broken_barh([(ta.of(op.open_us), width)], (_Y_TRUTH - 0.3, 0.6),
+                       color=_C_TRUTH.get(status, "#4a7fc1"))
         seen_status.add(status)
-    for status in ("recorded", "undetectable", "missed"):
-        if status in seen_status:
-            handles.append(Line2D([], [], color=_C_TRUTH[status], lw=8,
-                                  label=f"cover open (truth): {status}"))
+    return [Line2D([], [], color=_C_TRUTH[status], lw=8, label=f"cover open (truth): {status}")
+            for status in ("recorded", "undetectable", "missed") if status in seen_status]
 
-    def meter_us(local_ms: int) -> int:
-        return (local_ms - log.start_local_ms) * 1000
+
+def _draw_records(ax: Axes, log: RunLog, j: Judgment, ta: TimeAxis) -> list[Line2D]:
+    """Each record at the time it claims, styled by its quality; the legend handles for them."""
+
+    def x_of(local_ms: int) -> float:  # a meter-local time on the time axis
+        return float(ta.of((local_ms - log.start_local_ms) * 1000))
 
     seen_quality: set[int] = set()
     seen_written = False
     for seq in sorted(j.records):
         rec = j.records[seq]
-        label, colour, marker = _QUALITY_STYLE.get(rec.quality, _QUALITY_STYLE[EXACT])
         seen_quality.add(rec.quality)
-        if rec.quality == BOUNDED:
-            nb, na = ta.of(meter_us(rec.not_before_ms)), ta.of(meter_us(rec.not_after_ms))
-            ax_c.plot([nb, na], [y_rec, y_rec], color=colour, lw=6, alpha=0.75,
-                      solid_capstyle="butt")
-            ax_c.plot([nb, na], [y_rec, y_rec], ls="none", marker="|", ms=16, color=colour)
-            start = na
-        elif rec.quality == UNSYNCED:
-            start = ta.of(j.commit_us.get(seq, 0))
-            ax_c.plot([start], [y_rec], ls="none", marker=marker, ms=10, color=colour)
-        else:
-            start = ta.of(meter_us(rec.opened_ms))
-            ax_c.plot([start], [y_rec], ls="none", marker=marker, ms=8, color=colour,
-                      mec="black", mew=0.5)
-            if rec.quality == DEFERRED and seq in j.commit_us:
-                # A deferred record's time was stamped at once but written later: show when.
-                written = ta.of(j.commit_us[seq])
-                ax_c.plot([start, written], [y_rec - 0.28, y_rec - 0.28], color=colour, lw=0.9,
-                          ls=(0, (1, 2)))
-                ax_c.plot([written], [y_rec - 0.28], ls="none", marker=marker, ms=6,
-                          mfc="white", color=colour)
-                seen_written = True
-        if rec.closed and rec.quality != UNSYNCED:
-            # The span the record claims the cover was open, to set against the truth bar.
-            ax_c.plot([start, ta.of(meter_us(rec.closed_ms))], [y_rec, y_rec], color=colour,
-                      lw=1.2, alpha=0.8)
-        ax_c.annotate(f"#{seq}", (start, y_rec), textcoords="offset points", xytext=(4, 6),
-                      fontsize=7, color=colour)
+        seen_written |= _draw_record(ax, seq, rec, j.commit_us, ta, x_of)
+    handles: list[Line2D] = []
     for q in (EXACT, DEFERRED, BOUNDED, UNSYNCED):
         if q in seen_quality:
             label, colour, marker = _QUALITY_STYLE[q]
@@ -344,22 +353,63 @@ def plot_run(outcome: Outcome, where: str | Path | IO[bytes]) -> None:
         label, colour, marker = _QUALITY_STYLE[DEFERRED]
         handles.append(Line2D([], [], ls=(0, (1, 2)), marker=marker, mfc="white", color=colour,
                               ms=6, label="deferred: written to NVM"))
+    return handles
+
+
+def _draw_record(ax: Axes, seq: int, rec: CoverOpen, commit_us: dict[int, int], ta: TimeAxis,
+                 x_of: Callable[[int], float]) -> bool:
+    """One record; True when its deferred write is drawn too."""
+    _label, colour, marker = _QUALITY_STYLE.get(rec.quality, _QUALITY_STYLE[EXACT])
+    written_drawn = False
+    if rec.quality == BOUNDED:
+        nb, na = x_of(rec.not_before_ms), x_of(rec.not_after_ms)
+        ax.plot([nb, na], [_Y_REC, _Y_REC], color=colour, lw=6, alpha=0.75,
+                solid_capstyle="butt")
+        ax.plot([nb, na], [_Y_REC, _Y_REC], ls="none", marker="|", ms=16, color=colour)
+        start = na
+    elif rec.quality == UNSYNCED:
+        start = ta.of(commit_us.get(seq, 0))
+        ax.plot([start], [_Y_REC], ls="none", marker=marker, ms=10, color=colour)
+    else:
+        start = x_of(rec.opened_ms)
+        ax.plot([start], [_Y_REC], ls="none", marker=marker, ms=8, color=colour,
+                mec="black", mew=0.5)
+        if rec.quality == DEFERRED and seq in commit_us:
+            # A deferred record's time was stamped at once but written later: show when.
+            written = ta.of(commit_us[seq])
+            ax.plot([start, written], [_Y_REC - 0.28, _Y_REC - 0.28], color=colour, lw=0.9,
+                    ls=(0, (1, 2)))
+            ax.plot([written], [_Y_REC - 0.28], ls="none", marker=marker, ms=6,
+                    mfc="white", color=colour)
+            written_drawn = True
+    if rec.closed and rec.quality != UNSYNCED:
+        # The span the record claims the cover was open, to set against the truth bar.
+        ax.plot([start, x_of(rec.closed_ms)], [_Y_REC, _Y_REC], color=colour,
+                lw=1.2, alpha=0.8)
+    ax.annotate(f"#{seq}", (start, _Y_REC), textcoords="offset points", xytext=(4, 6),
+                fontsize=7, color=colour)
+    return written_drawn
+
+
+def _draw_reports(ax: Axes, log: RunLog, ta: TimeAxis) -> list[Line2D]:
+    """Each radio report as a triangle, coloured by the supply it went out on."""
+    handles: list[Line2D] = []
     if log.reports:
         rx = [ta.of(t) for t, _k, _s, _on in log.reports]
         colours = ["#17becf" if on == "backup" else "#7f7f7f" for _t, _k, _s, on in log.reports]
-        ax_c.scatter(rx, [y_rep] * len(rx), marker="^", s=45, c=colours, zorder=3)
+        ax.scatter(rx, [_Y_REP] * len(rx), marker="^", s=45, c=colours, zorder=3)
         for on, colour in (("backup", "#17becf"), ("mains", "#7f7f7f")):
             if any(r[3] == on for r in log.reports):
                 handles.append(Line2D([], [], ls="none", marker="^", color=colour, ms=7,
                                       label=f"radio report (on {on})"))
-    ax_c.set_yticks([y_rep, y_rec, y_truth], ["reports", "records", "cover\n(truth)"],
-                    fontsize=8)
-    ax_c.set_ylim(-0.6, 2.6)
-    ax_c.grid(True, axis="x", alpha=0.3)
-    if handles:
-        _legend(ax_c, handles)
+    return handles
 
-    ax_c.set_xlim(0, end_x)
+
+def _finish(fig: Figure, ax_c: Axes, out: Outcome, ta: TimeAxis,
+            where: str | Path | IO[bytes]) -> None:
+    """The shared time axis, the title (red when an invariant failed), and the PNG."""
+    sc, j = out.scenario, out.judgment
+    ax_c.set_xlim(0, ta.of(sc.duration_us))
     ax_c.set_xlabel(f"time since scenario start ({ta.name})   —   start {sc.start.isoformat()}")
     failed = not j.passed
     fig.suptitle(f"{sc.name}\n{_invariant_summary(out)}   ·   {len(sc.cover)} opening(s), "
