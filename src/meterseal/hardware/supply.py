@@ -270,7 +270,8 @@ class SupplyPath:
             cands.append((X_BROWNOUT, b.brownout_v + drop))
             if alarm_v is not None:
                 cands.append((X_ALARM, alarm_v + drop))
-        elif log_supply_brownout and self.has_supercap:
+        elif log_supply_brownout and self.has_supercap and (
+                not mcu_alive or b.topology == Topology.DIODE_OR):
             # The MCU is off or on the battery: the fall reported is the supercapacitor's
             # through brown-out, the supply that carries (or would carry) the watch's end. A
             # battery-only board reports its battery's.

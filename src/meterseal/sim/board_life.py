@@ -206,7 +206,7 @@ class BoardLife:
         if what == X_BROWNOUT or what == X_SUPPLY_BROWNOUT:
             if out is not None and out.brownout_us is None:
                 out.brownout_us = self.t
-                if out.watch_until_us is None and self.mcu_alive:
+                if out.watch_until_us is None and what == X_BROWNOUT:
                     out.watch_until_us = self.t
             if what == X_BROWNOUT:
                 self._die()
