@@ -34,7 +34,7 @@ def test_fast_forward_gives_the_same_records_and_voltage_as_stepping_every_tick(
     assert step.ticks_skipped == 0
     assert step.ticks_fired > 100 * ff.ticks_fired
     assert decode_image(ff.final_image).cover == decode_image(step.final_image).cover
-    assert ff.snapshots == step.snapshots
+    assert ff.writes == step.writes
     # Skipped polls are charged as their average current: same end-of-outage voltage.
     end = sc.outages[0].end_us
     v_ff = next(r[1] for r in ff.trace if r[0] >= end)

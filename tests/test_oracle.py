@@ -1,9 +1,10 @@
 """The oracle seen to fail: meters that lie, each caught by exactly the invariant it breaks.
 
 Each forgery takes a real run of a small scenario and forges what the meter recorded — pages
-re-encoded with the record codec and written into the NVM snapshots at their journal addresses,
-or the run's reports — and the oracle must fail exactly that invariant and keep the others. An
-oracle that always passed would fail every one of these tests (see the last ones).
+re-encoded with the record codec and written into the NVM at their journal addresses (the run's
+write log rebuilt from the forged images), or the run's reports — and the oracle must fail
+exactly that invariant and keep the others. An oracle that always passed would fail every one of
+these tests (see the last ones).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ import pytest
 
 from meterseal import commands
 from meterseal.firmware.image import decode_image
-from meterseal.firmware.layout import PAGE_SIZE, cover_close_addr, cover_open_addr
+from meterseal.firmware.layout import (
+    FREE_BASE_PAGE,
+    PAGE_SIZE,
+    cover_close_addr,
+    cover_open_addr,
+)
 from meterseal.firmware.records import EXACT, CoverOpen, encode_page
 from meterseal.sim import ports
 from meterseal.sim.runlog import RunLog
@@ -78,14 +84,31 @@ def honest() -> RunLog:
 Edit = Callable[[bytes], bytes]
 
 
+USED = FREE_BASE_PAGE * PAGE_SIZE
+
+
+def page_writes(t: int, before: bytes, after: bytes) -> list[tuple[int, int, bytes]]:
+    """The page writes that take the NVM from `before` to `after` at instant t."""
+    return [(t, a, after[a:a + PAGE_SIZE]) for a in range(0, USED, PAGE_SIZE)
+            if after[a:a + PAGE_SIZE] != before[a:a + PAGE_SIZE]]
+
+
 def forged(log: RunLog, edit: Edit, since_us: int = 0) -> RunLog:
-    """The run, with every NVM snapshot from `since_us` on (and the final image) edited."""
-    return dataclasses.replace(
-        log,
-        snapshots=[(t, edit(img) if t >= since_us else img) for t, img in log.snapshots],
-        final_image=edit(log.final_image),
-        reports=list(log.reports),
-    )
+    """The run, with the NVM as it stood after every write from `since_us` on (and the final
+    image) edited; the write log is rebuilt to match, page by page."""
+    writes: list[tuple[int, int, bytes]] = []
+    prev = b"\xff" * USED
+    for t, img in log.images(USED):
+        new = edit(img) if t >= since_us else img
+        writes += page_writes(t, prev, new)
+        prev = new
+    return dataclasses.replace(log, writes=writes, final_image=edit(log.final_image),
+                               reports=list(log.reports))
+
+
+def last_image(log: RunLog) -> bytes:
+    images = [img for _t, img in log.images(USED)]
+    return images[-1] if images else b"\xff" * USED
 
 
 def put(image: bytes, addr: int, data: bytes) -> bytes:
@@ -140,7 +163,7 @@ def phantom_record(log: RunLog) -> RunLog:
     at_us = 5 * HOUR_US
     rec = CoverOpen(3, EXACT, log.start_local_ms + at_us // 1000, 0, 0, 150, 0)
     out = forged(log, write_record(rec), since_us=at_us)
-    out.snapshots.append((at_us + 50_000, out.final_image[:len(log.snapshots[-1][1])]))
+    out.writes += page_writes(at_us + 50_000, last_image(out), out.final_image[:USED])
     return out
 
 
@@ -154,7 +177,7 @@ def count_gap(log: RunLog) -> RunLog:
 def rewritten_later(log: RunLog) -> RunLog:
     """Record 1's open half rewritten at the last write, a ms earlier (still within tolerance)."""
     rec = changed(log, 1, opened_ms=record(log, 1).opened_ms - 1)
-    return forged(log, replace_record(1, rec), since_us=log.snapshots[-1][0])
+    return forged(log, replace_record(1, rec), since_us=log.writes[-1][0])
 
 
 def stamped_5_s_late(log: RunLog) -> RunLog:
@@ -180,8 +203,8 @@ def missed_opening(log: RunLog) -> RunLog:
 def reported_before_written(log: RunLog) -> RunLog:
     """Record 2's report on the air 1 ms before its page write completed ("the record first,
     the report second" is I5's: a report claims a record that a cut could still lose)."""
-    write_end = next(t for t, img in log.snapshots if any(r.seq == 2 for r in
-                                                           decode_image(img).cover))
+    write_end = next(t for t, img in log.images(USED) if any(r.seq == 2 for r in
+                                                              decode_image(img).cover))
     burst_us = tolerances(BASE).radio_us
     out = forged(log, lambda img: img)
     out.reports = [(write_end - 1000 + burst_us if seq == 2 else t, k, seq, on)

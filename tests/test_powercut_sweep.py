@@ -79,12 +79,13 @@ def test_the_cut_tears_exactly_the_chosen_write() -> None:
     case: Case = case_by_key("before-outage")
     clean = Kernel(case.scenario, trace=False).run()
     write_us = round(float(case.scenario.profile["nvm.page_write_time_s"]) * 1e6)
-    for n in (1, 3, len(clean.snapshots)):
+    for n in (1, 3, len(clean.writes)):
         log = Kernel(case.scenario, trace=False, power_loss_at=n).run()
         assert log.torn_writes == 1
         # Writes before it completed as they did; write n ended half-way, where the cut was.
-        assert [t for t, _ in log.snapshots[: n - 1]] == [t for t, _ in clean.snapshots[: n - 1]]
-        assert log.snapshots[n - 1][0] == clean.snapshots[n - 1][0] - write_us // 2
+        assert log.writes[: n - 1] == clean.writes[: n - 1]
+        assert log.writes[n - 1][0] == clean.writes[n - 1][0] - write_us // 2
+        assert log.writes[n - 1][1] == clean.writes[n - 1][1]
 
 
 # ---------------------------------------------------------------------- findings in the kernel

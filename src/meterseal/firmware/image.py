@@ -139,7 +139,12 @@ class Index:
             self._load_page(read, event_clear_addr(slot), EventClear)
 
     def _load_page(self, read, addr, kind):
-        rec = decode_page(read(addr, PAGE_LEN[kind]))
+        self.put(addr, read(addr, PAGE_LEN[kind]))
+
+    def put(self, addr, data):
+        """The page at addr now holds these bytes (a write, or what a cut left): index what
+        they decode to, or forget the slot if they decode to nothing that belongs there."""
+        rec = decode_page(data)
         if rec is None or not self.apply(addr, rec):
             self.clear(addr)
 
@@ -340,3 +345,12 @@ def decode_image(image):
 
     ix.load(read)
     return ix.image()
+
+
+def saved_state(read):
+    """The latest valid SavedState in the NVM read through read(addr, n), or None: the two state
+    pages alone, for whoever needs only the registers and the cover as last saved."""
+    ix = Index()
+    for copy in (0, 1):
+        ix._load_page(read, state_addr(copy), SavedState)
+    return ix.state()

@@ -121,6 +121,12 @@ class Eeprom:
     def write_in_progress(self) -> bool:
         return self._pending is not None
 
+    def pending_write(self) -> tuple[int, bytes]:
+        """(addr, data) of the write in progress."""
+        if self._pending is None:
+            raise RuntimeError("no page write in progress")
+        return self._pending
+
     def begin_write(self, addr: int, data: bytes) -> None:
         """Latch a page write; nothing changes in the array until finish/tear."""
         if self._pending is not None:

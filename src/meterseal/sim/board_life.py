@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from meterseal.firmware.image import decode_image
+from meterseal.firmware.image import saved_state
 from meterseal.firmware.recorder import Recorder
 from meterseal.hardware.supply import (
     X_ALARM,
@@ -28,7 +28,6 @@ from meterseal.sim.events import (
     E_COVER_IRQ,
     E_PF_TRIP,
     E_WAKE_END,
-    USED_NVM_BYTES,
 )
 from meterseal.sim.runlog import OutageLog
 from meterseal.sim.scenario import ScenarioError
@@ -163,17 +162,18 @@ class BoardLife:
         self.skip_avg_a = 0.0
 
     def _tear(self: Kernel) -> None:
-        self.eeprom.tear_write(self.rng)
+        addr, _data = self.eeprom.pending_write()
+        left = self.eeprom.tear_write(self.rng)
         self.nvm_busy = False
         self.nvm_gen += 1
         self.log.torn_writes += 1
-        self.log.snapshots.append((self.t, self.eeprom.read(0, USED_NVM_BYTES)))
+        self.log.writes.append((self.t, addr, left))
 
     def _note_register_offset(self: Kernel) -> None:
         """At boot the firmware's registers restart from what it last saved: the energy
         measured since then is lost to it (only a power cut can cause that)."""
-        img = decode_image(self.eeprom.read(0, USED_NVM_BYTES))
-        saved = (0, 0) if img.state is None else (img.state.import_mwh, img.state.export_mwh)
+        state = saved_state(self.eeprom.read)
+        saved = (0, 0) if state is None else (state.import_mwh, state.export_mwh)
         true_imp, true_exp = self.energy.mwh(self.t)
         self.boot_energy = (true_imp, true_exp)
         self.log.register_offsets.append((self.t, true_imp - saved[0], true_exp - saved[1]))

@@ -46,7 +46,6 @@ from meterseal.sim.events import (
     E_RADIO_DONE,
     E_TIMER,
     E_WAKE_END,
-    USED_NVM_BYTES,
 )
 from meterseal.sim.metering import EnergyTruth
 from meterseal.sim.runlog import OutageLog, RunLog
@@ -311,9 +310,10 @@ class Kernel(BoardLife):
     def _nvm_done(self, _arg: int, gen: int) -> None:
         if gen != self.nvm_gen or not self.nvm_busy:
             return
+        addr, data = self.eeprom.pending_write()
         self.eeprom.finish_write()
         self.nvm_busy = False
-        self.log.snapshots.append((self.t, self.eeprom.read(0, USED_NVM_BYTES)))
+        self.log.writes.append((self.t, addr, data))
         if not self.supply.on_rail:
             self.update_loads()
         if self.fw is not None and self.mcu_alive:

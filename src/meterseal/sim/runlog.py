@@ -7,6 +7,7 @@ the clock was invalid, each outage's backup story) are what the kernel observed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from meterseal.sim.metering import EnergyTruth
@@ -37,7 +38,9 @@ class RunLog:
     start_local_ms: int
     utc_offset_h: float
     energy: EnergyTruth
-    snapshots: list[tuple[int, bytes]] = field(default_factory=list)
+    # Every page write as the chip holds it afterwards: (t_us, addr, bytes) — the data written,
+    # or what a power cut left of it. The NVM starts erased, so these replay to every state.
+    writes: list[tuple[int, int, bytes]] = field(default_factory=list)
     reports: list[tuple[int, int, int, str]] = field(default_factory=list)  # t, kind, seq, on
     outages: list[OutageLog] = field(default_factory=list)
     alive: list[tuple[int, int]] = field(default_factory=list)  # MCU powered intervals
@@ -55,3 +58,13 @@ class RunLog:
     final_retained: bytes = b""  # retained RAM at the end (what waits to be written)
     torn_writes: int = 0
     nvm_writes: int = 0  # page writes begun (the power-loss sweep cuts inside each)
+
+    def images(self, size: int = 0) -> Iterator[tuple[int, bytes]]:
+        """The NVM after each write or tear, as bytes: (t_us, image of its first ``size`` bytes,
+        by default as far as any write reached). For tools that want whole images; the oracle
+        replays the writes page by page instead."""
+        size = size or max((a + len(d) for _t, a, d in self.writes), default=0)
+        image = bytearray(b"\xff" * size)
+        for t, addr, data in self.writes:
+            image[addr : addr + len(data)] = data[: max(0, size - addr)]
+            yield t, bytes(image)

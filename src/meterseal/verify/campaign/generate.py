@@ -366,7 +366,7 @@ class _Placer:
             return self._edge(boundary, boundary + rng.randint(-JITTER_US, JITTER_US))
         # NVM writes: every snapshot but a torn one ends a page write that began write_us before.
         torn = {f.at_us for f in base.faults}
-        done = [t for t, _img in self.log.snapshots if t not in torn and t - self.write_us > 0]
+        done = [t for t, _a, _d in self.log.writes if t not in torn and t - self.write_us > 0]
         if not done:
             return None
         if rng.random() < 0.5:  # favour writes on backup, where energy is short

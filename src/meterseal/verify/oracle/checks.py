@@ -117,7 +117,7 @@ def check_i4(ev: Evidence) -> list[str]:
     problems: list[str] = []
     last_total = 0
     last_pd_total = 0
-    for t, img in ev.snapshots:
+    for t, img in ev.history():
         if img.cover_total < last_total:
             problems.append(f"count fell from {last_total} to {img.cover_total} at "
                             f"{t / 1e6:.6f} s")
@@ -141,7 +141,7 @@ def check_i5(ev: Evidence) -> list[str]:
     problems: list[str] = []
     known: dict[int, CoverOpen] = {}
     pd_seen: dict[int, tuple[int, int, int, int, bool]] = {}
-    for t, img in walk_history(ev.snapshots, known):
+    for t, img in walk_history(ev.history(), known):
         present = {r.seq: r for r in img.cover}
         for seq in range(max(1, img.cover_total - RING + 1), img.cover_total + 1):
             if seq in known and seq not in present:

@@ -1,10 +1,10 @@
 """The evidence of one run: what the meter recorded, when, and which true opening each record is.
 
-Owns the facts every check reads, built once from (scenario, RunLog): the NVM snapshots decoded,
+Owns the facts every check reads, built once from (scenario, RunLog): the NVM's history decoded,
 every cover-open record ever committed with the instant each half first appeared, the matching of
 records to true openings, which openings the hardware could not tell apart, and a verdict per
 opening (recorded, undetectable with a cause, or missed). It reads records only by decoding the
-kernel's NVM snapshots and retained RAM, never the firmware's objects, and it judges nothing:
+kernel's log of NVM writes and retained RAM, never the firmware's objects, and it judges nothing:
 the checks (checks.py) turn these facts into problems.
 
 Matching, in two passes. First each record, in the order the meter made them, takes the true
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from meterseal.firmware.image import MeterImage, decode_image
+from meterseal.firmware.image import Index, MeterImage, decode_image
 from meterseal.firmware.pending import OPEN as PENDING_OPEN
 from meterseal.firmware.pending import PendingEntry, decode_pending
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, CoverOpen
@@ -49,7 +49,6 @@ class Evidence:
     log: RunLog
     tol: Tolerances
     truths: list[tuple[int, int | None]]  # (opened, closed) of each true operation, µs
-    snapshots: list[tuple[int, MeterImage]]  # the NVM after every write or tear, decoded
     final: MeterImage
     records: dict[int, CoverOpen]  # every record ever committed, by seq (first form of each half)
     commit_us: dict[int, int]  # when each record's open half first appeared in the NVM
@@ -74,6 +73,11 @@ class Evidence:
     def observable(self, a: int, b: int | None) -> tuple[bool, str]:
         return observable(a, b, self.log, self.tol, self.end_us)
 
+    def history(self) -> Iterator[tuple[int, MeterImage]]:
+        """The NVM after every write or tear, decoded: replayed page by page from the run's
+        write log each time it is walked (memory stays that of one image)."""
+        return replay(self.log.writes)
+
     def closes_seen(self, seq: int) -> list[int]:
         """True closings a record's close half may stand for: of its opening and the openings
         merged with it, before the close half was committed."""
@@ -83,8 +87,17 @@ class Evidence:
                 for c in [self.truths[k][1]] if c is not None and c <= committed]
 
 
+def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, MeterImage]]:
+    """(t, the NVM's records) after each write of a run, from an erased chip: each write changes
+    only its own page, so indexing that page alone equals decoding the whole image again."""
+    ix = Index()
+    for t, addr, data in writes:
+        ix.put(addr, data)
+        yield t, ix.image()
+
+
 def walk_history(
-    snapshots: list[tuple[int, MeterImage]], known: dict[int, CoverOpen]
+    snapshots: Iterable[tuple[int, MeterImage]], known: dict[int, CoverOpen]
 ) -> Iterator[tuple[int, MeterImage]]:
     """Each snapshot in turn; while it is looked at, ``known`` holds the records committed before
     it (each half in the form it first appeared), and it is brought up to date after."""
@@ -97,11 +110,10 @@ def walk_history(
 
 
 def build_evidence(sc: Scenario, log: RunLog) -> Evidence:
-    snapshots = [(t, decode_image(image)) for t, image in log.snapshots]
     records: dict[int, CoverOpen] = {}
     commit_us: dict[int, int] = {}
     close_commit_us: dict[int, int] = {}
-    for t, img in walk_history(snapshots, records):
+    for t, img in walk_history(replay(log.writes), records):
         for r in img.cover:
             old = records.get(r.seq)
             if old is None:
@@ -109,7 +121,7 @@ def build_evidence(sc: Scenario, log: RunLog) -> Evidence:
             if r.closed and (old is None or not old.closed):
                 close_commit_us[r.seq] = t
     ev = Evidence(sc, log, tolerances(sc), [(op.open_us, op.close_us) for op in sc.cover],
-                  snapshots, decode_image(log.final_image), records, commit_us, close_commit_us)
+                  decode_image(log.final_image), records, commit_us, close_commit_us)
     _group(ev)
     _match(ev)
     ev.verdicts = _verdicts(ev, {i: seq for seq, i in ev.rec_truth.items()})
