@@ -331,6 +331,26 @@ def _locate(addr):
     return None
 
 
+GROUP_STATE = "state"
+GROUP_COVER = "cover"
+GROUP_POWER_DOWN = "power_down"
+GROUP_CLEAR = "clear"
+
+
+def page_group(addr):
+    """Which part of the image a page write at addr can change (GROUP_*), or None for an
+    address that holds no journal page."""
+    where = _locate(addr)
+    if where is None:
+        return None
+    table = where[0]
+    if table is _t_cover_open or table is _t_cover_close:
+        return GROUP_COVER
+    if table is _t_pd_start or table is _t_pd_end:
+        return GROUP_POWER_DOWN
+    return GROUP_STATE if table is _t_states else GROUP_CLEAR
+
+
 def decode_image(image):
     """The records held by a full NVM image (bytes). Never raises: torn or garbage pages are
     skipped, and a short image reads as erased beyond its end."""

@@ -47,14 +47,14 @@ class SimulationError(ScenarioError):
 class BoardLife:
     # ------------------------------------------------------------------ scenario events
 
-    def _mains_off(self: Kernel, _arg: int, _gen: int) -> None:
+    def _mains_off(self: Kernel, k: int, _gen: int) -> None:
         s = self.supply
         s.mains = False
         self.outage_gen += 1
         idx = len(self.log.outages) + (1 if self.current_outage else 0)
         if self.current_outage is not None:
             self.log.outages.append(self.current_outage)
-        end = next((o.end_us for o in self.scenario.outages if o.at_us == self.t), self.t)
+        end = self.scenario.outages[k].end_us
         self.current_outage = OutageLog(idx, self.t, end, s.v, s.battery.ocv_v())
         self.push(self.t + self.board_params.pf_us, E_PF_TRIP, 0, self.outage_gen)
         self.push(self.t + self.board_params.bulk_us, E_BULK_END, 0, self.outage_gen)

@@ -125,9 +125,9 @@ class Kernel(BoardLife):
 
     def _schedule_scenario(self) -> None:
         sc = self.scenario
-        for o in sc.outages:
+        for k, o in enumerate(sc.outages):
             if o.at_us <= sc.duration_us:
-                self.push(o.at_us, E_MAINS_OFF)
+                self.push(o.at_us, E_MAINS_OFF, k)
                 self.push(o.end_us, E_MAINS_ON)
         bounce_s = self.board_params.bounce_us * 1e-6
         for op in sc.cover:

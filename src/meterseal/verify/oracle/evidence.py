@@ -19,19 +19,28 @@ opening the meter could not have seen.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from meterseal.firmware.image import Index, MeterImage, decode_image
+from meterseal.firmware.image import (
+    GROUP_COVER,
+    GROUP_POWER_DOWN,
+    Index,
+    MeterImage,
+    decode_image,
+    page_group,
+)
 from meterseal.firmware.pending import OPEN as PENDING_OPEN
 from meterseal.firmware.pending import PendingEntry, decode_pending
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, CoverOpen
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
-from meterseal.verify.oracle.observe import observable
+from meterseal.verify.oracle.observe import BoardTimeline, observable
 from meterseal.verify.oracle.tolerances import CLOCK_ROUNDING_US, Tolerances, tolerances
 
 Rank = float | int | tuple[int, int]
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,12 @@ class Evidence:
     group_of: dict[int, list[int]] = field(default_factory=dict)  # truths not told apart
     verdicts: list[Verdict] = field(default_factory=list)
     pending_closes: set[int] = field(default_factory=set)  # closings the run ended before writing
+    board: BoardTimeline = field(init=False)
+    opens: list[int] = field(init=False)  # the true openings' instants, in order
+
+    def __post_init__(self) -> None:
+        self.board = BoardTimeline.of(self.log)
+        self.opens = [o for o, _c in self.truths]
 
     @property
     def end_us(self) -> int:
@@ -71,7 +86,7 @@ class Evidence:
         return any(a <= t_us <= b for a, b in self.log.rtc_invalid)
 
     def observable(self, a: int, b: int | None) -> tuple[bool, str]:
-        return observable(a, b, self.log, self.tol, self.end_us)
+        return observable(a, b, self.board, self.tol, self.end_us)
 
     def history(self) -> Iterator[tuple[int, MeterImage]]:
         """The NVM after every write or tear, decoded: replayed page by page from the run's
@@ -89,11 +104,26 @@ class Evidence:
 
 def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, MeterImage]]:
     """(t, the NVM's records) after each write of a run, from an erased chip: each write changes
-    only its own page, so indexing that page alone equals decoding the whole image again."""
+    only its own page, so indexing that page alone equals decoding the whole image again; and
+    only the part of the image that page belongs to is rebuilt (the rest is shared with the
+    image before — read it, never change it)."""
     ix = Index()
+    img = ix.image()
     for t, addr, data in writes:
         ix.put(addr, data)
-        yield t, ix.image()
+        group = page_group(addr)
+        img = MeterImage(
+            img.cover_total, img.cover, img.power_down_total, img.power_down, img.state,
+            img.clear_total, img.clears, img.cover_base, img.power_down_base)
+        if group == GROUP_COVER:
+            img.cover_total, img.cover = ix.cover_total(), ix.covers()
+        elif group == GROUP_POWER_DOWN:
+            img.power_down_total, img.power_down = ix.power_down_total(), ix.power_downs()
+        elif group is not None:
+            img.state = ix.state()
+            img.clear_total, img.clears = ix.clear_total(), ix.event_clears()
+            img.cover_base, img.power_down_base = ix.baselines()
+        yield t, img
 
 
 def walk_history(
@@ -135,7 +165,7 @@ def build_evidence(sc: Scenario, log: RunLog) -> Evidence:
 def _match(ev: Evidence) -> None:
     matched: dict[int, int] = {}  # truth -> seq
     for seq in sorted(ev.records):
-        i = _best(ev, seq, matched, _strict_rank, range(len(ev.truths)))
+        i = _best(ev, seq, matched, _strict_rank, _window(ev, seq, matched))
         if i is None:
             ev.unmatched.append(seq)
         else:
@@ -151,6 +181,28 @@ def _match(ev: Evidence) -> None:
 
 
 RankFn = Callable[[Evidence, CoverOpen, int, int | None, int], Rank | None]
+
+
+def _window(ev: Evidence, seq: int, matched: dict[int, int]) -> Iterable[int]:
+    """The true openings a record can date within tolerance (the rest rank None): those near
+    its claim, found by bisection; for an unsynced record, the latest one still unmatched
+    before its commit."""
+    rec = ev.records[seq]
+    t_commit = ev.commit_us[seq]
+    tol = ev.tol
+    if rec.quality in (EXACT, DEFERRED):
+        t = ev.true_us(rec.opened_ms)
+        w = tol.stamp_us + tol.clock_us(max(t, t_commit)) + 1
+        lo, hi = t - w, t + w
+    elif rec.quality == BOUNDED:
+        w = tol.stamp_us + tol.clock_us(t_commit) + 1
+        lo, hi = ev.true_us(rec.not_before_ms) - w, ev.true_us(rec.not_after_ms) + w
+    else:
+        i = bisect.bisect_right(ev.opens, t_commit) - 1
+        while i >= 0 and i in matched:
+            i -= 1
+        return range(i, i + 1) if i >= 0 else range(0)
+    return range(bisect.bisect_left(ev.opens, lo), bisect.bisect_right(ev.opens, hi))
 
 
 def _best(

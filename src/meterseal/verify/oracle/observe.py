@@ -8,14 +8,42 @@ answer is "not surely", so either outcome is accepted there. It never looks at r
 
 from __future__ import annotations
 
+import bisect
 import itertools
+from dataclasses import dataclass, field
 
 from meterseal.sim.runlog import RunLog
 from meterseal.verify.oracle.tolerances import Tolerances
 
 
+@dataclass(slots=True)
+class BoardTimeline:
+    """The board's log indexed for interval questions (each answered by bisection, so judging
+    stays linear in the run's length): powered spells, outages, boots and periodic timers."""
+
+    alive: list[tuple[int, int]]
+    alive_starts: list[int]
+    outages: list[tuple[int, int]]
+    outage_starts: list[int]
+    boots: list[int]
+    alive_end_at_boot: dict[int, int]
+    periodic: dict[int, tuple[list[int], list[tuple[int, int, int]]]] = field(
+        default_factory=dict)  # period -> (starts, (start, period, stop)) sorted by start
+
+    @classmethod
+    def of(cls, log: RunLog) -> BoardTimeline:
+        alive = sorted(log.alive)
+        outages = sorted((o.from_us, o.to_us) for o in log.outages)
+        periodic: dict[int, list[tuple[int, int, int]]] = {}
+        for entry in log.periodic:
+            periodic.setdefault(entry[1], []).append(entry)
+        return cls(alive, [s for s, _e in alive], outages, [a for a, _b in outages],
+                   sorted(log.boots), {s: e for s, e in alive},
+                   {p: ([x[0] for x in sorted(v)], sorted(v)) for p, v in periodic.items()})
+
+
 def observable(
-    a: int, b: int | None, log: RunLog, tol: Tolerances, end: int
+    a: int, b: int | None, log: BoardTimeline, tol: Tolerances, end: int
 ) -> tuple[bool, str]:
     """Is the switch's state between a and b (None: to the end) surely observable, and why (or
     why not)?"""
@@ -37,7 +65,7 @@ def observable(
 
 
 def _seen_while_alive(
-    overlaps: list[tuple[int, int, int]], log: RunLog, tol: Tolerances
+    overlaps: list[tuple[int, int, int]], log: BoardTimeline, tol: Tolerances
 ) -> str | None:
     """How a watching MCU surely saw the state, or None."""
     need = tol.need_us
@@ -62,44 +90,62 @@ def _seen_while_alive(
     return None
 
 
-def _still_so_at_power_up(a: int, close: int, log: RunLog, tol: Tolerances) -> bool:
+def _still_so_at_power_up(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> bool:
     """Was the state still there at a power-up, long enough to be debounced by the power-up's
     reconciliation, with the MCU living on to write it?"""
-    for tb in log.boots:
-        alive_end = next((e for s, e in log.alive if s == tb), tb)
-        done = tb + tol.need_us + tol.sample_us
-        if a <= tb and close >= done and alive_end >= done + tol.write_room_us:
+    boots = log.boots
+    done_after = tol.need_us + tol.sample_us
+    i = bisect.bisect_left(boots, a)
+    while i < len(boots) and boots[i] + done_after <= close:
+        tb = boots[i]
+        done = tb + done_after
+        if log.alive_end_at_boot.get(tb, tb) >= done + tol.write_room_us:
             return True
+        i += 1
     return False
 
 
-def _alive_overlaps(a: int, b: int, log: RunLog) -> list[tuple[int, int, int]]:
+def _alive_overlaps(a: int, b: int, log: BoardTimeline) -> list[tuple[int, int, int]]:
     """Parts of [a, b] with the MCU powered: (from, to, when that powered spell ended)."""
     out = []
-    for s, e in log.alive:
+    i = max(0, bisect.bisect_right(log.alive_starts, a) - 1)
+    while i < len(log.alive) and log.alive[i][0] < b:
+        s, e = log.alive[i]
         lo, hi = max(a, s), min(b, e)
         if hi > lo:
             out.append((lo, hi, e))
+        i += 1
     return out
 
 
-def _segments(lo: int, hi: int, log: RunLog) -> list[tuple[int, int, bool]]:
+def _segments(lo: int, hi: int, log: BoardTimeline) -> list[tuple[int, int, bool]]:
     """[lo, hi] cut at outage boundaries: (start, end, mains present)."""
-    cuts = sorted({lo, hi, *(t for o in log.outages for t in (o.from_us, o.to_us)
-                             if lo < t < hi)})
-    return [(a, b, not any(o.from_us <= a < o.to_us for o in log.outages))
-            for a, b in itertools.pairwise(cuts)]
+    outages = log.outages
+    j = max(0, bisect.bisect_right(log.outage_starts, lo) - 1)
+    near = []
+    while j < len(outages) and outages[j][0] < hi:
+        near.append(outages[j])
+        j += 1
+    cuts = sorted({lo, hi, *(t for o in near for t in o if lo < t < hi)})
+    return [(x, y, not any(o[0] <= x < o[1] for o in near))
+            for x, y in itertools.pairwise(cuts)]
 
 
-def _poll_tick_inside(lo: int, hi: int, log: RunLog, period_us: int) -> bool:
+def _poll_tick_inside(lo: int, hi: int, log: BoardTimeline, period_us: int) -> bool:
     """Did a polling tick fire in [lo, hi]? From the periodic timers the board actually ran."""
-    for t0, period, stop in log.periodic:
-        if period != period_us:
-            continue
-        a, b = max(lo, t0), min(hi, stop)
-        if a > b:
-            continue
-        first = t0 + -(-(a - t0) // period) * period
-        if first <= b:
-            return True
+    if lo > hi or period_us not in log.periodic:
+        return False
+    starts, entries = log.periodic[period_us]
+    k = bisect.bisect_right(starts, hi) - 1
+    while k >= 0:
+        t0, period, stop = entries[k]
+        if stop >= lo:
+            a, b = max(lo, t0), min(hi, stop)
+            if a <= b and t0 + -(-(a - t0) // period) * period <= b:
+                return True
+        elif t0 < lo - 2 * period:
+            # The spells of one timer do not overlap: one that ended before lo and began well
+            # before it has only earlier ones behind it.
+            break
+        k -= 1
     return False
