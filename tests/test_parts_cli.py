@@ -57,3 +57,16 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], needle: str):
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr, r.stderr
+
+
+def test_a_scenario_naming_an_unknown_part_is_one_line(tmp_path):
+    sc = tmp_path / "bad_part.toml"
+    sc.write_text('name = "x"\nstart = "2026-03-01T08:00:00+08:00"\nduration = "1h"\n'
+                  '[meter]\n"supercap.part" = "eaton-kw-2f"\n', encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "meterseal", "run", str(sc)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'eaton-kw-2f'" in lines[0], r.stderr
+    for name in catalog.choices("supercap.part"):
+        assert repr(name) in lines[0]

@@ -207,9 +207,14 @@ KEYS: tuple[ProfileKey, ...] = (
         "supercap.leakage_doubling_c",
         20.0,
         "°C",
-        "[U] assumption: leakage is a thermally activated process; a doubling per 20 °C (the "
-        "10 °C chemical rule of thumb would give 32× at +70 °C, more than the cell's rated "
-        "leakage growth suggests); hardware.md gives leakage at 20 °C only",
+        "[U] assumption: leakage is a thermally activated process; a doubling per 20 °C. No "
+        "maker states leakage against temperature as a number (Panasonic and CDA show "
+        "'influence of ambient temperature on self-discharge' as curves only). Bracket: the 10 °C "
+        "chemical rule of thumb (32× at +70 °C) on one side; on the other, KEMET FC datasheet, "
+        "'characteristics in different temperature', phase 5 (+70 °C): current (30 minutes "
+        "value) ≤ 1.5·C·V mA, against the 1.5·C mA at 20 °C of the same lineage's NEC TOKIN FR "
+        "series ([U] the FC's own 20 °C table was not read): 5.5× over 45 °C, a doubling per "
+        "≈ 18 °C",
         "leakage current doubles every this many °C above 20 °C (no change below)",
         minimum=0.0,
         exclusive_minimum=True,
