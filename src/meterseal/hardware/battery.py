@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from meterseal.hardware.parts import cold_ratio
 
 __all__ = [
+    "COULOMBS_PER_MAH",
     "PLATEAU_FRACTION",
     "SECONDS_PER_YEAR",
     "STATES",
@@ -61,7 +62,7 @@ UNDERVOLTAGE_MARGIN_V = 0.1
 """[D] How far below its undervoltage level an ``undervoltage`` cell starts: the matrix's weak
 battery, 2.4 V against the 2.50 V level (hardware.md, clock-battery undervoltage row)."""
 
-_COULOMBS_PER_MAH = 3.6
+COULOMBS_PER_MAH = 3.6
 
 
 def drawn_fraction_at_ocv(voltage_v: float, cutoff_v: float, ocv_v: float) -> float:
@@ -99,7 +100,7 @@ def state_drawn_fraction(state: str, voltage_v: float, cutoff_v: float,
 
 def self_discharge_current_a(capacity_mah: float, per_year: float) -> float:
     """The constant current that draws ``per_year`` of the capacity in a year."""
-    return capacity_mah * _COULOMBS_PER_MAH * per_year / SECONDS_PER_YEAR
+    return capacity_mah * COULOMBS_PER_MAH * per_year / SECONDS_PER_YEAR
 
 
 def pulse_resistance_ohm(internal_ohm: float, passivation_ohm: float,
@@ -161,7 +162,7 @@ class Battery:
             )
         self.voltage_v = float(voltage_v)
         self.cutoff_v = float(cutoff_v)
-        self.capacity_c = float(capacity_mah) * _COULOMBS_PER_MAH
+        self.capacity_c = float(capacity_mah) * COULOMBS_PER_MAH
         self.internal_resistance_ohm = float(internal_resistance_ohm)
         if not (self_discharge_a >= 0.0 and passivation_ohm >= 0.0
                 and passivation_ratio_cold >= 0.0):
@@ -192,7 +193,7 @@ class Battery:
             internal_resistance_ohm=profile["battery.internal_resistance_ohm"],  # type: ignore[arg-type]
             cutoff_v=profile["battery.cutoff_v"],  # type: ignore[arg-type]
             present=bool(profile["battery.present"]),
-            drawn_c=drawn * capacity_mah * _COULOMBS_PER_MAH,
+            drawn_c=drawn * capacity_mah * COULOMBS_PER_MAH,
             self_discharge_a=self_discharge_current_a(capacity_mah, per_year),
             passivation_ohm=float(profile.get("battery.passivation_ohm", 0.0)),  # type: ignore[arg-type]
             passivation_ratio_cold=float(

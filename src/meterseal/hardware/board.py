@@ -18,7 +18,12 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from meterseal.hardware.battery import Battery, pulse_resistance_ohm, self_discharge_current_a
+from meterseal.hardware.battery import (
+    COULOMBS_PER_MAH,
+    Battery,
+    pulse_resistance_ohm,
+    self_discharge_current_a,
+)
 from meterseal.hardware.parts import (
     Loads,
     SupercapParams,
@@ -204,7 +209,8 @@ class BoardParams:
             battery_state=str(p["battery.state"]),
             temperature_c=temperature_c,
             warnings=_warnings(p),
-            battery_initial_drawn_c=_f(p, "battery.initial_drawn_fraction") * capacity_mah * 3.6,
+            battery_initial_drawn_c=(_f(p, "battery.initial_drawn_fraction") * capacity_mah
+                                     * COULOMBS_PER_MAH),
             battery_self_discharge_a=self_discharge_current_a(
                 capacity_mah, _f(p, "battery.self_discharge_per_year")),
             battery_pulse_resistance_ohm=pulse_resistance_ohm(

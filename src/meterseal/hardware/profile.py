@@ -165,7 +165,7 @@ def _check_radio(values: Mapping[str, ProfileValue]) -> None:
 
 def _check_battery_state(values: Mapping[str, ProfileValue],
                          explicit: Mapping[str, object]) -> None:
-    """A state the scenario names must agree with the battery keys it sets: 'absent' with a
+    """A state the scenario names must agree with the battery keys: refused are 'absent' with a
     fitted cell, 'undervoltage' with a cell above that level, 'weak' with one at or below it.
     ('healthy' only means nothing was drawn: a plateau set low by battery.voltage_v stays the
     old way to model a poor cell, and a resolved profile fed back as keys must resolve again.)"""
@@ -179,9 +179,8 @@ def _check_battery_state(values: Mapping[str, ProfileValue],
         return
     if state not in ("undervoltage", "weak"):
         return
-    ocv = Battery.from_profile(values).ocv_at(
-        float(values["battery.initial_drawn_fraction"])  # type: ignore[arg-type]
-        * float(values["battery.capacity_mah"]) * 3.6)  # type: ignore[arg-type]
+    cell = Battery.from_profile(values)
+    ocv = cell.ocv_at(cell.drawn_c)  # present or not: the state speaks of the cell itself
     uv = float(values["battery.undervoltage_v"])  # type: ignore[arg-type]
     below = ocv <= uv  # at the level is undervoltage (supply.py's boundary rule)
     if (state == "undervoltage") != below:
