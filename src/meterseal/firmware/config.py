@@ -34,6 +34,7 @@ class FirmwareConfig:
         "radio_a",
         "radio_gap_us",
         "radio_own_storage",
+        "radio_peak_a",
         "radio_present",
         "radio_s",
         "radio_sends",
@@ -68,6 +69,7 @@ class FirmwareConfig:
         radio_sends,
         radio_gap_us,
         radio_own_storage,
+        radio_peak_a,
     ):
         self.sample_period_us = int(sample_period_us)
         self.debounce_samples = int(debounce_samples)
@@ -96,6 +98,9 @@ class FirmwareConfig:
         self.radio_gap_us = int(radio_gap_us)  # ...this far apart
         # A module with its own power-off storage: the meter only raises its event line.
         self.radio_own_storage = bool(radio_own_storage)
+        # radio_a is a send's average current (its charge over radio_s); the ESR drop is set by
+        # its highest phase.
+        self.radio_peak_a = float(radio_peak_a)
 
     @property
     def debounce_us(self):

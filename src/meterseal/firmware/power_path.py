@@ -49,11 +49,14 @@ class Budget:
         floor = cfg.brownout_v + cfg.margin_v
         self.write_need_v = pulse_need_v(cfg, cfg.nvm_write_a + cfg.active_a, cfg.nvm_write_s)
         self.wake_need_v = pulse_need_v(cfg, cfg.active_a, cfg.wake_s)
-        self.radio_need_v = pulse_need_v(cfg, cfg.radio_a + cfg.active_a, cfg.radio_s)
-        # A whole report: every send costs its charge, the ESR drop comes once at a time.
+        peak_a = max(cfg.radio_peak_a, cfg.radio_a) + cfg.active_a
+        self.radio_need_v = (peak_a * cfg.esr_ohm
+                             + (cfg.radio_a + cfg.active_a) * cfg.radio_s / cfg.capacitance_f)
+        # A whole report: every send costs its charge, the ESR drop (at its peak) comes once at
+        # a time.
         sends = max(1, cfg.radio_sends)
-        self.report_need_v = (cfg.radio_a + cfg.active_a) * (
-            cfg.esr_ohm + sends * cfg.radio_s / cfg.capacitance_f)
+        self.report_need_v = peak_a * cfg.esr_ohm + sends * (
+            cfg.radio_a + cfg.active_a) * cfg.radio_s / cfg.capacitance_f
         # Below this a page write could trip the brown-out: records stay pending instead.
         self.write_floor_v = floor + self.write_need_v
         # One debounce (a wake per sample), then one record and one last state write on top of

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 
-from meterseal.hardware.battery import Battery
 from meterseal.hardware.board import BoardParams, Topology
 from meterseal.hardware.rc import steady_and_tau, time_to_voltage, voltage_after
 
@@ -55,7 +54,7 @@ X_KEYS = (
 )
 
 # The loads a supply carries, in this order (sizing's energy budget names them so).
-CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio")
+CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio", "standby")
 
 _NEVER = math.inf
 _NONE, _SC, _BATT = 0, 1, 2  # a load's source
@@ -79,6 +78,7 @@ class SupplyPath:
         "mcu_on_battery",
         "on_rail",
         "parts",
+        "r_batt",
         "r_leak",
         "radio_on_sc",
         "rtc_on_sc",
@@ -94,11 +94,10 @@ class SupplyPath:
         cap = board.supercap
         self.esr = cap.esr_ohm
         self.r_leak = cap.leakage_ohm
-        self.battery = Battery(
-            board.battery_voltage_v, board.battery_capacity_mah,
-            board.battery_internal_resistance_ohm, board.battery_cutoff_v,
-            present=board.battery_present,
-        )
+        self.battery = board.new_battery()
+        # The series resistance the battery's load meets now: its own, plus the passivation
+        # film's when a pulse (a page write, a send) runs on a rested cell.
+        self.r_batt = board.battery_internal_resistance_ohm
         # The meter has been on mains long before the scenario: the supercapacitor sits at the
         # divider of its charge path and its leakage (a board without one: nothing, ever).
         self.has_supercap = board.topology != Topology.BATTERY_ONLY
@@ -125,8 +124,7 @@ class SupplyPath:
         if dt_us > 0:
             dt = dt_us * 1e-6
             self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
-            if self.i_batt > 0.0:
-                self.battery.advance(dt, self.i_batt)
+            self.battery.advance(dt, self.i_batt)  # its self-discharge runs without a load too
             self.v_t = t_us
 
     def voltage_after(self, dt_s: float) -> float:
@@ -162,11 +160,14 @@ class SupplyPath:
     def mcu_terminal_v(self) -> float:
         """The MCU's backup supply at its pins under the present load (what its ADC reads)."""
         if self.mcu_on_battery:
-            return self.battery.terminal_v(self.i_batt)
+            return self.battery_terminal_v()
         return self.v - self.i_sc * self.esr
 
     def battery_terminal_v(self) -> float:
-        return self.battery.terminal_v(self.i_batt)
+        b = self.battery
+        if not b.present:
+            return 0.0
+        return max(0.0, b.ocv_v() - self.i_batt * self.r_batt)
 
     def charge_current_a(self) -> float:
         """The charger's current into the capacitor now (0 without mains or capacitor)."""
@@ -178,7 +179,8 @@ class SupplyPath:
     # ------------------------------------------------------------------ who draws what
 
     def set_loads(self, mcu_alive: bool, sleep_a: float, bias_a: float, wakes_a: float,
-                  nvm_a: float, radio_a: float, sc_switch: bool = True) -> None:
+                  nvm_a: float, radio_a: float, sc_switch: bool = True,
+                  standby_a: float = 0.0) -> None:
         """The loads now (each 0 when off), routed to their sources.
 
         On the rail nothing draws from the backup. Off it, the MCU domain (sleep, switch bias,
@@ -188,26 +190,34 @@ class SupplyPath:
         firmware opens it).
         """
         rail = self.on_rail
+        loads = self.board.loads
         if not (mcu_alive and not rail):
-            sleep_a = bias_a = wakes_a = nvm_a = radio_a = 0.0
-        mcu_i = sleep_a + bias_a + wakes_a + nvm_a
-        rtc_i = 0.0 if rail else self.board.loads.rtc_a
+            sleep_a = bias_a = wakes_a = nvm_a = radio_a = standby_a = 0.0
+        if not rail:
+            # The regulator and supervisor draw on whatever feeds the MCU domain, MCU or not.
+            standby_a += loads.quiescent_a
+        mcu_i = sleep_a + bias_a + wakes_a + nvm_a + standby_a
+        rtc_i = 0.0 if rail else loads.rtc_a
         mcu_src, radio_src, rtc_src = self._routes(sc_switch)
         i_sc = i_batt = 0.0
-        parts = [sleep_a, bias_a, rtc_i, wakes_a, nvm_a, radio_a]
+        parts = [sleep_a, bias_a, rtc_i, wakes_a, nvm_a, radio_a, standby_a]
         for i, src in ((mcu_i, mcu_src), (radio_a, radio_src), (rtc_i, rtc_src)):
             if src == _SC:
                 i_sc += i
             elif src == _BATT:
                 i_batt += i
         if mcu_src != _SC:
-            parts[0] = parts[1] = parts[3] = parts[4] = 0.0
+            parts[0] = parts[1] = parts[3] = parts[4] = parts[6] = 0.0
         if radio_src != _SC:
             parts[5] = 0.0
         if rtc_src != _SC:
             parts[2] = 0.0
         self.i_sc = i_sc
         self.i_batt = i_batt
+        pulse = (mcu_src == _BATT and nvm_a > 0.0) or (radio_src == _BATT and radio_a > 0.0)
+        b = self.board
+        self.r_batt = b.battery_pulse_resistance_ohm if pulse else (
+            b.battery_internal_resistance_ohm)
         self.mcu_on_battery = mcu_src == _BATT
         self.rtc_on_sc = rtc_src == _SC and not rail
         self.radio_on_sc = radio_src == _SC
@@ -297,7 +307,7 @@ class SupplyPath:
         b = self.board
         bat = self.battery
         best, what = _NEVER, -1
-        if self.i_batt <= 0.0 or not bat.present:
+        if not bat.present:
             return best, what
         topo = b.topology
         if topo in (Topology.BATTERY_SUPERCAP, Topology.BATTERY_FIRST) and self.battery_ok():
@@ -316,7 +326,7 @@ class SupplyPath:
             for kind, level in levels:
                 if level is None:
                     continue
-                dt = bat.time_to_terminal_v(level, self.i_batt)
+                dt = bat.time_to_ocv(level + self.i_batt * self.r_batt, self.i_batt)
                 if dt < best:
                     best, what = dt, kind
         return best, what

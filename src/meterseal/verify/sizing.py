@@ -72,6 +72,7 @@ CATEGORY_LABELS = {
     "wakes": "MCU wakes",
     "nvm_writes": "NVM writes",
     "radio": "radio reports",
+    "standby": "regulator, NVM standby, IR receiver",
     "unattributed": "unattributed",
 }
 
