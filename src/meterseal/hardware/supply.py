@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from meterseal.hardware import rc2
 from meterseal.hardware.board import BoardParams, Topology
 from meterseal.hardware.rc import steady_and_tau, time_to_voltage, voltage_after
 
@@ -70,12 +71,14 @@ class SupplyPath:
     __slots__ = (
         "battery",
         "board",
+        "branch",
         "esr",
         "has_supercap",
         "i_batt",
         "i_sc",
         "mains",
         "mcu_on_battery",
+        "node",
         "on_rail",
         "parts",
         "r_batt",
@@ -87,6 +90,7 @@ class SupplyPath:
         "v",
         "v_inf",
         "v_t",
+        "vd",
     )
 
     def __init__(self, board: BoardParams) -> None:
@@ -116,6 +120,11 @@ class SupplyPath:
         self.parts: tuple[float, ...] = (0.0,) * len(CATEGORIES)
         self.v_inf = self.v
         self.tau = 1.0
+        # The charge-redistribution branch (C_d behind R_d), when the part has one: its
+        # capacitor's voltage vd (after days on mains, equal to v) and the two-state node.
+        self.branch = cap.redistribution_f > 0.0 and self.has_supercap
+        self.vd = self.v
+        self.node: rc2.Node2 | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -123,16 +132,29 @@ class SupplyPath:
         dt_us = t_us - self.v_t
         if dt_us > 0:
             dt = dt_us * 1e-6
-            self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
+            if self.node is not None:
+                self.v, self.vd = rc2.state_after(self.node, self.v, self.vd, dt)
+            else:
+                self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
             self.battery.advance(dt, self.i_batt)  # its self-discharge runs without a load too
             self.v_t = t_us
 
     def voltage_after(self, dt_s: float) -> float:
         """The supercapacitor's voltage dt_s from now on the present trajectory."""
+        if self.node is not None:
+            return rc2.voltage_after(self.node, self.v, self.vd, dt_s)
         return voltage_after(self.v, dt_s, self.v_inf, self.tau)
+
+    def time_to(self, level_v: float) -> float:
+        """Seconds until the supercapacitor's (internal) voltage first reaches level_v."""
+        if self.node is not None:
+            return rc2.time_to_voltage(self.node, self.v, self.vd, level_v)
+        return time_to_voltage(self.v, level_v, self.v_inf, self.tau)
 
     def leak_charge(self, dt_s: float) -> float:
         """Charge (C) the leakage resistance takes over the next dt_s: ∫V dt / R_leak."""
+        if self.node is not None:
+            return rc2.voltage_integral(self.node, self.v, self.vd, dt_s) / self.r_leak
         v_inf, tau = self.v_inf, self.tau
         return (v_inf * dt_s - (self.v - v_inf) * tau * math.expm1(-dt_s / tau)) / self.r_leak
 
@@ -224,14 +246,16 @@ class SupplyPath:
         self.rtc_unpowered = rtc_src == _NONE and not rail
         self.parts = tuple(parts)
         cap = self.board.supercap
+        b = self.board
+        source = (b.charge_source_v, b.charge_path_ohm) if self.mains else (None, None)
         if not self.has_supercap:
             self.v_inf, self.tau = 0.0, 1.0
-        elif self.mains:
-            self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc,
-                                                  self.board.charge_source_v,
-                                                  self.board.charge_path_ohm)
+        elif self.branch:
+            self.node = rc2.node(cap.capacitance_f, self.r_leak, i_sc, cap.redistribution_f,
+                                 cap.redistribution_ohm, *source)
+            self.v_inf, self.tau = self.node.v_inf, self.node.tau_s
         else:
-            self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc)
+            self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc, *source)
 
     def _routes(self, sc_switch: bool) -> tuple[int, int, int]:
         """(MCU domain, communication module, RTC domain): the source of each, _SC or _BATT
@@ -297,7 +321,7 @@ class SupplyPath:
             if v > ocv:
                 cands.append((X_DIODE_OVER, ocv))
         for kind, level in cands:
-            dt = 0.0 if v <= level else time_to_voltage(v, level, self.v_inf, self.tau)
+            dt = 0.0 if v <= level else self.time_to(level)
             if dt < best:
                 best, what = dt, kind
         return best, what

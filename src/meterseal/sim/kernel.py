@@ -83,7 +83,8 @@ class Kernel(BoardLife):
                              power_loss_at=power_loss_at)
         self.energy = EnergyTruth.of_loads(scenario.loads,
                                            [(o.at_us, o.end_us) for o in scenario.outages])
-        self.log = RunLog(scenario.duration_us, start_local_ms, b.utc_offset_h, self.energy)
+        self.log = RunLog(scenario.duration_us, start_local_ms, b.utc_offset_h, self.energy,
+                          redistribution=self.supply.branch)
         self.fw_cfg = firmware_config(b)
         self.t = 0
         self.pf_flag = False  # the power-fail comparator's output
@@ -203,7 +204,7 @@ class Kernel(BoardLife):
         s = self.supply
         # Negative while charging: the charger's current at this instant goes into the capacitor.
         load = s.i_sc - s.charge_current_a()
-        self.log.trace.append((self.t, s.v, s.battery.ocv_v(), load, name))
+        self.log.trace.append((self.t, s.v, s.battery.ocv_v(), load, name, s.vd))
 
     # ------------------------------------------------------------------ physics between events
 
