@@ -46,6 +46,7 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
         radio_gap_us=b.radio_retry_gap_us,
         radio_own_storage=b.radio_own_storage,
         radio_peak_a=max((a for a, _us in b.radio_phases), default=0.0),
+        nvm_min_v=b.nvm_min_v,
     )
 
 

@@ -321,6 +321,16 @@ class Kernel(BoardLife):
     def _nvm_done(self, _arg: int, gen: int) -> None:
         if gen != self.nvm_gen or not self.nvm_busy:
             return
+        s = self.supply
+        if not s.on_rail and s.mcu_terminal_v() < self.board_params.nvm_min_v:
+            # The chip's supply sagged below its own minimum during the write: what it
+            # programmed is undefined, and it says so (no acknowledge).
+            self._tear()
+            if not s.on_rail:
+                self.update_loads()
+            if self.fw is not None and self.mcu_alive:
+                self._call(self.fw.on_nvm_failed)
+            return
         addr, data = self.eeprom.pending_write()
         self.eeprom.finish_write()
         self.nvm_busy = False
