@@ -170,7 +170,7 @@ def test_bad_requirements_are_refused(kwargs: dict[str, object], needle: str) ->
         (["--watch", "72h", "--candidates", "0,1"], "--candidates"),
         (["--watch", "72h", "--candidates", "1F,2F"], "--candidates"),
         (["--watch", "72h", "--battery", "dead"], "--battery"),
-        (["--watch", "72h", "--plot", "/nonexistent/dir/x.png"], "--plot"),
+        (["--watch", "72h", "--plot", "/dev/null/dir/x.png"], "--plot"),
         (["--temperature", "20"], "--watch"),
     ],
 )

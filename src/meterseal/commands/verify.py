@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from meterseal.verify.cost import firmware_cost
+    from meterseal.verify.experiment import run_experiment
     from meterseal.verify.report import run_matrix, summary_table
 
     results = run_matrix(progress=not args.quiet)
@@ -34,10 +36,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     con.print(f"firmware's own cost on backup: watch {cost.ratio * 100:.2f} % of what the board's "
               f"quiescent drains alone allow ({cost.detail})")
     extra = [("Firmware's own cost on backup", cost.rows())]
+    experiment = run_experiment()
+    # Piped output gets room for the comparison instead of rich's 80-column default.
+    Console(width=None if sys.stdout.isatty() else 110).print(_experiment_table(experiment))
     if report_dir is not None:
-        index = _write_report_whole(results, report_dir, extra)
+        index = _write_report_whole(results, report_dir, extra, experiment)
         con.print(f"report: {index}")
     failed = [r.case.key for r in results if not (r.expected_ok and r.outcome.judgment.passed)]
+    failed += [f"experiment:{r.variant.key}" for r in experiment if not r.passed]
     if failed:
         con.print(f"[red]{len(failed)} case(s) failed:[/red] {', '.join(failed)}")
         return EXIT_FAIL
@@ -45,7 +51,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_report_whole(results, report_dir: Path, extra) -> Path:  # type: ignore[no-untyped-def]
+def _experiment_table(rows):  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    from meterseal.verify.experiment import HEADERS, table_rows
+
+    t = Table(title="the seed's experiment: what the supercapacitor buys, and where it stops")
+    for h in HEADERS:
+        t.add_column(h)
+    for row in table_rows(rows):
+        t.add_row(*row)
+    return t
+
+
+def _write_report_whole(results, report_dir: Path, extra, experiment) -> Path:  # type: ignore[no-untyped-def]
     """The report is drawn into a fresh folder beside the target and moved in only when every
     file is written: a full device costs the new report, never the old one."""
     from meterseal.verify.report import write_report
@@ -54,7 +73,7 @@ def _write_report_whole(results, report_dir: Path, extra) -> Path:  # type: igno
     try:
         parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=f".{report_dir.name}.", dir=parent) as tmp:
-            index = write_report(results, tmp, extra_sections=extra)
+            index = write_report(results, tmp, extra_sections=extra, experiment_rows=experiment)
             report_dir.mkdir(exist_ok=True)
             for f in sorted(Path(tmp).iterdir()):
                 os.replace(f, report_dir / f.name)

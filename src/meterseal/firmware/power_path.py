@@ -147,6 +147,22 @@ class PowerPath:
         self.supply.set_alarm(self.budget.battery_end_v)
         return True
 
+    def pending_alarm(self):
+        """Watching on with records pending in retained RAM: set the comparator at the level of
+        the supply's last wake (a debounce's worth above brown-out). False if the supply is
+        already there."""
+        cfg = self.cfg
+        if self.on_battery:
+            level = cfg.brownout_v + cfg.margin_v + cfg.active_a * cfg.battery_pulse_ohm
+            v = self.supply.battery_v()
+        else:
+            level = self.budget.retained_floor_v(cfg)
+            v = self.supply.backup_v()
+        if v <= level:
+            return False
+        self.supply.set_alarm(level)
+        return True
+
     def write_source(self, budgeted):
         """Where the next page write can run (SRC_*). Outside the watch every write runs."""
         if not budgeted:

@@ -247,10 +247,11 @@ class Recorder:
         self.retained_ok = self.cfg.has_battery_domain and self.b.retained.battery_backed()
         alarm = st.WEV_ALARM_KEPT if self.retained_ok else st.WEV_ALARM_LOST
         self.watch = st.next_watch(self.watch, alarm)
-        if self.watch == st.WATCH_PENDING:
+        if self.watch == st.WATCH_PENDING and self.path.pending_alarm():
             # Writes are no longer affordable; retained RAM will carry records from here on.
-            self.b.supply.set_alarm(self.budget.retained_floor_v(self.cfg))
             return
+        if self.watch == st.WATCH_PENDING:
+            self.watch = st.next_watch(self.watch, alarm)  # already at the pending floor
         self._end_watch()
 
     def on_nvm_done(self):
@@ -457,8 +458,9 @@ class Recorder:
 
     def _battery_handover(self):
         """The battery reached its undervoltage level: the supercapacitor takes the watch over
-        if it can; else the battery goes on to its last write's level. False when neither can
-        (the watch ends)."""
+        if it can; else the battery goes on to its last write's level; else, where retained RAM
+        outlives the MCU, to its last wake with the records pending. False when none can (the
+        watch ends)."""
         path = self.path
         self.retained_ok = self.cfg.has_battery_domain and self.b.retained.battery_backed()
         if path.supercap_can_watch(self.retained_ok):
@@ -467,6 +469,11 @@ class Recorder:
             return True
         if path.battery_to_its_end():
             self.watch = st.next_watch(self.watch, st.WEV_BATTERY_LOW)
+            return True
+        if self.retained_ok and path.pending_alarm():
+            # No write is affordable any more, but retained RAM outlives the MCU: watch on
+            # with the records waiting there, to the battery's last wake.
+            self.watch = st.next_watch(self.watch, st.WEV_ALARM_KEPT)
             return True
         return False
 

@@ -21,7 +21,8 @@ states named, and is at rest (WATCH_FULL, False, None) everywhere else:
   carry); WATCH_BATTERY_LOW when the battery goes on below it because nothing can take over,
   down to the level a last write needs; WATCH_FULL while the supercapacitor carries the watch
   and a page write is affordable; WATCH_PENDING below the write floor when retained RAM outlives
-  the MCU (records wait there); WATCH_ENDED once the watch has stopped (no wake-ups, no new
+  the MCU (records wait there; on the battery too, below its last write's level); WATCH_ENDED
+  once the watch has stopped (no wake-ups, no new
   records). Arming the watch starts WATCH_BATTERY or WATCH_FULL from any phase; mains' return
   rests it at WATCH_FULL (WATCH_TRANSITIONS).
 - reconciling (`reconciling`; RESTORE, and POWER_FAIL or MAINS when power came and went while it
@@ -154,9 +155,11 @@ WATCH_TRANSITIONS = {
     # The battery's part of the watch ends.
     (WATCH_BATTERY, WEV_TO_SUPERCAP): WATCH_FULL,
     (WATCH_BATTERY, WEV_BATTERY_LOW): WATCH_BATTERY_LOW,
-    (WATCH_BATTERY, WEV_ALARM_KEPT): WATCH_ENDED,  # already at its last write's level
+    # Past its last write, the battery watches on with records pending where retained RAM
+    # outlives the MCU.
+    (WATCH_BATTERY, WEV_ALARM_KEPT): WATCH_PENDING,
     (WATCH_BATTERY, WEV_ALARM_LOST): WATCH_ENDED,
-    (WATCH_BATTERY_LOW, WEV_ALARM_KEPT): WATCH_ENDED,
+    (WATCH_BATTERY_LOW, WEV_ALARM_KEPT): WATCH_PENDING,
     (WATCH_BATTERY_LOW, WEV_ALARM_LOST): WATCH_ENDED,
     # Below the write floor: keep records in retained RAM, watch on to the retained floor.
     (WATCH_FULL, WEV_ALARM_KEPT): WATCH_PENDING,

@@ -86,6 +86,7 @@ class SupplyPath:
         "radio_on_sc",
         "rtc_on_sc",
         "rtc_unpowered",
+        "sc_switch",
         "tau",
         "v",
         "v_inf",
@@ -117,6 +118,7 @@ class SupplyPath:
         self.rtc_on_sc = False
         self.radio_on_sc = True
         self.rtc_unpowered = False
+        self.sc_switch = True
         self.parts: tuple[float, ...] = (0.0,) * len(CATEGORIES)
         self.v_inf = self.v
         self.tau = 1.0
@@ -164,15 +166,15 @@ class SupplyPath:
         return b.present and b.ocv_v() > self.board.battery_undervoltage_v
 
     def retained_survives(self) -> bool:
-        """Does the backup domain (RTC, retained RAM) outlive the MCU now? Where a supercapacitor
-        can take the domain over, only while the battery is above its undervoltage level; on a
-        battery alone, while it still runs the RTC."""
+        """Does the backup domain (RTC, retained RAM) outlive the MCU now? Where the design hands
+        the domain to the supercapacitor at the battery's undervoltage (battery+supercap), only
+        while the battery is above that level; where the battery keeps it, while it still runs
+        the RTC."""
         topo = self.board.topology
         if topo == Topology.SUPERCAP_ONLY:
             return False
-        if topo == Topology.BATTERY_ONLY:
-            b = self.battery
-            return b.present and b.ocv_v() > self.board.rtc_min_v
+        if topo in (Topology.BATTERY_ONLY, Topology.BATTERY_FIRST):
+            return self._battery_runs_rtc()
         return self.battery_ok()
 
     def supercap_terminal_v(self) -> float:
@@ -236,6 +238,7 @@ class SupplyPath:
             parts[2] = 0.0
         self.i_sc = i_sc
         self.i_batt = i_batt
+        self.sc_switch = sc_switch
         pulse = (mcu_src == _BATT and nvm_a > 0.0) or (radio_src == _BATT and radio_a > 0.0)
         b = self.board
         self.r_batt = b.battery_pulse_resistance_ohm if pulse else (
@@ -271,10 +274,16 @@ class SupplyPath:
             return src, src, src
         if topo == Topology.BATTERY_ONLY:
             return (_BATT, _NONE, _BATT) if bat.present else (_NONE, _NONE, _NONE)
-        # battery-first: the MCU on the battery unless the firmware switched the supercapacitor
-        # in (or there is no battery); the module always on the supercapacitor.
-        mcu = _SC if (sc_switch or not bat.present) else _BATT
-        return mcu, _SC, (_BATT if self.battery_ok() else _SC)
+        # battery-first: the battery feeds the MCU's supply through a diode, the supercapacitor
+        # through a switch the firmware closes: closed, the higher of the two carries the MCU; the
+        # module always draws on the supercapacitor, the RTC domain on the battery while it runs.
+        on_sc = not bat.present or (sc_switch and self.v > bat.ocv_v())
+        rtc = _BATT if self._battery_runs_rtc() else _SC
+        return (_SC if on_sc else _BATT), _SC, rtc
+
+    def _battery_runs_rtc(self) -> bool:
+        b = self.battery
+        return b.present and b.ocv_v() > self.board.rtc_min_v
 
     # ------------------------------------------------------------------ crossings
 
@@ -316,9 +325,11 @@ class SupplyPath:
         if self.rtc_unpowered and rtc_running:
             best, what = 0.0, X_RTC_MIN  # nothing feeds the RTC domain: it stops at once
         bat = self.battery
-        if b.topology == Topology.DIODE_OR and not self.mcu_on_battery and bat.present:
+        hand_over = b.topology == Topology.DIODE_OR or (
+            b.topology == Topology.BATTERY_FIRST and self.sc_switch)
+        if hand_over and not self.mcu_on_battery and bat.present:
             ocv = bat.ocv_v()
-            if v > ocv:
+            if v > ocv:  # below the battery, the diode hands the MCU over to it
                 cands.append((X_DIODE_OVER, ocv))
         for kind, level in cands:
             dt = 0.0 if v <= level else self.time_to(level)
@@ -334,9 +345,14 @@ class SupplyPath:
         if not bat.present:
             return best, what
         topo = b.topology
-        if topo in (Topology.BATTERY_SUPERCAP, Topology.BATTERY_FIRST) and self.battery_ok():
+        if topo == Topology.BATTERY_SUPERCAP and self.battery_ok():
             # The RTC domain (and retained RAM) leave the battery at its undervoltage level.
             best, what = bat.time_to_ocv(b.battery_undervoltage_v, self.i_batt), X_BATTERY_UV
+        if topo in (Topology.BATTERY_ONLY, Topology.BATTERY_FIRST) and self._battery_runs_rtc():
+            # The RTC domain (and retained RAM) move on when the battery can no longer run it.
+            dt = bat.time_to_ocv(b.rtc_min_v, self.i_batt)
+            if dt < best:
+                best, what = dt, X_BATTERY_UV
         if topo == Topology.BATTERY_ONLY and rtc_running:
             dt = bat.time_to_ocv(b.rtc_min_v, self.i_batt)
             if dt < best:

@@ -16,6 +16,7 @@ from meterseal.firmware.config import (
     WAKE_POLLING,
     FirmwareConfig,
 )
+from meterseal.firmware.power_path import Budget
 from meterseal.hardware.board import BoardParams, Topology, WakeMode
 
 
@@ -54,3 +55,12 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
 
 _SUPPLY_MODE = {Topology.BATTERY_FIRST: SUPPLY_BATTERY_FIRST,
                 Topology.BATTERY_ONLY: SUPPLY_BATTERY_ONLY}
+
+
+def budget_levels(b: BoardParams) -> tuple[float, float]:
+    """The supercapacitor voltages the firmware steers by on this board at its temperature:
+    below the first it keeps records pending rather than write; below the second it cannot
+    afford a whole report (every send with its retries)."""
+    budget = Budget(firmware_config(b), b.temperature_c)
+    floor = b.brownout_v + b.write_margin_v
+    return budget.write_floor_v, floor + budget.report_need_v

@@ -37,14 +37,15 @@ class Cost:
         ]
 
 
-SUPERCAP_CARRIES = (("battery.state", "undervoltage"),)
-"""The seed's case the figure is about: the battery undervoltage, the supercapacitor carries the
-watch (with a healthy battery the watch lasts as long as the battery, years)."""
+SUPERCAP_CARRIES = (("battery.state", "absent"),)
+"""The case the figure is about: the supercapacitor alone carries the watch (with a healthy
+battery the watch lasts as long as the battery, years; with one undervoltage the battery goes
+on running the MCU, too low to write, once the supercapacitor is spent)."""
 
 
 def firmware_cost(overrides: tuple[tuple[str, object], ...] = ()) -> Cost:
-    """Default profile with the battery undervoltage, interrupt wake: one long outage with two
-    openings on backup."""
+    """Default profile without its battery, interrupt wake: one long outage with two openings on
+    backup."""
     keys = dict(SUPERCAP_CARRIES)
     keys.update(overrides)
     sc = Scenario(
@@ -71,13 +72,13 @@ def firmware_cost(overrides: tuple[tuple[str, object], ...] = ()) -> Cost:
     supply.set_loads(True, L.sleep_a, bias_a, 0.0, 0.0, 0.0, True,
                      L.nvm_standby_a + L.ir_receiver_a)
     # The physical end: the last instant a page write would still hold brown-out (or the NVM's
-    # own minimum, where that is higher) through its ESR drop. With the battery undervoltage
-    # nothing keeps a record through the MCU's death, so a watch below that could see but never
-    # write: this is the watch a perfect firmware could keep on this board.
+    # own minimum, where that is higher) through its ESR drop. Without a battery nothing keeps a
+    # record through the MCU's death, so a watch below that could see but never write: this is
+    # the watch a perfect firmware could keep on this board.
     write_a = L.nvm_write_a + L.active_a
     level_v = max(b.brownout_v, b.nvm_min_v) + (supply.i_sc + write_a) * supply.esr
     quiescent_s = b.bulk_us * 1e-6 + supply.time_to(level_v)
     ratio = watch_s / quiescent_s
-    detail = (f"default profile ({b.supercap_part}, battery undervoltage), {b.wake_mode} wake, "
+    detail = (f"default profile ({b.supercap_part}, no battery), {b.wake_mode} wake, "
               f"{b.bias} bias, two openings on backup; {len(log.reports)} radio reports")
     return Cost(ratio, watch_s, quiescent_s, detail)

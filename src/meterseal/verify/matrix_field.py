@@ -62,11 +62,12 @@ def _battery_first(add: _Add) -> None:
         field("battery-first, 14-day outage", "16d", [("1h", "14d")], [("10d", "10d 1h")]),
         EXACT)
     add("field-undervoltage-kw", "field board, battery undervoltage: the KW 1 F carries the watch",
-        "the supercapacitor takes the watch from the first second; an opening within its budget "
-        "is recorded, one after it is not",
+        "the supercapacitor takes the watch from the first second and an opening within its "
+        "budget is written at once; past it the undervoltage battery still runs the MCU and its "
+        "RTC, too low for the EEPROM: the opening waits in retained RAM for mains",
         field("battery undervoltage, KW 1 F", "5d", [("1h", "4d")],
               [("3h", "3h 10min"), ("3d", "3d 1h")], battery__state="undervoltage"),
-        EXACT, UNDETECTABLE)
+        EXACT, DEFERRED)
 
 
 def _switch_attacks(add: _Add) -> None:

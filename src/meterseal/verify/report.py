@@ -33,6 +33,9 @@ from rich.text import Text
 from meterseal.firmware.records import QUALITY_NAMES
 from meterseal.hardware.parts import effective_supercap
 from meterseal.hardware.profile import Profile, list_keys, resolve_profile
+from meterseal.verify.experiment import HEADERS as EXPERIMENT_HEADERS
+from meterseal.verify.experiment import Row as ExperimentRow
+from meterseal.verify.experiment import plot_experiment, table_rows
 from meterseal.verify.matrix import Case, cases
 from meterseal.verify.oracle import INVARIANTS
 from meterseal.verify.plot import plot_run
@@ -427,6 +430,7 @@ def render_html(
     images: dict[str, str] | None = None,
     extra_sections: Sequence[tuple[str, Sequence[Row]]] = (),
     generated: datetime | None = None,
+    experiment: Experiment | None = None,
 ) -> str:
     """The report page as one string (inline CSS, no script). ``images`` maps a case key to the
     relative path of its plot."""
@@ -435,8 +439,7 @@ def render_html(
     passed = sum(r.passed for r in results)
     failed_inv = sorted({k for r in results for k, v in r.outcome.judgment.invariants.items()
                          if v != "pass"})
-    name = results[0].outcome.scenario.profile_name if results else "single-phase"
-    base = resolve_profile({}, name)  # the profile before any case's overrides
+    base = resolve_profile({})  # the default profile: the field's board
     verdict = ("all cases pass" if passed == len(results)
                else f"{len(results) - passed} case(s) FAIL"
                + (f" (invariants {', '.join(failed_inv)})" if failed_inv else ""))
@@ -465,6 +468,8 @@ def render_html(
             parts.append(_rows_section(title, rows, "No figures supplied."))
     if not have_cost:
         parts.append(firmware_cost_section(()))
+    if experiment is not None:
+        parts.append(experiment_section(experiment))
     parts.append(_profile_section(base))
     parts.append("<h2 id=cases>Cases</h2>")
     for r in results:
@@ -477,9 +482,10 @@ def write_report(
     results: Sequence[CaseResult],
     directory: str | Path,
     extra_sections: Sequence[tuple[str, Sequence[Row]]] = (),
+    experiment_rows: Sequence[ExperimentRow] | None = None,
 ) -> Path:
-    """Write ``index.html`` and one PNG per case into ``directory`` (created if missing); return
-    the path of ``index.html``."""
+    """Write ``index.html`` and one PNG per case (and the seed experiment's figure) into
+    ``directory`` (created if missing); return the path of ``index.html``."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     images: dict[str, str] = {}
@@ -487,7 +493,39 @@ def write_report(
         name = f"{_slug(r.case.key)}.png"
         plot_run(r.outcome, d / name)
         images[r.case.key] = name
+    experiment = None
+    if experiment_rows is not None:
+        plot_experiment(list(experiment_rows), d / "experiment.png")
+        experiment = Experiment(table_rows(list(experiment_rows)), "experiment.png")
     index = d / "index.html"
-    index.write_text(render_html(results, images=images, extra_sections=extra_sections),
-                     encoding="utf-8")
+    index.write_text(render_html(results, images=images, extra_sections=extra_sections,
+                                 experiment=experiment), encoding="utf-8")
     return index
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """The seed experiment as the report shows it: its table's rows and its figure's path."""
+
+    rows: Sequence[tuple[str, ...]]
+    image: str | None = None
+
+
+def experiment_section(ex: Experiment) -> str:
+    out = ["<h2 id=experiment>The seed's experiment: with and without the supercapacitor</h2>",
+           "<p>The same 5-day outage and four 10-minute openings (1 h, 12 h, 2 d and 4 d into "
+           "it) on the meter before the seed's design (the clock battery alone) and on the "
+           "seed's design (battery-first), with the battery healthy or undervoltage, a stacked "
+           "1 F part (Eaton PB) or the coin cell sold for meters (Eaton KW), long charged (3 "
+           "days on mains) or freshly recharged (30 minutes after a 3-day outage). <em>watch</em>"
+           " is how long the firmware watched the cover; <em>supercap: writes / reports</em> "
+           "how long the supercapacitor could still afford a page write and a whole report, by "
+           "the firmware's own budget — what it buys, and where it stops. Every run is judged "
+           "by the oracle.</p><table><tr>"
+           + "".join(f"<th>{_e(h)}</th>" for h in EXPERIMENT_HEADERS) + "</tr>"]
+    for row in ex.rows:
+        out.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>")
+    out.append("</table>")
+    if ex.image:
+        out.append(f'<img src="{_e(ex.image)}" alt="the seed experiment" loading=lazy>')
+    return "\n".join(out)
