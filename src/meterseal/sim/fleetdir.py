@@ -229,12 +229,14 @@ def write_meter(root: str | Path, nvm: bytes, fields: Mapping[str, Any]) -> Path
 
 
 def write_live_meter(root: str | Path, meter: LiveMeter, *, gateway: str = DEFAULT_GATEWAY,
-                     manufacturer: str = OURS) -> Path:
-    """A live meter (e.g. after its scenario) as it stands now, into a fleet directory."""
+                     manufacturer: str = OURS, address: str | None = None) -> Path:
+    """A live meter (e.g. after its scenario) as it stands now, into a fleet directory;
+    ``address`` puts the same records under another nameplate."""
     imp, exp = meter.energy()
     _local_ms, valid = meter.clock()
     return write_meter(root, meter.nvm_image(), {
-        "address": meter.address_digits, "manufacturer": manufacturer, "gateway": gateway,
+        "address": address or meter.address_digits, "manufacturer": manufacturer,
+        "gateway": gateway,
         "utc_offset_h": meter.utc_offset_h, "import_kwh": imp / 100, "export_kwh": exp / 100,
         "clock": meter.clock_datetime(), "clock_valid": valid, "scenario": meter.name,
     })

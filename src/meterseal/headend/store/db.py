@@ -123,7 +123,9 @@ def _open_sqlite(url: str) -> Db:
             f"--db: cannot open {url}: the folder {Path(target).parent} does not exist"
         )
     try:
-        conn = sqlite3.connect(target, isolation_level=None, timeout=30.0)
+        # The collector uses the connection from its one database thread, never two at once.
+        conn = sqlite3.connect(target, isolation_level=None, timeout=30.0,
+                               check_same_thread=False)
         # WAL: readers (the dashboard, DuckDB) never block the collector; NORMAL sync keeps
         # every committed transaction through a killed process (only a power cut could cost
         # the last ones, which the next collection reads again).

@@ -149,16 +149,24 @@ class Store:
 
     def ingest(self, harvest: Harvest, run_id: int | None = None) -> None:
         """One meter's harvest, all or nothing (its problems go with it)."""
-        seen = now_iso()
+        self.ingest_many([harvest], run_id)
+
+    def ingest_many(self, harvests: Sequence[Harvest], run_id: int | None = None,
+                    seen: Sequence[tuple[str, str]] = ()) -> None:
+        """Several meters' harvests in one transaction — each meter whole or not at all — and
+        the (address, endpoint) of meters read with nothing new (their last_seen)."""
+        now = now_iso()
         with self.db.transaction():
-            self._ingest(harvest, seen)
-            if run_id is not None and harvest.problems:
-                self.db.executemany(
-                    "INSERT INTO collection_problem (run_id, meter_address, endpoint, problem,"
-                    " at) VALUES (?, ?, ?, ?, ?)",
-                    [(run_id, harvest.address, harvest.endpoint, p, seen)
-                     for p in harvest.problems],
-                )
+            for h in harvests:
+                self._ingest(h, now)
+                if run_id is not None and h.problems:
+                    self.db.executemany(
+                        "INSERT INTO collection_problem (run_id, meter_address, endpoint,"
+                        " problem, at) VALUES (?, ?, ?, ?, ?)",
+                        [(run_id, h.address, h.endpoint, p, now) for p in h.problems],
+                    )
+            self.db.executemany("UPDATE meter SET last_seen = ?, endpoint = ? WHERE address = ?",
+                                [(now, endpoint, address) for address, endpoint in seen])
 
     def _ingest(self, h: Harvest, seen: str) -> None:
         db = self.db
@@ -184,15 +192,6 @@ class Store:
                        " WHERE meter_address = ? AND seq <= ? AND NOT cleared", (a, upto))
         db.executemany(_MARK_UPSERT, [(a, kind, m.seq, m.open_seq, m.base)
                                       for kind, m in sorted(h.marks.items())])
-
-    def touch(self, seen: Sequence[tuple[str, str]]) -> None:
-        """(address, endpoint) of meters read with nothing new: their last_seen, in one go."""
-        if not seen:
-            return
-        now = now_iso()
-        with self.db.transaction():
-            self.db.executemany("UPDATE meter SET last_seen = ?, endpoint = ? WHERE address = ?",
-                                [(now, endpoint, address) for address, endpoint in seen])
 
     # --- reading back (tests, tools) ---------------------------------------------------------
 
