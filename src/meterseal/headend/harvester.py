@@ -103,7 +103,8 @@ class MeterHarvester:
             return None
         return civil(local_ms).replace(tzinfo=self._tz).isoformat(timespec="seconds")
 
-    def _note(self, kind: Kind, mark: Mark, new: Mark, win: Window) -> None:
+    def _note(self, kind: Kind, mark: Mark, new: Mark, win: Window,
+              got: dict[int, bool]) -> None:
         if win.lost:
             self.h.problems.append(f"{kind}: {win.lost} records left the ring unread (seq"
                                    f" {mark.seq + 1}..{mark.seq + win.lost})")
@@ -112,7 +113,7 @@ class MeterHarvester:
                                    " unread")
         if new != mark:
             self.h.marks[kind] = new
-        self.h.new_events += max(0, new.seq - mark.seq)
+        self.h.new_events += sum(1 for seq in got if seq > mark.seq)
 
     # --- event clears ------------------------------------------------------------------------
 
@@ -130,7 +131,7 @@ class MeterHarvester:
             got[seq] = True
             self.h.clears.append(ClearRow(seq, self._iso(rec.time_ms) or "",
                                           rec.operator.hex().upper(), f"{rec.di:08X}"))
-        self._note("event_clear", mark, advance(mark, win, got, 0), win)
+        self._note("event_clear", mark, advance(mark, win, got, 0), win, got)
         return {int(r.di, 16) for r in self.h.clears}
 
     # --- our meters: extended records --------------------------------------------------------
@@ -153,7 +154,7 @@ class MeterHarvester:
             got[ext.seq] = ext.closed
             self.h.covers.append(self._extended_cover(ext, totals.baseline))
         self._cleared(mark, "cover_open", totals.baseline)
-        self._note("cover_open", mark, advance(mark, win, got, totals.baseline), win)
+        self._note("cover_open", mark, advance(mark, win, got, totals.baseline), win, got)
 
     async def _vendor_power_downs(self) -> None:
         mark = self._state.mark("power_down")
@@ -172,7 +173,7 @@ class MeterHarvester:
                 ext.hidden or ext.seq <= totals.baseline,
             ))
         self._cleared(mark, "power_down", totals.baseline)
-        self._note("power_down", mark, advance(mark, win, got, totals.baseline), win)
+        self._note("power_down", mark, advance(mark, win, got, totals.baseline), win, got)
 
     def _cleared(self, mark: Mark, kind: Kind, baseline: int) -> None:
         if baseline > mark.base:
@@ -226,7 +227,7 @@ class MeterHarvester:
                 std.after.export_0p01kwh / 100 if closed else None, False,
             ))
         self._note("cover_open", self._state.mark("cover_open"), advance(mark, win, got, base),
-                   win)
+                   win, got)
 
     async def _standard_power_downs(self, cleared: set[int]) -> None:
         count = (await self._get(cat.POWER_DOWN_COUNT, Count)).value
@@ -244,7 +245,7 @@ class MeterHarvester:
                 UNKNOWN if std.end_ms is not None else None, False,
             ))
         self._note("power_down", self._state.mark("power_down"), advance(mark, win, got, base),
-                   win)
+                   win, got)
 
 
 def _decode(cls: type[V], di: int, data: bytes) -> V:

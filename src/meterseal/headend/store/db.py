@@ -58,10 +58,14 @@ class Db:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._pg else sql
 
+    def _run(self, sql: str, params: Params) -> Any:
+        if self._pg and not params:
+            return self._conn.execute(sql)  # no placeholders parsed: '%' stays a '%'
+        return self._conn.execute(self._sql(sql), params)
+
     def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; the number of rows it changed."""
-        cur = self._conn.execute(self._sql(sql), params)
-        return int(cur.rowcount or 0)
+        return int(self._run(sql, params).rowcount or 0)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         if not rows:
@@ -73,8 +77,7 @@ class Db:
             self._conn.executemany(sql, rows)
 
     def query(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        cur = self._conn.execute(self._sql(sql), params)
-        return [tuple(r) for r in cur.fetchall()]
+        return [tuple(r) for r in self._run(sql, params).fetchall()]
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
