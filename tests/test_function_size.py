@@ -1,6 +1,6 @@
-"""The house rule: no function in verify/, sim/, commands/, headend/ or protocols/ is longer than 80 lines, counted from
-its ``def`` to its last line. Read from the source with ast, so a function that grows past it
-fails here, named, with its length."""
+"""The house rule: no function in verify/, sim/, commands/, headend/ or protocols/ is longer than
+80 lines, counted from its ``def`` to its last line. Read from the source with ast, so a function
+that grows past it fails here, named, with its length."""
 
 from __future__ import annotations
 
