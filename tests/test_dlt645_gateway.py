@@ -26,7 +26,9 @@ from meterseal.protocols.dlt645.frame import (
 from meterseal.protocols.dlt645.gateway import Dlt645Gateway
 from meterseal.protocols.dlt645.maker import (
     DI_MANUFACTURER,
+    DI_MFR_LOG_TOTALS,
     OURS,
+    LogTotals,
     MakerFace,
     ManufacturerNumber,
 )
@@ -135,6 +137,13 @@ def test_another_makers_meter_refuses_our_identifiers() -> None:
     assert decode(foreign.handle(totals)[0]).is_abnormal
     std = read_request(meter.address, cat.DI_COVER_COUNT)
     assert ours.handle(std) == foreign.handle(std)
+    every = read_request(meter.address, DI_MFR_LOG_TOTALS)
+    assert decode(foreign.handle(every)[0]).is_abnormal
+    both = LogTotals.from_bytes(decode(ours.handle(every)[0]).data[4:])
+    img = meter.image()
+    assert (both.cover.total, both.power_down.total, both.clears.value) == (
+        img.cover_total, img.power_down_total, img.clear_total)
+    assert LogTotals.from_bytes(both.to_bytes()) == both
     maker = decode(foreign.handle(read_request(meter.address, DI_MANUFACTURER))[0])
     assert ManufacturerNumber.from_bytes(maker.data[4:]).name == "ACME"
     assert ManufacturerNumber.from_bytes(

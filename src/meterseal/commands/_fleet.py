@@ -40,6 +40,11 @@ class LazySessions(Mapping[bytes, FrameHandler]):
             self._built[key] = session
         return session
 
+    def preload(self) -> None:
+        """Build every meter now (a corrupt image shows at start, not at the first question)."""
+        for key in self._files:
+            self[key]
+
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._files)
 
@@ -57,14 +62,20 @@ def open_fleet(path: str) -> Fleet:
         raise UsageError(f"--fleet: {exc}") from None
 
 
-async def start_gateways(fleet: Fleet, tcp: TcpTarget,
-                         timing: BusTiming | None) -> list[Dlt645Gateway]:
+async def start_gateways(fleet: Fleet, tcp: TcpTarget, timing: BusTiming | None,
+                         preload: bool = False) -> list[Dlt645Gateway]:
     """One gateway per bus of the fleet, started; ports PORT, PORT+1, … (0: free ones)."""
     gateways: list[Dlt645Gateway] = []
     try:
         for i, (name, files) in enumerate(fleet.gateways().items()):
             port = tcp.port + i if tcp.port else 0
-            gw = Dlt645Gateway(BusRouter(LazySessions(files)), tcp.host, port, timing=timing,
+            sessions = LazySessions(files)
+            if preload:
+                try:
+                    sessions.preload()
+                except FleetError as exc:
+                    raise UsageError(f"--fleet: {exc}") from None
+            gw = Dlt645Gateway(BusRouter(sessions), tcp.host, port, timing=timing,
                                max_clients=1024, name=name)
             await gw.start()
             gateways.append(gw)

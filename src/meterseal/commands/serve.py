@@ -44,6 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     serve.add_argument("--bus-baud", type=int, metavar="B",
                        help="--fleet: play each bus's wire time at B baud 8E1 (default: off)")
+    serve.add_argument("--preload", action="store_true",
+                       help="--fleet: build every meter before listening (default: on first use)")
     serve.add_argument("--endpoints-out", metavar="FILE",
                        help="--fleet: write the endpoints file `meterseal collect` reads")
     serve.set_defaults(func=cmd_serve)
@@ -140,15 +142,18 @@ def _serve_fleet(args: argparse.Namespace) -> int:
             raise UsageError(f"--bus-baud: 300..115200, got {args.bus_baud}")
         timing = BusTiming(args.bus_baud)
     fleet = open_fleet(args.fleet)
-    return asyncio.run(_serve_gateways(fleet, tcp, timing, args.endpoints_out))
+    return asyncio.run(_serve_gateways(fleet, tcp, timing, args))
 
 
-async def _serve_gateways(fleet, tcp: TcpTarget, timing, endpoints_out: str | None) -> int:  # type: ignore[no-untyped-def]
+async def _serve_gateways(fleet, tcp: TcpTarget, timing, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
     from meterseal.commands._fleet import start_gateways, write_endpoints
 
-    gateways = await start_gateways(fleet, tcp, timing)
+    endpoints_out = args.endpoints_out
+    gateways = await start_gateways(fleet, tcp, timing, args.preload)
+    gc.collect()
+    gc.freeze()  # the meters stay for good: keep the garbage collector from walking them
     try:
         _say(f"fleet {fleet.name!r}: {len(fleet.meters)} meters on {len(gateways)} gateways"
              + (f", bus timing {timing.baud} baud 8E1" if timing else ""))

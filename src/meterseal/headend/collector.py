@@ -188,7 +188,7 @@ class Collector:
                 if isinstance(exc, LinkError):
                     client = await self._reopen(client, gw)
                 continue
-            if state.vendor_records is None or harvest.changed:
+            if state.vendor_records is None or harvest.changed or state.endpoint != gw.url:
                 await self._queue.put(harvest)
             else:
                 await self._queue.put(_Seen(address, gw.url))

@@ -76,6 +76,7 @@ class MeterState:
     manufacturer: str | None = None
     vendor_records: bool | None = None  # None: never read
     marks: dict[str, Mark] = field(default_factory=dict)
+    endpoint: str | None = None  # the gateway it was last read through
 
     def mark(self, kind: Kind) -> Mark:
         return self.marks.get(kind, Mark())

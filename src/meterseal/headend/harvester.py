@@ -1,9 +1,10 @@
 """Collect one meter: what is new in its logs since the store's watermarks, as a Harvest.
 
 Owns the reading plan of one meter over an async DL/T 645 client: who made it (04 80 00 03,
-once; our manufacturer-specific identifiers are trusted only from our manufacturer number), the
-event clears (all-time count, never cleared), then per log the all-time total and only the
-records of its window (window.py) — through our extended records (seq, time quality, bounds)
+once; our manufacturer-specific identifiers are trusted only from our manufacturer number), every
+log's totals (one question, 04 80 FF 00, from our meters: a meter with nothing new costs one
+exchange), the event clears (all-time count, never cleared), then per log only the records of
+its window (window.py) — through our extended records (seq, time quality, bounds)
 for our meters, through the standard records (time quality ``unknown``, a seq counted by the
 head-end from the standard count) for everyone else.
 
@@ -41,7 +42,13 @@ from meterseal.protocols.dlt645.catalog import (
 )
 from meterseal.protocols.dlt645.errors import CatalogError, MeterRefused
 from meterseal.protocols.dlt645.frame import ErrorCode, address_from_string
-from meterseal.protocols.dlt645.maker import DI_MANUFACTURER, OURS, ManufacturerNumber
+from meterseal.protocols.dlt645.maker import (
+    DI_MANUFACTURER,
+    DI_MFR_LOG_TOTALS,
+    OURS,
+    LogTotals,
+    ManufacturerNumber,
+)
 from meterseal.protocols.dlt645.values import Value, civil
 
 V = TypeVar("V", bound=Value)
@@ -69,10 +76,11 @@ class MeterHarvester:
     async def harvest(self) -> Harvest:
         if self._state.vendor_records is None:
             await self._identify()
-        new_clears = await self._clears()
+        totals = await self._log_totals() if self.h.vendor_records else None
+        new_clears = await self._clears(None if totals is None else totals.clears.value)
         if self.h.vendor_records:
-            await self._vendor_covers()
-            await self._vendor_power_downs()
+            await self._vendor_covers(None if totals is None else totals.cover)
+            await self._vendor_power_downs(None if totals is None else totals.power_down)
         else:
             await self._standard_covers(new_clears & _CLEARS_COVER)
             await self._standard_power_downs(new_clears & _CLEARS_POWER_DOWN)
@@ -98,6 +106,20 @@ class MeterHarvester:
             raise Garbage(f"its manufacturer number (04800003) is garbage: {exc}") from None
         self.h.manufacturer, self.h.vendor_records = maker, maker == OURS
 
+    async def _log_totals(self) -> LogTotals | None:
+        """Every log's totals in one question (ours, 04 80 FF 00); None from a meter that does
+        not offer it (then each log's totals are asked for on their own)."""
+        try:
+            data = await self._client.read(self._addr, DI_MFR_LOG_TOTALS)
+        except MeterRefused as exc:
+            if exc.error != ErrorCode.NO_SUCH_DATA:
+                raise
+            return None
+        try:
+            return LogTotals.from_bytes(data)
+        except CatalogError as exc:
+            raise Garbage(f"answered garbage to 0480FF00: {exc}") from None
+
     def _iso(self, local_ms: int | None) -> str | None:
         if local_ms is None:
             return None
@@ -117,10 +139,11 @@ class MeterHarvester:
 
     # --- event clears ------------------------------------------------------------------------
 
-    async def _clears(self) -> set[int]:
+    async def _clears(self, count: int | None) -> set[int]:
         """Read the clears above the watermark; the DIs they cleared."""
         mark = self._state.mark("event_clear")
-        count = (await self._get(cat.EVENT_CLEAR_COUNT, Count)).value
+        if count is None:
+            count = (await self._get(cat.EVENT_CLEAR_COUNT, Count)).value
         win = window(mark, count)
         got: dict[int, bool] = {}
         for n in range(1, win.count + 1):
@@ -136,9 +159,10 @@ class MeterHarvester:
 
     # --- our meters: extended records --------------------------------------------------------
 
-    async def _vendor_covers(self) -> None:
+    async def _vendor_covers(self, totals: AllTimeTotals | None) -> None:
         mark = self._state.mark("cover_open")
-        totals = await self._get(cat.MFR_COVER_OPEN_TOTALS, AllTimeTotals)
+        if totals is None:
+            totals = await self._get(cat.MFR_COVER_OPEN_TOTALS, AllTimeTotals)
         win = window(mark, totals.total)
         if win.count >= BLOCK_FROM:
             block_di = cat.MFR_COVER_OPEN_BLOCK.di()
@@ -156,9 +180,10 @@ class MeterHarvester:
         self._cleared(mark, "cover_open", totals.baseline)
         self._note("cover_open", mark, advance(mark, win, got, totals.baseline), win, got)
 
-    async def _vendor_power_downs(self) -> None:
+    async def _vendor_power_downs(self, totals: AllTimeTotals | None) -> None:
         mark = self._state.mark("power_down")
-        totals = await self._get(cat.MFR_POWER_DOWN_TOTALS, AllTimeTotals)
+        if totals is None:
+            totals = await self._get(cat.MFR_POWER_DOWN_TOTALS, AllTimeTotals)
         win = window(mark, totals.total)
         got: dict[int, bool] = {}
         for n in range(1, win.count + 1):

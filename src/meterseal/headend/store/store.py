@@ -111,9 +111,9 @@ class Store:
                 int(seq), None if open_seq is None else int(open_seq), int(base)
             )
         return {
-            address: MeterState(manufacturer, bool(vendor), marks.get(address, {}))
-            for address, manufacturer, vendor in self.db.query(
-                "SELECT address, manufacturer, vendor_records FROM meter"
+            address: MeterState(manufacturer, bool(vendor), marks.get(address, {}), endpoint)
+            for address, manufacturer, vendor, endpoint in self.db.query(
+                "SELECT address, manufacturer, vendor_records, endpoint FROM meter"
             )
         }
 
@@ -154,7 +154,8 @@ class Store:
     def ingest_many(self, harvests: Sequence[Harvest], run_id: int | None = None,
                     seen: Sequence[tuple[str, str]] = ()) -> None:
         """Several meters' harvests in one transaction — each meter whole or not at all — and
-        the (address, endpoint) of meters read with nothing new (their last_seen)."""
+        the (address, endpoint) of meters read with nothing new through the endpoint the store
+        already has for them (only their last_seen changes)."""
         now = now_iso()
         with self.db.transaction():
             for h in harvests:
@@ -165,8 +166,11 @@ class Store:
                         " problem, at) VALUES (?, ?, ?, ?, ?)",
                         [(run_id, h.address, h.endpoint, p, now) for p in h.problems],
                     )
-            self.db.executemany("UPDATE meter SET last_seen = ?, endpoint = ? WHERE address = ?",
-                                [(now, endpoint, address) for address, endpoint in seen])
+            for i in range(0, len(seen), 500):  # one statement per 500 meters, not one each
+                chunk = [address for address, _endpoint in seen[i : i + 500]]
+                marks = ", ".join("?" * len(chunk))
+                self.db.execute(f"UPDATE meter SET last_seen = ? WHERE address IN ({marks})",
+                                (now, *chunk))
 
     def _ingest(self, h: Harvest, seen: str) -> None:
         db = self.db
