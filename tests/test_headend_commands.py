@@ -160,3 +160,15 @@ def test_a_meter_built_from_its_image_answers_as_the_meter_did(tmp_path: Path) -
     for n in range(1, 11):
         frame = read_request(src.address, cat.MFR_COVER_OPEN_RECORD.di(n))
         assert a.handle(frame) == b.handle(frame)
+
+
+def test_a_meter_on_a_serial_line_is_collected(tmp_path: Path) -> None:
+    from tests.dlt645_helpers import pty_link
+
+    db = f"sqlite:///{tmp_path}/s.db"
+    with pty_link() as (meter_end, head_end), serve(serial=meter_end, tcp=False):
+        done = meterseal("collect", "--endpoints", f"serial:{head_end}:2400", "--db", db,
+                         "--json", "--timeout", "3")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["meters_read"] == 1
+    assert len(snapshot(db)["cover_open"]) == 10
