@@ -33,6 +33,8 @@ def design_config():
         radio_sends=1,
         radio_gap_us=1000000,
         radio_own_storage=False,
+        radio_peak_a=0.05,
+        nvm_min_v=0.0,
     )
 
 

@@ -28,12 +28,14 @@ class FirmwareConfig:
         "esr_ohm",
         "has_battery_domain",
         "margin_v",
+        "nvm_min_v",
         "nvm_write_a",
         "nvm_write_s",
         "poll_period_us",
         "radio_a",
         "radio_gap_us",
         "radio_own_storage",
+        "radio_peak_a",
         "radio_present",
         "radio_s",
         "radio_sends",
@@ -68,6 +70,8 @@ class FirmwareConfig:
         radio_sends,
         radio_gap_us,
         radio_own_storage,
+        radio_peak_a,
+        nvm_min_v,
     ):
         self.sample_period_us = int(sample_period_us)
         self.debounce_samples = int(debounce_samples)
@@ -96,6 +100,11 @@ class FirmwareConfig:
         self.radio_gap_us = int(radio_gap_us)  # ...this far apart
         # A module with its own power-off storage: the meter only raises its event line.
         self.radio_own_storage = bool(radio_own_storage)
+        # radio_a is a send's average current (its charge over radio_s); the ESR drop is set by
+        # its highest phase.
+        self.radio_peak_a = float(radio_peak_a)
+        # The NVM programs a page only at or above this supply (0: no limit beyond brown-out).
+        self.nvm_min_v = float(nvm_min_v)
 
     @property
     def debounce_us(self):

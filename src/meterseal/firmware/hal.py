@@ -93,7 +93,8 @@ class NvmPort:
         raise NotImplementedError
 
     def write(self, addr, data):
-        """Start one page write (must not cross a page); Recorder.on_nvm_done when it ends."""
+        """Start one page write (must not cross a page); Recorder.on_nvm_done when it ends, or
+        Recorder.on_nvm_failed when the chip could not program it (its supply too low)."""
         raise NotImplementedError
 
 

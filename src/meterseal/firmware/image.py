@@ -16,6 +16,7 @@ from meterseal.firmware.layout import (
     EVENT_CLEAR_BASE_PAGE,
     PAGE_SIZE,
     POWER_DOWN_BASE_PAGE,
+    REPORT_BASE_PAGE,
     RING,
     SLOTS,
     STATE_PAGE_A,
@@ -25,6 +26,7 @@ from meterseal.firmware.layout import (
     event_clear_addr,
     pd_end_addr,
     pd_start_addr,
+    report_addr,
     state_addr,
 )
 from meterseal.firmware.records import (
@@ -34,6 +36,7 @@ from meterseal.firmware.records import (
     EventClear,
     PowerDown,
     PowerDownEnd,
+    ReportStatus,
     SavedState,
     decode_page,
 )
@@ -66,6 +69,7 @@ class MeterImage:
         "power_down",
         "power_down_base",
         "power_down_total",
+        "reports",
         "state",
     )
 
@@ -80,6 +84,7 @@ class MeterImage:
         clears=None,
         cover_base=0,
         power_down_base=0,
+        reports=None,
     ):
         self.cover_total = cover_total
         self.cover = cover
@@ -90,6 +95,8 @@ class MeterImage:
         self.clears = [] if clears is None else clears
         self.cover_base = cover_base
         self.power_down_base = power_down_base
+        # {seq: ReportStatus} of the latest cover-open records whose report is recorded.
+        self.reports = {} if reports is None else reports
 
     def cover_count(self):
         """The cover-open count the standard DI answers: openings since the last clear."""
@@ -117,7 +124,7 @@ class MeterImage:
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("clears", "cover_close", "cover_open", "pd_end", "pd_start", "states")
+    __slots__ = ("clears", "cover_close", "cover_open", "pd_end", "pd_start", "reports", "states")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -126,6 +133,7 @@ class Index:
         self.pd_end = [None] * SLOTS
         self.states = [None, None]
         self.clears = [None] * SLOTS
+        self.reports = [None] * SLOTS
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -137,6 +145,7 @@ class Index:
             self._load_page(read, pd_start_addr(slot), PowerDown)
             self._load_page(read, pd_end_addr(slot), PowerDownEnd)
             self._load_page(read, event_clear_addr(slot), EventClear)
+            self._load_page(read, report_addr(slot), ReportStatus)
 
     def _load_page(self, read, addr, kind):
         self.put(addr, read(addr, PAGE_LEN[kind]))
@@ -225,6 +234,27 @@ class Index:
             return s.with_end(e)
         return _open_pd(s)
 
+    def report(self, seq):
+        """The report status of cover-open record seq (a copy), or None if none is held."""
+        if seq < 1:
+            return None
+        rec = self.reports[seq % SLOTS]
+        if rec is None or rec.seq != seq:
+            return None
+        return rec.copy()
+
+    def report_statuses(self):
+        """{seq: ReportStatus} of the latest RING cover-open records that have one."""
+        out = {}
+        top = self.cover_total()
+        seq = top
+        while seq >= 1 and seq > top - RING:
+            rec = self.report(seq)
+            if rec is not None:
+                out[seq] = rec
+            seq -= 1
+        return out
+
     def covers(self):
         """The latest RING cover-open records, newest first."""
         return _window(self.cover_total(), self.cover)
@@ -257,6 +287,7 @@ class Index:
             self.event_clears(),
             cover_base,
             pd_base,
+            self.report_statuses(),
         )
 
 
@@ -308,6 +339,10 @@ def _t_clears(ix):
     return ix.clears
 
 
+def _t_reports(ix):
+    return ix.reports
+
+
 def _locate(addr):
     """(table getter, index, record class) of the journal page at addr, or None."""
     if addr < 0 or addr % PAGE_SIZE:
@@ -328,6 +363,9 @@ def _locate(addr):
     rel = page - EVENT_CLEAR_BASE_PAGE
     if 0 <= rel < SLOTS:
         return _t_clears, rel, EventClear
+    rel = page - REPORT_BASE_PAGE
+    if 0 <= rel < SLOTS:
+        return _t_reports, rel, ReportStatus
     return None
 
 
@@ -335,6 +373,7 @@ GROUP_STATE = "state"
 GROUP_COVER = "cover"
 GROUP_POWER_DOWN = "power_down"
 GROUP_CLEAR = "clear"
+GROUP_REPORT = "report"
 
 
 def page_group(addr):
@@ -348,6 +387,8 @@ def page_group(addr):
         return GROUP_COVER
     if table is _t_pd_start or table is _t_pd_end:
         return GROUP_POWER_DOWN
+    if table is _t_reports:
+        return GROUP_REPORT
     return GROUP_STATE if table is _t_states else GROUP_CLEAR
 
 

@@ -27,6 +27,7 @@ from meterseal.firmware.layout import (
     event_clear_addr,
     pd_end_addr,
     pd_start_addr,
+    report_addr,
     state_addr,
 )
 from meterseal.firmware.records import (
@@ -35,6 +36,7 @@ from meterseal.firmware.records import (
     EventClear,
     PowerDown,
     PowerDownEnd,
+    ReportStatus,
     decode_page,
     encode_page,
 )
@@ -244,6 +246,21 @@ class Journal:
             self._clear_issued = seq
             self._issued_bases = (rec.cover_base, rec.pd_base)
         return event_clear_addr(seq), data
+
+    def report_status(self, seq, sends, flags, time_ms):
+        """Write of cover-open record seq's report status; None if one is already committed
+        (a report status is written once). The record must be in the ring."""
+        self._need_ready()
+        top = max(self.cover_total, self._cover_issued)
+        if not (1 <= seq <= top) or seq <= top - RING:
+            raise ValueError("report status of a cover record not in the ring")
+        if self._index.report(seq) is not None:
+            return None
+        return report_addr(seq), encode_page(ReportStatus(seq, sends, flags, time_ms))
+
+    def reported(self, seq):
+        """Is a report status committed for cover-open record seq?"""
+        return self._index.report(seq) is not None
 
     def save_state(self, state):
         """Write of a new SavedState; assigns state.gen (the next generation) in place.

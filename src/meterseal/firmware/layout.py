@@ -7,8 +7,10 @@ page sits alone in its own EEPROM page, so one write never touches two records.
     pages 2..23     cover-open slots 0..10, two pages each: open half, close half
     pages 24..45    power-down slots 0..10, two pages each: start half, end half
     pages 46..56    event-clear slots 0..10, one page each (a clear is written once, never closed)
-    pages 57..69    reserved; never written today
-    pages 70..511   free
+    pages 57..67    cover-open report status, slots 0..10, one page each (written once per record,
+                    when its active report is done, or at the next restore if none could go out)
+    pages 68..100   reserved for the terminal cover (68..89 its records, 90..100 their reports)
+    pages 101..511  free
 
 A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites
 record N - 11, never one of the latest 10, so a torn write can only destroy a record that had
@@ -28,7 +30,8 @@ STATE_PAGE_B = const(1)
 COVER_BASE_PAGE = const(2)
 POWER_DOWN_BASE_PAGE = const(24)
 EVENT_CLEAR_BASE_PAGE = const(46)
-FREE_BASE_PAGE = const(70)
+REPORT_BASE_PAGE = const(57)
+FREE_BASE_PAGE = const(101)
 
 # Page tags: first byte of every page, one per page kind. 0x00 and 0xFF are never tags, so an
 # erased page (0xFF) or a zeroed one can never pass for a record.
@@ -38,6 +41,7 @@ TAG_COVER_CLOSE = const(0xC2)
 TAG_PD_START = const(0xD1)
 TAG_PD_END = const(0xD2)
 TAG_EVENT_CLEAR = const(0xE1)
+TAG_REPORT = const(0xB1)
 
 
 def state_addr(copy):
@@ -63,3 +67,8 @@ def pd_end_addr(seq):
 
 def event_clear_addr(seq):
     return (EVENT_CLEAR_BASE_PAGE + seq % SLOTS) * PAGE_SIZE
+
+
+def report_addr(seq):
+    """The report status of cover-open record seq."""
+    return (REPORT_BASE_PAGE + seq % SLOTS) * PAGE_SIZE

@@ -46,16 +46,20 @@ class Budget:
     )
 
     def __init__(self, cfg):
-        floor = cfg.brownout_v + cfg.margin_v
+        # A write needs the NVM's own minimum too, where it is above the MCU's brown-out.
+        write_base = max(cfg.brownout_v, cfg.nvm_min_v) + cfg.margin_v
         self.write_need_v = pulse_need_v(cfg, cfg.nvm_write_a + cfg.active_a, cfg.nvm_write_s)
         self.wake_need_v = pulse_need_v(cfg, cfg.active_a, cfg.wake_s)
-        self.radio_need_v = pulse_need_v(cfg, cfg.radio_a + cfg.active_a, cfg.radio_s)
-        # A whole report: every send costs its charge, the ESR drop comes once at a time.
+        peak_a = max(cfg.radio_peak_a, cfg.radio_a) + cfg.active_a
+        self.radio_need_v = (peak_a * cfg.esr_ohm
+                             + (cfg.radio_a + cfg.active_a) * cfg.radio_s / cfg.capacitance_f)
+        # A whole report: every send costs its charge, the ESR drop (at its peak) comes once at
+        # a time.
         sends = max(1, cfg.radio_sends)
-        self.report_need_v = (cfg.radio_a + cfg.active_a) * (
-            cfg.esr_ohm + sends * cfg.radio_s / cfg.capacitance_f)
+        self.report_need_v = peak_a * cfg.esr_ohm + sends * (
+            cfg.radio_a + cfg.active_a) * cfg.radio_s / cfg.capacitance_f
         # Below this a page write could trip the brown-out: records stay pending instead.
-        self.write_floor_v = floor + self.write_need_v
+        self.write_floor_v = write_base + self.write_need_v
         # One debounce (a wake per sample), then one record and one last state write on top of
         # the write floor: that is what watching must keep in hand when it cannot keep pending
         # records through the MCU's death.
@@ -63,7 +67,7 @@ class Budget:
         write_cost_v = (cfg.nvm_write_a + cfg.active_a) * cfg.nvm_write_s / cfg.capacitance_f
         self.watch_floor_v = self.write_floor_v + debounce_v + 2 * write_cost_v
         # On the battery the charge of a write is nothing; its pulse through the cell is all.
-        self.battery_end_v = floor + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
+        self.battery_end_v = write_base + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
 
     def retained_floor_v(self, cfg):
         """Where watching may go on when retained RAM outlives the MCU: enough for a debounce."""
@@ -141,7 +145,8 @@ class PowerPath:
         if self.on_battery:
             cfg = self.cfg
             pulse = (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
-            if self.supply.battery_v() - pulse >= cfg.brownout_v + cfg.margin_v:
+            if self.supply.battery_v() - pulse >= max(cfg.brownout_v, cfg.nvm_min_v) + (
+                    cfg.margin_v):
                 return SRC_MCU
             if cfg.supply_mode == SUPPLY_BATTERY_FIRST and (
                     self.supply.supercap_v() >= b.write_floor_v):

@@ -21,6 +21,7 @@ from meterseal.firmware import states as st
 from meterseal.firmware.config import WAKE_POLLING
 from meterseal.firmware.debounce import Debouncer
 from meterseal.firmware.journal import Journal
+from meterseal.firmware.layout import RING
 from meterseal.firmware.pending import CLOSE as KIND_CLOSE
 from meterseal.firmware.pending import (
     MAX_ENTRIES,
@@ -38,6 +39,9 @@ from meterseal.firmware.records import (
     FLAG_RTC_VALID,
     FLAG_WATCH_ENDED,
     MWH_PER_UNIT,
+    REPORT_CUT_SHORT,
+    REPORT_NOT_SENT,
+    REPORT_ON_BACKUP,
     UNSYNCED,
     CoverOpen,
     SavedState,
@@ -50,11 +54,13 @@ from meterseal.firmware.writes import (
     W_OPEN_REC,
     W_PD_END,
     W_PD_START,
+    W_REPORT,
     W_STATE,
     CloseWrite,
     EntryWrite,
     PowerDownWrite,
     RecordWrite,
+    ReportWrite,
     StateWrite,
     carries,
 )
@@ -73,6 +79,7 @@ class Recorder:
         self.budget = self.path.budget
         self.assisting = False  # the supercapacitor is switched in for the write in progress
         self.sends_left = 0  # sends still due of the report in progress
+        self.report = None  # [seq, sends planned, sends done, flags] of the report in progress
         self.state = st.DORMANT
         self.journal = Journal(board.nvm.read)
         self.deb = Debouncer(1, cfg.debounce_samples)
@@ -270,8 +277,27 @@ class Recorder:
             return
         self._pump()
 
+    def on_nvm_failed(self):
+        """The NVM did not program the page (its supply fell below the chip's minimum during the
+        write): the journal is read back as it really is and the write is tried again, when the
+        budget allows."""
+        item = self.writing
+        self.writing = None
+        if item is None:
+            return
+        if self.assisting:
+            self.assisting = False
+            self.path.end_assist()
+        self.journal.recover()
+        self.queue.insert(0, item)
+        self._pump()
+
     def on_radio_done(self):
         self.radio_busy = False
+        if self.report is not None:
+            self.report[2] += 1
+            if not self.sends_left:
+                self._report_done()
         if self.sends_left and st.acts(st.H_TIMER, self.state):
             # Field practice: the same report again, a gap later, until its sends are done.
             self.b.timers.start(T_REPORT, self.cfg.radio_gap_us, 0, False)
@@ -400,6 +426,7 @@ class Recorder:
             if self.pd_seq:
                 self._queue_power_down(W_PD_END, now, valid)
                 self.pd_seq = 0
+            self._unreported_on_restore(now)
             self.state = st.next_state(self.state, st.EV_RECONCILED)
             self.known_ms = now
             self._queue_state(now, valid)
@@ -556,6 +583,10 @@ class Recorder:
             return j.power_down_start(item.seq, item.time_ms, item.quality)
         if kind == W_PD_END:
             return j.power_down_end(item.seq, item.time_ms, item.quality)
+        if kind == W_REPORT:
+            if item.seq <= j.cover_total - RING:
+                return None  # the record has left the ring: its status has nowhere to go
+            return j.report_status(item.seq, item.sends, item.flags, item.time_ms)
         valid = item.rtc_valid
         imp, exp = self.b.metering.read()
         flags = 0
@@ -589,10 +620,43 @@ class Recorder:
                 or self.state not in st.REPORTS_IN):
             return
         if not self._report_affordable():
-            self.reports = []  # not affordable: the record is safe, the report is dropped
+            # Not affordable: the records are safe, their reports are dropped — and say so.
+            now, _valid = self.b.clock.read()
+            for seq in self.reports:
+                self._queue_report_status(seq, 0, REPORT_NOT_SENT, now)
+            self.reports = []
+            self._pump()
             return
-        self.sends_left = max(1, self.cfg.radio_sends)
+        planned = max(1, self.cfg.radio_sends)
+        flags = REPORT_ON_BACKUP if self.state in st.BUDGETED_IN else 0
+        self.report = [self.reports[0], planned, 0, flags]
+        self.sends_left = planned
         self._send_again()
+
+    def _report_done(self):
+        """The report in progress is over (every send made, or the supply stopped it): its
+        status goes to the NVM, like any record, through the budget."""
+        seq, planned, done, flags = self.report
+        self.report = None
+        if done < planned:
+            flags |= REPORT_CUT_SHORT
+        if not done:
+            flags |= REPORT_NOT_SENT
+        now, _valid = self.b.clock.read()
+        self._queue_report_status(seq, done, flags, now)
+
+    def _queue_report_status(self, seq, sends, flags, now):
+        self.queue.append(ReportWrite(seq, sends, flags, now))
+
+    def _unreported_on_restore(self, now):
+        """Records whose report never went out (its status write was not affordable, or the
+        MCU died first) are marked so when mains is back."""
+        if not self.cfg.radio_present:
+            return
+        for rec in self.journal.covers():
+            if not self.journal.reported(rec.seq) and rec.seq not in self.reports and (
+                    self.report is None or self.report[0] != rec.seq):
+                self._queue_report_status(rec.seq, 0, REPORT_NOT_SENT, now)
 
     def _report_affordable(self):
         budgeted = self.state in st.BUDGETED_IN
@@ -605,6 +669,8 @@ class Recorder:
         if not self.reports or self.state not in st.REPORTS_IN or not self._report_affordable():
             self.sends_left = 0
             self.reports = self.reports[1:]
+            if self.report is not None:
+                self._report_done()
             self._pump()
             return
         self.sends_left -= 1

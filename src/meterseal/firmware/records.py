@@ -21,6 +21,7 @@ from meterseal.firmware.layout import (
     TAG_EVENT_CLEAR,
     TAG_PD_END,
     TAG_PD_START,
+    TAG_REPORT,
     TAG_STATE,
 )
 
@@ -336,6 +337,40 @@ class SavedState(_Record):
         )
 
 
+# ReportStatus.flags bits
+REPORT_ON_BACKUP = const(1)  # the sends went out on the backup supply
+REPORT_CUT_SHORT = const(2)  # fewer sends than planned: the supply could not afford the rest
+REPORT_NOT_SENT = const(4)  # nothing went out (not affordable, or no supply for the module)
+
+
+class ReportStatus(_Record):
+    """Whether a record's active report went out: written once, when the report is done (or at
+    the next restore for a report that could not go out at all)."""
+
+    _FIELDS = ("seq", "sends", "flags", "time_ms")
+    __slots__ = _FIELDS
+
+    def __init__(self, seq, sends, flags, time_ms):
+        self.seq = seq
+        self.sends = sends
+        self.flags = flags
+        self.time_ms = time_ms
+
+    def check(self):
+        _int(self.seq, U32, "seq")
+        _need(self.seq >= 1, "seq starts at 1")
+        _int(self.sends, U8, "sends")
+        _int(self.flags, U8, "flags")
+        _need((self.sends == 0) == bool(self.flags & REPORT_NOT_SENT), "sends vs not-sent")
+        _time(self.time_ms, "time_ms")
+
+    def sent(self):
+        return self.sends > 0
+
+    def copy(self):
+        return ReportStatus(self.seq, self.sends, self.flags, self.time_ms)
+
+
 class EventClear(_Record):
     """One event clear (DL/T 645 function 1B), written once in its own page.
 
@@ -464,6 +499,7 @@ PAGE_KINDS = (
             ("pd_seq", 4),
         ),
     ),
+    (TAG_REPORT, ReportStatus, (("seq", 4), ("sends", 1), ("flags", 1), ("time_ms", 6))),
     (
         TAG_EVENT_CLEAR,
         EventClear,

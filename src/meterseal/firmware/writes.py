@@ -16,6 +16,7 @@ W_PD_START = 3  # PowerDownWrite
 W_PD_END = 4  # PowerDownWrite
 W_OPEN_REC = 5  # RecordWrite: a reconciled opening, written from its record directly
 W_CLOSE_REC = 6  # CloseWrite: a reconciled closing
+W_REPORT = 7  # ReportWrite: a record's report status
 
 
 
@@ -86,6 +87,19 @@ class StateWrite(Write):
     def __init__(self, rtc_valid):
         super().__init__(W_STATE)
         self.rtc_valid = rtc_valid
+
+
+class ReportWrite(Write):
+    """Whether cover-open record seq's active report went out (sends, REPORT_* flags)."""
+
+    __slots__ = ("flags", "sends", "seq", "time_ms")
+
+    def __init__(self, seq, sends, flags, time_ms):
+        super().__init__(W_REPORT)
+        self.seq = seq
+        self.sends = sends
+        self.flags = flags
+        self.time_ms = time_ms
 
 
 def carries(item, entry):

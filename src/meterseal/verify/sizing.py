@@ -72,6 +72,7 @@ CATEGORY_LABELS = {
     "wakes": "MCU wakes",
     "nvm_writes": "NVM writes",
     "radio": "radio reports",
+    "standby": "regulator, NVM standby, IR receiver",
     "unattributed": "unattributed",
 }
 
@@ -321,14 +322,13 @@ class _BudgetMeter:
         lo, hi = max(t0, a), min(t1, b)
         if hi > lo:
             dt = (hi - lo) * 1e-6
-            v_lo = supply.voltage_after((lo - t0) * 1e-6) if lo > t0 else supply.v
             cum = self._cum
             for k, i_a in enumerate(supply.parts, start=1):  # after "leakage"
                 if i_a:
                     cum[k] += i_a * dt
-            v_inf, tau = supply.v_inf, supply.tau
-            # ∫V dt on V(t) = V∞ + (V0 − V∞)·e^(−t/τ), divided by R_leak.
-            cum[0] += (v_inf * dt - (v_lo - v_inf) * tau * math.expm1(-dt / tau)) / supply.r_leak
+            # The leakage over [lo, hi]: ∫V dt / R_leak on the closed form, as the supply has it.
+            cum[0] += (supply.leak_charge((hi - t0) * 1e-6)
+                       - supply.leak_charge((lo - t0) * 1e-6))
         if a <= t1 <= b:
             self.snapshots_t.append(t1)
             self.snapshots.append((supply.voltage_after((t1 - t0) * 1e-6), tuple(self._cum)))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from meterseal.firmware.image import (
     GROUP_COVER,
     GROUP_POWER_DOWN,
+    GROUP_REPORT,
     Index,
     MeterImage,
     decode_image,
@@ -114,9 +115,12 @@ def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, Mete
         group = page_group(addr)
         img = MeterImage(
             img.cover_total, img.cover, img.power_down_total, img.power_down, img.state,
-            img.clear_total, img.clears, img.cover_base, img.power_down_base)
+            img.clear_total, img.clears, img.cover_base, img.power_down_base, img.reports)
         if group == GROUP_COVER:
             img.cover_total, img.cover = ix.cover_total(), ix.covers()
+            img.reports = ix.report_statuses()
+        elif group == GROUP_REPORT:
+            img.reports = ix.report_statuses()
         elif group == GROUP_POWER_DOWN:
             img.power_down_total, img.power_down = ix.power_down_total(), ix.power_downs()
         elif group is not None:
