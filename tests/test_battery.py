@@ -101,8 +101,8 @@ def test_profile_state_and_part_reach_the_battery_and_the_board():
     assert (made.ocv_v(), made.drawn_c, made.self_discharge_a) == (
         bat.ocv_v(), bat.drawn_c, bat.self_discharge_a)
     assert made.terminal_v_pulse(0.003, b.temperature_c) == pytest.approx(3.05 - 0.003 * 140.0)
-    # The default board is today's: a fresh cell, no drain, no passivation.
-    d = BoardParams.from_profile(resolve_profile({}))
+    # The first board of the twin: a fresh cell, no drain, no passivation.
+    d = BoardParams.from_profile(resolve_profile({}, "supercap-watch"))
     assert (d.battery_initial_drawn_c, d.battery_self_discharge_a) == (0.0, 0.0)
     assert d.battery_pulse_resistance_ohm == d.battery_internal_resistance_ohm
 

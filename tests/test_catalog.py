@@ -23,8 +23,21 @@ SUPERCAP_KEYS = ("supercap.capacitance_f", "supercap.esr_ohm", "supercap.leakage
                  "supercap.redistribution_f", "supercap.redistribution_ohm")
 
 
-def test_the_defaults_are_todays_board():
+def test_the_field_board_is_the_default():
+    """battery-first, catalogue parts: the seed's design as meters are built."""
     p = resolve_profile({})
+    assert p["supply.topology"] == "battery-first"
+    assert (p["supercap.part"], p["nvm.part"], p["battery.part"], p["radio.module"]) == (
+        "eaton-kw-1f", "24lc256", "er14250", "rf-micropower")
+    assert p["supercap.esr_ohm"] == 30.0 and p["supercap.redistribution_f"] > 0
+    assert p["supply.quiescent_current_a"] == 3e-6
+    assert BoardParams.from_profile(p).warnings == ()
+    for key in p:
+        assert p.source(key), key  # every default names where it comes from
+
+
+def test_the_supercap_watch_profile_is_the_first_board():
+    p = resolve_profile({}, "supercap-watch")
     for selector in catalog.SELECTORS:
         assert p[selector] == "custom"
     assert p["battery.state"] == "healthy"
@@ -52,14 +65,16 @@ def test_the_pb_row_is_todays_supercapacitor():
     assert (row.value("supercap.min_temperature_c"), row.value("supercap.max_temperature_c")) \
         == (-25.0, 70.0)
     assert row.value("supercap.redistribution_f") == 0.0
-    today = resolve_profile({})
-    pb = resolve_profile({"supercap.part": "eaton-pb-1f"})
+    today = resolve_profile({}, "supercap-watch")
+    pb = resolve_profile({"supercap.part": "eaton-pb-1f"}, "supercap-watch")
     assert [pb[k] for k in SUPERCAP_KEYS] == [today[k] for k in SUPERCAP_KEYS]
     # So the board is the same in every field but the part's name, at any temperature.
     for t in (-25.0, 20.0, 70.0):
-        a = BoardParams.from_profile(resolve_profile({"ambient.temperature_c": t}))
+        a = BoardParams.from_profile(resolve_profile({"ambient.temperature_c": t},
+                                                     "supercap-watch"))
         b = BoardParams.from_profile(resolve_profile({"supercap.part": "eaton-pb-1f",
-                                                      "ambient.temperature_c": t}))
+                                                      "ambient.temperature_c": t},
+                                                     "supercap-watch"))
         assert b.supercap_part == "eaton-pb-1f" and b.supercap == a.supercap
         assert {f: getattr(a, f) for f in a.__dataclass_fields__ if f != "supercap_part"} == \
             {f: getattr(b, f) for f in b.__dataclass_fields__ if f != "supercap_part"}
@@ -148,6 +163,8 @@ def test_a_part_outside_its_rating_warns():
     b = BoardParams.from_profile(resolve_profile({"supercap.part": "eaton-pb-1f",
                                                   "ambient.temperature_c": -40.0}))
     assert b.warnings == ("supercap eaton-pb-1f at −40 °C is outside its rated −25…+70 °C",)
+    # An EEPROM that writes from 2.5 V: the firmware budgets its writes above that, no warning.
+    assert BoardParams.from_profile(resolve_profile({"nvm.part": "24lc256"})).warnings == ()
     hot = BoardParams.from_profile(resolve_profile({"supercap.part": "eaton-kr-0.22f",
                                                     "ambient.temperature_c": 85.0}))
     assert hot.warnings == ("supercap eaton-kr-0.22f at 85 °C is outside its rated −25…+70 °C",)
@@ -155,8 +172,8 @@ def test_a_part_outside_its_rating_warns():
                                                    "ambient.temperature_c": -40.0}))
     assert kw.warnings == ()  # rated −40…+85 °C
     fram = BoardParams.from_profile(resolve_profile({"nvm.part": "fm24c256"}))
-    assert len(fram.warnings) == 1 and "fm24c256 writes only at or above 4.5 V" in \
-        fram.warnings[0]
+    assert fram.warnings == ("nvm fm24c256 writes only at or above 4.5 V: no write on the "
+                             "battery (3.6 V)",)
 
 
 def test_nvm_rows_and_the_fram_bus_time():
@@ -210,9 +227,9 @@ def test_new_topologies_are_accepted():
 
 def test_branch_keys_must_make_a_branch():
     with pytest.raises(ProfileError, match="redistribution_ohm"):
-        resolve_profile({"supercap.redistribution_f": 0.4})
+        resolve_profile({"supercap.redistribution_f": 0.4}, "supercap-watch")
     with pytest.raises(ProfileError, match=r"below 'supercap\.max_temperature_c'"):
-        resolve_profile({"supercap.min_temperature_c": 80.0})
+        resolve_profile({"supercap.min_temperature_c": 80.0}, "supercap-watch")
 
 
 def test_a_resolved_profile_resolves_again_from_its_own_keys():

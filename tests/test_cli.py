@@ -16,7 +16,7 @@ duration = "1d"
 seed = 7
 
 [meter]
-profile = "single-phase"
+profile = "supercap-watch"
 "supercap.capacitance_f" = 0.47
 
 [[outage]]

@@ -74,7 +74,7 @@ def _param_set(rng: random.Random) -> dict[str, object]:
 def _scenario(rng: random.Random, ov: dict[str, object], k: int) -> Scenario:
     """A short outage, a partial recharge, then an outage long enough for the brown-out; cover
     operations in both, on backup."""
-    cap = effective_supercap(resolve_profile(ov))
+    cap = effective_supercap(resolve_profile(ov, "supercap-watch"))
     # With no load at all the capacitor reaches 2 V after τ·ln(4.7/2): the watch ends before
     # (a redistribution branch, charged, adds its capacitance to the store).
     c_total = cap.capacitance_f + cap.redistribution_f
@@ -90,6 +90,7 @@ def _scenario(rng: random.Random, ov: dict[str, object], k: int) -> Scenario:
         t = close
     second_us = bound_us + 2 * H_US
     return Scenario(
+        profile_name="supercap-watch",
         name=f"ngspice cross-check {k}",
         start=START,
         duration_us=second_at_us + second_us + rng.randint(2, 6) * H_US,
@@ -168,6 +169,7 @@ def test_charging_goes_through_the_esr() -> None:
         "ambient.temperature_c": -25.0,
     }
     sc = Scenario(
+        profile_name="supercap-watch",
         name="aged coin cell, partial recharge",
         start=START,
         duration_us=13 * H_US,

@@ -35,6 +35,8 @@ def design_config():
         radio_own_storage=False,
         radio_peak_a=0.05,
         nvm_min_v=0.0,
+        esr_ratio_cold=1.0,
+        c_ratio_cold=1.0,
     )
 
 
@@ -78,6 +80,9 @@ class Supply(Port):
 
     def supercap_v(self):
         return self.t.backup_v
+
+    def temperature_c(self):
+        return 20.0
 
     def use_supercap(self, on):
         self.t.supercap_on = on

@@ -112,8 +112,10 @@ class BoardParams:
     radio_present: bool
     radio_us: int
     # The designer's worst case the firmware is built with (not this particular part).
-    design_esr_ohm: float
-    design_capacitance_f: float
+    design_esr_ohm: float  # at 20 °C, aged; the cold ratio below applies at temperature
+    design_capacitance_f: float  # at 20 °C, end of tolerance
+    design_esr_ratio_cold: float
+    design_c_ratio_cold: float
     design_battery_pulse_ohm: float
     write_margin_v: float
     # The parts as the catalogue names them ("custom": the profile's keys as they are).
@@ -204,9 +206,10 @@ class BoardParams:
             radio_present=bool(p["radio.present"]),
             radio_us=sum(us for _, us in phases),
             design_esr_ohm=_design_esr(p),
-            # End-of-tolerance capacitance (−20 %), cold.
-            design_capacitance_f=_f(p, "supercap.capacitance_f") * 0.8
-            * _f(p, "supercap.c_ratio_cold"),
+            # End-of-tolerance capacitance (−20 %); the cold is the firmware's to apply.
+            design_capacitance_f=_f(p, "supercap.capacitance_f") * 0.8,
+            design_esr_ratio_cold=_f(p, "supercap.esr_ratio_cold"),
+            design_c_ratio_cold=_f(p, "supercap.c_ratio_cold"),
             # A pulse on a rested cell in the cold: internal resistance and passivation at −25 °C.
             design_battery_pulse_ohm=pulse_resistance_ohm(
                 _f(p, "battery.internal_resistance_ohm"), _f(p, "battery.passivation_ohm"),
@@ -250,20 +253,26 @@ def _warnings(p: Mapping[str, object]) -> tuple[str, ...]:
     if not t_min <= t <= t_max:
         out.append(f"supercap {p['supercap.part']} at {_degrees(t)} °C is outside its rated "
                    f"{_degrees(t_min)}…{_degrees(t_max, sign=True)} °C")
+    # The firmware keeps its writes above the NVM's minimum (its budget), which only costs watch
+    # time; a minimum above what a backup source can give at all means no write on that source.
     nvm_min = _f(p, "nvm.min_voltage_v")
-    brownout = _f(p, "mcu.brownout_v")
-    if nvm_min > brownout:
-        out.append(f"nvm {p['nvm.part']} writes only at or above {nvm_min:g} V, above the MCU's "
-                   f"{brownout:g} V brown-out: a write on backup between them is out of "
-                   "specification")
+    sources = []
+    if p["supply.topology"] != Topology.BATTERY_ONLY:
+        sources.append(("the supercapacitor's charge", _f(p, "supercap.charge_source_v")))
+    if p["battery.present"] and p["supply.topology"] in (Topology.BATTERY_FIRST,
+                                                        Topology.BATTERY_ONLY):
+        sources.append(("the battery", _f(p, "battery.voltage_v")))
+    for what, v in sources:
+        if nvm_min >= v:
+            out.append(f"nvm {p['nvm.part']} writes only at or above {nvm_min:g} V: no write on "
+                       f"{what} ({v:g} V)")
     return tuple(out)
 
 
 def _design_esr(p: Mapping[str, object]) -> float:
-    """The ESR a designer budgets with: cold and aged; with a diode-OR, either source may carry
+    """The ESR a designer budgets with at 20 °C: aged; with a diode-OR, either source may carry
     a pulse, so the worse of the capacitor and the battery."""
-    esr = (_f(p, "supercap.esr_ohm") * _f(p, "supercap.esr_ratio_cold")
-           * _f(p, "supercap.esr_ageing_factor"))
+    esr = _f(p, "supercap.esr_ohm") * _f(p, "supercap.esr_ageing_factor")
     if p["supply.topology"] == Topology.DIODE_OR and p["battery.present"]:
         esr = max(esr, _f(p, "battery.internal_resistance_ohm"))
     return esr

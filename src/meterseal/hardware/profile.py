@@ -39,7 +39,21 @@ _REGISTRY: dict[str, ProfileKey] = {key.name: key for key in _KEYS}
 
 # Built-in profiles: name -> overrides of the registry defaults (the registry defaults ARE the
 # single-phase profile).
-_PROFILES: dict[str, dict[str, ProfileValue]] = {"single-phase": {}}
+_PROFILES: dict[str, dict[str, ProfileValue]] = {
+    # The field's board (the registry's defaults): battery-first, catalogue parts.
+    "single-phase": {},
+    # The board the twin was first built on: the supercapacitor carries the watch from the first
+    # second, generic part values (a 1 F stacked part, a plain EEPROM, one radio burst), no
+    # standby loads. Scenarios written for it keep their meaning by naming it.
+    "supercap-watch": {
+        "supply.topology": "battery+supercap",
+        "supercap.part": "custom",
+        "nvm.part": "custom",
+        "battery.part": "custom",
+        "radio.module": "custom",
+        "supply.quiescent_current_a": 0.0,
+    },
+}
 PROFILE_NAMES: tuple[str, ...] = tuple(_PROFILES)
 
 

@@ -31,13 +31,13 @@ _STANDBY = "hardware.md 'Field practice found since', standby loads often left o
 _TODAY = "0 = today's model (not counted)"
 
 
-def _part(selector: str, meaning: str) -> ProfileKey:
+def _part(selector: str, default: str, source: str, meaning: str) -> ProfileKey:
     return _k(
         selector,
-        catalog.CUSTOM,
+        default,
         "-",
-        "today's board: 'custom' selects no catalogue row (the keys as they are); each row "
-        "names its datasheet (`meterseal parts`)",
+        source + "; 'custom' selects no catalogue row (the keys as they are); each row names "
+        "its datasheet (`meterseal parts`)",
         meaning + "; every key the row sets stays overridable by the scenario",
         choices=catalog.choices(selector),
     )
@@ -67,13 +67,14 @@ KEYS: tuple[ProfileKey, ...] = (
     # --- supply ------------------------------------------------------------------------------
     _k(
         "supply.topology",
-        "battery+supercap",
+        "battery-first",
         "-",
-        "DESIGN.md 'Profile keys' / SEED: the seed's design (battery keeps the RTC domain, "
-        "supercapacitor feeds the MCU watch and radio, and the RTC when the battery is "
-        "undervoltage); 'battery-first' is the field's design (hardware.md 'Where the outage "
-        "watch is powered': the MCU watches on the clock battery, the supercapacitor feeds the "
-        "power-down record and report), 'battery-only' the meter without a supercapacitor",
+        "SEED ('after power failure and when the battery is undervoltage, the supercapacitor "
+        "discharges to support module communication and low-power operation of the MCU') and "
+        "hardware.md 'Where the outage watch is powered' (the MCU watches on the clock battery, "
+        "the supercapacitor feeds the power-down record and report); 'battery-only' is the "
+        "meter before that design, 'battery+supercap' the supercapacitor carrying the watch "
+        "from the first second",
         "how the backup sources feed the MCU and RTC domains (DESIGN.md, profile keys)",
         choices=("supercap-only", "battery+supercap", "diode-or", "battery-first", "battery-only"),
     ),
@@ -109,16 +110,20 @@ KEYS: tuple[ProfileKey, ...] = (
     ),
     _k(
         "supply.quiescent_current_a",
-        0.0,
+        3e-6,
         "A",
-        _STANDBY + ": regulator/supervisor quiescent current 1–5 µA; " + _TODAY,
+        _STANDBY + ": regulator/supervisor quiescent current 1–5 µA; [D] the middle, 3 µA "
+        "(0 = not counted)",
         "quiescent current of the backup regulator and supervisor: flows whenever the MCU "
         "domain's source has voltage (also after the MCU's brown-out)",
         minimum=0.0,
         maximum=0.01,
     ),
     # --- supercapacitor ----------------------------------------------------------------------
-    _part("supercap.part", "the supercapacitor, a row of the parts catalogue"),
+    _part("supercap.part", "eaton-kw-1f",
+          "hardware.md 'Field practice found since': coin-cell supercapacitors are the meter "
+          "parts; Eaton KW (TD 4422) is sold for electric utility meters, rated −40…+85 °C",
+          "the supercapacitor, a row of the parts catalogue"),
     _k(
         "supercap.capacitance_f",
         1.0,
@@ -282,7 +287,10 @@ KEYS: tuple[ProfileKey, ...] = (
         maximum=20.0,
     ),
     # --- battery -----------------------------------------------------------------------------
-    _part("battery.part", "the clock battery, a row of the parts catalogue"),
+    _part("battery.part", "er14250",
+          "hardware.md clock battery rows: ER14250 (½AA Li-SOCl2, 1.2 Ah), meter practice "
+          "(> 1.2 Ah, not replaced over the meter's life)",
+          "the clock battery, a row of the parts catalogue"),
     _k(
         "battery.state",
         "healthy",
@@ -555,7 +563,10 @@ KEYS: tuple[ProfileKey, ...] = (
         maximum=1.0,
     ),
     # --- NVM ---------------------------------------------------------------------------------
-    _part("nvm.part", "the NVM chip, a row of the parts catalogue"),
+    _part("nvm.part", "24lc256",
+          "hardware.md non-volatile memory rows: 24LC256 / AT24C256C, the 32 KiB EEPROM of "
+          "the journal's page map",
+          "the NVM chip, a row of the parts catalogue"),
     _k(
         "nvm.page_size",
         64,
@@ -634,7 +645,11 @@ KEYS: tuple[ProfileKey, ...] = (
         maximum=10.0,
     ),
     # --- radio -------------------------------------------------------------------------------
-    _part("radio.module", "the communication module, a row of the parts catalogue"),
+    _part("radio.module", "rf-micropower",
+          "hardware.md 'Field practice found since' (communication modules): a sub-GHz "
+          "micro-power RF module reports for tens of mA over tens of ms, within a coin-cell "
+          "supercapacitor's reach",
+          "the communication module, a row of the parts catalogue"),
     _k(
         "radio.present",
         True,

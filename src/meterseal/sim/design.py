@@ -30,6 +30,8 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
         margin_v=b.write_margin_v,
         esr_ohm=b.design_esr_ohm,
         capacitance_f=b.design_capacitance_f,
+        esr_ratio_cold=b.design_esr_ratio_cold,
+        c_ratio_cold=b.design_c_ratio_cold,
         active_a=L.active_a,
         wake_s=b.wake_us * 1e-6,
         nvm_write_a=L.nvm_write_a,
