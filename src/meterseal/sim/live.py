@@ -54,18 +54,34 @@ class LiveMeter:
         clock: Clock = time.monotonic,
     ) -> None:
         p = scenario.profile
-        self._scenario = scenario
+        self._scenario: Scenario | None = scenario
+        self._setup(
+            eeprom=eeprom, rtc=rtc, energy_units=energy_units, run_log=run_log, clock=clock,
+            end_us=scenario.duration_us, address=address_wire(str(p["meter.address"])),
+            utc_offset_h=float(p["meter.utc_offset_h"]),
+            password02=bytes.fromhex(str(p["dlt645.password_level02"])),
+            max_tries=int(p["dlt645.max_password_tries_per_day"]),
+            key=scenario.programming_key_pressed, name=scenario.name,
+        )
+
+    def _setup(
+        self, *, eeprom: Eeprom, rtc: Rtc, energy_units: tuple[int, int],
+        run_log: RunLog | None, clock: Clock, end_us: int, address: bytes, utc_offset_h: float,
+        password02: bytes, max_tries: int, key: Callable[[int], bool], name: str,
+    ) -> None:
         self._eeprom = eeprom
         self._rtc = rtc
         self._energy = energy_units
         self._run_log = run_log
         self._clock = clock
         self._t0 = clock()
-        self._end_us = scenario.duration_us
-        self._address = address_wire(str(p["meter.address"]))
-        self._utc_offset_h = float(p["meter.utc_offset_h"])
-        self._password02 = bytes.fromhex(str(p["dlt645.password_level02"]))
-        self._max_tries = int(p["dlt645.max_password_tries_per_day"])
+        self._end_us = end_us
+        self._address = address
+        self._utc_offset_h = utc_offset_h
+        self._password02 = password02
+        self._max_tries = max_tries
+        self._key = key
+        self._name = name
         self._failures: dict[int, int] = {}
         self._lock = threading.RLock()
         # A meter that answers on its port is powered: an RTC that had lost its supply runs on
@@ -90,11 +106,40 @@ class LiveMeter:
             clock=clock,
         )
 
+    @classmethod
+    def from_image(
+        cls, nvm: bytes, *, address: str, utc_offset_h: float, energy_units: tuple[int, int],
+        clock_local_ms: int, clock_valid: bool = True, drift_ppm: float = 0.0,
+        password02: bytes = b"\x12\x34\x56", max_tries: int = 3, key_pressed: bool = False,
+        name: str = "", clock: Clock = time.monotonic,
+    ) -> LiveMeter:
+        """A meter from a dump of its NVM (a fleet directory's image) and what its nameplate and
+        registers say: the RTC reads ``clock_local_ms`` now and runs on; no scenario behind it."""
+        rtc = Rtc(clock_local_ms, drift_ppm)
+        if not clock_valid:
+            rtc.stop(0)
+        meter = cls.__new__(cls)
+        meter._scenario = None
+        meter._setup(
+            eeprom=Eeprom(image=nvm), rtc=rtc, energy_units=energy_units, run_log=None,
+            clock=clock, end_us=0, address=address_wire(address), utc_offset_h=utc_offset_h,
+            password02=password02, max_tries=max_tries, key=lambda _t_us: key_pressed,
+            name=name or address,
+        )
+        return meter
+
     # --- what it is ------------------------------------------------------------------------
 
     @property
     def scenario(self) -> Scenario:
+        if self._scenario is None:
+            raise RuntimeError(f"meter {self._name} was built from an image, not a scenario")
         return self._scenario
+
+    @property
+    def name(self) -> str:
+        """The scenario's name, or what the image's manifest calls the meter."""
+        return self._name
 
     @property
     def run_log(self) -> RunLog | None:
@@ -146,7 +191,7 @@ class LiveMeter:
         return self._energy
 
     def programming_key_pressed(self) -> bool:
-        return self._scenario.programming_key_pressed(self.now_us())
+        return self._key(self.now_us())
 
     def password(self, level: int) -> bytes | None:
         return self._password02 if level == 0x02 else None

@@ -1,0 +1,139 @@
+"""Who made the meter: the manufacturer number (DL/T 645-2007 Table A.5, `04 80 00 03`) and a
+face that gives a meter a maker.
+
+Owns: the manufacturer-number value (32 ASCII bytes, low byte first like every field of the
+standard, NUL-padded), our own manufacturer number — the one a head-end must see before it
+trusts the manufacturer-specific identifiers of docs/dlt645.md, which the standard does not hand
+to us — our identifier `04 80 FF 00` that answers every log's totals at once (so that a head-end
+learns whether anything is new with one question), and :class:`MakerFace`, a sans-I/O wrapper
+around a meter session that answers `04 80 00 03` and `04 80 FF 00` and, for another maker's
+meter, refuses our identifiers as such a meter would.
+
+Must not know: sockets, the head-end, how a meter is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Final, Self
+
+from meterseal.protocols.dlt645 import catalog as cat
+from meterseal.protocols.dlt645.errors import CatalogError
+from meterseal.protocols.dlt645.frame import (
+    ErrorCode,
+    Frame,
+    FrameError,
+    FunctionCode,
+    abnormal_reply,
+    address_matches,
+    di_from_bytes,
+    encode,
+    is_broadcast,
+    normal_reply,
+)
+from meterseal.protocols.dlt645.session import Dlt645Session
+from meterseal.protocols.dlt645.values import AllTimeTotals, Count, decoding, expect_length
+
+DI_MANUFACTURER: Final = 0x04800003
+DI_MFR_LOG_TOTALS: Final = 0x0480FF00  # ours: 04 80 0D 00 + 04 80 11 00 + 03 30 03 00
+OURS: Final = "meterseal"  # our manufacturer number: the 04 80 0D/11/FF identifiers are ours
+
+# The identifiers only our meters serve (the vendor rows of the catalogue's DI table, and ours).
+VENDOR_DIS: Final = frozenset(
+    {DI_MFR_LOG_TOTALS} | {di for item in cat.TABLE if item.vendor for di in item.dis()}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LogTotals:
+    """Ours (`04 80 FF 00`, 19 bytes): the cover-open all-time totals (8, as `04 80 0D 00`),
+    the power-down ones (8, as `04 80 11 00`), the event-clear count (3, as `03 30 03 00`)."""
+
+    cover: AllTimeTotals
+    power_down: AllTimeTotals
+    clears: Count
+
+    LENGTH: ClassVar[int] = 2 * AllTimeTotals.LENGTH + Count.LENGTH
+    WHAT: ClassVar[str] = "the totals of every log"
+
+    def to_bytes(self) -> bytes:
+        return self.cover.to_bytes() + self.power_down.to_bytes() + self.clears.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        expect_length(data, cls.LENGTH, cls.WHAT)
+        with decoding(cls.WHAT):
+            return cls(AllTimeTotals.from_bytes(data[:8]), AllTimeTotals.from_bytes(data[8:16]),
+                       Count.from_bytes(data[16:]))
+
+
+@dataclass(frozen=True, slots=True)
+class ManufacturerNumber:
+    """The manufacturer number: up to 32 printable ASCII characters."""
+
+    name: str
+
+    LENGTH: ClassVar[int] = 32
+    WHAT: ClassVar[str] = "a manufacturer number"
+
+    def __post_init__(self) -> None:
+        text = self.name
+        if not text or len(text) > self.LENGTH or not (text.isascii() and text.isprintable()):
+            raise ValueError(f"a manufacturer number is 1..32 printable ASCII characters, "
+                             f"got {text!r}")
+
+    def to_bytes(self) -> bytes:
+        return self.name.encode("ascii").ljust(self.LENGTH, b"\0")[::-1]
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        expect_length(data, cls.LENGTH, cls.WHAT)
+        with decoding(cls.WHAT):
+            raw = bytes(data[::-1]).rstrip(b"\0").rstrip(b" ")
+            try:
+                return cls(raw.decode("ascii"))
+            except UnicodeDecodeError:
+                raise CatalogError(f"{raw!r} is not ASCII") from None
+
+
+class MakerFace:
+    """A meter session seen through its maker (implements FrameHandler).
+
+    ``manufacturer``: what the meter answers to `04 80 00 03`. A meter of another maker than
+    :data:`OURS` answers our identifiers with b1 (no such data), as a foreign meter does; the
+    head-end then reads its standard records only.
+    """
+
+    __slots__ = ("_address", "_inner", "_number", "_ours", "_preamble")
+
+    def __init__(self, inner: Dlt645Session, address: bytes, manufacturer: str = OURS,
+                 *, preamble: int = 4) -> None:
+        self._inner = inner
+        self._address = address
+        self._number = ManufacturerNumber(manufacturer).to_bytes()
+        self._ours = manufacturer == OURS
+        self._preamble = preamble
+
+    def handle(self, frame: Frame) -> list[bytes]:
+        if (frame.function_code == FunctionCode.READ and len(frame.data) >= 4
+                and not frame.is_reply and not is_broadcast(frame.address)
+                and address_matches(frame.address, self._address)):
+            di = di_from_bytes(frame.data[:4])
+            if di == DI_MANUFACTURER:
+                reply = normal_reply(frame, self._address, frame.data[:4] + self._number)
+                return [encode(reply, self._preamble)]
+            if di in VENDOR_DIS and not self._ours:
+                reply = abnormal_reply(frame, self._address, ErrorCode.NO_SUCH_DATA)
+                return [encode(reply, self._preamble)]
+            if di == DI_MFR_LOG_TOTALS:
+                reply = normal_reply(frame, self._address, frame.data[:4] + self._log_totals())
+                return [encode(reply, self._preamble)]
+        return self._inner.handle(frame)
+
+    def _log_totals(self) -> bytes:
+        parts = [self._inner.value(di) for di in
+                 (cat.DI_MFR_COVER_TOTALS, cat.DI_MFR_POWER_DOWN_TOTALS, cat.DI_CLEAR_COUNT)]
+        return b"".join(p or b"" for p in parts)
+
+    def handle_error(self, error: FrameError) -> list[bytes]:
+        return self._inner.handle_error(error)
