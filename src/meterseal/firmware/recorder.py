@@ -277,6 +277,8 @@ class Recorder:
             self._shutdown()
             return
         self._pump()
+        if self.shutdown_after_write and self.writing is None:
+            self._shutdown()  # what is left cannot be afforded: the watch's last act is done
 
     def on_nvm_failed(self):
         """The NVM did not program the page (its supply fell below the chip's minimum during the
@@ -292,6 +294,8 @@ class Recorder:
         self.journal.recover()
         self.queue.insert(0, item)
         self._pump()
+        if self.shutdown_after_write and self.writing is None:
+            self._shutdown()  # the watch's last write cannot be afforded again: it has ended
 
     def on_radio_done(self):
         self.radio_busy = False
@@ -368,6 +372,11 @@ class Recorder:
         self._save_retained()
         if self.state in st.BUDGETED_IN and not self._write_affordable():
             return  # stays pending: committed as deferred when energy returns
+        # Records a sag left pending (their write dropped from the queue) go first, as
+        # deferred: a close must never land before its open, nor a record before an older one.
+        for e in self.pending[:-1]:
+            if not self._queued_entry(e):
+                self._queue_entry(e, DEFERRED)
         self._queue_entry(entry, quality)
         self._pump()
 
@@ -549,7 +558,14 @@ class Recorder:
             item = self.queue.pop(0)
             source = self.path.write_source(budgeted)
             if source == SRC_NONE:
-                continue  # records stay in retained RAM, pending; a state save waits
+                # Nothing is dropped: a reconciled record lives only here. What waits is written
+                # when energy returns, so what was seen is no longer written at once.
+                self.queue.insert(0, item)
+                for q in self.queue:
+                    if q.kind == W_OPEN or q.kind == W_CLOSE:
+                        if q.quality == EXACT:
+                            q.quality = DEFERRED
+                return
             write = self._encode(item)
             if write is None:
                 continue

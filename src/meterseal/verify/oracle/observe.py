@@ -56,6 +56,8 @@ def observable(
         return True, "still so at power-up"
     if not overlaps:
         return False, "came and went while the MCU was off"
+    if _seen_but_died(a, close, overlaps, log, tol):
+        return False, "seen, but the MCU stopped before it could write it"
     longest = max(hi - lo for lo, hi, _e in overlaps)
     if longest < tol.debounce_us:
         return False, "shorter than the debounce while watched"
@@ -103,6 +105,17 @@ def _still_so_at_power_up(a: int, close: int, log: BoardTimeline, tol: Tolerance
             return True
         i += 1
     return False
+
+
+def _seen_but_died(a: int, close: int, overlaps: list[tuple[int, int, int]],
+                   log: BoardTimeline, tol: Tolerances) -> bool:
+    """Was the state long enough under a watching or just-booted MCU to be debounced, but the
+    MCU's powered spell ended inside the room a write needs?"""
+    for lo, hi, alive_end in overlaps:
+        if hi - lo >= tol.need_us and alive_end - tol.write_room_us < hi:
+            return True
+    i = bisect.bisect_left(log.boots, a)
+    return i < len(log.boots) and log.boots[i] + tol.need_us + tol.sample_us <= close
 
 
 def _alive_overlaps(a: int, b: int, log: BoardTimeline) -> list[tuple[int, int, int]]:

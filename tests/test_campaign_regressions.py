@@ -1,0 +1,42 @@
+"""Scenarios the 100 000-scenario campaign once found failing, kept as fast regressions.
+
+Each is named by its campaign seed and index (the draw is a pure function of them), with what
+went wrong in the firmware; the oracle must pass them and the record must say what it says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meterseal.verify.campaign.generate import draw
+from meterseal.verify.result import result_dict, simulate
+
+
+def _records(seed: int, index: int) -> list[dict[str, Any]]:
+    out = simulate(draw(seed, index).scenario)
+    assert out.judgment.passed, out.judgment.problems
+    return list(result_dict(out)["records"]["cover_open"])
+
+
+def test_a_reconciled_opening_survives_mains_falling_while_it_waits() -> None:
+    # The power-up reconciled an opening, mains fell again before its write and the watch could
+    # not afford it: the write was dropped, and the closing that followed had no record to close
+    # (the firmware raised). The opening is written when energy returns, still bounded.
+    recs = _records(2026, 7633)
+    assert [r["seq"] for r in recs] == [1, 2, 3]
+    last = recs[-1]
+    assert last["time_quality"] == "bounded" and last["closed_at"] is not None, last
+
+
+def test_a_watch_whose_last_write_fails_ends_and_says_why_the_opening_is_lost() -> None:
+    # A reset on a nearly empty supercapacitor (no battery) reconciled an opening whose write
+    # then failed below the EEPROM's minimum supply: the MCU stayed up without watching, and at
+    # mains return filed the closing it never saw as exact. Now the watch ends with its last
+    # write, and the opening is judged lost for the reason it was.
+    out = simulate(draw(2026, 81523).scenario)
+    assert out.judgment.passed, out.judgment.problems
+    doc = result_dict(out)
+    assert doc["records"]["cover_open"] == []
+    (verdict,) = doc["verdicts"]
+    assert verdict["status"] == "undetectable"
+    assert verdict["cause"] == "seen, but the MCU stopped before it could write it"
