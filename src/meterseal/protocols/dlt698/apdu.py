@@ -23,12 +23,11 @@ from typing import Self
 
 from meterseal.protocols.dlt698.axdr import (
     Data,
-    DateTimeS,
     Reader,
-    Ti,
     decode_data,
     length_bytes,
 )
+from meterseal.protocols.dlt698.axdr_time import DateTimeS, Ti
 from meterseal.protocols.dlt698.errors import CodecError, InvalidField
 from meterseal.protocols.dlt698.refs import (
     Csd,

@@ -33,7 +33,12 @@ from meterseal.protocols.dlt698.apdu import (
     read_time_tag,
     time_tag_bytes,
 )
-from meterseal.protocols.dlt698.axdr import DateTime, Reader, _check_int, length_bytes
+from meterseal.protocols.dlt698.axdr import (
+    Reader,
+    _check_int,
+    length_bytes,
+)
+from meterseal.protocols.dlt698.axdr_time import DateTime
 from meterseal.protocols.dlt698.errors import InvalidField
 
 LINK_LOGIN: Final = 0
