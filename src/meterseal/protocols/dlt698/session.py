@@ -39,6 +39,7 @@ from meterseal.protocols.dlt698.access import (
     GetRecordResponse,
     GetRequest,
     GetResponse,
+    ReportNotification,
     ReportResponse,
     SetRequest,
     SetResponse,
@@ -46,10 +47,12 @@ from meterseal.protocols.dlt698.access import (
 )
 from meterseal.protocols.dlt698.answers import Answers
 from meterseal.protocols.dlt698.apdu import FollowReport, ResultNormal
-from meterseal.protocols.dlt698.catalog import FACTORY, MODE_FOLLOW
+from meterseal.protocols.dlt698.axdr_time import DateTime
+from meterseal.protocols.dlt698.catalog import FACTORY, MODE_ACTIVE, MODE_FOLLOW
 from meterseal.protocols.dlt698.errors import CodecError, Dar
 from meterseal.protocols.dlt698.frame import (
     DIR_BIT,
+    FUNCTION_LINK,
     FUNCTION_USER_DATA,
     MAX_PREAMBLE,
     PRM_BIT,
@@ -79,14 +82,18 @@ from meterseal.protocols.dlt698.services import (
     ConnectRequest,
     ConnectResponse,
     ErrorResponse,
+    LinkRequest,
+    LinkResponse,
     ReleaseRequest,
     ReleaseResponse,
 )
+from meterseal.protocols.dlt698.values import civil
 
 DEFAULT_FRAME: Final = 1024  # the frame size a client takes before it says otherwise
 MAX_RECEIVE_FRAME: Final = 2048  # what this meter takes in one frame
 MAX_REQUEST_APDU: Final = 8192  # a request in segments may not grow past this
 FOLLOW_LIMIT: Final = 4  # rows one follow report carries; the rest ride on later answers
+REPORT_LIMIT: Final = 4  # rows one active report carries, so that it fits one frame
 CONNECT_SYMMETRIC_ERROR: Final = 2
 CONNECT_SIGNATURE_ERROR: Final = 4
 
@@ -151,6 +158,9 @@ class Dlt698Session:
         self._followed_unconfirmed: list[Pending] = []
         self._unconfirmed: dict[int, list[Pending]] = {}  # by PIID: rows pushed, not confirmed
         self._nothing_due: object = None
+        self._link_piid = 0
+        self._report_piid = 0
+        self.logged_in = False
         self._cache: dict[bytes, bytes] = {}
         self._cache_version: object = None
 
@@ -166,9 +176,12 @@ class Dlt698Session:
 
     def handle(self, frame: Frame) -> list[bytes]:
         """The bytes to send back for ``frame`` (none: stay silent)."""
-        if frame.from_server or frame.function != FUNCTION_USER_DATA:
+        if frame.from_server or not address_matches(frame.server, self._me.address):
             return []
-        if not address_matches(frame.server, self._me.address):
+        if frame.function == FUNCTION_LINK:
+            self._link_response(frame.data)
+            return []
+        if frame.function != FUNCTION_USER_DATA:
             return []
         broadcast = frame.server.type == AddressType.BROADCAST
         if frame.segmented:
@@ -178,6 +191,52 @@ class Dlt698Session:
             self._incoming = None
             replies = self._apdu(frame, frame.data)
         return [] if broadcast else replies
+
+    # --- the meter's side of a link to the master (login, active reports) ---------------------
+
+    def link_request(self, kind: int, heartbeat_s: int) -> bytes:
+        """A LINK-Request frame (login, heartbeat or logout) from the meter."""
+        now_ms = self.model.clock()[0]
+        t = civil(now_ms)
+        # day of week 1 (Monday) .. 7 (Sunday), as the PyPI dlt698 package stamps its own
+        at = DateTime(t.year, t.month, t.day, t.isoweekday(), t.hour, t.minute, t.second, 0)
+        self._link_piid = (self._link_piid + 1) & 0x3F
+        apdu = LinkRequest(self._link_piid, kind, heartbeat_s, at).to_bytes()
+        return encode(Frame(DIR_BIT | FUNCTION_LINK, self._me, 0, apdu), self._preamble)
+
+    def _link_response(self, apdu: bytes) -> None:
+        try:
+            answer = decode_apdu(apdu)
+        except CodecError:
+            return
+        if isinstance(answer, LinkResponse):
+            self.logged_in = (answer.result & 0x07) == 0
+
+    def push_reports(self) -> list[bytes]:
+        """A REPORT-Notification frame with the rows due by active report that are not already
+        waiting for this master's confirmation (at most REPORT_LIMIT rows); the rows are marked
+        reported."""
+        tables = self.answers.tables()
+        waiting = {(p.event.oi, p.seq) for sent in self._unconfirmed.values() for p in sent}
+        due = [
+            p for p in self.desk.pending(tables, MODE_ACTIVE) if (p.event.oi, p.seq) not in waiting
+        ][:REPORT_LIMIT]
+        if not due:
+            return []
+        self._report_piid = self._report_piid % 0x3F + 1  # 1..63: 0 stays the follow report's
+        for p in due:
+            self.desk.mark(p.event.oi, p.seq, p.ends)
+        self._unconfirmed[self._report_piid] = due
+        apdu = ReportNotification(self._report_piid, report_results(tables, due)).to_bytes()
+        return [encode(Frame(DIR_BIT | FUNCTION_USER_DATA, self._me, 0, apdu), self._preamble)]
+
+    def reports_waiting(self) -> int:
+        """Rows pushed on this link and not yet confirmed."""
+        return sum(len(sent) for sent in self._unconfirmed.values())
+
+    def forget_unconfirmed(self) -> None:
+        """Give up waiting for confirmations: the rows are due again (a retry)."""
+        self._unconfirmed.clear()
 
     # --- segments ----------------------------------------------------------------------------
 
