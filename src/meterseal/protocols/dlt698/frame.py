@@ -403,7 +403,7 @@ class FrameDecoder:
         if available < 3:
             return None
         length = buffer[pos + 1] | buffer[pos + 2] << 8
-        if length & ~_L_MASK or length > self._max or length < 11:
+        if length & ~_L_MASK or length > self._max or length < 10:
             return BAD_LENGTH
         if available < _MIN_HEAD:
             return None
