@@ -122,7 +122,8 @@ class ReportDesk:
             flag = self.settings.flag(event)
             for i in range(len(table.rows) - 1, -1, -1):
                 row = table.rows[i]
-                ends = _ends_due(row.report.bits, flag, getattr(row, "end_ms", None) is not None)
+                ended = getattr(row, "end_ms", None) is not None
+                ends = _ends_due(row.report.bits, flag, ended, mode == MODE_FOLLOW)
                 if ends:
                     out.append(Pending(event, table.seqs[i], ends, i))
         return out
@@ -137,11 +138,14 @@ class ReportDesk:
         return mode
 
 
-def _ends_due(bits: int, flag: int, ended: bool) -> int:
+def _ends_due(bits: int, flag: int, ended: bool, unreported_only: bool) -> int:
+    """The ends (as REPORTED bits) of a row with 3300 ``bits`` still to report."""
+    start_done = START_CONFIRMED | (START_REPORTED if unreported_only else 0)
+    end_done = END_CONFIRMED | (END_REPORTED if unreported_only else 0)
     due = 0
-    if flag & REPORT_START and not bits & START_CONFIRMED:
+    if flag & REPORT_START and not bits & start_done:
         due |= START_REPORTED
-    if flag & REPORT_END and ended and not bits & END_CONFIRMED:
+    if flag & REPORT_END and ended and not bits & end_done:
         due |= END_REPORTED
     return due
 

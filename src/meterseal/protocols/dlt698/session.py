@@ -15,8 +15,9 @@ Everything that changes a link's state lives here, and the rules are these:
   the one before; a request in segments is acknowledged piece by piece and answered whole. Any
   unsegmented frame abandons a transfer in progress, so a client that gives up never wedges
   the link.
-- **Reports.** A row whose report is due by follow report rides on the next answer (once per
-  row per link); the master confirms with a REPORT-Response, which marks the rows confirmed.
+- **Reports.** A row whose report is due by follow report (reported by no one yet) rides on the
+  next answer on any link, once; the master confirms with a REPORT-Response, which marks the
+  rows confirmed.
 
 Must not know: sockets, serial ports, threads, the simulator, how records are stored. Answers
 come from answers.py; the meter's state (records, clock, password lockout) lives in the model,
@@ -154,7 +155,6 @@ class Dlt698Session:
         self._outgoing: _Outgoing | None = None
         self._incoming: bytearray | None = None
         self._incoming_next = 0
-        self._followed: set[tuple[int, int]] = set()
         self._followed_unconfirmed: list[Pending] = []
         self._unconfirmed: dict[int, list[Pending]] = {}  # by PIID: rows pushed, not confirmed
         self._nothing_due: object = None
@@ -411,26 +411,22 @@ class Dlt698Session:
     # --- follow reports and the answer cache --------------------------------------------------
 
     def _due(self) -> list[Pending]:
-        """Rows due by follow report and not yet sent on this link."""
+        """Rows due by follow report: not yet reported by anyone."""
         version = self.answers.version()
         if version == self._nothing_due:
             return []
-        due = [
-            p for p in self.desk.pending(self.answers.tables(), MODE_FOLLOW)
-            if (p.event.oi, p.seq) not in self._followed
-        ]
+        due = self.desk.pending(self.answers.tables(), MODE_FOLLOW)
         if not due:
             self._nothing_due = version
         return due
 
     def _follow(self) -> FollowReport:
-        """The follow report to ride on this answer: due rows not yet sent on this link, marked
-        reported; a REPORT-Response confirms them."""
+        """The follow report to ride on this answer: rows not yet reported (at most
+        FOLLOW_LIMIT), marked reported; a REPORT-Response confirms them."""
         due = self._due()[:FOLLOW_LIMIT]
         if not due:
             return None
         for p in due:
-            self._followed.add((p.event.oi, p.seq))
             self.desk.mark(p.event.oi, p.seq, p.ends)
         self._followed_unconfirmed += due
         return report_results(self.answers.tables(), due)
@@ -467,7 +463,7 @@ class Dlt698Session:
         return isinstance(request, GetRequest) and self.answers.cacheable(request.oads[0])
 
 
-_REQUEST_TAGS: Final = frozenset((0x02, 0x03, 0x05, 0x06, 0x07, 0x08, 0x09, 0x10))
+_REQUEST_TAGS: Final = frozenset((0x02, 0x03, 0x05, 0x06, 0x07, 0x08))  # services it reads
 
 _HANDLERS: Final = {
     ReportResponse: Dlt698Session._report_response,
