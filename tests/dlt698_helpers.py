@@ -116,9 +116,9 @@ def serve698(
 
 
 def peer_client(port: int | None = None, *, serial: str | None = None,
-                password: str | None = None, receive_frame: int | None = None) -> Any:
-    """The PyPI dlt698 client, associated with our meter (public, or with a password) over
-    TCP or a serial device."""
+                receive_frame: int | None = None) -> Any:
+    """The PyPI dlt698 client, associated (public) with our meter over TCP or a serial
+    device."""
     import dlt698 as d
     from dlt698 import _native as n
 
@@ -130,11 +130,6 @@ def peer_client(port: int | None = None, *, serial: str | None = None,
         server=n.ServerAddress(bytes=WIRE_ADDRESS, type=n.AddressType.single),
         parameters=params, request_timeout=5.0,
     )
-    if password is not None:
-        protocol = d.SessionOptions(
-            server=n.ServerAddress(bytes=WIRE_ADDRESS, type=n.AddressType.single),
-            parameters=params, request_timeout=5.0, security_backend_factory=None,
-        )
     client = d.Client(d.ClientOptions(login_timeout=5.0, protocol=protocol))
     if serial is not None:
         client.open_serial(serial, 2400, d.ConnectionProfile.local_public)
