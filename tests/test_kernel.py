@@ -44,7 +44,7 @@ def test_fast_forward_gives_the_same_records_and_voltage_as_stepping_every_tick(
 
 def test_holdup_voltage_follows_the_closed_form_between_events() -> None:
     sc = Scenario(name="quiet outage", start=START, duration_us=d("2d"),
-                  outages=(Outage(d("1h"), d("1d")),))
+                  outages=(Outage(d("1h"), d("1d")),), profile_name="supercap-watch")
     log = Kernel(sc).run()
     p = sc.profile
     cap = effective_supercap(p)

@@ -138,18 +138,18 @@ def test_time_to_voltage_inverts_voltage_after(v0, t, v_inf, tau_s):
 
 
 def test_effective_supercap_nominal_at_20c():
-    sc = effective_supercap(resolve_profile({}))
+    sc = effective_supercap(resolve_profile({}, 'supercap-watch'))
     assert (sc.capacitance_f, sc.esr_ohm, sc.leakage_ohm) == (1.0, 0.5, 420_000.0)
 
 
 def test_effective_supercap_cold_gives_cold_ratios():
-    profile = resolve_profile({"ambient.temperature_c": -25})
+    profile = resolve_profile({"ambient.temperature_c": -25}, 'supercap-watch')
     sc = effective_supercap(profile)
     assert sc.capacitance_f == pytest.approx(1.0 * profile["supercap.c_ratio_cold"])
     assert sc.esr_ohm == pytest.approx(0.5 * profile["supercap.esr_ratio_cold"])
     assert sc.leakage_ohm == 420_000.0  # no change below 20 °C
     # Clamped below −25 °C.
-    colder = effective_supercap(resolve_profile({"ambient.temperature_c": -40}))
+    colder = effective_supercap(resolve_profile({"ambient.temperature_c": -40}, 'supercap-watch'))
     assert colder == sc
 
 
@@ -160,7 +160,7 @@ def test_effective_supercap_midway_is_linear():
         "supercap.c_ratio_cold": 0.5,
         "supercap.esr_ratio_cold": 4.0,
     }
-    sc = effective_supercap(resolve_profile(overrides))
+    sc = effective_supercap(resolve_profile(overrides, 'supercap-watch'))
     assert sc.capacitance_f == pytest.approx(0.75)
     assert sc.esr_ohm == pytest.approx(0.5 * 2.5)
 
@@ -175,14 +175,14 @@ def test_effective_supercap_tolerance_ageing_and_hot_leakage():
         "ambient.temperature_c": 40,
         "supercap.leakage_doubling_c": 10,
     }
-    sc = effective_supercap(resolve_profile(overrides))
+    sc = effective_supercap(resolve_profile(overrides, 'supercap-watch'))
     assert sc.capacitance_f == pytest.approx(0.56)
     assert sc.esr_ohm == pytest.approx(1.5)
     assert sc.leakage_ohm == pytest.approx(105_000.0)
 
 
 def test_effective_loads_defaults_and_hot_sleep():
-    loads = effective_loads(resolve_profile({}))
+    loads = effective_loads(resolve_profile({}, 'supercap-watch'))
     assert loads.sleep_a == pytest.approx(1.73e-6)
     assert loads.active_a == pytest.approx(300e-6)
     assert loads.rtc_a == pytest.approx(0.38e-6)
@@ -190,11 +190,11 @@ def test_effective_loads_defaults_and_hot_sleep():
     assert loads.nvm_write_a == pytest.approx(3e-3)
     assert loads.radio_a == pytest.approx(0.05)
     # 85 °C: × 5.5/2.5 = 2.2 (MSP430F673x row); 55 °C is halfway from 25: × 1.6.
-    hot = effective_loads(resolve_profile({"ambient.temperature_c": 85}))
+    hot = effective_loads(resolve_profile({"ambient.temperature_c": 85}, 'supercap-watch'))
     assert hot.sleep_a == pytest.approx(1.73e-6 * 5.5 / 2.5)
-    warm = effective_loads(resolve_profile({"ambient.temperature_c": 55}))
+    warm = effective_loads(resolve_profile({"ambient.temperature_c": 55}, 'supercap-watch'))
     assert warm.sleep_a == pytest.approx(1.73e-6 * 1.6)
-    cold = effective_loads(resolve_profile({"ambient.temperature_c": -25}))
+    cold = effective_loads(resolve_profile({"ambient.temperature_c": -25}, 'supercap-watch'))
     assert cold.sleep_a == pytest.approx(1.73e-6)
 
 
@@ -395,13 +395,20 @@ BRIEF_EXTRAS = {
 
 
 def test_defaults_resolve_with_every_key_and_a_source():
-    profile = resolve_profile({})
-    assert PROFILE_NAMES == ("single-phase",)
-    assert profile.name == "single-phase"
+    """The first board of the twin (`supercap-watch`): the keys as the registry states them."""
+    profile = resolve_profile({}, "supercap-watch")
+    assert PROFILE_NAMES == ("single-phase", "supercap-watch")
+    assert profile.name == "supercap-watch"
     assert DESIGN_KEYS | BRIEF_EXTRAS <= set(profile)
     assert set(profile) == {key.name for key in list_keys()}
+    first_board = {"supply.topology": "battery+supercap", "supply.quiescent_current_a": 0.0,
+                   **{sel: "custom" for sel in ("supercap.part", "nvm.part", "battery.part",
+                                                "radio.module")}}
     for key in list_keys():
         assert profile.source(key.name).strip(), key.name
+        if key.name in first_board:
+            assert profile[key.name] == first_board[key.name]
+            continue
         assert profile[key.name] == key.check(key.default)
         src = key.source
         # A [U] or [D] source says why; an unmarked one names a row (datasheet, DESIGN, ...).

@@ -97,7 +97,7 @@ def test_each_trace_interval_lands_on_the_next_row() -> None:
     charge_v = float(p["supercap.charge_source_v"])
     charge_r = charge_path_ohm(p)
     charging_seen = 0
-    for (t0, v0, _, load, _), (t1, v1, *_) in pairwise(rows):
+    for (t0, v0, _, load, *_), (t1, v1, *_) in pairwise(rows):
         mains = not any(o.at_us <= t0 < o.end_us for o in sc.outages)
         if mains:
             load += (charge_v - v0) / charge_r
@@ -120,7 +120,7 @@ def test_supercap_curve_is_the_closed_form_between_trace_rows() -> None:
     # Inside the longest interval, the samples are the exponential, not a straight segment.
     gaps = [rows[i + 1][0] - rows[i][0] for i in range(len(rows) - 1)]
     i = int(np.argmax(gaps))
-    t0, v0, _, load, _ = rows[i]
+    t0, v0, _, load, *_ = rows[i]
     t1, v1 = rows[i + 1][:2]
     inside = (t > t0) & (t < t1)
     assert inside.sum() > 50

@@ -33,6 +33,10 @@ def design_config():
         radio_sends=1,
         radio_gap_us=1000000,
         radio_own_storage=False,
+        radio_peak_a=0.05,
+        nvm_min_v=0.0,
+        esr_ratio_cold=1.0,
+        c_ratio_cold=1.0,
     )
 
 
@@ -76,6 +80,9 @@ class Supply(Port):
 
     def supercap_v(self):
         return self.t.backup_v
+
+    def temperature_c(self):
+        return 20.0
 
     def use_supercap(self, on):
         self.t.supercap_on = on

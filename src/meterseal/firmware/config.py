@@ -23,17 +23,21 @@ class FirmwareConfig:
         "battery_pulse_ohm",
         "battery_undervoltage_v",
         "brownout_v",
+        "c_ratio_cold",
         "capacitance_f",
         "debounce_samples",
         "esr_ohm",
+        "esr_ratio_cold",
         "has_battery_domain",
         "margin_v",
+        "nvm_min_v",
         "nvm_write_a",
         "nvm_write_s",
         "poll_period_us",
         "radio_a",
         "radio_gap_us",
         "radio_own_storage",
+        "radio_peak_a",
         "radio_present",
         "radio_s",
         "radio_sends",
@@ -68,6 +72,10 @@ class FirmwareConfig:
         radio_sends,
         radio_gap_us,
         radio_own_storage,
+        radio_peak_a,
+        nvm_min_v,
+        esr_ratio_cold,
+        c_ratio_cold,
     ):
         self.sample_period_us = int(sample_period_us)
         self.debounce_samples = int(debounce_samples)
@@ -75,8 +83,13 @@ class FirmwareConfig:
         self.poll_period_us = int(poll_period_us)
         self.brownout_v = float(brownout_v)
         self.margin_v = float(margin_v)
+        # The supercapacitor at 20 °C at its worst (end-of-tolerance capacitance, aged ESR), and
+        # how the cold changes it: linear to these ratios at −25 °C, clamped beyond. The budget
+        # is taken at the temperature the MCU's sensor reads.
         self.esr_ohm = float(esr_ohm)
         self.capacitance_f = float(capacitance_f)
+        self.esr_ratio_cold = float(esr_ratio_cold)
+        self.c_ratio_cold = float(c_ratio_cold)
         self.active_a = float(active_a)
         self.wake_s = float(wake_s)
         self.nvm_write_a = float(nvm_write_a)
@@ -96,8 +109,27 @@ class FirmwareConfig:
         self.radio_gap_us = int(radio_gap_us)  # ...this far apart
         # A module with its own power-off storage: the meter only raises its event line.
         self.radio_own_storage = bool(radio_own_storage)
+        # radio_a is a send's average current (its charge over radio_s); the ESR drop is set by
+        # its highest phase.
+        self.radio_peak_a = float(radio_peak_a)
+        # The NVM programs a page only at or above this supply (0: no limit beyond brown-out).
+        self.nvm_min_v = float(nvm_min_v)
 
     @property
     def debounce_us(self):
         """How long a change must hold before the debouncer takes it: one sample per period."""
         return self.debounce_samples * self.sample_period_us
+
+
+NOMINAL_C = 20.0  # the parts' figures hold at and above this temperature...
+COLD_C = -25.0  # ...and their cold ratios at and below this one
+
+
+def cold_ratio(ratio_at_cold, temperature_c):
+    """A part figure's ratio to its 20 °C value: 1 at or above 20 °C, ratio_at_cold at or below
+    −25 °C, linear in between."""
+    if temperature_c >= NOMINAL_C:
+        return 1.0
+    if temperature_c <= COLD_C:
+        return ratio_at_cold
+    return 1.0 + (ratio_at_cold - 1.0) * (NOMINAL_C - temperature_c) / (NOMINAL_C - COLD_C)

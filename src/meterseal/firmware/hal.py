@@ -57,6 +57,9 @@ class SupplyPort:
     def supercap_v(self):  # -> float, the supercapacitor at its pins, from the ADC
         raise NotImplementedError
 
+    def temperature_c(self):  # -> float, the MCU's on-chip temperature sensor
+        raise NotImplementedError
+
     def use_supercap(self, on):
         """Battery-first boards: switch the supercapacitor onto the MCU's supply (on) or leave
         the MCU on the battery (off). The switch rests on (the supercapacitor connected) when
@@ -93,7 +96,8 @@ class NvmPort:
         raise NotImplementedError
 
     def write(self, addr, data):
-        """Start one page write (must not cross a page); Recorder.on_nvm_done when it ends."""
+        """Start one page write (must not cross a page); Recorder.on_nvm_done when it ends, or
+        Recorder.on_nvm_failed when the chip could not program it (its supply too low)."""
         raise NotImplementedError
 
 

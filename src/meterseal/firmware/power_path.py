@@ -21,9 +21,11 @@ the terminal sags by I*ESR more; the MCU must stay above brown-out + margin thro
 """
 
 from meterseal.firmware.config import (
+    COLD_C,
     SUPPLY_BATTERY_FIRST,
     SUPPLY_BATTERY_ONLY,
     SUPPLY_SUPERCAP,
+    cold_ratio,
 )
 
 # Where a page write runs.
@@ -37,6 +39,8 @@ class Budget:
 
     __slots__ = (
         "battery_end_v",
+        "c",
+        "esr",
         "radio_need_v",
         "report_need_v",
         "wake_need_v",
@@ -45,34 +49,42 @@ class Budget:
         "write_need_v",
     )
 
-    def __init__(self, cfg):
-        floor = cfg.brownout_v + cfg.margin_v
-        self.write_need_v = pulse_need_v(cfg, cfg.nvm_write_a + cfg.active_a, cfg.nvm_write_s)
-        self.wake_need_v = pulse_need_v(cfg, cfg.active_a, cfg.wake_s)
-        self.radio_need_v = pulse_need_v(cfg, cfg.radio_a + cfg.active_a, cfg.radio_s)
-        # A whole report: every send costs its charge, the ESR drop comes once at a time.
+    def __init__(self, cfg, temperature_c=COLD_C):
+        # The supercapacitor at the temperature read (the coldest rated one when none is).
+        self.esr = cfg.esr_ohm * cold_ratio(cfg.esr_ratio_cold, temperature_c)
+        self.c = cfg.capacitance_f * cold_ratio(cfg.c_ratio_cold, temperature_c)
+        # A write needs the NVM's own minimum too, where it is above the MCU's brown-out.
+        write_base = max(cfg.brownout_v, cfg.nvm_min_v) + cfg.margin_v
+        esr, c = self.esr, self.c
+        self.write_need_v = self.pulse_need_v(cfg.nvm_write_a + cfg.active_a, cfg.nvm_write_s)
+        self.wake_need_v = self.pulse_need_v(cfg.active_a, cfg.wake_s)
+        peak_a = max(cfg.radio_peak_a, cfg.radio_a) + cfg.active_a
+        self.radio_need_v = peak_a * esr + (cfg.radio_a + cfg.active_a) * cfg.radio_s / c
+        # A whole report: every send costs its charge, the ESR drop (at its peak) comes once at
+        # a time.
         sends = max(1, cfg.radio_sends)
-        self.report_need_v = (cfg.radio_a + cfg.active_a) * (
-            cfg.esr_ohm + sends * cfg.radio_s / cfg.capacitance_f)
+        self.report_need_v = peak_a * esr + sends * (cfg.radio_a + cfg.active_a) * cfg.radio_s / c
         # Below this a page write could trip the brown-out: records stay pending instead.
-        self.write_floor_v = floor + self.write_need_v
+        self.write_floor_v = write_base + self.write_need_v
         # One debounce (a wake per sample), then one record and one last state write on top of
         # the write floor: that is what watching must keep in hand when it cannot keep pending
         # records through the MCU's death.
-        debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / cfg.capacitance_f
-        write_cost_v = (cfg.nvm_write_a + cfg.active_a) * cfg.nvm_write_s / cfg.capacitance_f
+        debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / c
+        write_cost_v = (cfg.nvm_write_a + cfg.active_a) * cfg.nvm_write_s / c
         self.watch_floor_v = self.write_floor_v + debounce_v + 2 * write_cost_v
         # On the battery the charge of a write is nothing; its pulse through the cell is all.
-        self.battery_end_v = floor + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
+        self.battery_end_v = write_base + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
+
+    def pulse_need_v(self, current_a, duration_s):
+        """What a pulse costs the supercapacitor: its ESR drop and its charge."""
+        return current_a * self.esr + current_a * duration_s / self.c
 
     def retained_floor_v(self, cfg):
         """Where watching may go on when retained RAM outlives the MCU: enough for a debounce."""
-        debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / cfg.capacitance_f
+        debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / self.c
         return cfg.brownout_v + cfg.margin_v + self.wake_need_v + debounce_v
 
 
-def pulse_need_v(cfg, current_a, duration_s):
-    return current_a * cfg.esr_ohm + current_a * duration_s / cfg.capacitance_f
 
 
 class PowerPath:
@@ -83,7 +95,9 @@ class PowerPath:
     def __init__(self, cfg, supply):
         self.cfg = cfg
         self.supply = supply
-        self.budget = Budget(cfg)
+        # The MCU's own sensor: the budget is taken at the board's temperature, not the coldest
+        # the parts are rated for (measured, not assumed).
+        self.budget = Budget(cfg, supply.temperature_c())
         self.on_battery = False  # the MCU runs on the battery (battery designs)
 
     def battery_usable(self):
@@ -141,7 +155,8 @@ class PowerPath:
         if self.on_battery:
             cfg = self.cfg
             pulse = (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
-            if self.supply.battery_v() - pulse >= cfg.brownout_v + cfg.margin_v:
+            if self.supply.battery_v() - pulse >= max(cfg.brownout_v, cfg.nvm_min_v) + (
+                    cfg.margin_v):
                 return SRC_MCU
             if cfg.supply_mode == SUPPLY_BATTERY_FIRST and (
                     self.supply.supercap_v() >= b.write_floor_v):
@@ -158,8 +173,9 @@ class PowerPath:
 
     def report_affordable(self, budgeted, writes_affordable):
         """May a report go out now? A module with its own storage costs the meter nothing; on
-        the battery design the module draws on the supercapacitor, which must keep a write's
-        worth for the battery's sake; on the supercapacitor the watch keeps its reserve."""
+        the battery design the module draws on the supercapacitor, whose charge is there for it
+        (the module must stay above its brown-out through the ESR drop); on the supercapacitor
+        the watch keeps its reserve."""
         cfg = self.cfg
         if cfg.radio_own_storage or not budgeted:
             return True
@@ -168,8 +184,8 @@ class PowerPath:
         b = self.budget
         floor_v = cfg.brownout_v + cfg.margin_v
         if self.on_battery:
-            v = self.supply.supercap_v()
-            return v - b.report_need_v >= max(floor_v, b.write_floor_v)
+            # The module is the supercapacitor's whole task while the battery carries the MCU.
+            return self.supply.supercap_v() - b.report_need_v >= floor_v
         v = self.supply.backup_v()
         floor = b.write_floor_v if writes_affordable else 0.0
         return v - b.report_need_v >= max(floor_v, floor, b.watch_floor_v)

@@ -277,6 +277,21 @@ class Recorder:
             return
         self._pump()
 
+    def on_nvm_failed(self):
+        """The NVM did not program the page (its supply fell below the chip's minimum during the
+        write): the journal is read back as it really is and the write is tried again, when the
+        budget allows."""
+        item = self.writing
+        self.writing = None
+        if item is None:
+            return
+        if self.assisting:
+            self.assisting = False
+            self.path.end_assist()
+        self.journal.recover()
+        self.queue.insert(0, item)
+        self._pump()
+
     def on_radio_done(self):
         self.radio_busy = False
         if self.report is not None:

@@ -6,6 +6,9 @@ refused, naming its key), enums for the topology, the wake mode and the switch b
 parts at the run's temperature, tolerance and ageing (parts.py). Every reader of the board reads
 this object, so a key is interpreted in one place.
 
+It also says what is doubtful about the board without refusing it: ``warnings`` (a part run
+outside its rated temperature, an NVM that cannot write down to the MCU's brown-out).
+
 Must not know the kernel, the firmware or scenarios: a profile in, parameters out.
 """
 
@@ -15,8 +18,22 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from meterseal.hardware.parts import Loads, SupercapParams, effective_loads, effective_supercap
+from meterseal.hardware.battery import (
+    COULOMBS_PER_MAH,
+    Battery,
+    pulse_resistance_ohm,
+    self_discharge_current_a,
+)
+from meterseal.hardware.parts import (
+    COLD_C,
+    Loads,
+    SupercapParams,
+    effective_loads,
+    effective_supercap,
+    radio_phases,
+)
 from meterseal.hardware.profile import ProfileError
+from meterseal.hardware.radio import phases_us
 
 __all__ = ["Bias", "BoardParams", "Topology", "WakeMode"]
 
@@ -63,7 +80,7 @@ class BoardParams:
     """Everything about the board a run needs, typed; built by :meth:`from_profile`."""
 
     topology: Topology
-    supercap: SupercapParams  # at the run's temperature, tolerance and ageing
+    supercap: SupercapParams  # at the run's temperature, tolerance and ageing (branch included)
     charge_source_v: float
     charge_path_ohm: float  # charge resistor + ESR: the charging current crosses both
     loads: Loads  # currents at the run's temperature and bias
@@ -94,14 +111,39 @@ class BoardParams:
     nvm_write_us: int
     radio_present: bool
     radio_us: int
-    radio_sends: int  # one report is this many sends...
-    radio_gap_us: int  # ...this far apart
-    radio_own_storage: bool  # the module reports on its own stored energy
     # The designer's worst case the firmware is built with (not this particular part).
-    design_esr_ohm: float
-    design_capacitance_f: float
+    design_esr_ohm: float  # at 20 °C, aged; the cold ratio below applies at temperature
+    design_capacitance_f: float  # at 20 °C, end of tolerance
+    design_esr_ratio_cold: float
+    design_c_ratio_cold: float
     design_battery_pulse_ohm: float
     write_margin_v: float
+    # The parts as the catalogue names them ("custom": the profile's keys as they are).
+    supercap_part: str
+    nvm_part: str
+    battery_part: str
+    battery_state: str
+    temperature_c: float  # the run's ambient temperature
+    warnings: tuple[str, ...]  # doubtful but possible: run anyway, say so
+    # The clock battery beyond its curve: what its state has drawn, its self-discharge as a
+    # constant drain, and the series resistance a pulse meets on a rested cell (internal +
+    # passivation at the run's temperature; the passivation alone at 20 °C and its cold ratio
+    # for battery.Battery).
+    battery_initial_drawn_c: float
+    battery_self_discharge_a: float
+    battery_pulse_resistance_ohm: float
+    battery_passivation_ohm: float
+    battery_passivation_ratio_cold: float
+    nvm_min_v: float  # the NVM writes only at or above this supply (0: no limit)
+    # The communication module: one send is these phases (current A, duration µs), in order;
+    # radio_us is their total and loads.radio_a their average. A report is sent 1 + retries
+    # times, retry_gap_us apart (end of one send to the start of the next). With own storage
+    # the phases are all the meter's backup pays (raising the module's event line).
+    radio_module: str
+    radio_phases: tuple[tuple[float, int], ...]
+    radio_retries: int
+    radio_retry_gap_us: int
+    radio_own_storage: bool
 
     @property
     def debounce_us(self) -> int:
@@ -109,11 +151,25 @@ class BoardParams:
         the firmware, the oracle and the profile's `cover.debounce_s` agree on."""
         return self.debounce_samples * self.sample_us
 
+    def new_battery(self) -> Battery:
+        """The clock battery as the scenario starts (a fresh object: it keeps state)."""
+        return Battery(
+            self.battery_voltage_v, self.battery_capacity_mah,
+            self.battery_internal_resistance_ohm, self.battery_cutoff_v,
+            present=self.battery_present, drawn_c=self.battery_initial_drawn_c,
+            self_discharge_a=self.battery_self_discharge_a,
+            passivation_ohm=self.battery_passivation_ohm,
+            passivation_ratio_cold=self.battery_passivation_ratio_cold,
+        )
+
     @classmethod
     def from_profile(cls, p: Mapping[str, object]) -> BoardParams:
         bulk_us = _us(p, "supply.bulk_holdup_s", zero_ok=True)
         rail_v = _f(p, "supply.rail_v")
         cap = effective_supercap(p)
+        temperature_c = _f(p, "ambient.temperature_c")
+        capacity_mah = _f(p, "battery.capacity_mah")
+        phases = phases_us(radio_phases(p))
         return cls(
             topology=Topology(str(p["supply.topology"])),
             supercap=cap,
@@ -148,25 +204,75 @@ class BoardParams:
             nvm_page_size=int(p["nvm.page_size"]),  # type: ignore[call-overload]
             nvm_write_us=max(1, _us(p, "nvm.page_write_time_s", zero_ok=True)),
             radio_present=bool(p["radio.present"]),
-            radio_us=max(1, _us(p, "radio.burst_s", zero_ok=True)),
-            radio_sends=1,
-            radio_gap_us=1_000_000,
-            radio_own_storage=False,
+            radio_us=sum(us for _, us in phases),
             design_esr_ohm=_design_esr(p),
-            # End-of-tolerance capacitance (−20 %), cold.
-            design_capacitance_f=_f(p, "supercap.capacitance_f") * 0.8
-            * _f(p, "supercap.c_ratio_cold"),
-            # Until the parts catalogue gives the passivation figure: the cell's own resistance.
-            design_battery_pulse_ohm=_f(p, "battery.internal_resistance_ohm"),
+            # End-of-tolerance capacitance (−20 %); the cold is the firmware's to apply.
+            design_capacitance_f=_f(p, "supercap.capacitance_f") * 0.8,
+            design_esr_ratio_cold=_f(p, "supercap.esr_ratio_cold"),
+            design_c_ratio_cold=_f(p, "supercap.c_ratio_cold"),
+            # A pulse on a rested cell in the cold: internal resistance and passivation at −25 °C.
+            design_battery_pulse_ohm=pulse_resistance_ohm(
+                _f(p, "battery.internal_resistance_ohm"), _f(p, "battery.passivation_ohm"),
+                _f(p, "battery.passivation_ratio_cold"), COLD_C),
             write_margin_v=_f(p, "firmware.write_margin_v"),
+            supercap_part=str(p["supercap.part"]),
+            nvm_part=str(p["nvm.part"]),
+            battery_part=str(p["battery.part"]),
+            battery_state=str(p["battery.state"]),
+            temperature_c=temperature_c,
+            warnings=_warnings(p),
+            battery_initial_drawn_c=(_f(p, "battery.initial_drawn_fraction") * capacity_mah
+                                     * COULOMBS_PER_MAH),
+            battery_self_discharge_a=self_discharge_current_a(
+                capacity_mah, _f(p, "battery.self_discharge_per_year")),
+            battery_pulse_resistance_ohm=pulse_resistance_ohm(
+                _f(p, "battery.internal_resistance_ohm"), _f(p, "battery.passivation_ohm"),
+                _f(p, "battery.passivation_ratio_cold"), temperature_c),
+            battery_passivation_ohm=_f(p, "battery.passivation_ohm"),
+            battery_passivation_ratio_cold=_f(p, "battery.passivation_ratio_cold"),
+            nvm_min_v=_f(p, "nvm.min_voltage_v"),
+            radio_module=str(p["radio.module"]),
+            radio_phases=phases,
+            radio_retries=int(p["radio.retries"]),  # type: ignore[call-overload]
+            radio_retry_gap_us=_us(p, "radio.retry_gap_s", zero_ok=True),
+            radio_own_storage=bool(p["radio.own_storage"]),
         )
 
 
+def _degrees(t: float, sign: bool = False) -> str:
+    """A temperature as a reader writes it: −40, +85 (a true minus sign)."""
+    text = f"{t:+g}" if sign and t > 0 else f"{t:g}"
+    return text.replace("-", "−")
+
+
+def _warnings(p: Mapping[str, object]) -> tuple[str, ...]:
+    """What is doubtful about this board but still simulated."""
+    out = []
+    t = _f(p, "ambient.temperature_c")
+    t_min, t_max = _f(p, "supercap.min_temperature_c"), _f(p, "supercap.max_temperature_c")
+    if not t_min <= t <= t_max:
+        out.append(f"supercap {p['supercap.part']} at {_degrees(t)} °C is outside its rated "
+                   f"{_degrees(t_min)}…{_degrees(t_max, sign=True)} °C")
+    # The firmware keeps its writes above the NVM's minimum (its budget), which only costs watch
+    # time; a minimum above what a backup source can give at all means no write on that source.
+    nvm_min = _f(p, "nvm.min_voltage_v")
+    sources = []
+    if p["supply.topology"] != Topology.BATTERY_ONLY:
+        sources.append(("the supercapacitor's charge", _f(p, "supercap.charge_source_v")))
+    if p["battery.present"] and p["supply.topology"] in (Topology.BATTERY_FIRST,
+                                                        Topology.BATTERY_ONLY):
+        sources.append(("the battery", _f(p, "battery.voltage_v")))
+    for what, v in sources:
+        if nvm_min >= v:
+            out.append(f"nvm {p['nvm.part']} writes only at or above {nvm_min:g} V: no write on "
+                       f"{what} ({v:g} V)")
+    return tuple(out)
+
+
 def _design_esr(p: Mapping[str, object]) -> float:
-    """The ESR a designer budgets with: cold and aged; with a diode-OR, either source may carry
+    """The ESR a designer budgets with at 20 °C: aged; with a diode-OR, either source may carry
     a pulse, so the worse of the capacitor and the battery."""
-    esr = (_f(p, "supercap.esr_ohm") * _f(p, "supercap.esr_ratio_cold")
-           * _f(p, "supercap.esr_ageing_factor"))
+    esr = _f(p, "supercap.esr_ohm") * _f(p, "supercap.esr_ageing_factor")
     if p["supply.topology"] == Topology.DIODE_OR and p["battery.present"]:
         esr = max(esr, _f(p, "battery.internal_resistance_ohm"))
     return esr

@@ -4,6 +4,12 @@ Owns ``resolve_profile`` (overrides checked against the registry of profile_keys
 cross-key rules: combinations the board or the firmware cannot represent are refused, and keys
 that state one fact twice are kept in agreement) and the immutable ``Profile`` it returns.
 
+Layers, lowest first: the registry's defaults (the built-in profile), the catalogue rows the
+selector keys pick (catalog.py: ``supercap.part``, ``nvm.part``, ``battery.part``,
+``radio.module``), then the scenario's own keys — so every value a part sets stays overridable
+key by key. ``battery.state`` then places the cell on its curve (battery.py) unless the scenario
+sets ``battery.initial_drawn_fraction`` itself. A value a row set keeps the row's source.
+
 Must not know how the numbers are used (parts.py, the kernel, the firmware do that), nor about
 scenario files: it takes a plain mapping of dotted key -> value.
 """
@@ -14,8 +20,11 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from meterseal.hardware import catalog
+from meterseal.hardware.battery import Battery, state_drawn_fraction
 from meterseal.hardware.profile_keys import KEYS as _KEYS
 from meterseal.hardware.profile_spec import ProfileError, ProfileKey, ProfileValue
+from meterseal.hardware.radio import parse_phases
 
 __all__ = [
     "PROFILE_NAMES",
@@ -30,7 +39,21 @@ _REGISTRY: dict[str, ProfileKey] = {key.name: key for key in _KEYS}
 
 # Built-in profiles: name -> overrides of the registry defaults (the registry defaults ARE the
 # single-phase profile).
-_PROFILES: dict[str, dict[str, ProfileValue]] = {"single-phase": {}}
+_PROFILES: dict[str, dict[str, ProfileValue]] = {
+    # The field's board (the registry's defaults): battery-first, catalogue parts.
+    "single-phase": {},
+    # The board the twin was first built on: the supercapacitor carries the watch from the first
+    # second, generic part values (a 1 F stacked part, a plain EEPROM, one radio burst), no
+    # standby loads. Scenarios written for it keep their meaning by naming it.
+    "supercap-watch": {
+        "supply.topology": "battery+supercap",
+        "supercap.part": "custom",
+        "nvm.part": "custom",
+        "battery.part": "custom",
+        "radio.module": "custom",
+        "supply.quiescent_current_a": 0.0,
+    },
+}
 PROFILE_NAMES: tuple[str, ...] = tuple(_PROFILES)
 
 
@@ -44,10 +67,12 @@ class Profile(Mapping[str, ProfileValue]):
     """A resolved, validated, immutable profile: ``profile["supercap.capacitance_f"]``.
 
     Holds every registry key. Hashable and picklable (campaigns ship it to workers).
+    ``origins`` holds the sources of the values a catalogue row (or the battery's state) set.
     """
 
     name: str
     entries: tuple[tuple[str, ProfileValue], ...]
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
     _lookup: dict[str, ProfileValue] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -70,20 +95,25 @@ class Profile(Mapping[str, ProfileValue]):
         return dict(self._lookup)
 
     def source(self, key: str) -> str:
-        """Where this key's default comes from (a hardware.md row, [U] or [D])."""
+        """Where this key's value comes from: the catalogue row that set it, else the registry
+        default's source (a hardware.md row, [U] or [D])."""
+        for k, src in self.origins:
+            if k == key:
+                return src
         try:
             return _REGISTRY[key].source
         except KeyError:
             raise KeyError(f"no profile key {key!r}") from None
 
-    def __getstate__(self) -> tuple[str, tuple[tuple[str, ProfileValue], ...]]:
-        return (self.name, self.entries)
+    def __getstate__(self) -> tuple[object, ...]:
+        return (self.name, self.entries, self.origins)
 
-    def __setstate__(self, state: tuple[str, tuple[tuple[str, ProfileValue], ...]]) -> None:
-        name, items = state
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        name, items, *rest = state
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "entries", items)
-        object.__setattr__(self, "_lookup", dict(items))
+        object.__setattr__(self, "origins", rest[0] if rest else ())
+        object.__setattr__(self, "_lookup", dict(items))  # type: ignore[arg-type]
 
 
 def _unknown_key_error(key: object) -> ProfileError:
@@ -94,8 +124,10 @@ def _unknown_key_error(key: object) -> ProfileError:
     return ProfileError(f"unknown profile key {key!r}{hint}")
 
 
-def _check_consistency(values: Mapping[str, ProfileValue]) -> None:
-    """Cross-key checks: combinations the board model cannot represent."""
+def _check_consistency(values: Mapping[str, ProfileValue], explicit: Mapping[str, object]) -> None:
+    """Cross-key checks: combinations the board model cannot represent. ``explicit`` holds the
+    keys the scenario set itself (a contradiction between two of them, or with a part, is the
+    scenario's to fix)."""
     if values["supply.power_fail_v"] >= values["supply.rail_v"]:  # type: ignore[operator]
         raise ProfileError(
             f"profile key 'supply.power_fail_v' = {values['supply.power_fail_v']!r} must be below "
@@ -117,6 +149,61 @@ def _check_consistency(values: Mapping[str, ProfileValue]) -> None:
         raise ProfileError(
             f"profile key 'cover.bias_pulse_s' = {values['cover.bias_pulse_s']!r} must not exceed "
             f"'cover.bias_period_s' = {values['cover.bias_period_s']!r} s"
+        )
+    if values["supercap.redistribution_f"] > 0.0 and not (  # type: ignore[operator]
+            values["supercap.redistribution_ohm"] > 0.0):  # type: ignore[operator]
+        raise ProfileError(
+            f"profile key 'supercap.redistribution_f' = {values['supercap.redistribution_f']!r} F "
+            "needs 'supercap.redistribution_ohm' > 0 Ω (a branch without resistance is just more "
+            "capacitance: add it to supercap.capacitance_f)"
+        )
+    if values["supercap.min_temperature_c"] >= values["supercap.max_temperature_c"]:  # type: ignore[operator]
+        raise ProfileError(
+            f"profile key 'supercap.min_temperature_c' = {values['supercap.min_temperature_c']!r} "
+            f"must be below 'supercap.max_temperature_c' = "
+            f"{values['supercap.max_temperature_c']!r} °C"
+        )
+    _check_radio(values)
+    _check_battery_state(values, explicit)
+
+
+def _check_radio(values: Mapping[str, ProfileValue]) -> None:
+    """``radio.profile`` must parse. (With phases set the burst keys are not used; both may be
+    present, as in a resolved profile fed back as a scenario's keys.)"""
+    text = str(values["radio.profile"])
+    try:
+        parse_phases(text)
+    except ValueError as exc:
+        raise ProfileError(f"profile key 'radio.profile' = {text!r}: {exc}") from None
+
+
+def _check_battery_state(values: Mapping[str, ProfileValue],
+                         explicit: Mapping[str, object]) -> None:
+    """A state the scenario names must agree with the battery keys: refused are 'absent' with a
+    fitted cell, 'undervoltage' with a cell above that level, 'weak' with one at or below it.
+    ('healthy' only means nothing was drawn: a plateau set low by battery.voltage_v stays the
+    old way to model a poor cell, and a resolved profile fed back as keys must resolve again.)"""
+    if "battery.state" not in explicit:
+        return
+    state = values["battery.state"]
+    if state == "absent":
+        if values["battery.present"]:
+            raise ProfileError("profile key 'battery.state' = 'absent' contradicts "
+                               "'battery.present' = true")
+        return
+    if state not in ("undervoltage", "weak"):
+        return
+    cell = Battery.from_profile(values)
+    ocv = cell.ocv_at(cell.drawn_c)  # present or not: the state speaks of the cell itself
+    uv = float(values["battery.undervoltage_v"])  # type: ignore[arg-type]
+    below = ocv <= uv  # at the level is undervoltage (supply.py's boundary rule)
+    if (state == "undervoltage") != below:
+        side = "at or below" if below else "above"
+        raise ProfileError(
+            f"profile key 'battery.state' = {state!r} contradicts the cell's open-circuit "
+            f"{ocv:.3g} V ({side} 'battery.undervoltage_v' = {uv!r} V) from 'battery.voltage_v' "
+            f"= {values['battery.voltage_v']!r} and 'battery.initial_drawn_fraction' = "
+            f"{values['battery.initial_drawn_fraction']!r}"
         )
 
 
@@ -159,11 +246,48 @@ def resolve_profile(overrides: Mapping[str, object], name: str = "single-phase")
         raise ProfileError(f"unknown profile {name!r}; built-in profiles: {known}")
     values: dict[str, ProfileValue] = {key.name: key.default for key in _KEYS}
     values.update(_PROFILES[name])
+    explicit: dict[str, ProfileValue] = {}
     for key, value in overrides.items():
         spec = _REGISTRY.get(key) if isinstance(key, str) else None
         if spec is None:
             raise _unknown_key_error(key)
-        values[key] = spec.check(value)
+        explicit[key] = spec.check(value)
+    origins: dict[str, str] = {}
+    for selector in catalog.SELECTORS:
+        row = catalog.find(selector, str(explicit.get(selector, values[selector])))
+        if row is None:
+            continue
+        for v in row.values:
+            values[v.key] = _REGISTRY[v.key].check(v.value)
+            origins[v.key] = f"{row.name}: {v.source}"
+    values.update(explicit)
+    for key in explicit:
+        origins.pop(key, None)
+    _apply_battery_state(values, explicit, origins)
     _agree_debounce(values, overrides)
-    _check_consistency(values)
-    return Profile(name=name, entries=tuple(values.items()))
+    _check_consistency(values, explicit)
+    return Profile(name=name, entries=tuple(values.items()), origins=tuple(origins.items()))
+
+
+def _apply_battery_state(values: dict[str, ProfileValue], explicit: Mapping[str, object],
+                         origins: dict[str, str]) -> None:
+    """``battery.state`` sets the charge already drawn (and ``absent`` the cell's presence),
+    unless the scenario set those keys itself."""
+    state = str(values["battery.state"])
+    if state == "absent" and "battery.present" not in explicit:
+        values["battery.present"] = False
+        origins["battery.present"] = "battery.state 'absent'"
+    if "battery.initial_drawn_fraction" in explicit:
+        return
+    try:
+        fraction = state_drawn_fraction(
+            state, float(values["battery.voltage_v"]),  # type: ignore[arg-type]
+            float(values["battery.cutoff_v"]),  # type: ignore[arg-type]
+            float(values["battery.undervoltage_v"]),  # type: ignore[arg-type]
+        )
+    except ValueError as exc:
+        raise ProfileError(f"profile key 'battery.state' = {state!r}: {exc}") from None
+    values["battery.initial_drawn_fraction"] = fraction
+    if fraction:
+        origins["battery.initial_drawn_fraction"] = (
+            f"[D] battery.state {state!r} placed on the cell's curve (battery.py)")

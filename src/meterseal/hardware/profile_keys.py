@@ -1,23 +1,47 @@
 """The registry of profile keys: the built-in `single-phase` board, every default with its source.
 
-A data table. Every default names its origin: a row of /work/shared/reference/hardware.md (cited
-by part and row), ``[U] assumption: why`` where that table has no number, or ``[D] derived: how``.
-Cross-key rules and resolution are profile.py's."""
+A data table. Every default names its origin: a row of the project's hardware facts table
+(hardware.md, whose rows are named after datasheets; cited by part and row), ``[U] assumption:
+why`` where that table has no number, or ``[D] derived: how``. Cross-key rules and resolution are
+profile.py's.
+
+The selector keys (``supercap.part``, ``nvm.part``, ``battery.part``, ``battery.state``,
+``radio.module``) default to today's board: ``custom`` (no catalogue row, the keys as they are)
+and a healthy battery; every new physical key defaults to the value that leaves today's model
+unchanged (no redistribution branch, no standby load, no self-discharge, no passivation, one
+radio burst), and its source names the field value as well."""
 
 from __future__ import annotations
 
+from meterseal.hardware import catalog
+from meterseal.hardware.battery import STATES as _BATTERY_STATES
 from meterseal.hardware.profile_spec import ProfileKey
 from meterseal.hardware.profile_spec import key as _k
 
 __all__ = ["KEYS"]
 
-# Shorthands for the sources. Rows are those of /work/shared/reference/hardware.md.
+# Shorthands for the sources. Rows are those of hardware.md, the hardware facts table.
 _PB = "Eaton PB datasheet, 1.0 F row"
 _ER = "Maxell / EEMB ER datasheets, ER14250 row"
 _RA4C1 = "Renesas RA4C1 row (MCU table)"
 _L031 = "STM32L031 measured row (jeelabs.org low-power L031)"
 _FIELD = "public meter firmware, 'How firmware in the field behaves'"
 _EEPROM = "Microchip DS20001203, 24LC256 / AT24C256C row"
+_STANDBY = "hardware.md 'Field practice found since', standby loads often left out"
+_TODAY = "0 = today's model (not counted)"
+
+
+def _part(selector: str, default: str, source: str, meaning: str) -> ProfileKey:
+    return _k(
+        selector,
+        default,
+        "-",
+        source + "; 'custom' selects no catalogue row (the keys as they are); each row names "
+        "its datasheet (`meterseal parts`)",
+        meaning + "; every key the row sets stays overridable by the scenario",
+        choices=catalog.choices(selector),
+    )
+
 
 # The registry. Order = documentation order. Defaults are the built-in `single-phase` profile.
 KEYS: tuple[ProfileKey, ...] = (
@@ -43,14 +67,16 @@ KEYS: tuple[ProfileKey, ...] = (
     # --- supply ------------------------------------------------------------------------------
     _k(
         "supply.topology",
-        "battery+supercap",
+        "battery-first",
         "-",
-        "DESIGN.md 'Profile keys' / SEED: the seed's design (battery keeps the RTC domain, "
-        "supercapacitor feeds the MCU watch and radio, and the RTC when the battery is "
-        "undervoltage)",
-        "how the backup sources feed the MCU and RTC domains",
-        choices=("supercap-only", "battery+supercap", "diode-or", "battery-first",
-                 "battery-only"),
+        "SEED ('after power failure and when the battery is undervoltage, the supercapacitor "
+        "discharges to support module communication and low-power operation of the MCU') and "
+        "hardware.md 'Where the outage watch is powered' (the MCU watches on the clock battery, "
+        "the supercapacitor feeds the power-down record and report); 'battery-only' is the "
+        "meter before that design, 'battery+supercap' the supercapacitor carrying the watch "
+        "from the first second",
+        "how the backup sources feed the MCU and RTC domains (DESIGN.md, profile keys)",
+        choices=("supercap-only", "battery+supercap", "diode-or", "battery-first", "battery-only"),
     ),
     _k(
         "supply.rail_v",
@@ -82,7 +108,22 @@ KEYS: tuple[ProfileKey, ...] = (
         minimum=0.0,
         maximum=10.0,
     ),
+    _k(
+        "supply.quiescent_current_a",
+        3e-6,
+        "A",
+        _STANDBY + ": regulator/supervisor quiescent current 1–5 µA; [D] the middle, 3 µA "
+        "(0 = not counted)",
+        "quiescent current of the backup regulator and supervisor: flows whenever the MCU "
+        "domain's source has voltage (also after the MCU's brown-out)",
+        minimum=0.0,
+        maximum=0.01,
+    ),
     # --- supercapacitor ----------------------------------------------------------------------
+    _part("supercap.part", "eaton-kw-1f",
+          "hardware.md 'Field practice found since': coin-cell supercapacitors are the meter "
+          "parts; Eaton KW (TD 4422) is sold for electric utility meters, rated −40…+85 °C",
+          "the supercapacitor, a row of the parts catalogue"),
     _k(
         "supercap.capacitance_f",
         1.0,
@@ -171,13 +212,58 @@ KEYS: tuple[ProfileKey, ...] = (
         "supercap.leakage_doubling_c",
         20.0,
         "°C",
-        "[U] assumption: leakage is a thermally activated process; a doubling per 20 °C (the "
-        "10 °C chemical rule of thumb would give 32× at +70 °C, more than the cell's rated "
-        "leakage growth suggests); hardware.md gives leakage at 20 °C only",
+        "[U] assumption: leakage is a thermally activated process; a doubling per 20 °C. No "
+        "maker states leakage against temperature as a number (Panasonic and CDA show "
+        "'influence of ambient temperature on self-discharge' as curves only). Bracket: the 10 °C "
+        "chemical rule of thumb (32× at +70 °C) on one side; on the other, KEMET FC datasheet, "
+        "'characteristics in different temperature', phase 5 (+70 °C): current (30 minutes "
+        "value) ≤ 1.5·C·V mA, against the 1.5·C mA at 20 °C of the same lineage's NEC TOKIN FR "
+        "series ([U] the FC's own 20 °C table was not read): 5.5× over 45 °C, a doubling per "
+        "≈ 18 °C",
         "leakage current doubles every this many °C above 20 °C (no change below)",
         minimum=0.0,
         exclusive_minimum=True,
         maximum=100.0,
+    ),
+    _k(
+        "supercap.redistribution_f",
+        0.0,
+        "F",
+        "0 = no branch, today's model; hardware.md 'Field practice found since': leakage right "
+        "after a charge is far above the 72-h figure (charge moving into slow pores), modelled "
+        "by a series R-C branch; the catalogue's coin cells fit it to their figures",
+        "capacitance of the slow charge-redistribution branch (R_d in series with C_d, beside "
+        "the main capacitance) at 20 °C, nominal; 0 = no branch",
+        minimum=0.0,
+        maximum=1000.0,
+    ),
+    _k(
+        "supercap.redistribution_ohm",
+        0.0,
+        "Ω",
+        "0 with no branch; the catalogue's coin cells fit it (redistribution_fit.py)",
+        "series resistance of the redistribution branch at 20 °C (> 0 when the branch has "
+        "capacitance); colder it grows like the ESR, [U] ion transport limits both",
+        minimum=0.0,
+        maximum=1e9,
+    ),
+    _k(
+        "supercap.min_temperature_c",
+        -25.0,
+        "°C",
+        _PB + " (operating temperature −25…+70 °C)",
+        "lowest rated operating temperature of the part (outside it: a warning, not an error)",
+        minimum=-100.0,
+        maximum=200.0,
+    ),
+    _k(
+        "supercap.max_temperature_c",
+        70.0,
+        "°C",
+        _PB + " (operating temperature −25…+70 °C)",
+        "highest rated operating temperature of the part (outside it: a warning, not an error)",
+        minimum=-100.0,
+        maximum=200.0,
     ),
     _k(
         "supercap.c_ratio_cold",
@@ -201,6 +287,21 @@ KEYS: tuple[ProfileKey, ...] = (
         maximum=20.0,
     ),
     # --- battery -----------------------------------------------------------------------------
+    _part("battery.part", "er14250",
+          "hardware.md clock battery rows: ER14250 (½AA Li-SOCl2, 1.2 Ah), meter practice "
+          "(> 1.2 Ah, not replaced over the meter's life)",
+          "the clock battery, a row of the parts catalogue"),
+    _k(
+        "battery.state",
+        "healthy",
+        "-",
+        "today's board: a fresh cell; hardware.md clock battery rows (undervoltage warning below "
+        "2.50 V in meter firmware)",
+        "the cell when the scenario starts: 'healthy' (fresh), 'weak' (on its end-of-life knee, "
+        "above undervoltage), 'undervoltage' (below that level), 'absent' (battery.present "
+        "false); sets battery.initial_drawn_fraction",
+        choices=_BATTERY_STATES,
+    ),
     _k(
         "battery.present",
         True,
@@ -255,6 +356,44 @@ KEYS: tuple[ProfileKey, ...] = (
         minimum=0.0,
         maximum=10.0,
     ),
+    _k(
+        "battery.initial_drawn_fraction",
+        0.0,
+        "fraction",
+        "[D] derived from battery.state on the cell's curve (battery.py); 0 = a fresh cell, "
+        "today's model",
+        "share of the capacity already drawn when the scenario starts (past 1: below cut-off)",
+        minimum=0.0,
+        maximum=2.0,
+    ),
+    _k(
+        "battery.self_discharge_per_year",
+        0.0,
+        "fraction/year",
+        _ER + " (≤ 1 %/year self-discharge); " + _TODAY,
+        "share of the capacity lost per year by self-discharge, a constant drain",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    _k(
+        "battery.passivation_ohm",
+        0.0,
+        "Ω",
+        "Maxell ER row (passivation: a transient voltage dip when load starts after storage, "
+        "worse when cold); no maker gives a resistance, the er14250 row assumes one; " + _TODAY,
+        "extra series resistance a pulse load meets on a rested cell, at 20 °C",
+        minimum=0.0,
+        maximum=10_000.0,
+    ),
+    _k(
+        "battery.passivation_ratio_cold",
+        1.0,
+        "ratio",
+        "Maxell ER row (passivation worse when cold); [U] no number: 1.0 = no cold effect",
+        "passivation resistance at −25 °C over that at 20 °C (linear between, clamped outside)",
+        minimum=1.0,
+        maximum=100.0,
+    ),
     # --- MCU ---------------------------------------------------------------------------------
     _k(
         "mcu.active_current_a",
@@ -282,6 +421,18 @@ KEYS: tuple[ProfileKey, ...] = (
         "sleep current at 85 °C over that at 25 °C (linear between, 1.0 below 25 °C)",
         minimum=1.0,
         maximum=100.0,
+    ),
+    _k(
+        "mcu.ir_receiver_current_a",
+        0.0,
+        "A",
+        _STANDBY + " (an IR receiver powered for optical wake-up); a demodulating receiver "
+        "draws 0.35 mA typ. (Vishay TSOP351.. datasheet, supply current at 3.3 V: 0.27/0.35/"
+        "0.45 mA); " + _TODAY,
+        "supply current of an IR receiver kept powered for optical wake-up while the MCU "
+        "domain is powered",
+        minimum=0.0,
+        maximum=0.1,
     ),
     _k(
         "mcu.brownout_v",
@@ -412,6 +563,10 @@ KEYS: tuple[ProfileKey, ...] = (
         maximum=1.0,
     ),
     # --- NVM ---------------------------------------------------------------------------------
+    _part("nvm.part", "24lc256",
+          "hardware.md non-volatile memory rows: 24LC256 / AT24C256C, the 32 KiB EEPROM of "
+          "the journal's page map",
+          "the NVM chip, a row of the parts catalogue"),
     _k(
         "nvm.page_size",
         64,
@@ -438,6 +593,26 @@ KEYS: tuple[ProfileKey, ...] = (
         "EEPROM current while a page write runs",
         minimum=0.0,
         maximum=1.0,
+    ),
+    _k(
+        "nvm.standby_current_a",
+        0.0,
+        "A",
+        _STANDBY + " (an AT24C256C up to 6 µA max; 24LC256 1 µA max, " + _EEPROM + "); "
+        + _TODAY,
+        "NVM standby current while the MCU domain is powered and no write runs",
+        minimum=0.0,
+        maximum=0.01,
+    ),
+    _k(
+        "nvm.min_voltage_v",
+        0.0,
+        "V",
+        "0 = no minimum, today's model; 24LC256 2.5 V, 24AA256/24FC256 1.7 V (Microchip "
+        "DS20001203, device selection table)",
+        "lowest supply at which the NVM may write (a write below it is out of specification)",
+        minimum=0.0,
+        maximum=10.0,
     ),
     # --- RTC ---------------------------------------------------------------------------------
     _k(
@@ -470,6 +645,11 @@ KEYS: tuple[ProfileKey, ...] = (
         maximum=10.0,
     ),
     # --- radio -------------------------------------------------------------------------------
+    _part("radio.module", "rf-micropower",
+          "hardware.md 'Field practice found since' (communication modules): a sub-GHz "
+          "micro-power RF module reports for tens of mA over tens of ms, within a coin-cell "
+          "supercapacitor's reach",
+          "the communication module, a row of the parts catalogue"),
     _k(
         "radio.present",
         True,
@@ -495,6 +675,46 @@ KEYS: tuple[ProfileKey, ...] = (
         "duration of one active-report burst",
         minimum=0.0,
         maximum=60.0,
+    ),
+    _k(
+        "radio.profile",
+        "",
+        "A×s",
+        "empty = one phase (radio.burst_current_a for radio.burst_s), today's model; hardware.md "
+        "communication modules: cellular modules draw hundreds of mA for seconds per report, in "
+        "phases",
+        "the current profile of one send as 'current_a×duration_s' phases separated by commas "
+        "(e.g. '0.06x2, 0.22x0.5'); when set, the burst keys are not used",
+    ),
+    _k(
+        "radio.retries",
+        0,
+        "sends",
+        "0 = one send, today's model; hardware.md communication modules: field firmware sends "
+        "a power-down report once a second, three times (2 repeats)",
+        "how many times a report is sent again after its first send",
+        minimum=0,
+        maximum=20,
+    ),
+    _k(
+        "radio.retry_gap_s",
+        1.0,
+        "s",
+        "hardware.md communication modules: field firmware sends a power-down report once a "
+        "second, three times",
+        "pause between the end of one send of a report and the start of the next",
+        minimum=0.0,
+        maximum=3600.0,
+    ),
+    _k(
+        "radio.own_storage",
+        False,
+        "-",
+        "false = the module runs on the meter's backup, today's model; hardware.md "
+        "communication modules: carrier (HPLC/BPLC) modules report a power-down on their own "
+        "storage",
+        "the module has its own power-off storage: a report costs the meter's backup only its "
+        "profile (raising the event line)",
     ),
     # --- firmware parameters the board design fixes -------------------------------------------
     _k(

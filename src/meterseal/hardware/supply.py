@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from meterseal.hardware.battery import Battery
+from meterseal.hardware import rc2
 from meterseal.hardware.board import BoardParams, Topology
 from meterseal.hardware.rc import steady_and_tau, time_to_voltage, voltage_after
 
@@ -55,7 +55,7 @@ X_KEYS = (
 )
 
 # The loads a supply carries, in this order (sizing's energy budget names them so).
-CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio")
+CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio", "standby")
 
 _NEVER = math.inf
 _NONE, _SC, _BATT = 0, 1, 2  # a load's source
@@ -71,14 +71,17 @@ class SupplyPath:
     __slots__ = (
         "battery",
         "board",
+        "branch",
         "esr",
         "has_supercap",
         "i_batt",
         "i_sc",
         "mains",
         "mcu_on_battery",
+        "node",
         "on_rail",
         "parts",
+        "r_batt",
         "r_leak",
         "radio_on_sc",
         "rtc_on_sc",
@@ -87,6 +90,7 @@ class SupplyPath:
         "v",
         "v_inf",
         "v_t",
+        "vd",
     )
 
     def __init__(self, board: BoardParams) -> None:
@@ -94,11 +98,10 @@ class SupplyPath:
         cap = board.supercap
         self.esr = cap.esr_ohm
         self.r_leak = cap.leakage_ohm
-        self.battery = Battery(
-            board.battery_voltage_v, board.battery_capacity_mah,
-            board.battery_internal_resistance_ohm, board.battery_cutoff_v,
-            present=board.battery_present,
-        )
+        self.battery = board.new_battery()
+        # The series resistance the battery's load meets now: its own, plus the passivation
+        # film's when a pulse (a page write, a send) runs on a rested cell.
+        self.r_batt = board.battery_internal_resistance_ohm
         # The meter has been on mains long before the scenario: the supercapacitor sits at the
         # divider of its charge path and its leakage (a board without one: nothing, ever).
         self.has_supercap = board.topology != Topology.BATTERY_ONLY
@@ -117,6 +120,11 @@ class SupplyPath:
         self.parts: tuple[float, ...] = (0.0,) * len(CATEGORIES)
         self.v_inf = self.v
         self.tau = 1.0
+        # The charge-redistribution branch (C_d behind R_d), when the part has one: its
+        # capacitor's voltage vd (after days on mains, equal to v) and the two-state node.
+        self.branch = cap.redistribution_f > 0.0 and self.has_supercap
+        self.vd = self.v
+        self.node: rc2.Node2 | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -124,17 +132,29 @@ class SupplyPath:
         dt_us = t_us - self.v_t
         if dt_us > 0:
             dt = dt_us * 1e-6
-            self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
-            if self.i_batt > 0.0:
-                self.battery.advance(dt, self.i_batt)
+            if self.node is not None:
+                self.v, self.vd = rc2.state_after(self.node, self.v, self.vd, dt)
+            else:
+                self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
+            self.battery.advance(dt, self.i_batt)  # its self-discharge runs without a load too
             self.v_t = t_us
 
     def voltage_after(self, dt_s: float) -> float:
         """The supercapacitor's voltage dt_s from now on the present trajectory."""
+        if self.node is not None:
+            return rc2.voltage_after(self.node, self.v, self.vd, dt_s)
         return voltage_after(self.v, dt_s, self.v_inf, self.tau)
+
+    def time_to(self, level_v: float) -> float:
+        """Seconds until the supercapacitor's (internal) voltage first reaches level_v."""
+        if self.node is not None:
+            return rc2.time_to_voltage(self.node, self.v, self.vd, level_v)
+        return time_to_voltage(self.v, level_v, self.v_inf, self.tau)
 
     def leak_charge(self, dt_s: float) -> float:
         """Charge (C) the leakage resistance takes over the next dt_s: ∫V dt / R_leak."""
+        if self.node is not None:
+            return rc2.voltage_integral(self.node, self.v, self.vd, dt_s) / self.r_leak
         v_inf, tau = self.v_inf, self.tau
         return (v_inf * dt_s - (self.v - v_inf) * tau * math.expm1(-dt_s / tau)) / self.r_leak
 
@@ -162,11 +182,14 @@ class SupplyPath:
     def mcu_terminal_v(self) -> float:
         """The MCU's backup supply at its pins under the present load (what its ADC reads)."""
         if self.mcu_on_battery:
-            return self.battery.terminal_v(self.i_batt)
+            return self.battery_terminal_v()
         return self.v - self.i_sc * self.esr
 
     def battery_terminal_v(self) -> float:
-        return self.battery.terminal_v(self.i_batt)
+        b = self.battery
+        if not b.present:
+            return 0.0
+        return max(0.0, b.ocv_v() - self.i_batt * self.r_batt)
 
     def charge_current_a(self) -> float:
         """The charger's current into the capacitor now (0 without mains or capacitor)."""
@@ -178,7 +201,8 @@ class SupplyPath:
     # ------------------------------------------------------------------ who draws what
 
     def set_loads(self, mcu_alive: bool, sleep_a: float, bias_a: float, wakes_a: float,
-                  nvm_a: float, radio_a: float, sc_switch: bool = True) -> None:
+                  nvm_a: float, radio_a: float, sc_switch: bool = True,
+                  standby_a: float = 0.0) -> None:
         """The loads now (each 0 when off), routed to their sources.
 
         On the rail nothing draws from the backup. Off it, the MCU domain (sleep, switch bias,
@@ -188,40 +212,50 @@ class SupplyPath:
         firmware opens it).
         """
         rail = self.on_rail
+        loads = self.board.loads
         if not (mcu_alive and not rail):
-            sleep_a = bias_a = wakes_a = nvm_a = radio_a = 0.0
-        mcu_i = sleep_a + bias_a + wakes_a + nvm_a
-        rtc_i = 0.0 if rail else self.board.loads.rtc_a
+            sleep_a = bias_a = wakes_a = nvm_a = radio_a = standby_a = 0.0
+        if not rail:
+            # The regulator and supervisor draw on whatever feeds the MCU domain, MCU or not.
+            standby_a += loads.quiescent_a
+        mcu_i = sleep_a + bias_a + wakes_a + nvm_a + standby_a
+        rtc_i = 0.0 if rail else loads.rtc_a
         mcu_src, radio_src, rtc_src = self._routes(sc_switch)
         i_sc = i_batt = 0.0
-        parts = [sleep_a, bias_a, rtc_i, wakes_a, nvm_a, radio_a]
+        parts = [sleep_a, bias_a, rtc_i, wakes_a, nvm_a, radio_a, standby_a]
         for i, src in ((mcu_i, mcu_src), (radio_a, radio_src), (rtc_i, rtc_src)):
             if src == _SC:
                 i_sc += i
             elif src == _BATT:
                 i_batt += i
         if mcu_src != _SC:
-            parts[0] = parts[1] = parts[3] = parts[4] = 0.0
+            parts[0] = parts[1] = parts[3] = parts[4] = parts[6] = 0.0
         if radio_src != _SC:
             parts[5] = 0.0
         if rtc_src != _SC:
             parts[2] = 0.0
         self.i_sc = i_sc
         self.i_batt = i_batt
+        pulse = (mcu_src == _BATT and nvm_a > 0.0) or (radio_src == _BATT and radio_a > 0.0)
+        b = self.board
+        self.r_batt = b.battery_pulse_resistance_ohm if pulse else (
+            b.battery_internal_resistance_ohm)
         self.mcu_on_battery = mcu_src == _BATT
         self.rtc_on_sc = rtc_src == _SC and not rail
         self.radio_on_sc = radio_src == _SC
         self.rtc_unpowered = rtc_src == _NONE and not rail
         self.parts = tuple(parts)
         cap = self.board.supercap
+        b = self.board
+        source = (b.charge_source_v, b.charge_path_ohm) if self.mains else (None, None)
         if not self.has_supercap:
             self.v_inf, self.tau = 0.0, 1.0
-        elif self.mains:
-            self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc,
-                                                  self.board.charge_source_v,
-                                                  self.board.charge_path_ohm)
+        elif self.branch:
+            self.node = rc2.node(cap.capacitance_f, self.r_leak, i_sc, cap.redistribution_f,
+                                 cap.redistribution_ohm, *source)
+            self.v_inf, self.tau = self.node.v_inf, self.node.tau_s
         else:
-            self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc)
+            self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc, *source)
 
     def _routes(self, sc_switch: bool) -> tuple[int, int, int]:
         """(MCU domain, communication module, RTC domain): the source of each, _SC or _BATT
@@ -287,7 +321,7 @@ class SupplyPath:
             if v > ocv:
                 cands.append((X_DIODE_OVER, ocv))
         for kind, level in cands:
-            dt = 0.0 if v <= level else time_to_voltage(v, level, self.v_inf, self.tau)
+            dt = 0.0 if v <= level else self.time_to(level)
             if dt < best:
                 best, what = dt, kind
         return best, what
@@ -297,7 +331,7 @@ class SupplyPath:
         b = self.board
         bat = self.battery
         best, what = _NEVER, -1
-        if self.i_batt <= 0.0 or not bat.present:
+        if not bat.present:
             return best, what
         topo = b.topology
         if topo in (Topology.BATTERY_SUPERCAP, Topology.BATTERY_FIRST) and self.battery_ok():
@@ -316,7 +350,7 @@ class SupplyPath:
             for kind, level in levels:
                 if level is None:
                     continue
-                dt = bat.time_to_terminal_v(level, self.i_batt)
+                dt = bat.time_to_ocv(level + self.i_batt * self.r_batt, self.i_batt)
                 if dt < best:
                     best, what = dt, kind
         return best, what

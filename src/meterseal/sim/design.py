@@ -30,6 +30,8 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
         margin_v=b.write_margin_v,
         esr_ohm=b.design_esr_ohm,
         capacitance_f=b.design_capacitance_f,
+        esr_ratio_cold=b.design_esr_ratio_cold,
+        c_ratio_cold=b.design_c_ratio_cold,
         active_a=L.active_a,
         wake_s=b.wake_us * 1e-6,
         nvm_write_a=L.nvm_write_a,
@@ -42,9 +44,11 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
         supply_mode=_SUPPLY_MODE.get(b.topology, SUPPLY_SUPERCAP),
         battery_undervoltage_v=b.battery_undervoltage_v,
         battery_pulse_ohm=b.design_battery_pulse_ohm,
-        radio_sends=b.radio_sends,
-        radio_gap_us=b.radio_gap_us,
+        radio_sends=1 + b.radio_retries,
+        radio_gap_us=b.radio_retry_gap_us,
         radio_own_storage=b.radio_own_storage,
+        radio_peak_a=max((a for a, _us in b.radio_phases), default=0.0),
+        nvm_min_v=b.nvm_min_v,
     )
 
 

@@ -83,7 +83,8 @@ class Kernel(BoardLife):
                              power_loss_at=power_loss_at)
         self.energy = EnergyTruth.of_loads(scenario.loads,
                                            [(o.at_us, o.end_us) for o in scenario.outages])
-        self.log = RunLog(scenario.duration_us, start_local_ms, b.utc_offset_h, self.energy)
+        self.log = RunLog(scenario.duration_us, start_local_ms, b.utc_offset_h, self.energy,
+                          redistribution=self.supply.branch)
         self.fw_cfg = firmware_config(b)
         self.t = 0
         self.pf_flag = False  # the power-fail comparator's output
@@ -97,6 +98,7 @@ class Kernel(BoardLife):
         self.mcu_active_until = 0
         self.alarm_v: float | None = None
         self.nvm_busy = self.radio_busy = False
+        self.radio_phase_a = 0.0
         self.radio_frame = b""
         self.retained = b""
         self.latch_ms: int | None = None
@@ -202,7 +204,7 @@ class Kernel(BoardLife):
         s = self.supply
         # Negative while charging: the charger's current at this instant goes into the capacitor.
         load = s.i_sc - s.charge_current_a()
-        self.log.trace.append((self.t, s.v, s.battery.ocv_v(), load, name))
+        self.log.trace.append((self.t, s.v, s.battery.ocv_v(), load, name, s.vd))
 
     # ------------------------------------------------------------------ physics between events
 
@@ -224,8 +226,9 @@ class Kernel(BoardLife):
             L.pullup_a if (self.bias_on and self.pin == 1) else 0.0,
             (L.active_a if self.active else 0.0) + self.skip_avg_a,
             L.nvm_write_a if self.nvm_busy else 0.0,
-            L.radio_a if self.radio_busy else 0.0,
+            self.radio_phase_a if self.radio_busy else 0.0,
             self.sc_switch,
+            L.nvm_standby_a + L.ir_receiver_a,
         )
         self.schedule_crossing()
 
@@ -284,12 +287,20 @@ class Kernel(BoardLife):
     def begin_radio(self, frame: bytes) -> None:
         if not self.board_params.radio_present or self.radio_busy:
             return
-        if not self.supply.on_rail and self.board_params.topology == Topology.BATTERY_ONLY:
+        b = self.board_params
+        if (not self.supply.on_rail and b.topology == Topology.BATTERY_ONLY
+                and not b.radio_own_storage):
             return  # the module has no backup supply: nothing goes out
         self.radio_busy = True
         self.radio_frame = frame
         self.radio_gen += 1
-        self.push(self.t + self.board_params.radio_us, E_RADIO_DONE, 0, self.radio_gen)
+        self._radio_phase(0)
+
+    def _radio_phase(self, k: int) -> None:
+        """Phase k of one send: its current until its end (E_RADIO_DONE carries the phase)."""
+        current_a, duration_us = self.board_params.radio_phases[k]
+        self.radio_phase_a = current_a
+        self.push(self.t + max(1, duration_us), E_RADIO_DONE, k, self.radio_gen)
         if not self.supply.on_rail:
             self.update_loads()
 
@@ -310,6 +321,16 @@ class Kernel(BoardLife):
     def _nvm_done(self, _arg: int, gen: int) -> None:
         if gen != self.nvm_gen or not self.nvm_busy:
             return
+        s = self.supply
+        if not s.on_rail and s.mcu_terminal_v() < self.board_params.nvm_min_v:
+            # The chip's supply sagged below its own minimum during the write: what it
+            # programmed is undefined, and it says so (no acknowledge).
+            self._tear()
+            if not s.on_rail:
+                self.update_loads()
+            if self.fw is not None and self.mcu_alive:
+                self._call(self.fw.on_nvm_failed)
+            return
         addr, data = self.eeprom.pending_write()
         self.eeprom.finish_write()
         self.nvm_busy = False
@@ -319,9 +340,14 @@ class Kernel(BoardLife):
         if self.fw is not None and self.mcu_alive:
             self._call(self.fw.on_nvm_done)
 
-    def _radio_done(self, _arg: int, gen: int) -> None:
+    def _radio_done(self, k: int, gen: int) -> None:
         if gen != self.radio_gen or not self.radio_busy:
             return  # the burst of an earlier life, cut by its power loss
+        if k + 1 < len(self.board_params.radio_phases):
+            self._radio_phase(k + 1)
+            if not self.supply.on_rail:
+                self.update_loads()
+            return
         self.radio_busy = False
         decoded = decode_report(self.radio_frame)
         if decoded is not None:

@@ -71,6 +71,9 @@ class Supply(hal.SupplyPort):
     def supercap_v(self) -> float:
         return self.k.supply.supercap_terminal_v()
 
+    def temperature_c(self) -> float:
+        return self.k.board_params.temperature_c
+
     def use_supercap(self, on: bool) -> None:
         self.k.use_supercap(bool(on))
 

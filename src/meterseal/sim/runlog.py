@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from meterseal.sim.metering import EnergyTruth
 
-# One trace row: t_us, supercap_v (internal), battery_v (open circuit), load_a, state name.
-TraceRow = tuple[int, float, float, float, str]
+# One trace row: t_us, supercap_v (internal), battery_v (open circuit), load_a, state name, and
+# the redistribution branch's capacitor voltage (equal to supercap_v on a part without one).
+TraceRow = tuple[int, float, float, float, str, float]
 
 
 @dataclass(slots=True)
@@ -38,6 +39,7 @@ class RunLog:
     start_local_ms: int
     utc_offset_h: float
     energy: EnergyTruth
+    redistribution: bool = False  # the supercapacitor has a charge-redistribution branch
     # Every page write as the chip holds it afterwards: (t_us, addr, bytes) — the data written,
     # or what a power cut left of it. The NVM starts erased, so these replay to every state.
     writes: list[tuple[int, int, bytes]] = field(default_factory=list)

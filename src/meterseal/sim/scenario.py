@@ -310,7 +310,7 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ScenarioError("seed: expected an integer")
 
-    meter = dict(_table_keys("[meter]", doc.get("meter", {}), _ANY)) if "meter" in doc else {}
+    meter = _dotted(_table_keys("[meter]", doc.get("meter", {}), _ANY)) if "meter" in doc else {}
     profile_name = meter.pop("profile", "single-phase")
     if not isinstance(profile_name, str):
         raise ScenarioError("[meter] profile: expected a string")
@@ -353,6 +353,24 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
         loads=tuple(sorted(loads, key=lambda ld: ld.at_us)) or (DEFAULT_LOAD,),
         programming_key=tuple(sorted(keys, key=lambda w: w.at_us)),
     )
+
+
+def _dotted(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    """[meter] keys as the profile names them: `supercap.part = "x"` written bare is a TOML
+    sub-table, the same key as the quoted `"supercap.part" = "x"`."""
+    out: dict[str, object] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            for k, v in _dotted(value, f"{name}.").items():
+                if k in out:
+                    raise ScenarioError(f"[meter]: key {k!r} is given twice")
+                out[k] = v
+        elif name in out:
+            raise ScenarioError(f"[meter]: key {name!r} is given twice")
+        else:
+            out[name] = value
+    return out
 
 
 class _AnyKeys(set[str]):

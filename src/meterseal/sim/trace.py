@@ -13,19 +13,26 @@ import csv
 from dataclasses import dataclass
 from typing import IO
 
+from meterseal.hardware import rc2
 from meterseal.hardware.board import BoardParams
-from meterseal.hardware.rc import steady_and_tau, voltage_after
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
 
 TRACE_HEADER = ("t_us", "supercap_v", "battery_v", "load_a", "state")
+TRACE_HEADER_BRANCH = ("t_us", "supercap_v", "redistribution_v", "battery_v", "load_a", "state")
 
 
 def write_trace_csv(log: RunLog, fh: IO[str]) -> None:
-    """One row per kernel event: ``t_us,supercap_v,battery_v,load_a,state``."""
+    """One row per kernel event: ``t_us,supercap_v,battery_v,load_a,state``, with
+    ``redistribution_v`` after ``supercap_v`` when the part has a redistribution branch."""
     w = csv.writer(fh)
+    if log.redistribution:
+        w.writerow(TRACE_HEADER_BRANCH)
+        for t, v, vb, i, state, vd in log.trace:
+            w.writerow([t, f"{v:.9f}", f"{vd:.9f}", f"{vb:.6f}", f"{i:.9g}", state])
+        return
     w.writerow(TRACE_HEADER)
-    for t, v, vb, i, state in log.trace:
+    for t, v, vb, i, state, _vd in log.trace:
         w.writerow([t, f"{v:.9f}", f"{vb:.6f}", f"{i:.9g}", state])
 
 
@@ -51,6 +58,7 @@ class Trajectory:
 
     t_us: tuple[int, ...]
     v: tuple[float, ...]
+    vd: tuple[float, ...]  # the redistribution branch's capacitor (= v without a branch)
     load_a: tuple[float, ...]
     charging: tuple[bool, ...]
     mains: tuple[tuple[int, int], ...]
@@ -59,6 +67,8 @@ class Trajectory:
     leakage_ohm: float
     charge_source_v: float
     charge_path_ohm: float
+    redistribution_f: float
+    redistribution_ohm: float
 
     @classmethod
     def of(cls, sc: Scenario, log: RunLog) -> Trajectory:
@@ -67,8 +77,8 @@ class Trajectory:
         b = BoardParams.from_profile(sc.profile)
         mains = mains_intervals(sc)
         starts = [a for a, _ in mains]
-        ts, vs, loads, charging = [], [], [], []
-        for t, v, _vb, load, _state in log.trace:
+        ts, vs, vds, loads, charging = [], [], [], [], []
+        for t, v, _vb, load, _state, vd in log.trace:
             k = bisect.bisect_right(starts, t) - 1
             on = k >= 0 and mains[k][0] <= t < mains[k][1]
             if on:
@@ -79,30 +89,32 @@ class Trajectory:
                     load = 0.0  # rounding of the subtraction, not a current
             ts.append(t)
             vs.append(v)
+            vds.append(vd)
             loads.append(load)
             charging.append(on)
-        return cls(tuple(ts), tuple(vs), tuple(loads), tuple(charging), mains, log.t_end_us,
-                   b.supercap.capacitance_f, b.supercap.leakage_ohm, b.charge_source_v,
-                   b.charge_path_ohm)
+        cap = b.supercap
+        return cls(tuple(ts), tuple(vs), tuple(vds), tuple(loads), tuple(charging), mains,
+                   log.t_end_us, cap.capacitance_f, cap.leakage_ohm, b.charge_source_v,
+                   b.charge_path_ohm, cap.redistribution_f, cap.redistribution_ohm)
 
     def row_at(self, t_us: int) -> int:
         """The row that governs ``t_us``: the last at or before it (-1 before the first)."""
         return bisect.bisect_right(self.t_us, t_us) - 1
 
-    def shape(self, i: int) -> tuple[float, float]:
-        """(V∞, τ) of the trajectory that starts at row ``i``."""
-        if self.charging[i]:
-            return steady_and_tau(self.capacitance_f, self.leakage_ohm, self.load_a[i],
-                                  self.charge_source_v, self.charge_path_ohm)
-        return steady_and_tau(self.capacitance_f, self.leakage_ohm, self.load_a[i])
+    def shape(self, i: int) -> rc2.Node2:
+        """The node (its closed form) of the trajectory that starts at row ``i``."""
+        source = ((self.charge_source_v, self.charge_path_ohm) if self.charging[i]
+                  else (None, None))
+        return rc2.node(self.capacitance_f, self.leakage_ohm, self.load_a[i],
+                        self.redistribution_f, self.redistribution_ohm, *source)
 
     def voltage_at(self, t_us: int, row: int | None = None) -> float:
         """The internal voltage at ``t_us``, carried from its governing row on the closed form."""
         i = self.row_at(t_us) if row is None else row
         if i < 0:
             raise ValueError(f"t_us={t_us} is before the first trace row")
-        v_inf, tau = self.shape(i)
-        return voltage_after(self.v[i], (t_us - self.t_us[i]) * 1e-6, v_inf, tau)
+        return rc2.voltage_after(self.shape(i), self.v[i], self.vd[i],
+                                 (t_us - self.t_us[i]) * 1e-6)
 
     def steps(self) -> tuple[tuple[int, float], ...]:
         """(t_us, load proper) at each row: a piecewise-constant load a circuit can replay."""

@@ -36,12 +36,13 @@ class Case:
 
 
 def _sc(name: str, duration: str, outages=(), cover=(), faults=(), seed: int = 1,
-        **overrides: object) -> Scenario:
+        profile: str = "supercap-watch", **overrides: object) -> Scenario:
     return Scenario(
         name=name,
         start=START,
         duration_us=d(duration),
         seed=seed,
+        profile_name=profile,
         overrides=tuple(sorted((k.replace("__", "."), v) for k, v in overrides.items())),
         outages=tuple(Outage(d(a), d(f)) for a, f in outages),
         cover=tuple(CoverOp(d(o), None if c is None else d(c)) for o, c in cover),

@@ -50,6 +50,10 @@ __all__ = [
     "sizing_dict",
 ]
 
+PROFILE = "supercap-watch"
+"""The board sized here: the supercapacitor carries the watch from the first second (the
+battery-first design hands it the watch only once the battery is undervoltage)."""
+
 STANDARD_F: tuple[float, ...] = (0.1, 0.22, 0.33, 0.47, 0.68, 1.0, 1.5, 2.2, 3.3, 4.7, 5.0)
 """Standard supercapacitor values in farads (the E6-like series meters use, up to 5 F)."""
 
@@ -72,6 +76,7 @@ CATEGORY_LABELS = {
     "wakes": "MCU wakes",
     "nvm_writes": "NVM writes",
     "radio": "radio reports",
+    "standby": "regulator, NVM standby, IR receiver",
     "unattributed": "unattributed",
 }
 
@@ -162,11 +167,11 @@ class Requirement:
             ("--ageing", "supercap.ageing", self.ageing),
         ):
             try:
-                resolve_profile({key: value})
+                resolve_profile({key: value}, PROFILE)
             except ProfileError as exc:
                 raise SizingError(f"{option}: {exc}") from None
         try:
-            resolve_profile(dict(self.overrides))
+            resolve_profile(dict(self.overrides), PROFILE)
         except ProfileError as exc:
             raise SizingError(f"--set: {exc}") from None
 
@@ -205,7 +210,7 @@ class Requirement:
             ov["mcu.wake_mode"] = wake_mode
         if bias is not None:
             ov["cover.bias"] = bias
-        base = resolve_profile(ov)
+        base = resolve_profile(ov, PROFILE)
         if self.part_family == "eaton-pb":
             set_keys = dict(self.overrides)
             esr, leak = part_values(
@@ -217,7 +222,7 @@ class Requirement:
                 ov["supercap.esr_ohm"] = esr
             if "supercap.leakage_ohm" not in set_keys:
                 ov["supercap.leakage_ohm"] = leak
-        resolved = resolve_profile(ov)
+        resolved = resolve_profile(ov, PROFILE)
         return dict(resolved.flat())
 
 
@@ -321,14 +326,13 @@ class _BudgetMeter:
         lo, hi = max(t0, a), min(t1, b)
         if hi > lo:
             dt = (hi - lo) * 1e-6
-            v_lo = supply.voltage_after((lo - t0) * 1e-6) if lo > t0 else supply.v
             cum = self._cum
             for k, i_a in enumerate(supply.parts, start=1):  # after "leakage"
                 if i_a:
                     cum[k] += i_a * dt
-            v_inf, tau = supply.v_inf, supply.tau
-            # ∫V dt on V(t) = V∞ + (V0 − V∞)·e^(−t/τ), divided by R_leak.
-            cum[0] += (v_inf * dt - (v_lo - v_inf) * tau * math.expm1(-dt / tau)) / supply.r_leak
+            # The leakage over [lo, hi]: ∫V dt / R_leak on the closed form, as the supply has it.
+            cum[0] += (supply.leak_charge((hi - t0) * 1e-6)
+                       - supply.leak_charge((lo - t0) * 1e-6))
         if a <= t1 <= b:
             self.snapshots_t.append(t1)
             self.snapshots.append((supply.voltage_after((t1 - t0) * 1e-6), tuple(self._cum)))
@@ -363,13 +367,14 @@ def trial_scenario(
     ov = req.profile_overrides(
         capacitance_f, temperature_c=temperature_c, wake_mode=wake_mode, bias=bias
     )
-    outage_us = _outage_length_us(req, resolve_profile(ov))
+    outage_us = _outage_length_us(req, resolve_profile(ov, PROFILE))
     at_us = _HOUR_US
     covers = tuple(
         CoverOp(at_us + (k + 1) * _HOUR_US, at_us + (k + 1) * _HOUR_US + _OPEN_US)
         for k in range(req.openings)
     )
     return Scenario(
+        profile_name=PROFILE,
         name=f"size {capacitance_f:g} F",
         start=START,
         duration_us=at_us + outage_us + 60_000_000,

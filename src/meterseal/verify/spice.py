@@ -98,10 +98,15 @@ class SupercapCircuit:
     charge_resistor_ohm: float
     initial_v: float
     charge_node: Node = "terminal"
+    # The charge-redistribution branch (a series R_d–C_d beside C), when the part has one.
+    redistribution_f: float = 0.0
+    redistribution_ohm: float = 0.0
+    initial_vd: float | None = None  # its capacitor's voltage at the start (default initial_v)
 
     @classmethod
     def from_profile(
-        cls, profile: Mapping[str, object], initial_v: float, charge_node: Node = "terminal"
+        cls, profile: Mapping[str, object], initial_v: float, charge_node: Node = "terminal",
+        initial_vd: float | None = None,
     ) -> SupercapCircuit:
         cap = effective_supercap(profile)
         return cls(
@@ -112,6 +117,9 @@ class SupercapCircuit:
             charge_resistor_ohm=float(profile["supercap.charge_resistor_ohm"]),  # type: ignore[arg-type]
             initial_v=initial_v,
             charge_node=charge_node,
+            redistribution_f=cap.redistribution_f,
+            redistribution_ohm=cap.redistribution_ohm,
+            initial_vd=initial_vd,
         )
 
 
@@ -297,6 +305,12 @@ def netlist(
         *_pwl(_step_points(timeline.steps, end_s)),
         "+ )",
     ]
+    if circuit.redistribution_f > 0.0:
+        vd0 = circuit.initial_v if circuit.initial_vd is None else circuit.initial_vd
+        lines += [
+            f"RD int slow {_num(circuit.redistribution_ohm)}",
+            f"CD slow 0 {_num(circuit.redistribution_f)} IC={_num(vd0)}",
+        ]
     for k, p in enumerate(timeline.pulses):
         rise = p.edge_s
         # SPICE's pulse width excludes the edges: shorten it so each pulse carries I × width.
@@ -415,7 +429,8 @@ def circuit_from_run(
     """The run's supercapacitor circuit, starting at the voltage the kernel started with."""
     if not log.trace:
         raise ValueError("the run has no trace: run the kernel with trace=True")
-    return SupercapCircuit.from_profile(sc.profile, log.trace[0][1], charge_node)
+    return SupercapCircuit.from_profile(sc.profile, log.trace[0][1], charge_node,
+                                        initial_vd=log.trace[0][5])
 
 
 def hold_load_after(timeline: Timeline, t_us: int) -> Timeline:
