@@ -98,6 +98,7 @@ rsds = st.one_of(
     st.builds(rf.Selector9, u8),
 )
 rsd_data = rsds.map(rf.RsdData)
+data_with_selectors = st.one_of(data, rsd_data)
 
 time_tags = st.one_of(st.none(), st.builds(ap.TimeTag, date_time_s, st.builds(at.Ti, u8, u16)))
 dars = st.integers(1, 255)

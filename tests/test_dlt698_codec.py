@@ -24,7 +24,7 @@ ROUND_TRIPS = 300
 
 
 @settings(max_examples=ROUND_TRIPS)
-@given(s.data)
+@given(s.data_with_selectors)
 def test_every_data_value_round_trips(value: ax.Data) -> None:
     raw = value.to_bytes()
     assert ax.data_from_bytes(raw) == value
@@ -55,6 +55,12 @@ def test_every_apdu_round_trips(apdu: acc.Apdu) -> None:
 @given(s.get_records)
 def test_get_record_round_trips(query: ap.GetRecord) -> None:
     assert ap.GetRecord.from_bytes(query.to_bytes()) == query
+
+
+@given(st.one_of(s.time_tags.filter(lambda t: t is not None), s.results_normal,
+                 s.results_record(), s.associations))
+def test_every_apdu_part_round_trips(part) -> None:  # type: ignore[no-untyped-def]
+    assert type(part).from_bytes(part.to_bytes()) == part
 
 
 @given(s.rsds, st.lists(s.csds, max_size=4).map(tuple))

@@ -291,7 +291,6 @@ def test_reset_needs_authority(session, client, meter):
     client.connect()
     assert client.action(reset) == Dar.PASSWORD_OR_UNAUTHORISED
     client.connect(PASSWORD)
-    meter._scenario = meter._scenario  # the key is pressed for 30 days after the run
     assert meter.programming_key_pressed()
     assert client.action(Omd(0x9999, 1)) == Dar.OBJECT_UNDEFINED
     assert client.action(reset) == Dar.SUCCESS
