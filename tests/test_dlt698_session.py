@@ -458,3 +458,17 @@ def test_frames_encode_with_the_meter_address(session):
     (raw,) = session.handle(Frame(0x43, SERVER, 0x10,
                                   GetRequest(1, (Oad(cat.OI_ADDRESS, 2),)).to_bytes()))
     assert raw == encode(decode(raw), 4)
+
+
+def test_a_malformed_record_query_is_never_served_from_the_cache(session):
+    bad = bytes.fromhex("0503073 01b0200ff00".replace(" ", ""))  # selector FF: unreadable
+    for piid in (7, 8):
+        apdu = bad[:2] + bytes((piid,)) + bad[3:]
+        (raw,) = session.handle(Frame(0x43, SERVER, 0x10, apdu))
+        assert decode(raw).data[:2] == bytes((0xEE, piid))
+
+
+def test_the_answer_keeps_the_request_priority(session):
+    apdu = GetRequest(0x85, (Oad(cat.OI_ADDRESS, 2),)).to_bytes()  # priority bit, service 5
+    (raw,) = session.handle(Frame(0x43, SERVER, 0x10, apdu))
+    assert decode(raw).data[:3] == bytes((0x85, 1, 0x85))

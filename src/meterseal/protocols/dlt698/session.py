@@ -322,7 +322,7 @@ class Dlt698Session:
             request = decode_apdu(apdu)
         except CodecError:
             kind = ERROR_UNREADABLE if apdu[0] in _REQUEST_TAGS else ERROR_UNSUPPORTED
-            return ErrorResponse(piid & 0x3F, kind).to_bytes()
+            return ErrorResponse(_piid_acd(piid), kind).to_bytes()
         handler = _HANDLERS.get(type(request))
         if handler is None:
             return None  # an answer or a notification sent to a meter: not ours to answer
@@ -355,12 +355,12 @@ class Dlt698Session:
             send_frame=send, receive_frame=min(asked.send_frame, MAX_RECEIVE_FRAME),
             window=1, max_apdu=min(asked.max_apdu, MAX_REQUEST_APDU), timeout_s=asked.timeout_s,
         )
-        return ConnectResponse(request.piid & 0x3F, FACTORY, granted, result).to_bytes()
+        return ConnectResponse(_piid_acd(request.piid), FACTORY, granted, result).to_bytes()
 
     def _release(self, request: ReleaseRequest) -> bytes:
         self.fire(Event.RELEASE)
         self._client_frame = DEFAULT_FRAME
-        piid = request.piid & 0x3F
+        piid = _piid_acd(request.piid)
         return ReleaseResponse(piid, 0, self._follow(), request.time_tag).to_bytes()
 
     def _get(self, request: GetRequest) -> bytes:
@@ -370,27 +370,27 @@ class Dlt698Session:
             results.append(
                 ResultNormal(oad, dar=value) if isinstance(value, int) else ResultNormal(oad, value)
             )
-        response = GetResponse(
-            request.piid & 0x3F, tuple(results), request.as_list, self._follow(), request.time_tag
-        )
+        piid = _piid_acd(request.piid)
+        response = GetResponse(piid, tuple(results), request.as_list, self._follow(),
+                               request.time_tag)
         return response.to_bytes()
 
     def _get_record(self, request: GetRecordRequest) -> bytes:
         results = tuple(self.answers.get_record(q) for q in request.records)
         response = GetRecordResponse(
-            request.piid & 0x3F, results, request.as_list, self._follow(), request.time_tag
+            _piid_acd(request.piid), results, request.as_list, self._follow(), request.time_tag
         )
         return response.to_bytes()
 
     def _get_next(self, request: GetNextRequest) -> bytes:
         return GetNextResponse(
-            request.piid & 0x3F, True, request.block, Dar.NOT_IN_SEGMENT_TRANSFER
+            _piid_acd(request.piid), True, request.block, Dar.NOT_IN_SEGMENT_TRANSFER
         ).to_bytes()
 
     def _set(self, request: SetRequest) -> bytes:
         # Nothing of this meter is writable over DL/T 698.45 (its clock is set by DL/T 645
         # broadcast time); refusing is the honest answer.
-        return SetResponse(request.piid & 0x3F, request.oad, Dar.READ_WRITE_DENIED).to_bytes()
+        return SetResponse(_piid_acd(request.piid), request.oad, Dar.READ_WRITE_DENIED).to_bytes()
 
     def _action(self, request: ActionRequest) -> bytes:
         authorised = self.state == State.AUTHORISED
@@ -398,7 +398,7 @@ class Dlt698Session:
             ActionResult(omd, self.answers.action(omd, authorised)) for omd, _value in request.calls
         )
         return ActionResponse(
-            request.piid & 0x3F, results, request.as_list, self._follow()
+            _piid_acd(request.piid), results, request.as_list, self._follow()
         ).to_bytes()
 
     def _report_response(self, request: ReportResponse) -> None:
@@ -445,9 +445,9 @@ class Dlt698Session:
         key = apdu[:2] + apdu[3:]
         body = self._cache.get(key)
         if body is not None:
-            return bytes((0x85, apdu[1], apdu[2] & 0x3F)) + body
+            return bytes((0x85, apdu[1], _piid_acd(apdu[2]))) + body
         answer = self.answer(apdu)
-        if answer is not None and self._cacheable(apdu):
+        if answer is not None and answer[:2] == bytes((0x85, apdu[1])) and self._cacheable(apdu):
             if len(self._cache) >= self.CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = answer[3:]
@@ -461,6 +461,12 @@ class Dlt698Session:
         except CodecError:
             return False
         return isinstance(request, GetRequest) and self.answers.cacheable(request.oads[0])
+
+
+def _piid_acd(piid: int) -> int:
+    """The answer's PIID-ACD: the request's service number and priority (bit 7), no access
+    demand (bit 6)."""
+    return piid & 0xBF
 
 
 _REQUEST_TAGS: Final = frozenset((0x02, 0x03, 0x05, 0x06, 0x07, 0x08))  # services it reads
