@@ -28,6 +28,8 @@ from meterseal.sim.events import (
     E_COVER_IRQ,
     E_PF_TRIP,
     E_WAKE_END,
+    GLITCH_OFF,
+    GLITCH_ON,
 )
 from meterseal.sim.runlog import OutageLog
 from meterseal.sim.scenario import ScenarioError
@@ -87,7 +89,16 @@ class BoardLife:
         else:
             self._boot(0, 0)
 
-    def _pin(self: Kernel, level: int, _gen: int) -> None:
+    def _pin(self: Kernel, arg: int, _gen: int) -> None:
+        if arg == GLITCH_ON:
+            self.glitch_depth += 1
+        elif arg == GLITCH_OFF:
+            self.glitch_depth -= 1
+        else:
+            self.switch_level = arg
+        level = self.switch_level ^ (1 if self.glitch_depth > 0 else 0)
+        if level == self.pin:
+            return
         self.pin = level
         on_rail = self.supply.on_rail
         if not self.mcu_alive:

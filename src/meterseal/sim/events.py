@@ -8,3 +8,7 @@ from meterseal.firmware.layout import FREE_BASE_PAGE, PAGE_SIZE
 
 # Every journal page lies below the free area: what a snapshot of the NVM needs to hold.
 USED_NVM_BYTES = FREE_BASE_PAGE * PAGE_SIZE
+
+# E_PIN's argument: the switch's new level (0, 1), or the start / end of a false excursion.
+GLITCH_ON = 2
+GLITCH_OFF = 3

@@ -46,6 +46,8 @@ from meterseal.sim.events import (
     E_RADIO_DONE,
     E_TIMER,
     E_WAKE_END,
+    GLITCH_OFF,
+    GLITCH_ON,
 )
 from meterseal.sim.metering import EnergyTruth
 from meterseal.sim.runlog import OutageLog, RunLog
@@ -92,7 +94,9 @@ class Kernel(BoardLife):
         # Generations of timers are unique over the whole run, not per life: a tick the previous
         # life queued must never match a timer of the next one.
         self.timer_gen = 0
-        self.pin = 1
+        self.pin = 1  # what the MCU reads: the switch, inverted while a glitch lasts
+        self.switch_level = 1  # the switch's own contact
+        self.glitch_depth = 0
         self.mcu_alive = self.active = self.bias_on = self.cover_wake = False
         self.sc_switch = True  # battery-first: supercapacitor on the MCU's supply (normally on)
         self.mcu_active_until = 0
@@ -133,13 +137,19 @@ class Kernel(BoardLife):
                 self.push(o.end_us, E_MAINS_ON)
         bounce_s = self.board_params.bounce_us * 1e-6
         for op in sc.cover:
+            if op.held:
+                continue  # the switch never moves: a tool holds it pressed
             for t, level in bounce_edges(op.open_us, 0, bounce_s, self.rng):
                 self.push(t, E_PIN, level)
             if op.close_us is not None:
                 for t, level in bounce_edges(op.close_us, 1, bounce_s, self.rng):
                     self.push(t, E_PIN, level)
         for f in sc.faults:
-            self.push(f.at_us, E_CUT)
+            if f.kind == "power-cut":
+                self.push(f.at_us, E_CUT)
+            for a, b in f.glitches():
+                self.push(a, E_PIN, GLITCH_ON)
+                self.push(b, E_PIN, GLITCH_OFF)
         self.push(0, E_BOOT)
         self.push(sc.duration_us, E_END)
 

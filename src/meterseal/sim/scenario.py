@@ -38,7 +38,11 @@ _TOKEN = re.compile(r"\s*([0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})\s*(us|µs
                     re.ASCII)
 MAX_DURATION_TEXT = 200  # characters; a longer duration string is a mistake, not a plan
 
-FAULT_KINDS = ("power-cut",)
+GLITCH_KINDS = ("glitch", "glitch-burst")
+# power-cut: the MCU and the EEPROM lose power at an exact instant; glitch: an ESD spike or an
+# EFT burst makes the cover switch's pin read the other level for a short while.
+FAULT_KINDS = ("power-cut", *GLITCH_KINDS)
+MAX_GLITCH_US = 1_000_000  # a "glitch" longer than a second is a cover operation, not noise
 # A scenario's outages, cover operations, faults, load steps and key presses together: far above
 # any real use (a year of hourly load steps is 8,760), low enough that a typo cannot exhaust the
 # machine before the run starts.
@@ -93,12 +97,27 @@ class Outage:
 class CoverOp:
     open_us: int
     close_us: int | None  # None: the cover stays open
+    # The switch held pressed by a tool while the cover is off: the cover opens, the switch
+    # never moves (an attack nothing electrical can see).
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
     kind: str
     at_us: int
+    # glitch / glitch-burst: each false edge pair lasts width_us; a burst has count of them,
+    # one every period_us.
+    width_us: int = 0
+    count: int = 1
+    period_us: int = 0
+
+    def glitches(self) -> list[tuple[int, int]]:
+        """(start, end) of each false excursion of the switch's pin (none for a power cut)."""
+        if self.kind not in GLITCH_KINDS:
+            return []
+        return [(self.at_us + k * self.period_us, self.at_us + k * self.period_us + self.width_us)
+                for k in range(self.count)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +205,20 @@ def _check_calendar(sc: Scenario) -> None:
                             f"calendar ({CALENDAR})")
 
 
+def _check_glitch(f: Fault, duration_us: int) -> None:
+    if not 1 <= f.width_us <= MAX_GLITCH_US:
+        raise ScenarioError(f"fault {f.kind}: width must be from 1 µs to {MAX_GLITCH_US // 1000} "
+                            "ms")
+    if f.kind == "glitch" and f.count != 1:
+        raise ScenarioError("fault glitch: one false edge pair (use glitch-burst for several)")
+    if not 1 <= f.count <= 10_000:
+        raise ScenarioError("fault glitch-burst: count must be from 1 to 10000")
+    if f.count > 1 and f.period_us <= f.width_us:
+        raise ScenarioError("fault glitch-burst: period must be longer than width")
+    if f.glitches()[-1][1] > duration_us:
+        raise ScenarioError(f"fault {f.kind}: it runs past the scenario's end")
+
+
 def validate(sc: Scenario) -> None:
     if sc.start.tzinfo is None:
         raise ScenarioError("start: the time needs an offset, e.g. 2026-03-01T08:00:00+08:00")
@@ -227,6 +260,8 @@ def validate(sc: Scenario) -> None:
             raise ScenarioError(f"fault kind {f.kind!r} unknown (known: {', '.join(FAULT_KINDS)})")
         if not 0 <= f.at_us <= sc.duration_us:
             raise ScenarioError("fault: at is outside the scenario")
+        if f.kind in GLITCH_KINDS:
+            _check_glitch(f, sc.duration_us)
     for i, ld in enumerate(sc.loads):
         for name, w in (("import_w", ld.import_w), ("export_w", ld.export_w)):
             if not (math.isfinite(w) and 0 <= w <= MAX_LOAD_W):
@@ -278,6 +313,23 @@ def _offset(value: object, start: datetime, what: str) -> int:
     return us
 
 
+def _fault(t: Mapping[str, object], start: datetime, where: str) -> Fault:
+    kind = str(t["kind"])
+    at = _offset(t["at"], start, f"{where} at")
+    extra = set(t) - {"kind", "at"}
+    if kind not in GLITCH_KINDS:
+        if extra:
+            raise ScenarioError(f"{where}: a {kind} takes no {', '.join(sorted(extra))}")
+        return Fault(kind, at)
+    if "width" not in t:
+        raise ScenarioError(f"{where}: a {kind} needs 'width' (e.g. \"2ms\")")
+    count = t.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise ScenarioError(f"{where} count: expected a whole number")
+    period = parse_duration(t["period"], f"{where} period") if "period" in t else 0
+    return Fault(kind, at, parse_duration(t["width"], f"{where} width"), count, period)
+
+
 def _number(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"{what}: expected a number, got {value!r}")
@@ -318,21 +370,24 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
     outages = [Outage(at, length) for at, length in _windows(doc, "outage", start)]
     covers = []
     for i, t in enumerate(_array(doc, "cover")):
-        t = _table_keys(f"[[cover]] {i + 1}", t, {"open_at", "close_at"})
+        t = _table_keys(f"[[cover]] {i + 1}", t, {"open_at", "close_at", "held"})
         if "open_at" not in t:
             raise ScenarioError(f"[[cover]] {i + 1}: missing 'open_at'")
         close = t.get("close_at")
+        held = t.get("held", False)
+        if not isinstance(held, bool):
+            raise ScenarioError(f"[[cover]] {i + 1} held: expected true or false")
         covers.append(CoverOp(_offset(t["open_at"], start, f"[[cover]] {i + 1} open_at"),
                               None if close is None
-                              else _offset(close, start, f"[[cover]] {i + 1} close_at")))
+                              else _offset(close, start, f"[[cover]] {i + 1} close_at"), held))
     faults = []
     for i, t in enumerate(_array(doc, "fault")):
-        t = _table_keys(f"[[fault]] {i + 1}", t, {"kind", "at"})
+        t = _table_keys(f"[[fault]] {i + 1}", t, {"kind", "at", "width", "count", "period"})
         if "kind" not in t or "at" not in t:
             raise ScenarioError(f"[[fault]] {i + 1}: needs 'kind' and 'at'")
         if not isinstance(t["kind"], str):
             raise ScenarioError(f"[[fault]] {i + 1} kind: expected a string")
-        faults.append(Fault(t["kind"], _offset(t["at"], start, f"[[fault]] {i + 1} at")))
+        faults.append(_fault(t, start, f"[[fault]] {i + 1}"))
     loads = []
     for i, t in enumerate(_array(doc, "load")):
         t = _table_keys(f"[[load]] {i + 1}", t, {"at", "import_w", "export_w"})

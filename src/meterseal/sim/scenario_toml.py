@@ -18,7 +18,7 @@ import math
 import re
 from datetime import datetime
 
-from meterseal.sim.scenario import DEFAULT_LOAD, Scenario
+from meterseal.sim.scenario import DEFAULT_LOAD, GLITCH_KINDS, Scenario
 
 __all__ = ["format_duration", "to_toml"]
 
@@ -119,9 +119,15 @@ def to_toml(sc: Scenario, header: str = "") -> str:
         lines += ["", "[[cover]]", f"open_at = {_string(format_duration(c.open_us))}"]
         if c.close_us is not None:
             lines.append(f"close_at = {_string(format_duration(c.close_us))}")
+        if c.held:
+            lines.append("held = true")
     for f in sc.faults:
         lines += ["", "[[fault]]", f"kind = {_string(f.kind)}",
                   f"at = {_string(format_duration(f.at_us))}"]
+        if f.kind in GLITCH_KINDS:
+            lines.append(f"width = {_string(format_duration(f.width_us))}")
+            if f.kind == "glitch-burst":
+                lines += [f"count = {f.count}", f"period = {_string(format_duration(f.period_us))}"]
     for w in sc.programming_key:
         lines += ["", "[[programming_key]]", f"at = {_string(format_duration(w.at_us))}",
                   f"for = {_string(format_duration(w.for_us))}"]

@@ -8,32 +8,23 @@ kept and every expectation met. This module holds the cases and nothing of how t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
-from meterseal.sim.scenario import CoverOp, Fault, Outage, Scenario, parse_duration
+from meterseal.sim.scenario import CoverOp, Fault, Outage, Scenario
+from meterseal.verify.matrix_field import field_cases
+from meterseal.verify.matrix_types import (
+    BOUNDED,
+    DEFERRED,
+    EXACT,
+    START,
+    UNDETECTABLE,
+    UNSYNCED,
+    Case,
+    Expect,
+    d,
+)
 
-START = datetime.fromisoformat("2026-03-01T08:00:00+08:00")
-
-
-def d(text: str) -> int:
-    return parse_duration(text, "matrix")
-
-
-@dataclass(frozen=True, slots=True)
-class Expect:
-    status: str  # recorded | undetectable
-    quality: str | None = None  # exact | deferred | bounded | unsynced (when recorded)
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    key: str
-    title: str
-    why: str
-    scenario: Scenario
-    expect: tuple[Expect, ...]
-
+__all__ = ["BOUNDED", "DEFERRED", "EXACT", "START", "UNDETECTABLE", "UNSYNCED", "Case", "Expect",
+           "case_by_key", "cases", "d"]
 
 def _sc(name: str, duration: str, outages=(), cover=(), faults=(), seed: int = 1,
         profile: str = "supercap-watch", **overrides: object) -> Scenario:
@@ -50,11 +41,6 @@ def _sc(name: str, duration: str, outages=(), cover=(), faults=(), seed: int = 1
     )
 
 
-EXACT = Expect("recorded", "exact")
-DEFERRED = Expect("recorded", "deferred")
-BOUNDED = Expect("recorded", "bounded")
-UNSYNCED = Expect("recorded", "unsynced")
-UNDETECTABLE = Expect("undetectable")
 
 
 _Add = Callable[..., None]  # add(key, title, why, scenario, *expect)
@@ -72,6 +58,7 @@ def cases() -> list[Case]:
     _battery_and_temperature(add)
     _wake_modes_and_supplies(add)
     _faults_and_latches(add)
+    field_cases(add)
     return out
 
 

@@ -78,8 +78,11 @@ def result_dict(out: Outcome) -> dict[str, Any]:
         "scenario": sc.name,
         "profile": sc.profile.flat(),
         "truth": {
-            "cover": [{"opened_at": sim_time(sc, c.open_us), "closed_at": sim_time(sc, c.close_us)}
+            "cover": [{"opened_at": sim_time(sc, c.open_us), "closed_at": sim_time(sc, c.close_us),
+                       **({"held": True} if c.held else {})}
                       for c in sc.cover],
+            "glitches": [{"from": sim_time(sc, a), "to": sim_time(sc, b)}
+                         for f in sc.faults for a, b in f.glitches()],
             "outages": [{"from": sim_time(sc, o.at_us), "to": sim_time(sc, o.end_us)}
                         for o in sc.outages],
         },

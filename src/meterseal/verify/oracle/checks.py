@@ -50,7 +50,8 @@ def check_i2(ev: Evidence) -> list[str]:
         c_last = ev.truths[last][1]
         if c_last is None:
             continue
-        nxt = ev.truths[last + 1][0] if last + 1 < len(ev.truths) else ev.end_us
+        later = [k for k in range(last + 1, len(ev.truths)) if not ev.held[k]]
+        nxt = ev.truths[later[0]][0] if later else ev.end_us
         sure, cause = ev.observable(c_last, nxt)
         if sure:
             problems.append(f"record {seq}: the closing at {c_last / 1e6:.3f} s was observable "
@@ -81,7 +82,7 @@ def check_i3(ev: Evidence) -> list[str]:
 
 def _opening_time(ev: Evidence, seq: int, rec: CoverOpen, o: int) -> list[str]:
     tol = ev.tol
-    slack = tol.stamp_us + tol.clock_us(o)
+    slack = ev.stamp_us(o) + tol.clock_us(o)
     if rec.quality in (EXACT, DEFERRED):
         err = ev.true_us(rec.opened_ms) - o
         if abs(err) > slack:
@@ -102,11 +103,11 @@ def _closing_time(ev: Evidence, seq: int, rec: CoverOpen) -> list[str]:
         return []  # a closing that never happened is I1's
     cl_true = ev.true_us(rec.closed_ms)
     if rec.close_quality in (EXACT, DEFERRED):
-        err = min(abs(cl_true - x) - tol.clock_us(x) for x in closes)
+        err = min(abs(cl_true - x) - tol.clock_us(x) - ev.late_us(x) for x in closes)
         if err > tol.stamp_us:
             return [f"record {seq} close time matches no true closing"]
     elif rec.close_quality == BOUNDED:
-        if all(cl_true + tol.clock_us(x) + tol.stamp_us < x for x in closes):
+        if all(cl_true + tol.clock_us(x) + ev.stamp_us(x) < x for x in closes):
             return [f"record {seq} bounded close dated before the close"]
     return []
 

@@ -41,6 +41,8 @@ from meterseal.verify.oracle.observe import BoardTimeline, observable
 from meterseal.verify.oracle.tolerances import CLOCK_ROUNDING_US, Tolerances, tolerances
 
 Rank = float | int | tuple[int, int]
+HELD_CAUSE = ("the switch was held pressed while the cover was off: nothing electrical can see "
+              "that")
 
 
 
@@ -59,6 +61,7 @@ class Evidence:
     log: RunLog
     tol: Tolerances
     truths: list[tuple[int, int | None]]  # (opened, closed) of each true operation, µs
+    held: list[bool]  # the switch held pressed through that operation: the pin never moved
     final: MeterImage
     records: dict[int, CoverOpen]  # every record ever committed, by seq (first form of each half)
     commit_us: dict[int, int]  # when each record's open half first appeared in the NVM
@@ -71,9 +74,26 @@ class Evidence:
     board: BoardTimeline = field(init=False)
     opens: list[int] = field(init=False)  # the true openings' instants, in order
 
+    noise: list[tuple[int, int]] = field(init=False)  # false excursions of the pin (glitches)
+    noise_us: int = field(init=False)  # the longest lateness glitches can cause anywhere
+
     def __post_init__(self) -> None:
         self.board = BoardTimeline.of(self.log)
         self.opens = [o for o, _c in self.truths]
+        self.noise = sorted(g for f in self.sc.faults for g in f.glitches())
+        self.noise_us = max((self.late_us(a) for a, _b in self.noise), default=0)
+
+    def late_us(self, t: int) -> int:
+        """How late glitches around a true transition at t can make its stamp: the debouncer
+        restarts at every false sample, so a change is accepted only a debounce after the
+        last glitch that overlaps it (and dated by the first sample of that last run)."""
+        need = self.tol.need_us
+        ends = [b for a, b in self.noise if a <= t + need and b >= t - self.tol.sample_us]
+        return max(0, max(ends) - t + self.tol.sample_us) if ends else 0
+
+    def stamp_us(self, t: int) -> int:
+        """How far a seen change's stamp may be from the true instant t, the clock aside."""
+        return self.tol.stamp_us + self.late_us(t)
 
     @property
     def end_us(self) -> int:
@@ -155,7 +175,8 @@ def build_evidence(sc: Scenario, log: RunLog) -> Evidence:
             if r.closed and (old is None or not old.closed):
                 close_commit_us[r.seq] = t
     ev = Evidence(sc, log, tolerances(sc), [(op.open_us, op.close_us) for op in sc.cover],
-                  decode_image(log.final_image), records, commit_us, close_commit_us)
+                  [op.held for op in sc.cover], decode_image(log.final_image), records, commit_us,
+                  close_commit_us)
     _group(ev)
     _match(ev)
     ev.verdicts = _verdicts(ev, {i: seq for seq, i in ev.rec_truth.items()})
@@ -196,10 +217,10 @@ def _window(ev: Evidence, seq: int, matched: dict[int, int]) -> Iterable[int]:
     tol = ev.tol
     if rec.quality in (EXACT, DEFERRED):
         t = ev.true_us(rec.opened_ms)
-        w = tol.stamp_us + tol.clock_us(max(t, t_commit)) + 1
+        w = tol.stamp_us + ev.noise_us + tol.clock_us(max(t, t_commit)) + 1
         lo, hi = t - w, t + w
     elif rec.quality == BOUNDED:
-        w = tol.stamp_us + tol.clock_us(t_commit) + 1
+        w = tol.stamp_us + ev.noise_us + tol.clock_us(t_commit) + 1
         lo, hi = ev.true_us(rec.not_before_ms) - w, ev.true_us(rec.not_after_ms) + w
     else:
         i = bisect.bisect_right(ev.opens, t_commit) - 1
@@ -219,7 +240,7 @@ def _best(
     cands: list[tuple[Rank, int, int]] = []
     for i in among:
         o, c = ev.truths[i]
-        if i in matched or o > t_commit:
+        if i in matched or o > t_commit or ev.held[i]:
             continue
         rank = rank_of(ev, rec, o, c, t_commit)
         if rank is not None:
@@ -234,12 +255,12 @@ def _strict_rank(
     tol = ev.tol
     if rec.quality in (EXACT, DEFERRED):
         err = ev.true_us(rec.opened_ms) - o
-        if abs(err) > tol.stamp_us + tol.clock_us(o):
+        if abs(err) > ev.stamp_us(o) + tol.clock_us(o):
             return None
         # The clock drifts steadily from the start: rank by what is left after it.
         return abs(err - tol.drift * o)
     if rec.quality == BOUNDED:
-        slack = tol.clock_us(o) + tol.stamp_us
+        slack = tol.clock_us(o) + ev.stamp_us(o)
         nb, na = ev.true_us(rec.not_before_ms), ev.true_us(rec.not_after_ms)
         if not nb - slack <= o <= na + slack:
             return None
@@ -267,13 +288,18 @@ def _claim_distance(ev: Evidence, rec: CoverOpen, o: int, _c: int | None, t_comm
 def _group(ev: Evidence) -> None:
     """Openings the hardware cannot tell apart: a closing nobody could see merges two."""
     groups: list[list[int]] = []
+    prev: int | None = None  # the last operation the switch took part in
     for i, (o, _c) in enumerate(ev.truths):
-        prev_close = ev.truths[i - 1][1] if i else None
-        if prev_close is not None and not ev.observable(prev_close, o)[0]:
+        if ev.held[i]:
+            ev.group_of[i] = [i]  # invisible: it neither merges nor separates
+            continue
+        prev_close = ev.truths[prev][1] if prev is not None else None
+        if prev_close is not None and groups and not ev.observable(prev_close, o)[0]:
             groups[-1].append(i)
         else:
             groups.append([i])
         ev.group_of[i] = groups[-1]
+        prev = i
 
 
 def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
@@ -284,6 +310,9 @@ def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
                      and e.rtc_valid and e.seq not in ev.records]
     verdicts = []
     for i, (o, c) in enumerate(ev.truths):
+        if ev.held[i]:
+            verdicts.append(Verdict(i, "undetectable", None, None, HELD_CAUSE))
+            continue
         seq = matched.get(i)
         if seq is not None:
             err = _time_error_us(ev, seq, o)
@@ -327,6 +356,6 @@ def _waiting_for(ev: Evidence, o: int, pending: list[PendingEntry]) -> PendingEn
     """The opening seen and stamped in retained RAM that dates o, if any."""
     tol = ev.tol
     for e in pending:
-        if abs(ev.true_us(e.time_ms) - o - tol.drift * o) <= tol.stamp_us + CLOCK_ROUNDING_US:
+        if abs(ev.true_us(e.time_ms) - o - tol.drift * o) <= ev.stamp_us(o) + CLOCK_ROUNDING_US:
             return e
     return None
