@@ -33,6 +33,9 @@ def test_matrix_keys_in_their_order() -> None:
         "weak-battery", "dead-battery-unsynced", "cold", "hot", "cold-coin-cell-deferred",
         "polling", "polling-short", "interrupt-short", "supercap-only",
         "cut-inside-write", "tamper-latch",
+        # On the field's board (matrix_field.py).
+        "field-day-10", "field-undervoltage-kw", "esd-eft-glitches", "tool-held-switch",
+        "field-deferred-after-glitch",
     ]
 
 
