@@ -23,7 +23,7 @@ from dlt698 import codec as peer  # noqa: E402
 ROUND_TRIPS = 300
 
 
-@settings(max_examples=ROUND_TRIPS)
+@settings(max_examples=ROUND_TRIPS, deadline=None)
 @given(s.data_with_selectors)
 def test_every_data_value_round_trips(value: ax.Data) -> None:
     raw = value.to_bytes()
@@ -31,7 +31,7 @@ def test_every_data_value_round_trips(value: ax.Data) -> None:
     assert type(value).from_bytes(raw) == value  # type: ignore[attr-defined]
 
 
-@settings(max_examples=ROUND_TRIPS)
+@settings(max_examples=ROUND_TRIPS, deadline=None)
 @given(s.data.filter(lambda v: not isinstance(v, ax.Utf8String | ax.Float64)))
 def test_the_peer_decodes_our_data_to_the_same_bytes(value: ax.Data) -> None:
     raw = value.to_bytes()
@@ -44,7 +44,7 @@ def test_the_peer_decodes_our_data_to_the_same_bytes(value: ax.Data) -> None:
     assert peer.encode_data(theirs) == raw
 
 
-@settings(max_examples=ROUND_TRIPS)
+@settings(max_examples=ROUND_TRIPS, deadline=None)
 @given(s.apdus)
 def test_every_apdu_round_trips(apdu: acc.Apdu) -> None:
     raw = apdu.to_bytes()
@@ -52,45 +52,51 @@ def test_every_apdu_round_trips(apdu: acc.Apdu) -> None:
     assert type(apdu).from_bytes(raw) == apdu
 
 
+@settings(deadline=None)
 @given(s.get_records)
 def test_get_record_round_trips(query: ap.GetRecord) -> None:
     assert ap.GetRecord.from_bytes(query.to_bytes()) == query
 
 
+@settings(deadline=None)
 @given(st.one_of(s.time_tags.filter(lambda t: t is not None), s.results_normal,
                  s.results_record(), s.associations))
 def test_every_apdu_part_round_trips(part) -> None:  # type: ignore[no-untyped-def]
     assert type(part).from_bytes(part.to_bytes()) == part
 
 
+@settings(deadline=None)
 @given(s.rsds, st.lists(s.csds, max_size=4).map(tuple))
 def test_rsd_and_rcsd_round_trip(rsd, columns) -> None:  # type: ignore[no-untyped-def]
     assert read_rsd(ax.Reader(rsd.to_bytes())) == rsd
     assert read_rcsd(ax.Reader(rcsd_bytes(columns))) == columns
 
 
+@settings(deadline=None)
 @given(s.frames, st.integers(0, 4))
 def test_every_frame_round_trips(frame: Frame, preamble: int) -> None:
     assert decode(encode(frame, preamble)) == frame
 
 
+@settings(deadline=None)
 @given(s.server_addresses)
 def test_server_addresses_round_trip(sa: ServerAddress) -> None:
     assert ServerAddress.from_bytes(sa.to_bytes()) == sa
 
 
+@settings(deadline=None)
 @given(s.segments)
 def test_segments_round_trip(seg: Segment) -> None:
     assert Segment.from_bytes(seg.to_bytes()) == seg
 
 
-@settings(max_examples=ROUND_TRIPS)
+@settings(max_examples=ROUND_TRIPS, deadline=None)
 @given(s.catalogue_values)
 def test_every_catalogue_value_round_trips(value) -> None:  # type: ignore[no-untyped-def]
     assert type(value).from_bytes(value.to_bytes()) == value
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=200))
 def test_decoding_random_bytes_raises_codec_errors_only(raw: bytes) -> None:
     for decode_one in (ax.data_from_bytes, acc.decode_apdu):
@@ -155,7 +161,7 @@ def test_the_peers_apdus_decode_and_encode_back(text: str) -> None:
     assert peer.encode_apdu(peer.decode_apdu(apdu.to_bytes())) == raw
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(s.apdus.filter(lambda a: isinstance(a, acc.GetRequest | acc.GetRecordRequest
                                                       | acc.ActionRequest | acc.ReportResponse
                                                       | sv.ReleaseRequest | acc.GetNextRequest)))

@@ -142,20 +142,25 @@ def _time_feed(data: bytes) -> float:
     return dt
 
 
+def _best_of_3(data: bytes) -> float:
+    """The fastest of three feeds: a busy machine only ever makes one slower."""
+    return min(_time_feed(data) for _ in range(3))
+
+
 def test_resynchronisation_is_linear_a_run_of_68_costs_like_a_run_of_fe() -> None:
     n = 200_000
-    fe, sixty_eight = _time_feed(b"\xfe" * n), _time_feed(b"\x68" * n)
-    rand = _time_feed(random.Random(698).randbytes(n))
+    fe, sixty_eight = _best_of_3(b"\xfe" * n), _best_of_3(b"\x68" * n)
+    rand = _best_of_3(random.Random(698).randbytes(n))
     # 68s are skipped in C, as FE are: both a few milliseconds for 200 kB
     assert sixty_eight < 20 * fe + 0.05, (fe, sixty_eight)
     assert rand < 20 * fe + 0.05, (fe, rand)
     # candidates that pass the length's first check cost Python time each, but linearly:
     # doubling the input at most about doubles the time
-    one = _time_feed(b"\x68\x10\x00" * (n // 3))
-    assert _time_feed(b"\x68\x10\x00" * (2 * n // 3)) < 3 * one + 0.1
+    one = _best_of_3(b"\x68\x10\x00" * (n // 3))
+    assert _best_of_3(b"\x68\x10\x00" * (2 * n // 3)) < 3 * one + 0.2
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(s.frames, st.binary(max_size=40), st.integers(0, 30))
 def test_a_frame_survives_any_garbage_before_it(frame: Frame, junk: bytes, cut: int) -> None:
     raw = junk + encode(frame, 2)

@@ -126,7 +126,8 @@ def normal_read_works(session: Dlt698Session) -> None:
 # ------------------------------------------------------------------------------ the session
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(frames, max_size=5))
 def test_generated_frames_never_raise_nor_change_records(meter, fs):
     before = records(meter)
@@ -137,7 +138,8 @@ def test_generated_frames_never_raise_nor_change_records(meter, fs):
     assert records(meter) == before
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(apdus, max_size=4), st.sampled_from([0x43, 0x03, 0xC3]))
 def test_generated_apdus_never_raise_and_never_wedge(meter, generated, control):
     before = records(meter)
@@ -161,7 +163,8 @@ def storm(session: Dlt698Session, rnd: random.Random, n: int) -> None:
         pos += step
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 2**32 - 1))
 def test_storms_of_mutated_frames_leave_a_working_meter(meter, seed):
     before = records(meter)
