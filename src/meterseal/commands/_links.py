@@ -52,12 +52,12 @@ def parse_serial(text: str, what: str = "--serial") -> SerialTarget:
     return SerialTarget(m.group(1), baud)
 
 
-def parse_link(text: str) -> TcpTarget | SerialTarget:
+def parse_link(text: str, what: str = "--dlt645") -> TcpTarget | SerialTarget:
     if text.strip().startswith("tcp://"):
-        return parse_tcp(text)
+        return parse_tcp(text, what)
     if text.strip().startswith("serial:"):
-        return parse_serial(text, "--dlt645")
+        return parse_serial(text, what)
     raise UsageError(
-        f"--dlt645: {text!r} is neither tcp://HOST:PORT nor serial:DEV[:BAUD]"
+        f"{what}: {text!r} is neither tcp://HOST:PORT nor serial:DEV[:BAUD]"
         " (e.g. tcp://127.0.0.1:8645 or serial:/dev/ttyUSB0:2400)"
     )

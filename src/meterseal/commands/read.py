@@ -1,23 +1,31 @@
-"""`meterseal read --dlt645 URL [--address A] [--json]`: the head-end reader for one meter."""
+"""`meterseal read --dlt645 URL | --dlt698 URL [--address A] [--json]`: the head-end reader for
+one meter, over either of its faces; both print the same reading."""
 
 from __future__ import annotations
 
 import argparse
 import math
 
-from meterseal.commands._links import TcpTarget, parse_link
+from meterseal.commands._links import SerialTarget, TcpTarget, parse_link
 from meterseal.commands._output import emit
 from meterseal.errors import UsageError
 
 MAX_TIMEOUT_S = 3600.0  # an answer later than an hour is no answer on any bus
 
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     read = sub.add_parser(
-        "read", help="the head-end reader: read a meter's cover-open records over DL/T 645"
+        "read",
+        help="the head-end reader: read a meter's cover-open records over DL/T 645 or 698.45",
     )
-    read.add_argument(
-        "--dlt645", required=True, metavar="tcp://HOST:PORT|serial:DEV[:BAUD]",
-        help="where the meter answers",
+    face = read.add_mutually_exclusive_group(required=True)
+    face.add_argument(
+        "--dlt645", metavar="tcp://HOST:PORT|serial:DEV[:BAUD]",
+        help="where the meter answers DL/T 645",
+    )
+    face.add_argument(
+        "--dlt698", metavar="tcp://HOST:PORT|serial:DEV[:BAUD]",
+        help="where the meter answers DL/T 698.45",
     )
     read.add_argument("--address", metavar="A", help="12-digit meter address (default: ask it)")
     read.add_argument("--json", action="store_true", help="print the reading as JSON")
@@ -28,18 +36,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     read.set_defaults(func=cmd_read)
 
 
-def cmd_read(args: argparse.Namespace) -> int:
-    from meterseal.headend.reader import Reader, ReadError, format_reading, reading_json
-    from meterseal.protocols.dlt645.client import Dlt645Client
-    from meterseal.protocols.dlt645.errors import Dlt645Error
-    from meterseal.protocols.dlt645.frame import address_from_string
-
+def _check(args: argparse.Namespace) -> None:
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
         raise UsageError(f"--timeout: need seconds above 0 and at most {MAX_TIMEOUT_S:g}, "
                          f"got {args.timeout:g}")
     if not (math.isfinite(args.utc_offset) and -12 <= args.utc_offset <= 14):
         raise UsageError(f"--utc-offset: need hours from -12 to +14, got {args.utc_offset:g}")
-    target = parse_link(args.dlt645)
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from meterseal.headend.reader import format_reading, reading_json
+
+    _check(args)
+    if args.dlt698:
+        reading = _read698(args, parse_link(args.dlt698, "--dlt698"))
+    else:
+        reading = _read645(args, parse_link(args.dlt645))
+    emit(reading_json(reading) if args.json else format_reading(reading))
+    return 0
+
+
+def _read645(args: argparse.Namespace, target: TcpTarget | SerialTarget):  # type: ignore[no-untyped-def]
+    from meterseal.headend.reader import Reader, ReadError
+    from meterseal.protocols.dlt645.client import Dlt645Client
+    from meterseal.protocols.dlt645.errors import Dlt645Error
+    from meterseal.protocols.dlt645.frame import address_from_string
+
     try:
         address = address_from_string(args.address) if args.address else None
     except ValueError as exc:
@@ -55,8 +77,37 @@ def cmd_read(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     with client:
         try:
-            reading = Reader(client, address=address, utc_offset_h=args.utc_offset).read()
+            return Reader(client, address=address, utc_offset_h=args.utc_offset).read()
         except (Dlt645Error, ReadError) as exc:
             raise UsageError(str(exc)) from None
-    emit(reading_json(reading) if args.json else format_reading(reading))
-    return 0
+
+
+def _read698(args: argparse.Namespace, target: TcpTarget | SerialTarget):  # type: ignore[no-untyped-def]
+    from meterseal.headend.reader import ReadError
+    from meterseal.headend.reader698 import Reader698
+    from meterseal.protocols.dlt698.client import Dlt698Client
+    from meterseal.protocols.dlt698.errors import Dlt698Error
+    from meterseal.protocols.dlt698.frame import ServerAddress
+
+    if args.address is not None:
+        try:
+            ServerAddress.of(args.address)
+        except ValueError as exc:
+            raise UsageError(f"--address: {exc}") from None
+        if len(args.address.strip()) != 12:
+            raise UsageError(f"--address: {args.address!r} must have 12 digits, as printed")
+    try:
+        if isinstance(target, TcpTarget):
+            client = Dlt698Client.tcp(target.host, target.port, timeout_s=args.timeout,
+                                      connect_timeout_s=args.timeout)
+        else:
+            client = Dlt698Client.serial(target.device, baudrate=target.baudrate,
+                                         timeout_s=args.timeout)
+    except Dlt698Error as exc:
+        raise UsageError(str(exc)) from None
+    with client:
+        try:
+            reader = Reader698(client, address=args.address, utc_offset_h=args.utc_offset)
+            return reader.read()
+        except (Dlt698Error, ReadError) as exc:
+            raise UsageError(str(exc)) from None

@@ -1,3 +1,4 @@
 """The utility side: collection from many meters, the store, theft-suspicion analytics.
 
-Built so far: reader.py, which reads one meter over DL/T 645 (`meterseal read`)."""
+Built so far: reader.py and reader698.py, which read one meter over DL/T 645 or DL/T 698.45
+into one MeterReading (`meterseal read`)."""

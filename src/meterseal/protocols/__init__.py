@@ -1,3 +1,3 @@
 """The meter's protocol faces: sans-I/O codecs and sessions, with thin transports.
 
-DL/T 645-2007 and DLMS/COSEM."""
+DL/T 645-2007, DL/T 698.45 and DLMS/COSEM."""

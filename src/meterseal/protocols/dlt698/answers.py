@@ -1,0 +1,259 @@
+"""What the DL/T 698.45 meter answers: each attribute's value, each record query's rows, each
+method's result, against a meter model.
+
+Owns: the table of objects the meter serves (energies 0010/0020, date-time 4000, address 4001,
+the device 4300's report switches and channels, the event objects 301B/301C/3011/3015 with the
+class-7 attributes, and our manufacturer objects), element selection by an OAD's index, the
+record query (rows by RSD, columns by RCSD), and the event-clear methods with their guard: an
+association authorised by the meter's password, and the programming key pressed, as DL/T 645
+asks for its event clear. The tables are rebuilt only when the model's image or the report
+desk changes.
+
+Must not know: frames, PIIDs, segments, sockets; who asked (the session says whether the
+association is authorised).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from meterseal.firmware.caltime import MS_PER_DAY
+from meterseal.firmware.records import EXACT, UNSYNCED
+from meterseal.protocols.dlt698.apdu import GetRecord, ResultRecord
+from meterseal.protocols.dlt698.axdr import (
+    Array,
+    Bool,
+    Data,
+    Enum,
+    LongUnsigned,
+    OctetString,
+    Structure,
+)
+from meterseal.protocols.dlt698.catalog import (
+    ATTR_ASSOCIATED,
+    ATTR_COUNT,
+    ATTR_CURRENT_VALUE,
+    ATTR_LOGICAL_NAME,
+    ATTR_MAX_COUNT,
+    ATTR_RECORDS,
+    ATTR_REPORT_FLAG,
+    ATTR_REPORT_MODE,
+    ATTR_TIME_STATUS,
+    ATTR_VALID,
+    COVER_OPEN,
+    DEVICE_ALLOW_ACTIVE_REPORT,
+    DEVICE_ALLOW_FOLLOW_REPORT,
+    DEVICE_METHOD_EVENT_INIT,
+    DEVICE_REPORT_CHANNELS,
+    DI_CLEAR_ALL,
+    MAX_RECORDS,
+    METHOD_RESET,
+    MFR_BY_OI,
+    MFR_HISTORY,
+    MFR_TOTALS,
+    OI_ADDRESS,
+    OI_DATE_TIME,
+    OI_DEVICE,
+    OI_EXPORT_ENERGY,
+    OI_IMPORT_ENERGY,
+    POWER_DOWN,
+)
+from meterseal.protocols.dlt698.errors import Dar
+from meterseal.protocols.dlt698.model import MeterModel
+from meterseal.protocols.dlt698.refs import Oad, OadData, Omd
+from meterseal.protocols.dlt698.reports import ReportDesk
+from meterseal.protocols.dlt698.tables import EventTable, build_tables, project, select_rows
+from meterseal.protocols.dlt698.values import (
+    ENERGY_SCALER_UNIT,
+    MODULE_CHANNEL,
+    EnergyTotal,
+    date_time_s,
+)
+
+Answer = Data | int  # a value, or the DAR saying why not
+
+# The event clears a method runs: (DL/T 645 identifier of the same clear, cover, power down).
+CLEARS: dict[Omd, tuple[int, bool, bool]] = {
+    COVER_OPEN.reset: (COVER_OPEN.clear_di or 0, True, False),
+    POWER_DOWN.reset: (POWER_DOWN.clear_di or 0, False, True),
+    Omd(OI_DEVICE, DEVICE_METHOD_EVENT_INIT): (DI_CLEAR_ALL, True, True),
+}
+NO_OPERATOR = bytes(4)  # DL/T 698.45 carries no operator code; the clear record holds zeros
+
+
+def _logical_name(oi: int) -> Data:
+    return OctetString(oi.to_bytes(2, "big"))
+
+
+def element(value: Data, index: int) -> Answer:
+    """Element ``index`` (1-based; 0: the whole value) of an array or structure."""
+    if index == 0:
+        return value
+    items = value.items if isinstance(value, Array | Structure) else None
+    if items is None:
+        return Dar.OBJECT_UNDEFINED
+    return items[index - 1] if index <= len(items) else Dar.OUT_OF_RANGE
+
+
+class Answers:
+    """The meter's answers to data access, for one model (shared by every link of it)."""
+
+    def __init__(self, model: MeterModel, desk: ReportDesk | None = None) -> None:
+        self.model = model
+        self.desk = desk or ReportDesk()
+        self._lock = threading.Lock()
+        self._key: tuple[object, int] | None = None
+        self._tables: dict[int, EventTable] = {}
+
+    def version(self) -> tuple[object, int]:
+        """What the cached answers depend on: the image object and the desk's epoch."""
+        return (self.model.image(), self.desk.epoch)
+
+    def tables(self) -> dict[int, EventTable]:
+        key = self.version()
+        with self._lock:
+            if key != self._key:
+                self._tables = build_tables(key[0], self.desk.bits)  # type: ignore[arg-type]
+                self._key = key
+            return self._tables
+
+    # --- GET -------------------------------------------------------------------------------
+
+    def get(self, oad: Oad) -> Answer:
+        handler = self._handler(oad.oi)
+        if handler is None or oad.feature:
+            return Dar.OBJECT_UNDEFINED
+        value = handler(oad.number)
+        return value if isinstance(value, int) else element(value, oad.index)
+
+    def cacheable(self, oad: Oad) -> bool:
+        """Whether the answer depends only on the image and the desk (not on the clock)."""
+        return oad.oi not in (OI_DATE_TIME, OI_IMPORT_ENERGY, OI_EXPORT_ENERGY)
+
+    def _handler(self, oi: int) -> Callable[[int], Answer] | None:
+        fixed = {
+            OI_IMPORT_ENERGY: lambda a: self._energy(a, 0, OI_IMPORT_ENERGY),
+            OI_EXPORT_ENERGY: lambda a: self._energy(a, 1, OI_EXPORT_ENERGY),
+            OI_DATE_TIME: self._date_time,
+            OI_ADDRESS: self._address,
+            OI_DEVICE: self._device,
+        }.get(oi)
+        if fixed is not None:
+            return fixed
+        table = self.tables().get(oi)
+        if table is not None:
+            return lambda a: self._event_attribute(table, a)
+        event = MFR_BY_OI.get(oi)
+        mfr = None if event is None else self.tables().get(event.oi)
+        if mfr is not None:
+            return lambda a: self._manufacturer(mfr, oi, a)
+        return None
+
+    def _energy(self, attribute: int, which: int, oi: int) -> Answer:
+        if attribute == ATTR_LOGICAL_NAME:
+            return _logical_name(oi)
+        if attribute == 2:
+            return EnergyTotal.rolled(self.model.energy()[which]).to_data()
+        if attribute == 3:
+            return ENERGY_SCALER_UNIT
+        return Dar.OBJECT_UNDEFINED
+
+    def _date_time(self, attribute: int) -> Answer:
+        if attribute == ATTR_LOGICAL_NAME:
+            return _logical_name(OI_DATE_TIME)
+        return date_time_s(self.model.clock()[0]) if attribute == 2 else Dar.OBJECT_UNDEFINED
+
+    def _address(self, attribute: int) -> Answer:
+        if attribute == ATTR_LOGICAL_NAME:
+            return _logical_name(OI_ADDRESS)
+        # the octet-string holds the address as printed (highest byte first)
+        return OctetString(self.model.address[::-1]) if attribute == 2 else Dar.OBJECT_UNDEFINED
+
+    def _device(self, attribute: int) -> Answer:
+        settings = self.desk.settings
+        return {
+            ATTR_LOGICAL_NAME: _logical_name(OI_DEVICE),
+            DEVICE_ALLOW_FOLLOW_REPORT: Bool(settings.allow_follow),
+            DEVICE_ALLOW_ACTIVE_REPORT: Bool(settings.allow_active),
+            DEVICE_REPORT_CHANNELS: Array((OadData(MODULE_CHANNEL),)),
+        }.get(attribute, Dar.OBJECT_UNDEFINED)
+
+    def _event_attribute(self, table: EventTable, attribute: int) -> Answer:
+        event = table.event
+        if attribute == ATTR_RECORDS:
+            return Array(tuple(r.to_data() for r in table.rows))
+        settings = self.desk.settings
+        value: Data | None = {
+            ATTR_LOGICAL_NAME: _logical_name(event.oi),
+            ATTR_ASSOCIATED: Array(tuple(OadData(o) for o in event.associated)),
+            ATTR_COUNT: LongUnsigned(min(len(table.rows), MAX_RECORDS)),
+            ATTR_MAX_COUNT: LongUnsigned(MAX_RECORDS),
+            ATTR_CURRENT_VALUE: table.current_value.to_data(),
+            ATTR_REPORT_FLAG: Enum(settings.flag(event)),
+            ATTR_VALID: Bool(True),
+            ATTR_TIME_STATUS: table.time_status.to_data(),
+            ATTR_REPORT_MODE: Enum(settings.mode(event)),
+        }.get(attribute)
+        return Dar.OBJECT_UNDEFINED if value is None else value
+
+    def _manufacturer(self, table: EventTable, oi: int, attribute: int) -> Answer:
+        if attribute == ATTR_LOGICAL_NAME:
+            return _logical_name(oi)
+        if attribute == MFR_HISTORY:
+            return Array(tuple(r.to_data() for r in table.history))
+        if attribute == MFR_TOTALS and table.totals is not None:
+            return table.totals.to_data()
+        return Dar.OBJECT_UNDEFINED
+
+    # --- GET record --------------------------------------------------------------------------
+
+    def get_record(self, query: GetRecord) -> ResultRecord:
+        oad = query.oad
+        table = self.tables().get(oad.oi)
+        if table is None:
+            dar = Dar.OBJECT_UNDEFINED
+            if MFR_BY_OI.get(oad.oi) is not None or self._handler(oad.oi) is not None:
+                dar = Dar.INTERFACE_CLASS_MISMATCH  # an object, but no record table
+            return ResultRecord(oad, query.columns, None, dar)
+        if oad.number != ATTR_RECORDS or oad.feature or oad.index:
+            return ResultRecord(oad, query.columns, None, Dar.OBJECT_UNDEFINED)
+        columns = query.columns or table.event.columns
+        chosen = select_rows(table.rows, query.rows)
+        rows = tuple(project(table.rows[i], columns) for i in chosen)
+        return ResultRecord(oad, columns, rows)
+
+    # --- ACTION ------------------------------------------------------------------------------
+
+    def action(self, omd: Omd, authorised: bool) -> int:
+        """Run method ``omd``; its DAR. Resets need an authorised association and the
+        programming key pressed (DAR 15, unauthorised, otherwise); the clear goes through the
+        model's one event-clear path, so it leaves a 3015 row and hides records, never erasing
+        them."""
+        clear = CLEARS.get(omd)
+        if clear is None:
+            known = self._handler(omd.oi) is not None
+            return Dar.READ_WRITE_DENIED if known and omd.method == METHOD_RESET else (
+                Dar.OBJECT_UNDEFINED
+            )
+        if not authorised or not self.model.programming_key_pressed():
+            return Dar.PASSWORD_OR_UNAUTHORISED
+        di, cover, power_down = clear
+        now_ms, valid = self.model.clock()
+        self.model.clear_events(
+            now_ms, EXACT if valid else UNSYNCED, NO_OPERATOR, di, cover, power_down
+        )
+        return Dar.SUCCESS
+
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` is the meter's (its DL/T 645 level-02 password as six hex
+        digits), under the same daily lockout; a wrong one is counted."""
+        model = self.model
+        day = model.clock()[0] // MS_PER_DAY
+        if model.password_failures(day) >= model.max_password_tries_per_day:
+            return False
+        expected = model.password(0x02)
+        if expected is not None and password.strip().lower() == expected.hex():
+            return True
+        model.note_password_failure(day)
+        return False

@@ -1,0 +1,89 @@
+"""Which event logs an NVM image holds, as the DL/T 698.45 face reads them.
+
+Owns: the one place that knows the names of the image's logs (MeterImage's cover, power_down,
+clears and report-status fields, decoded by the firmware's record codec), and what of them an
+event object serves: the all-time total, the baseline of the last clear, the latest records of
+all time, and the report status the firmware recorded for a record. When the image grows a log
+(the terminal cover, the clock logs), this module is where the face learns of it.
+
+Must not know: frames, APDUs, sessions, how records are written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from meterseal.firmware.image import MeterImage
+from meterseal.protocols.dlt698.catalog import (
+    COVER_OPEN,
+    POWER_DOWN,
+    TERMINAL_COVER_OPEN,
+    EventObject,
+)
+from meterseal.protocols.dlt698.values import START_REPORTED
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """One event log of the image: ``records`` are the latest of all time, newest first
+    (cleared or not); the standard view shows those above ``base``."""
+
+    event: EventObject
+    total: int
+    base: int
+    records: tuple[Any, ...]
+
+    @property
+    def count(self) -> int:
+        """Occurrences since the log's last clear (the standard's count)."""
+        return self.total - self.base
+
+    def standard(self) -> list[Any]:
+        return [r for r in self.records if r.seq > self.base]
+
+    def number(self, seq: int) -> int:
+        """The standard record number (2022) of all-time record ``seq``: its ordinal since the
+        log's last clear, the first being 0 (docs/dlt698.md)."""
+        return seq - self.base - 1
+
+
+def event_logs(img: MeterImage) -> dict[int, Log]:
+    """The logs the image holds, by the OI of the event object that serves each."""
+    out = {
+        COVER_OPEN.oi: Log(COVER_OPEN, img.cover_total, img.cover_base, tuple(img.cover)),
+        POWER_DOWN.oi: Log(
+            POWER_DOWN, img.power_down_total, img.power_down_base, tuple(img.power_down)
+        ),
+    }
+    terminal = _terminal_cover(img)
+    if terminal is not None:
+        out[TERMINAL_COVER_OPEN.oi] = terminal
+    return out
+
+
+def _terminal_cover(img: MeterImage) -> Log | None:
+    """The terminal-cover log, once the image has one (attribute names as main adds them)."""
+    records: Sequence[Any] | None = getattr(img, "terminal_cover", None)
+    if records is None:
+        return None
+    total = int(getattr(img, "terminal_cover_total", 0))
+    base = int(getattr(img, "terminal_cover_base", 0))
+    return Log(TERMINAL_COVER_OPEN, total, base, tuple(records))
+
+
+def clear_records(img: MeterImage) -> tuple[Any, ...]:
+    """The latest event clears, newest first (all of them count: a clear is never cleared)."""
+    return tuple(img.clears)
+
+
+def firmware_report_bits(img: MeterImage, oi: int, seq: int) -> int:
+    """What the firmware recorded of record ``seq``'s active report, as 3300 status bits: its
+    communication module sent the opening (START_REPORTED) or it did not (0). The firmware
+    keeps a report status for cover-open records only; the master's confirmation is the DL/T
+    698.45 module's to record (reports.py)."""
+    if oi != COVER_OPEN.oi:
+        return 0
+    status = img.reports.get(seq)
+    return START_REPORTED if status is not None and status.sent() else 0
