@@ -54,11 +54,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def _experiment_table(rows):  # type: ignore[no-untyped-def]
     from rich.table import Table
 
-    from meterseal.verify.experiment import HEADERS, table_rows
+    from meterseal.verify.experiment import HEADERS, LEGEND, table_rows
 
-    t = Table(title="the seed's experiment: what the supercapacitor buys, and where it stops")
+    t = Table(title="the seed's experiment: what the supercapacitor buys, and where it stops",
+              caption=LEGEND, caption_justify="left")
     for h in HEADERS:
-        t.add_column(h)
+        t.add_column(h, no_wrap=h != "quality")
     for row in table_rows(rows):
         t.add_row(*row)
     return t

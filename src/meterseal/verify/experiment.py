@@ -152,21 +152,41 @@ def _hours(h: float | None) -> str:
     return "—" if math.isnan(h) else f"{h:.1f} h"
 
 
+_DESIGN_SHORT = {"battery-only": "battery only", "battery-first": "battery first"}
+_BATTERY_SHORT = {"healthy": "ok", "undervoltage": "UV"}
+
+
+def _qualities_short(text: str) -> str:
+    """"exact 2, deferred 2" -> "2E 2D" (the legend is under the table)."""
+    out = []
+    for part in text.split(", "):
+        name, _sp, n = part.rpartition(" ")
+        out.append(f"{n}{name[:1].upper()}" if name else part)
+    return " ".join(out)
+
+
 def table_rows(rows: list[Row]) -> list[tuple[str, ...]]:
-    """One row per run, short enough for a terminal (see HEADERS)."""
+    """One row per run, short enough for an 80-column terminal (see HEADERS and LEGEND)."""
     out = []
     for r in rows:
         v = r.variant
-        out.append((v.board, _PART_NAMES.get(v.part or "", "—"), v.battery,
+        out.append((_DESIGN_SHORT.get(v.board, v.board), _PART_NAMES.get(v.part or "", "—"),
+                    _BATTERY_SHORT.get(v.battery, v.battery),
                     "3 d" if v.charge == "long" else "30 min", _hours(r.watch_h),
                     _hours(r.write_reach_h), _hours(r.report_reach_h),
-                    f"{r.recorded}/{len(OPENINGS)}", r.qualities, str(r.reports_on_backup),
-                    "pass" if r.passed else "FAIL"))
+                    f"{r.recorded}/{len(OPENINGS)}", _qualities_short(r.qualities),
+                    str(r.reports_on_backup), "pass" if r.passed else "FAIL"))
     return out
 
 
-HEADERS = ("design", "supercap", "battery", "on mains", "watch", "supercap: writes",
-           "supercap: reports", "recorded", "time quality", "reports", "I1–I6")
+HEADERS = ("design", "cap", "bat", "mains", "watch", "cap writes", "cap reports", "rec",
+           "quality", "sent", "I1–I6")
+LEGEND = ("design: where the watch runs; cap: the supercapacitor part; bat: the ER14250 healthy "
+          "(ok) or undervoltage (UV); mains: how long mains charged it before the outage; watch: "
+          "hours the MCU watched; cap writes / cap reports: hours after mains loss the "
+          "supercapacitor could still afford a record write / a whole report; rec: openings "
+          "recorded; quality: E exact, D deferred, B bounded, U unsynced; sent: reports sent on "
+          "backup; I1–I6: the oracle's verdict")
 
 
 def plot_experiment(rows: list[Row], where: str | Path | IO[bytes]) -> None:

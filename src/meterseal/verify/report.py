@@ -34,6 +34,7 @@ from meterseal.firmware.records import QUALITY_NAMES
 from meterseal.hardware.parts import effective_supercap
 from meterseal.hardware.profile import Profile, list_keys, resolve_profile
 from meterseal.verify.experiment import HEADERS as EXPERIMENT_HEADERS
+from meterseal.verify.experiment import LEGEND as EXPERIMENT_LEGEND
 from meterseal.verify.experiment import Row as ExperimentRow
 from meterseal.verify.experiment import plot_experiment, table_rows
 from meterseal.verify.matrix import Case, cases
@@ -517,11 +518,10 @@ def experiment_section(ex: Experiment) -> str:
            "it) on the meter before the seed's design (the clock battery alone) and on the "
            "seed's design (battery-first), with the battery healthy or undervoltage, a stacked "
            "1 F part (Eaton PB) or the coin cell sold for meters (Eaton KW), long charged (3 "
-           "days on mains) or freshly recharged (30 minutes after a 3-day outage). <em>watch</em>"
-           " is how long the firmware watched the cover; <em>supercap: writes / reports</em> "
-           "how long the supercapacitor could still afford a page write and a whole report, by "
-           "the firmware's own budget — what it buys, and where it stops. Every run is judged "
-           "by the oracle.</p><table><tr>"
+           "days on mains) or freshly recharged (30 minutes after a 3-day outage). The cap "
+           "columns are by the firmware's own budget — what the supercapacitor buys, and where "
+           "it stops. Every run is judged by the oracle.</p><p><small>"
+           + _e(EXPERIMENT_LEGEND) + "</small></p><table><tr>"
            + "".join(f"<th>{_e(h)}</th>" for h in EXPERIMENT_HEADERS) + "</tr>"]
     for row in ex.rows:
         out.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>")
