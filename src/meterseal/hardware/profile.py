@@ -113,6 +113,13 @@ def _check_consistency(values: Mapping[str, ProfileValue]) -> None:
             f"must not exceed the part's 'supercap.rated_v' = {values['supercap.rated_v']!r} V "
             "(a supercapacitor charged above its rating fails)"
         )
+    if values["cover.bounce_s"] >= values["cover.debounce_s"]:  # type: ignore[operator]
+        raise ProfileError(
+            f"profile key 'cover.bounce_s' = {values['cover.bounce_s']!r} s must be below the "
+            f"debounce time 'cover.debounce_s' = {values['cover.debounce_s']!r} s "
+            "(cover.debounce_samples × cover.sample_period_s), or the switch's bounces count as "
+            "openings"
+        )
     if values["cover.bias_pulse_s"] > values["cover.bias_period_s"]:  # type: ignore[operator]
         raise ProfileError(
             f"profile key 'cover.bias_pulse_s' = {values['cover.bias_pulse_s']!r} must not exceed "
@@ -128,9 +135,15 @@ def _agree_debounce(values: dict[str, ProfileValue], overrides: Mapping[str, obj
     samples = int(values["cover.debounce_samples"])  # type: ignore[call-overload]
     if "cover.debounce_s" in overrides:
         want_s = float(values["cover.debounce_s"])  # type: ignore[arg-type]
-        n = round(want_s / period_s)
         if "cover.debounce_samples" in overrides:
             n = samples
+        else:
+            ratio = want_s / period_s  # inf for a period that is nearly nothing
+            if ratio > 1000.5:
+                raise ProfileError(
+                    f"profile key 'cover.debounce_s' = {want_s!r} s is more than 1000 samples of "
+                    f"'cover.sample_period_s' = {period_s!r} s; the firmware counts at most 1000")
+            n = round(ratio)
         if n < 1 or abs(n * period_s - want_s) > 5e-7:
             raise ProfileError(
                 f"profile key 'cover.debounce_s' = {want_s!r} s must be a whole number "
