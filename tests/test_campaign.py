@@ -257,6 +257,11 @@ def test_campaign_on_a_remote_scheduler_by_url(tmp_path: Path, capsys) -> None: 
     (["--scenarios", "5", "--seed", "1", "--out", "/no/such/dir/x.parquet"], "--out"),
     (["--scenarios", "5", "--seed", "1", "--batch", "0"], "--batch"),
     (["--scenarios", "5", "--seed", "1", "--workers", "100000"], "--workers"),
+    # Schemes Dask answered with a traceback (no TLS options, no in-process scheduler, no UCX).
+    (["--scenarios", "1", "--seed", "1", "--scheduler", "tls://127.0.0.1:1"], "--scheduler"),
+    (["--scenarios", "1", "--seed", "1", "--scheduler", "inproc://x"], "--scheduler"),
+    (["--scenarios", "1", "--seed", "1", "--scheduler", "ucx://127.0.0.1:1"], "--scheduler"),
+    (["--scenarios", "1", "--seed", "1", "--scheduler", "tcp://127.0.0.1"], "--scheduler"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, says, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["campaign", *argv]) == 2
