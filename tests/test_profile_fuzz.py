@@ -1,0 +1,112 @@
+"""Random timelines on random boards: every key of the profile drawn from its legal range, with
+the boundary equalities of hardware/boundaries.py. Each run is refused in one line
+(ScenarioError) or runs to its end within a bounded number of kernel events and a log linear in
+its operations, with every invariant I1–I6 holding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+
+from meterseal.hardware.cover import MAX_BOUNCES
+from meterseal.sim.kernel import Kernel
+from meterseal.sim.runlog import RunLog
+from meterseal.sim.scenario import Scenario, ScenarioError
+from meterseal.verify.oracle import judge
+from tests.strategies import profiled_timelines
+
+_COMMON: dict[str, Any] = {"deadline": None,
+                           "suppress_health_check": [HealthCheck.too_slow,
+                                                     HealthCheck.filter_too_much]}
+
+# Kernel events one input of the scenario (a pin edge, a mains change, a cut, a load step) may
+# cause beyond the firmware's debounce samples: the wake, its writes, a report's sends, the
+# supply's crossings, a boot and its reconciliation. Generous: the bound is there to catch a
+# run-away (events growing with the run's length, not its inputs), not to measure.
+EVENTS_PER_INPUT = 200
+LOG_ROWS_PER_INPUT = 64
+
+
+class RunAway(AssertionError):
+    """The kernel went past the event bound: a hang in the making."""
+
+
+class _BoundedKernel(Kernel):
+    """The kernel, stopped with RunAway after ``limit`` events (it never runs forever here)."""
+
+    limit = 0
+    _n = 0
+
+    def _advance(self, t: int) -> None:
+        self._n += 1
+        if self._n > self.limit:
+            raise RunAway(f"more than {self.limit:,} kernel events at t = {t} µs")
+        super()._advance(t)
+
+
+def inputs(sc: Scenario) -> int:
+    """The scenario's inputs as the kernel sees them: every pin edge (a transition and its
+    bounces), both ends of every outage, each cut and load step, and the first boot."""
+    transitions = sum(1 + (c.close_us is not None) for c in sc.cover)
+    return (1 + 2 * len(sc.outages) + transitions * (1 + 2 * MAX_BOUNCES) + len(sc.faults)
+            + len(sc.loads))
+
+
+def event_bound(sc: Scenario) -> int:
+    samples = int(sc.profile["cover.debounce_samples"])  # type: ignore[call-overload]
+    return inputs(sc) * (2 * samples + EVENTS_PER_INPUT)
+
+
+def bounded_run(sc: Scenario) -> RunLog:
+    """``simulate``'s kernel run, with the event bound and without the trace."""
+    k = _BoundedKernel(sc, trace=False)
+    k.limit = event_bound(sc)
+    return k.run()
+
+
+def check_log_is_linear(sc: Scenario, log: RunLog) -> None:
+    bound = LOG_ROWS_PER_INPUT * inputs(sc)
+    sizes = {"writes": len(log.writes), "reports": len(log.reports),
+             "outages": len(log.outages), "alive": len(log.alive), "boots": len(log.boots),
+             "periodic": len(log.periodic), "rtc_invalid": len(log.rtc_invalid),
+             "register_offsets": len(log.register_offsets), "trace": len(log.trace)}
+    assert all(n <= bound for n in sizes.values()), (bound, sizes)
+    assert log.events <= event_bound(sc)
+
+
+def check(parts: dict[str, Any], overrides: dict[str, object]) -> None:
+    try:
+        sc = Scenario(overrides=tuple(sorted(overrides.items())), **parts)
+    except ScenarioError as exc:
+        msg = str(exc)
+        assert msg.strip() and "\n" not in msg, msg
+        event("refused")
+        return
+    try:
+        log = bounded_run(sc)
+    except ScenarioError as exc:  # the simulator's own refusal (SimulationError)
+        assert "\n" not in str(exc)
+        event(f"simulation refused: {str(exc)[:40]}")
+        return
+    check_log_is_linear(sc, log)
+    j = judge(sc, log)
+    event("ran")
+    assert j.passed, {k: v for k, v in j.problems.items() if v}
+    assert len(j.verdicts) == len(sc.cover)
+
+
+@settings(max_examples=150, derandomize=True, **_COMMON)
+@given(profiled_timelines())
+def test_any_legal_board_is_refused_in_one_line_or_holds_every_invariant(
+        pt: tuple[dict[str, Any], dict[str, object]]) -> None:
+    check(*pt)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, **_COMMON)
+@given(profiled_timelines(max_outages=8, max_covers=8))
+def test_many_legal_boards_are_refused_in_one_line_or_hold_every_invariant(
+        pt: tuple[dict[str, Any], dict[str, object]]) -> None:
+    check(*pt)
