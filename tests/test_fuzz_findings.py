@@ -173,3 +173,44 @@ def test_a_supply_alarm_while_a_record_is_pending_on_a_diode_or_board() -> None:
                    outages=(Outage(1 * S, 50 * H),), cover=(CoverOp(600 * S, None),),
                    duration_us=60 * H)
     assert _problems(sc) == {}
+
+
+# ------------------------------------------------------------------ fixed: markup in output paths
+
+
+def test_a_report_folder_that_reads_as_markup_is_printed_not_interpreted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was a traceback: `verify --report "[/red]"` wrote the report, then Rich read the folder's
+    name as a closing tag (MarkupError). One matrix case is enough to get there."""
+    from meterseal.verify import matrix, report
+
+    real = report.run_matrix
+    monkeypatch.setattr(report, "run_matrix",
+                        lambda progress=True: real(progress, selection=matrix.cases()[:1]))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_in_process("verify", "--quiet", "--report", "[/red]")
+    check_outcome(code, out, err)
+    assert code == 0 and "[/red]" in out and (tmp_path / "[/red]" / "index.html").exists()
+
+
+def test_campaign_output_paths_that_read_as_markup_are_printed_not_interpreted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for campaign's --out and --failures (a one-scenario campaign in-process)."""
+    import contextlib
+
+    from distributed import Client
+
+    from meterseal.verify.campaign import engine
+
+    @contextlib.contextmanager
+    def in_process(scheduler: object = None, workers: object = None):  # type: ignore[no-untyped-def]
+        with Client(processes=False, n_workers=1, threads_per_worker=1,
+                    dashboard_address=None) as client:
+            yield client
+
+    monkeypatch.setattr(engine, "dask_client", in_process)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_in_process("campaign", "--scenarios", "1", "--seed", "1", "--quiet",
+                                    "--out", "[red].parquet", "--failures", "[link=x]")
+    check_outcome(code, out, err)
+    assert code in (0, 1) and "[red].parquet" in out, err

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from meterseal.commands._output import plain
 from meterseal.commands._paths import atomic_write, target_dir, write_target
 from meterseal.errors import EXIT_FAIL, EXIT_OK, UsageError
 
@@ -142,12 +143,12 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     summary = summarise(result.table)
     render(summary, con, title=f"campaign seed {args.seed}")
     con.print(f"{result.scenarios} scenarios in {result.elapsed_s:.1f} s on {result.workers} "
-              f"worker(s): {result.rate:,.0f} scenarios/s; results: {out_path}")
+              f"worker(s): {result.rate:,.0f} scenarios/s; results: {plain(out_path)}")
     if summary.failed:
         con.print(f"[red]{summary.failed} failing scenario(s)[/red]")
         if written:
-            con.print(f"written to {failures_dir}/ (replay one with: "
-                      f"meterseal run {written[0]} --json)")
+            con.print(f"written to {plain(failures_dir)}/ (replay one with: "
+                      f"meterseal run {plain(written[0])} --json)")
         return EXIT_FAIL
     con.print("[green]every invariant held in every scenario[/green]")
     return EXIT_OK

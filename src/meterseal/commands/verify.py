@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from meterseal.commands._output import plain
 from meterseal.commands._paths import target_dir
 from meterseal.errors import EXIT_FAIL, EXIT_OK, UsageError
 
@@ -36,7 +37,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     extra = [("Firmware's own cost on backup", cost.rows())]
     if report_dir is not None:
         index = _write_report_whole(results, report_dir, extra)
-        con.print(f"report: {index}")
+        con.print(f"report: {plain(index)}")
     failed = [r.case.key for r in results if not (r.expected_ok and r.outcome.judgment.passed)]
     if failed:
         con.print(f"[red]{len(failed)} case(s) failed:[/red] {', '.join(failed)}")
