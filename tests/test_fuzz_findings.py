@@ -7,11 +7,20 @@ the xfail must go."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from meterseal.sim.scenario import CoverOp, Outage, Scenario, ScenarioError
+from meterseal.sim.scenario import (
+    DEFAULT_LOAD,
+    CoverOp,
+    Fault,
+    LoadStep,
+    Outage,
+    Scenario,
+    ScenarioError,
+)
 from meterseal.verify.matrix import START
 from meterseal.verify.result import simulate
 from tests.test_fuzz_scenario import check_outcome, run_in_process
@@ -214,3 +223,82 @@ def test_campaign_output_paths_that_read_as_markup_are_printed_not_interpreted(
                                     "--out", "[red].parquet", "--failures", "[link=x]")
     check_outcome(code, out, err)
     assert code in (0, 1) and "[red].parquet" in out, err
+
+
+# ------------------------------------------------------------------ found by the 20,000 campaign
+# `meterseal campaign --scenarios 20000 --seed 7` (the wider boards of generate.py); each
+# scenario below is the campaign's failing file with every operation and key removed that the
+# failure did not need.
+
+
+def _campaign(start: str, duration_us: int, seed: int, overrides: dict[str, object],
+              outages: tuple[Outage, ...], cover: tuple[CoverOp, ...],
+              faults: tuple[Fault, ...] = (), load: LoadStep = DEFAULT_LOAD) -> Scenario:
+    return Scenario(name="campaign finding", start=datetime.fromisoformat(start),
+                    duration_us=duration_us, seed=seed,
+                    overrides=tuple(sorted(overrides.items())), outages=outages, cover=cover,
+                    faults=faults, loads=(load,))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "firmware/kernel (campaign 7 #783): a battery-only meter with a cell near its end "
+    "(0.017 mAh, 117 Ω, 2.4 V); in a 53.6 h outage the cover opens 4.3 ms after mains falls; "
+    "the record is stored as 'deferred' with a time, but the RTC had lost its supply by then "
+    "— I3: 'record 1 claims deferred time while the clock was invalid' (it must say "
+    "unsynced)."))
+def test_a_deferred_time_stamped_by_a_clock_that_had_stopped() -> None:
+    sc = _campaign("2047-02-06T02:16:31+00:00", 213_983_369_061, 3_831_375_043,
+                   {"battery.capacity_mah": 0.01695, "battery.internal_resistance_ohm": 116.9,
+                    "battery.voltage_v": 2.4, "supply.topology": "battery-only"},
+                   (Outage(20_957_712_777, 192_821_719_151),),
+                   (CoverOp(20_957_717_077, 30_227_285_095),),
+                   load=LoadStep(0, 3359.6, 0.0))
+    assert _problems(sc) == {}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "firmware (campaign 7 #47): with the battery-domain tamper latch, a cover opened 120 ms "
+    "BEFORE mains fails and closed 3.8 h into the outage gives a 'deferred' record that "
+    "matches no true opening (I1); without the latch it passes."))
+def test_a_tamper_latch_record_for_an_opening_seen_before_the_outage() -> None:
+    sc = _campaign("2067-12-09T16:44:09+08:00", 491_652_771_043, 2_584_841_326,
+                   {"cover.debounce_samples": 17, "cover.sample_period_s": 0.0128,
+                    "cover.tamper_latch": True, "supercap.capacitance_f": 0.22},
+                   (Outage(32_332_025_208, 65_631_809_767),
+                    Outage(97_965_732_655, 371_013_840_014)),
+                   (CoverOp(97_965_612_795, 111_493_727_369),),
+                   load=LoadStep(540_778_427_451, 5864.7, 0.0))
+    assert _problems(sc) == {}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "firmware (campaign 7 #17534): battery-first board with the tamper latch; after a power "
+    "cut inside an opening in a 68 h outage, the last opening's 'deferred' record is stamped "
+    "32,663 s (9 h) before the true opening (I3); without the latch it passes."))
+def test_a_tamper_latch_time_reused_for_a_later_opening() -> None:
+    sc = _campaign("2041-04-21T19:02:27+08:00", 303_457_829_986, 2_226_941_878,
+                   {"cover.tamper_latch": True, "supercap.capacitance_f": 0.47,
+                    "supply.topology": "battery-first"},
+                   (Outage(56_550_691_001, 245_570_137_287),),
+                   (CoverOp(196_680_665_760, 196_680_695_298),
+                    CoverOp(268_113_071_332, 268_113_852_721), CoverOp(300_778_427_643, None)),
+                   faults=(Fault("power-cut", 268_113_074_901),),
+                   load=LoadStep(287_911_549_203, 6527.7, 3260.9))
+    assert _problems(sc) == {}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "firmware/physics (campaign 7 #2516): a battery+supercap board whose clock cell is nearly "
+    "spent (0.011 mAh) and a coin-cell supercapacitor (0.33 F, 89 Ω, cold ESR ×3.87); 13.9 h "
+    "into a 63 h outage the cover opens for 1.9 s while the MCU is watching — I2: observable "
+    "but no record."))
+def test_an_opening_seen_while_watching_on_a_spent_clock_cell() -> None:
+    sc = _campaign("2048-11-26T07:32:01+08:00", 146_382_042_920, 3_987_665_033,
+                   {"battery.capacity_mah": 0.01126, "mcu.sleep_current_a": 3.702e-06,
+                    "supercap.capacitance_f": 0.33, "supercap.charge_source_v": 4.232,
+                    "supercap.esr_ohm": 89.3, "supercap.esr_ratio_cold": 3.87,
+                    "supercap.leakage_ohm": 5_362_000.0},
+                   (Outage(42_924_440_610, 226_883_359_356),),
+                   (CoverOp(92_863_733_185, 92_865_639_309),),
+                   load=LoadStep(0, 5707.1, 0.0))
+    assert _problems(sc) == {}

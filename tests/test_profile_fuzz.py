@@ -5,10 +5,11 @@ its operations, with every invariant I1–I6 holding."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 
 from meterseal.hardware.cover import MAX_BOUNCES
 from meterseal.sim.kernel import Kernel
@@ -76,6 +77,13 @@ def check_log_is_linear(sc: Scenario, log: RunLog) -> None:
     assert log.events <= event_bound(sc)
 
 
+def bounces_apart(sc: Scenario) -> bool:
+    """Every cover transition more than twice the switch's bounce after the one before it."""
+    bounce_us = round(float(sc.profile["cover.bounce_s"]) * 1e6)  # type: ignore[arg-type]
+    edges = [t for c in sc.cover for t in (c.open_us, c.close_us) if t is not None]
+    return all(b - a > 2 * bounce_us for a, b in pairwise(edges))
+
+
 def check(parts: dict[str, Any], overrides: dict[str, object]) -> None:
     try:
         sc = Scenario(overrides=tuple(sorted(overrides.items())), **parts)
@@ -84,6 +92,9 @@ def check(parts: dict[str, Any], overrides: dict[str, object]) -> None:
         assert msg.strip() and "\n" not in msg, msg
         event("refused")
         return
+    # The kernel's bounce model wants transitions further apart than the bounce (a strict xfail
+    # in test_fuzz_findings.py shows what happens otherwise); the campaign keeps to it too.
+    assume(bounces_apart(sc))
     try:
         log = bounded_run(sc)
     except ScenarioError as exc:  # the simulator's own refusal (SimulationError)
