@@ -302,3 +302,35 @@ def test_an_opening_seen_while_watching_on_a_spent_clock_cell() -> None:
                    (CoverOp(92_863_733_185, 92_865_639_309),),
                    load=LoadStep(0, 5707.1, 0.0))
     assert _problems(sc) == {}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "firmware/kernel (campaign 7 #7414, a boundary draw: rtc.min_voltage_v set to the "
+    "supercapacitor's rest voltage, 4.68 V, above the 2.4 V cell): on a battery-only board the "
+    "RTC stops when the rail goes (14 ms of bulk hold-up); a cover opened 2.9 ms after mains "
+    "fell is debounced after that, and the record claims an 'exact' time from the stopped "
+    "clock (I3) instead of 'unsynced'."))
+def test_an_exact_stamp_taken_after_the_clock_stopped_in_the_power_fail_window() -> None:
+    sc = _campaign("2046-06-17T19:06:37+08:00", 36_901_652_459, 3_290_033_834,
+                   {"rtc.min_voltage_v": 4.676549636974426, "supply.bulk_holdup_s": 0.01409,
+                    "supply.topology": "battery-only"},
+                   (Outage(36_434_151_101, 487_865),),
+                   (CoverOp(36_434_153_969, 36_467_413_203),),
+                   load=LoadStep(0, 5589.9, 0.0))
+    assert _problems(sc) == {}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "firmware/physics (campaign 7 #5968): battery-only board with a weak cell (2.4 V, 77 Ω) "
+    "and a 0.189 V write margin; the cover opens 0.84 s into a 10.2 h outage and stays open "
+    "(a power cut 9 h later): I2 says the MCU was watching when it opened, yet no record "
+    "exists, not even at the restore."))
+def test_an_opening_on_a_weak_battery_only_board_is_lost() -> None:
+    sc = _campaign("2065-11-05T12:29:05+00:00", 48_007_437_555, 3_368_997_004,
+                   {"battery.internal_resistance_ohm": 77.17, "battery.voltage_v": 2.4,
+                    "firmware.write_margin_v": 0.189, "supply.topology": "battery-only"},
+                   (Outage(11_355_646_409, 36_580_377_003),),
+                   (CoverOp(11_356_486_214, None),),
+                   faults=(Fault("power-cut", 43_823_536_224),),
+                   load=LoadStep(0, 7886.4, 0.0))
+    assert _problems(sc) == {}
