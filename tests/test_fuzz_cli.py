@@ -2,7 +2,9 @@
 `meterseal.commands.main`: known options with odd values (nan, inf, negative, huge, empty,
 unicode), unknown options, missing required ones, paths to folders, devices, /proc and folders
 that do not exist. Every case ends with exit 0 or 1, or exit 2 and one line on stderr — never a
-traceback.
+traceback. Paths that must not exist are ones not even root can create (/proc/…, /dev/null/…):
+commands create missing output folders, and the cases run as root; relative ones land in a
+temporary folder the cases run in.
 
 Only the long jobs are cut short, after every check of their arguments has run: a campaign of
 more than a handful of scenarios stops where it would start its cluster (a handful run on one
@@ -60,7 +62,8 @@ SMALL_COUNTS = st.one_of(st.integers(1, HANDFUL).map(str), NUMBERS)
 PATHS = st.sampled_from([
     "{GOOD}", "{BAD}", "{DIR}", "{FILE}", "{TMP}/out.png", "{TMP}/новый файл.csv",
     "{TMP}/new-dir", "{TMP}/no/such/dir/x", "{TMP}/", "/dev/full", "/dev/null", "/proc/version",
-    "/proc/self/status", "/proc", "/nonexistent/dir/x", "", "-", " ", "\u200f", "[/red]",
+    "/proc/self/status", "/proc", "/proc/no-such-dir/x", "/dev/null/x", "", "-", " ", "\u200f",
+    "[/red]",
 ])
 LINKS = st.one_of(
     st.sampled_from([
@@ -68,13 +71,13 @@ LINKS = st.one_of(
         "tcp://127.0.0.1:99999", "tcp://127.0.0.1:", "tcp://:1", "tcp://127.0.0.1:-1",
         "tcp://127.0.0.1:1/x", "udp://127.0.0.1:1", "tcp://１２７.0.0.1:0", "tcp://[::1",
         "serial:", "serial:/dev/null", "serial:/dev/full", "serial:/proc/version",
-        "serial:/nonexistent/tty", "serial:{DIR}", "serial:/dev/null:0", "serial:/dev/null:-5",
+        "serial:/proc/no-such-tty", "serial:{DIR}", "serial:/dev/null:0", "serial:/dev/null:-5",
         "serial:/dev/null:99999999999999999999", "serial:/dev/null:abc", "", " ", "127.0.0.1",
     ]),
     tricky_text,
 )
 SERIALS = st.one_of(
-    st.sampled_from(["/dev/null", "/dev/full", "/proc/version", "/nonexistent/tty", "{DIR}",
+    st.sampled_from(["/dev/null", "/dev/full", "/proc/version", "/proc/no-such-tty", "{DIR}",
                      "{FILE}", "/dev/null:0", "/dev/null:9600", "/dev/null:-1", "serial:",
                      "", ":", "/dev/null:99999999999999999999"]),
     tricky_text,
