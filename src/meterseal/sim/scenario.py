@@ -47,6 +47,9 @@ MAX_GLITCH_US = 1_000_000  # a "glitch" longer than a second is a cover operatio
 # any real use (a year of hourly load steps is 8,760), low enough that a typo cannot exhaust the
 # machine before the run starts.
 MAX_SCENARIO_EVENTS = 1_000_000
+# A scenario file's size: MAX_SCENARIO_EVENTS entries of a few dozen bytes each fit with room;
+# more is a device without end (/dev/zero, /dev/full) or a mistake, read no further.
+MAX_SCENARIO_BYTES = 64 * 2**20
 # Load on one single-phase meter: 60–100 A at 230 V is about 23 kW; 100 kW leaves room and still
 # refuses a unit mistake (watts given in milliwatts) before it overflows the registers.
 MAX_LOAD_W = 100_000.0
@@ -460,7 +463,12 @@ def _array(doc: Mapping[str, object], key: str) -> list[object]:
 def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:  # a pipe is fine; a device without end is cut off below
+            data = fh.read(MAX_SCENARIO_BYTES + 1)
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"{p}: more than {MAX_SCENARIO_BYTES // 2**20} MiB, "
+                                "which no scenario file is")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{p}: no such scenario file") from None
     except (OSError, UnicodeDecodeError) as exc:
