@@ -10,7 +10,9 @@ page sits alone in its own EEPROM page, so one write never touches two records.
     pages 57..67    cover-open report status, slots 0..10, one page each (written once per record,
                     when its active report is done, or at the next restore if none could go out)
     pages 68..100   reserved for the terminal cover (68..89 its records, 90..100 their reports)
-    pages 101..511  free
+    pages 101..511  free, but for:
+    pages 164..187  the authority journal (authlog.py): time-setting and broadcast-time logs,
+                    the lockout counter
 
 A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites
 record N - 11, never one of the latest 10, so a torn write can only destroy a record that had

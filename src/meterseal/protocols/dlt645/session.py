@@ -24,16 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
+from meterseal.firmware.authlog import KIND_BROADCAST, KIND_TIME_SET
 from meterseal.firmware.caltime import MS_PER_DAY
 from meterseal.firmware.image import MeterImage
 from meterseal.firmware.records import EXACT, UNSYNCED
 from meterseal.protocols.dlt645 import catalog as cat
 from meterseal.protocols.dlt645.catalog import (
     DI_CLEAR_ALL,
+    DI_CLEAR_COUNT,
     DI_CLEAR_COVER,
     DI_CLEAR_POWER_DOWN,
+    DI_METER_CLEAR_COUNT,
     RING,
     DataItem,
     ExtendedCoverBlock,
@@ -42,6 +45,7 @@ from meterseal.protocols.dlt645.catalog import (
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
+    StandardTimeSet,
 )
 from meterseal.protocols.dlt645.errors import CatalogError
 from meterseal.protocols.dlt645.frame import (
@@ -66,13 +70,18 @@ from meterseal.protocols.dlt645.values import (
     MeterDate,
     MeterTime,
     Value,
+    VersionString,
     floor_s,
     is_bcd,
     time6_from_bytes,
     time6_to_bytes,
 )
 
-PASSWORD_LEVEL_EVENT_CLEAR: Final = 0x02
+PASSWORD_LEVEL_EVENT_CLEAR: Final = 0x02  # plain password: factory mode only
+LEVEL_SECURED: Final = 0x98  # data through the security module
+MANUFACTURER_NAME: Final = "meterseal"  # what 04 80 00 03 answers (maker.py may say otherwise)
+SOFTWARE_VERSION: Final = "meterseal-fw 0.1.0"
+HARDWARE_VERSION: Final = "meterseal twin single-phase"
 FIRST_CHUNK: Final = MAX_DATA_LENGTH - 4  # a first answer: DI + data
 NEXT_CHUNK: Final = MAX_DATA_LENGTH - 5  # a follow-up answer: DI + data + SEQ
 
@@ -90,17 +99,37 @@ class MeterModel(Protocol):
         ...
 
     @property
-    def max_password_tries_per_day(self) -> int: ...
+    def factory_mode(self) -> bool:
+        """Whether plain level-02 passwords are accepted (factory mode only)."""
+        ...
+
+    @property
+    def esam(self) -> SecurityModule: ...
 
     def image(self) -> MeterImage:
         """The records as the NVM holds them now, decoded by the firmware's codec."""
+        ...
+
+    def auth(self) -> ClockLogs:
+        """The authority journal as the NVM holds it now (firmware authlog.AuthIndex)."""
         ...
 
     def clock(self) -> tuple[int, bool]:
         """(local ms, valid) of the meter's RTC now."""
         ...
 
-    def set_clock(self, local_ms: int) -> None: ...
+    def clock_trusted(self) -> bool:
+        """Valid, and not moved by a broadcast since the latest authorised time set."""
+        ...
+
+    def broadcast_time(self, local_ms: int) -> int:
+        """Apply a broadcast time by the meter's rules: 0 accepted (and recorded), else why not
+        (firmware authlog.BC_*)."""
+        ...
+
+    def set_time(self, local_ms: int, operator: bytes) -> None:
+        """An authorised time set: move the clock and record it with the operator code."""
+        ...
 
     def energy(self) -> tuple[int, int]:
         """(import, export) active energy registers, in 0.01 kWh."""
@@ -112,11 +141,12 @@ class MeterModel(Protocol):
         """P0 P1 P2 of the password of that level (wire order), or None if it has none."""
         ...
 
-    def password_failures(self, day: int) -> int:
-        """Wrong passwords counted on the meter's day (local days since 2000-01-01)."""
+    def password_locked(self) -> bool:
+        """Too many wrong passwords or keys lately (a count in NVM, on the meter's own
+        monotonic running time): every password and key is refused."""
         ...
 
-    def note_password_failure(self, day: int) -> None: ...
+    def note_security_failure(self) -> None: ...
 
     def clear_events(
         self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
@@ -124,6 +154,18 @@ class MeterModel(Protocol):
     ) -> None:
         """Record an event clear (through the firmware's journal) and apply it."""
         ...
+
+
+class SecurityModule(Protocol):
+    def open(self, header: bytes, sealed: bytes) -> bytes | None:
+        """The plaintext of a level-98 data field if its MAC over header + ciphertext holds."""
+        ...
+
+
+class ClockLogs(Protocol):
+    def total(self, kind: int) -> int: ...
+
+    def changes(self, kind: int) -> list[Any]: ...
 
 
 @dataclass(slots=True)
@@ -198,9 +240,7 @@ class Dlt645Session:
         me = model.address
         code = frame.function_code
         if code == FunctionCode.BROADCAST_TIME:
-            if is_broadcast(frame.address) or address_matches(frame.address, me):
-                self._broadcast_time(frame.data)
-            return None
+            return self._broadcast_time(frame, me)
         if is_broadcast(frame.address) or not address_matches(frame.address, me):
             return None
         if code == FunctionCode.READ:
@@ -209,8 +249,14 @@ class Dlt645Session:
             return self._read_follow_up(frame, me)
         if code == FunctionCode.READ_ADDRESS:
             return normal_reply(frame, me, me)
+        if code in (FunctionCode.EVENT_CLEAR, FunctionCode.WRITE) and frame.address != me:
+            # Clears and writes only to the meter's own full address: a wildcard would clear
+            # every meter on a bus that shares the password.
+            return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
         if code == FunctionCode.EVENT_CLEAR:
             return self._event_clear(frame, me)
+        if code == FunctionCode.WRITE:
+            return self._write(frame, me)
         return abnormal_reply(frame, me, ErrorCode.OTHER)
 
     # --- 11 read and 12 follow-up ------------------------------------------------------------
@@ -253,44 +299,145 @@ class Dlt645Session:
 
     # --- 08 broadcast time -------------------------------------------------------------------
 
-    def _broadcast_time(self, data: bytes) -> None:
-        local_ms = broadcast_time_ms(data)
-        if local_ms is not None:
-            self._model.set_clock(local_ms)
+    def _broadcast_time(self, frame: Frame, me: bytes) -> Frame | None:
+        """To 99×6: applied by the meter's rules, never answered. To the meter's own full
+        address: answered, 88 when accepted, C8 + b0 when refused. Anything else: silence."""
+        to_all = is_broadcast(frame.address)
+        if not to_all and frame.address != me:
+            return None
+        local_ms = broadcast_time_ms(frame.data)
+        verdict = -1 if local_ms is None else self._model.broadcast_time(local_ms)
+        if to_all:
+            return None
+        if verdict == 0:
+            return normal_reply(frame, me)
+        return abnormal_reply(frame, me, ErrorCode.OTHER)
+
+    # --- authority: level 02 (factory mode) and level 98 (the security module) ---------------
+
+    def _authorise(self, frame: Frame, me: bytes, at: int) -> _Authorised | ErrorCode:
+        """Check the password block at data[at:at + 8] (PA P0 P1 P2, C0..C3) and what follows:
+        the command it authorises, or the error to answer."""
+        model = self._model
+        data = frame.data
+        if model.password_locked():
+            return ErrorCode.NOT_AUTHORISED  # too many wrong passwords or keys lately
+        level, operator = data[at], bytes(data[at + 4 : at + 8])
+        if level == LEVEL_SECURED:
+            return self._open_secured(frame, me, at, operator)
+        if level != PASSWORD_LEVEL_EVENT_CLEAR or not model.factory_mode:
+            if level != PASSWORD_LEVEL_EVENT_CLEAR:
+                model.note_security_failure()
+            return ErrorCode.NOT_AUTHORISED  # level 02 only in factory mode; others never
+        expected = model.password(level)
+        if expected is None or bytes(data[at + 1 : at + 4]) != bytes(expected):
+            model.note_security_failure()
+            return ErrorCode.NOT_AUTHORISED
+        if not model.programming_key_pressed() or not is_bcd(operator):
+            return ErrorCode.NOT_AUTHORISED
+        rest = bytes(data[at + 8 :])
+        if frame.function_code == FunctionCode.EVENT_CLEAR:
+            if len(rest) != 4:
+                return ErrorCode.OTHER
+            return _Authorised(operator, di_from_bytes(rest), b"")
+        return _Authorised(operator, di_from_bytes(data[:4]), rest)
+
+    def _open_secured(self, frame: Frame, me: bytes, at: int, operator: bytes
+                      ) -> _Authorised | ErrorCode:
+        """Level 98: the security module checks the MAC and opens the data; the command inside
+        must name this function (and, for a write, the DI in clear), and its deadline must not
+        have passed on the meter's clock. Every failure is counted toward the lockout."""
+        model = self._model
+        code = frame.function_code
+        plain = model.esam.open(me + bytes((code,)) + operator, bytes(frame.data[at + 8 :]))
+        command = _secured_command(plain)
+        if command is None or command[0] != code or not is_bcd(operator) or (
+            code == FunctionCode.WRITE and command[1] != di_from_bytes(frame.data[:4])
+        ):
+            model.note_security_failure()
+            return ErrorCode.NOT_AUTHORISED
+        _code, di, deadline_ms, value = command
+        now_ms, valid = model.clock()
+        # A clock that lost its time cannot judge a deadline: only a time set may pass then.
+        fixes_clock = code == FunctionCode.WRITE and di in (cat.DI_DATE, cat.DI_TIME)
+        if (valid and now_ms > deadline_ms) or (not valid and not fixes_clock):
+            model.note_security_failure()
+            return ErrorCode.NOT_AUTHORISED
+        return _Authorised(operator, di, value)
 
     # --- 1B event clear ----------------------------------------------------------------------
 
     def _event_clear(self, frame: Frame, me: bytes) -> Frame:
         data = frame.data
-        if len(data) != 12:
+        level = data[0] if data else None
+        if len(data) != 12 and not (level == LEVEL_SECURED and len(data) > 12):
             return abnormal_reply(frame, me, ErrorCode.OTHER)
+        auth = self._authorise(frame, me, 0)
+        if not isinstance(auth, _Authorised):
+            return abnormal_reply(frame, me, auth)
         model = self._model
-        now_ms, valid = model.clock()
-        day = now_ms // MS_PER_DAY
-        if model.password_failures(day) >= model.max_password_tries_per_day:
-            return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)  # locked until tomorrow
-        level = data[0]
-        expected = model.password(level) if level == PASSWORD_LEVEL_EVENT_CLEAR else None
-        if expected is None or bytes(data[1:4]) != bytes(expected):
-            model.note_password_failure(day)
-            return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
-        if not model.programming_key_pressed():
-            return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
-        operator = bytes(data[4:8])
-        if not is_bcd(operator):
-            return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
-        di = di_from_bytes(data[8:12])
+        di = auth.di
         if di == DI_CLEAR_ALL:
             cover, power_down = True, True
         elif di == DI_CLEAR_COVER:
             cover, power_down = True, False
         elif di == DI_CLEAR_POWER_DOWN:
             cover, power_down = False, True
+        elif di >> 8 in (DI_CLEAR_COUNT >> 8, DI_METER_CLEAR_COUNT >> 8):
+            # the event-clear and meter-clear logs are the evidence of clears: never cleared
+            return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
         else:
             return abnormal_reply(frame, me, ErrorCode.NO_SUCH_DATA)
-        quality = EXACT if valid else UNSYNCED
-        model.clear_events(now_ms, quality, operator, di, cover, power_down)
+        now_ms = model.clock()[0]
+        quality = EXACT if model.clock_trusted() else UNSYNCED
+        model.clear_events(now_ms, quality, auth.operator, di, cover, power_down)
         return normal_reply(frame, me)
+
+    # --- 14 write: the date and the time (an authorised time set) -----------------------------
+
+    def _write(self, frame: Frame, me: bytes) -> Frame:
+        data = frame.data
+        if len(data) < 12:
+            return abnormal_reply(frame, me, ErrorCode.OTHER)
+        if di_from_bytes(data[:4]) not in (cat.DI_DATE, cat.DI_TIME):
+            return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)  # nothing else writable
+        auth = self._authorise(frame, me, 4)
+        if not isinstance(auth, _Authorised):
+            return abnormal_reply(frame, me, auth)
+        model = self._model
+        now_ms = model.clock()[0]
+        try:
+            if auth.di == cat.DI_DATE:
+                date = MeterDate.from_bytes(auth.value)
+                if date.weekday != MeterDate.of(date.date_ms).weekday:
+                    raise CatalogError("the weekday does not match the date")
+                new_ms = date.date_ms + now_ms % MS_PER_DAY
+            else:
+                new_ms = MeterDate.of(now_ms).at(MeterTime.from_bytes(auth.value))
+        except (CatalogError, ValueError):
+            return abnormal_reply(frame, me, ErrorCode.OTHER)
+        model.set_time(new_ms, auth.operator)
+        return normal_reply(frame, me)
+
+
+@dataclass(frozen=True, slots=True)
+class _Authorised:
+    operator: bytes  # C0..C3 as received
+    di: int  # what the command acts on
+    value: bytes  # the data to write (empty for a clear)
+
+
+def _secured_command(plain: bytes | None) -> tuple[int, int, int, bytes] | None:
+    """(function code, DI, deadline local ms, value) of an opened level-98 command, or None."""
+    if plain is None or len(plain) < 11:
+        return None
+    try:
+        deadline = time6_from_bytes(plain[5:11], "command deadline")
+    except CatalogError:
+        return None
+    if deadline is None:
+        return None
+    return plain[0], di_from_bytes(plain[1:5]), deadline, bytes(plain[11:])
 
 
 # --- what each identifier answers ------------------------------------------------------------
@@ -355,6 +502,41 @@ def _clear_record(model: MeterModel, di: int) -> Value:
     return StandardEventClear.from_record(records[n - 1])
 
 
+def _time_set_count(model: MeterModel, di: int) -> Value:
+    return Count.rolled(model.auth().total(KIND_TIME_SET))
+
+
+def _time_set_record(model: MeterModel, di: int) -> Value:
+    return _change(model, KIND_TIME_SET, di - cat.TIME_SET_RECORD.first + 1)
+
+
+def _broadcast_count(model: MeterModel, di: int) -> Value:
+    return Count.rolled(model.auth().total(KIND_BROADCAST))
+
+
+def _broadcast_record(model: MeterModel, di: int) -> Value:
+    return _change(model, KIND_BROADCAST, di - cat.BROADCAST_RECORD.first + 1)
+
+
+def _change(model: MeterModel, kind: int, n: int) -> Value:
+    records = model.auth().changes(kind)
+    if n > len(records):
+        return StandardTimeSet()
+    return StandardTimeSet.from_change(records[n - 1])
+
+
+def _software_version(model: MeterModel, di: int) -> Value:
+    return VersionString(SOFTWARE_VERSION)
+
+
+def _hardware_version(model: MeterModel, di: int) -> Value:
+    return VersionString(HARDWARE_VERSION)
+
+
+def _manufacturer(model: MeterModel, di: int) -> Value:
+    return VersionString(MANUFACTURER_NAME)
+
+
 def _mfr_cover_totals(model: MeterModel, di: int) -> Value:
     img = model.image()
     return AllTimeTotals.rolled(img.cover_total, img.cover_base)
@@ -401,6 +583,13 @@ _HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
     cat.POWER_DOWN_RECORD: _power_down_record,
     cat.EVENT_CLEAR_COUNT: _clear_count,
     cat.EVENT_CLEAR_RECORD: _clear_record,
+    cat.TIME_SET_COUNT: _time_set_count,
+    cat.TIME_SET_RECORD: _time_set_record,
+    cat.SOFTWARE_VERSION: _software_version,
+    cat.HARDWARE_VERSION: _hardware_version,
+    cat.MANUFACTURER: _manufacturer,
+    cat.BROADCAST_COUNT: _broadcast_count,
+    cat.BROADCAST_RECORD: _broadcast_record,
     cat.MFR_COVER_OPEN_TOTALS: _mfr_cover_totals,
     cat.MFR_COVER_OPEN_RECORD: _mfr_cover_record,
     cat.MFR_COVER_OPEN_BLOCK: _mfr_cover_block,
@@ -416,7 +605,9 @@ HANDLERS: Final[dict[int, Handler]] = {
 # Answers that change only when the model's image does (records, totals) or never (address).
 _CACHEABLE: Final = frozenset(
     di for item in _HANDLERS_BY_ITEM if item not in (
-        cat.IMPORT_ENERGY, cat.EXPORT_ENERGY, cat.DATE, cat.TIME
+        cat.IMPORT_ENERGY, cat.EXPORT_ENERGY, cat.DATE, cat.TIME,
+        # the clock-change logs live in the authority journal, outside the image
+        cat.TIME_SET_COUNT, cat.TIME_SET_RECORD, cat.BROADCAST_COUNT, cat.BROADCAST_RECORD,
     ) for di in item.dis()
 )
 
