@@ -114,17 +114,38 @@ def clears(client) -> None:
     assert event(client, 0x03300D01)[0] == "0" * 12  # the standard view is empty now
 
 
+def secured_clears(client, now: datetime) -> None:
+    """Level-98 clears sent raw through the client's transport: a stale deadline is refused
+    (b2), a valid MAC and deadline accepted; each answer decoded by our codec."""
+    from meterseal.firmware.caltime import ms_from_civil
+    from meterseal.protocols.dlt645.frame import decode, encode
+    from meterseal.protocols.dlt645.security import secured_frame
+
+    key = bytes.fromhex("00112233445566778899aabbccddeeff")
+    addr = bytes.fromhex(ADDRESS)[::-1]
+    now_ms = ms_from_civil(now.year, now.month, now.day, now.hour, now.minute, now.second)
+    for deadline_ms, control in ((now_ms - 60_000, 0xDB), (now_ms + 600_000, 0x9B)):
+        frame = secured_frame(key, addr, 0x1B, 0xFFFFFFFF, deadline_ms, operator=b"\x01" * 4)
+        reply = decode(bytes(client.client.send_request(encode(frame))))
+        assert reply.control == control, reply
+    assert event(client, 0x03300300) == ["000002"]
+
+
 def test_pypi_client_over_tcp(twin):
     with serve() as served:
         client = MeterClientService.new_tcp_client("127.0.0.1", served.port, timeout=3)
         try:
             read_everything(client, twin)
             before = meter_clock(client)
-            target = before + timedelta(hours=2, minutes=3)
+            broadcast_time(client, before + timedelta(days=3))  # refused: 5 min at most
+            assert abs((meter_clock(client) - before).total_seconds()) <= 2
+            target = before - timedelta(minutes=3)
             broadcast_time(client, target)
-            after = meter_clock(client)
-            assert abs((after - target).total_seconds()) <= 2  # the clock followed
+            assert abs((meter_clock(client) - target).total_seconds()) <= 2  # accepted
+            broadcast_time(client, target + timedelta(minutes=2))  # refused: once a day
+            assert abs((meter_clock(client) - target).total_seconds()) <= 2
             clears(client)
+            secured_clears(client, meter_clock(client))
         finally:
             client.disconnect()
     assert served.proc.returncode == 0 and "stopped" in served.lines[-1]
@@ -143,7 +164,7 @@ def test_pypi_client_over_a_pty_serial_link_at_2400_8e1(twin):
         try:
             assert client.connect()
             read_everything(client, twin)
-            target = meter_clock(client) - timedelta(minutes=7)
+            target = meter_clock(client) - timedelta(minutes=3)
             broadcast_time(client, target)
             assert abs((meter_clock(client) - target).total_seconds()) <= 2
             clears(client)

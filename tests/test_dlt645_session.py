@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from meterseal.firmware.bcd import count3_to_int, energy4_to_units, time6_to_ms
 from meterseal.firmware.authlog import LOCKOUT_PAGE_A
+from meterseal.firmware.bcd import count3_to_int, energy4_to_units, time6_to_ms
 from meterseal.firmware.image import decode_image
 from meterseal.hardware.rtc import local_ms_from_datetime
 from meterseal.protocols.dlt645.frame import (

@@ -77,7 +77,10 @@ class ClockChange:
         _int(self.broadcasts, _U32, "broadcasts")
 
     def as_tuple(self):
-        return (self.kind, *tuple(getattr(self, n) for n, _w in self.FIELDS))
+        out = [self.kind]
+        for field in self.FIELDS:
+            out.append(getattr(self, field[0]))
+        return tuple(out)
 
     def __eq__(self, other):
         return type(other) is ClockChange and other.as_tuple() == self.as_tuple()

@@ -335,13 +335,6 @@ class LiveMeter:
         self._lockout = self._auth.index.lockout()
         self._lockout_mono = self._clock()
 
-    # Kept for the DL/T 698.45 face's older interface: the day is no longer what counts.
-    def password_failures(self, day: int) -> int:
-        return self.lockout().failures
-
-    def note_password_failure(self, day: int) -> None:
-        self.note_security_failure()
-
     def clear_events(
         self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
         power_down: bool,
