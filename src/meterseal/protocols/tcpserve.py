@@ -230,9 +230,9 @@ class GuardedTcpServer:
     """Serve one protocol face over TCP; ``handler_factory()`` makes each connection's session.
 
     ``max_clients``: connections at once; ``max_clients_per_peer``: from one peer address
-    (default: three quarters of ``max_clients``, at least 1); ``idle_timeout_s``: a connection with no
-    valid frame for this long is closed (None: never); ``write_timeout_s``: a client that leaves
-    its answers unread this long is dropped. ``port=0`` picks a free port.
+    (default: three quarters of ``max_clients``, at least 1); ``idle_timeout_s``: a connection
+    with no valid frame for this long is closed (None: never); ``write_timeout_s``: a client
+    that leaves its answers unread this long is dropped. ``port=0`` picks a free port.
     """
 
     def __init__(
