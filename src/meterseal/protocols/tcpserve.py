@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 WRITE_HIGH_WATER = 64 * 1024  # answers queued for a client before we stop reading from it
 TURN_BYTES = 8 * 1024  # received bytes one connection may work through in one loop turn
+SEND_BUFFER = 64 * 1024  # the kernel's send buffer per connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,12 @@ class _Connection(asyncio.Protocol):
             transport.abort()
             return
         server._admit(self)
+        with contextlib.suppress(AttributeError, OSError):
+            # a modest kernel send buffer, so a client that does not read is noticed after
+            # ~SEND_BUFFER + WRITE_HIGH_WATER bytes of answers, not after megabytes
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         with contextlib.suppress(AttributeError):
             self._transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)  # type: ignore[union-attr]
         self._arm_idle()
