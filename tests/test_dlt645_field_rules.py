@@ -486,3 +486,40 @@ def test_the_lockout_survives_a_cut_in_its_write(meter):
     torn = bytes(written[: page * 64 + 5]) + bytes(nvm[page * 64 + 5:])
     assert authlog.decode_auth(torn).lockout().failures == 1
     assert authlog.decode_auth(bytes(written)).lockout().failures == 2
+
+
+# ------------------------------------------------------------------------------ vendor block
+
+
+def test_the_vendor_block_moves_with_the_profile_and_the_standard_rows_stay(clock):
+    from meterseal.protocols.dlt645.maker import MakerFace
+    from meterseal.protocols.dlt645.values import AllTimeTotals
+
+    meter = LiveMeter.from_scenario(_scenario(**{"dlt645.vendor_prefix": "04FE"}), clock=clock)
+    assert meter.vendor_prefix == 0x04FE
+    face = MakerFace(Dlt645Session(meter, vendor_prefix=meter.vendor_prefix), meter.address)
+
+    def ask(di):
+        from meterseal.protocols.dlt645.frame import decode
+
+        [raw] = face.handle(read_request(ME, di))
+        return decode(raw)
+
+    moved = ask(0x04FE0D00)
+    assert moved.control == 0x91 and moved.data[:4] == di_to_bytes(0x04FE0D00)
+    assert AllTimeTotals.from_bytes(moved.data[4:]).total == meter.image().cover_total
+    refused(ask(0x04800D00), ErrorCode.NO_SUCH_DATA)  # not in the old block any more
+    assert ask(0x04FEFF00).control == 0x91  # the maker face's own, moved too
+    refused(ask(0x0480FF00), ErrorCode.NO_SUCH_DATA)
+    # the block of ten needs follow-up frames under the moved DI too
+    first = ask(0x04FE0DFF)
+    assert first.has_follow_up
+    [raw] = face.handle(Frame(ME, FunctionCode.READ_FOLLOW_UP, di_to_bytes(0x04FE0DFF) + b"\x01"))
+    from meterseal.protocols.dlt645.frame import decode
+
+    assert decode(raw).control in (0x92, 0xB2)
+    # the standard's 04 80 00 01..03 stay where the standard puts them
+    assert VersionString.from_bytes(ask(0x04800003).data[4:]).text == "meterseal"
+    assert ask(0x04800001).control == 0x91
+    with pytest.raises(ValueError, match="04 xx"):
+        Dlt645Session(meter, vendor_prefix=0x1234)

@@ -446,3 +446,27 @@ def test_live_meter_registers_and_clock_run_on(meter, clock, scenario):
     e = meter.energy()
     clock.advance(3600)
     assert meter.energy() == e  # frozen: no load after the run
+
+
+def test_the_memo_of_request_bytes_holds_only_record_answers_and_forgets_on_change(session):
+    from meterseal.protocols.dlt645.frame import encode
+
+    def through_memo(frame):
+        raw = encode(frame, 4)
+        hit = session.memo(raw)
+        if hit is not None:
+            return hit, True
+        [reply] = session.handle(frame)
+        session.remember(raw, frame)
+        return reply, False
+
+    count = read_request(ME, 0x03300D00)
+    first, memoised = through_memo(count)
+    assert not memoised and through_memo(count) == (first, True)
+    clock_read = read_request(ME, 0x04000102)
+    through_memo(clock_read)
+    assert through_memo(clock_read)[1] is False  # the clock is never memoised
+    assert session.answer(clear_frame()).control == 0x9B  # the records change ...
+    again, memoised = through_memo(count)
+    assert not memoised and again != first  # ... and the memo forgot the old count
+    assert count3_to_int(decode(again).data[4:]) == 0

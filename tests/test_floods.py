@@ -214,3 +214,36 @@ def test_idle_time_counts_from_the_last_valid_frame_not_the_last_byte():
             time.sleep(0.1)
         _assert_closed(sock)
         sock.close()
+
+
+def test_the_server_serves_on_uvloop():
+    """uvloop's transports are not asyncio.Transport instances: nothing may assume they are."""
+    import asyncio
+
+    import uvloop
+
+    from meterseal.protocols.dlt645.tcp import Dlt645TcpServer
+    from tests.test_dlt645_transport import EchoSession
+
+    loop = uvloop.new_event_loop()
+    server = Dlt645TcpServer(EchoSession, "127.0.0.1", 0)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(), loop).result(5)
+        with _connect(server) as sock:
+            for _ in range(3):
+                sock.sendall(GOOD)
+                assert _read_reply(sock).data[4:] == VALUES[COVER_COUNT]
+        stop = threading.Event()
+        flooder = _flood(server, b"\x68" * (1 << 20), stop)
+        with _connect(server) as reader:
+            reader.sendall(GOOD)
+            assert _read_reply(reader, 10).data[4:] == VALUES[COVER_COUNT]
+        stop.set()
+        flooder.close()
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

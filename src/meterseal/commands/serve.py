@@ -125,7 +125,8 @@ class _Faces:
         from meterseal.protocols.dlt645.session import Dlt645Session
 
         # Our meters answer the manufacturer number (and our identifiers behind it).
-        return MakerFace(Dlt645Session(self.meter), self.meter.address)
+        session = Dlt645Session(self.meter, vendor_prefix=self.meter.vendor_prefix)
+        return MakerFace(session, self.meter.address)
 
     def dlt698(self) -> Any:
         from meterseal.protocols.dlt698.session import Dlt698Session

@@ -14,6 +14,8 @@ and the guards:
 - **a client that does not read its answers** stops being read at once (its write buffer over
   ``WRITE_HIGH_WATER``) and is dropped after ``write_timeout_s``;
 - **survival**: whatever a client sends or a handler raises, the server goes on serving.
+A session that offers ``memo(bytes)`` and ``remember(bytes, frame)`` (DL/T 645's) answers a
+request it has seen before, byte for byte, without it being decoded.
 No assertion on the transport's class: any asyncio-compatible loop (uvloop) works.
 
 Must not know: what frames mean or what to answer (the face's session decides), the meter's data,
@@ -123,10 +125,7 @@ class _Connection(asyncio.Protocol):
         del self._pending[:TURN_BYTES]
         self._server.turns += 1
         try:
-            items = self._decoder.feed(chunk)
-            if any(self._face.is_frame(item) for item in items):
-                self._last_frame = time.monotonic()
-            replies = self._face.dispatch(self._handler, items, self._peer)
+            replies = self._answer(chunk)
         except Exception:  # the decoder never raises; a bug must still cost one client only
             log.exception("%s %s: connection failed; other clients unaffected",
                           self._face.name, self._peer)
@@ -140,6 +139,26 @@ class _Connection(asyncio.Protocol):
             asyncio.get_running_loop().call_soon(self._work)
         elif not self._pending and self._paused_work:
             self._resume(work=True)
+
+    def _answer(self, chunk: bytes) -> list[bytes]:
+        """The replies to ``chunk``: from the session's memo of exact request bytes when it
+        has one (no decoding at all), else decoded and dispatched (and remembered)."""
+        handler = self._handler
+        memo = getattr(handler, "memo", None)
+        fresh = memo is not None and not self._decoder.buffered_bytes
+        if fresh:
+            hit = memo(chunk)
+            if hit is not None:
+                self._last_frame = time.monotonic()
+                return [hit]
+        items = self._decoder.feed(chunk)
+        if any(self._face.is_frame(item) for item in items):
+            self._last_frame = time.monotonic()
+        replies = self._face.dispatch(handler, items, self._peer)
+        if (fresh and len(items) == 1 and replies and self._face.is_frame(items[0])
+                and not self._decoder.buffered_bytes):
+            handler.remember(chunk, items[0])
+        return replies
 
     def eof_received(self) -> bool:
         return False  # close our side too

@@ -101,6 +101,7 @@ class LiveMeter:
             security=Security.from_profile(p), key=scenario.programming_key_pressed,
             name=scenario.name,
         )
+        self.vendor_prefix = int(str(p["dlt645.vendor_prefix"]), 16)
 
     def _setup(
         self, *, eeprom: Eeprom, rtc: Rtc, energy_units: tuple[int, int],
@@ -169,6 +170,7 @@ class LiveMeter:
             rtc.stop(0)
         meter = cls.__new__(cls)
         meter._scenario = None
+        meter.vendor_prefix = 0x0480
         meter._setup(
             eeprom=Eeprom(image=nvm), rtc=rtc, energy_units=energy_units, run_log=None,
             clock=clock, end_us=0, address=address_wire(address), utc_offset_h=utc_offset_h,

@@ -224,6 +224,29 @@ TABLE: Final[tuple[DataItem, ...]] = (
 )
 
 
+# Every vendor DI of the table (and of maker.py, which adds its own), as the catalogue writes
+# them: in the default block 04 80.
+VENDOR_DIS: Final = frozenset(di for item in TABLE if item.vendor for di in item.dis())
+
+
+def from_vendor_block(di: int, prefix: int, vendor: frozenset[int] = VENDOR_DIS) -> int | None:
+    """The catalogue's DI for ``di`` as asked of a meter whose vendor block is ``prefix`` (DI3
+    DI2): a vendor DI under ``prefix`` maps to its row in 04 80; a vendor DI asked under 04 80
+    of a meter that moved its block is not served there (None); anything else is itself.
+    The standard's 04 80 00 01..03 are never vendor DIs, so they stay where they are."""
+    low = di & 0xFFFF
+    if di >> 16 == prefix and (VENDOR_PREFIX << 16 | low) in vendor:
+        return VENDOR_PREFIX << 16 | low
+    if prefix != VENDOR_PREFIX and di in vendor:
+        return None
+    return di
+
+
+def to_vendor_block(di: int, prefix: int) -> int:
+    """A catalogue vendor DI (04 80 xx xx) as a meter with vendor block ``prefix`` serves it."""
+    return prefix << 16 | (di & 0xFFFF)
+
+
 def _index(table: tuple[DataItem, ...]) -> dict[int, DataItem]:
     by_di: dict[int, DataItem] = {}
     for item in table:

@@ -184,33 +184,71 @@ class Dlt645Session:
     identifiers, the address) are kept encoded until the model's image changes: a head-end
     polling the same identifier costs a dictionary lookup. Clock and energy answers are
     always computed afresh.
+
+    On top of that, a memo of exact request bytes -> reply bytes (:meth:`memo`,
+    :meth:`remember`) lets a transport answer a repeated request without decoding it; it is
+    cleared with the cache, i.e. whenever the records change. What depends on the clock (date,
+    time, the clock-change logs) or on the lockout (clears, writes) is never in it.
     """
 
-    __slots__ = ("_cache", "_cache_image", "_follow_up", "_model", "_preamble")
+    __slots__ = (
+        "_cache", "_cache_image", "_follow_up", "_memo", "_model", "_preamble", "_prefix",
+    )
 
     CACHE_LIMIT = 256  # distinct requests kept; a client asking for ever new ones resets it
 
-    def __init__(self, model: MeterModel, *, preamble: int = MAX_PREAMBLE) -> None:
+    def __init__(self, model: MeterModel, *, preamble: int = MAX_PREAMBLE,
+                 vendor_prefix: int = cat.VENDOR_PREFIX) -> None:
         if not 0 <= preamble <= MAX_PREAMBLE:
             raise ValueError(f"preamble must be 0..{MAX_PREAMBLE} FE bytes, got {preamble}")
+        if not 0 <= vendor_prefix <= 0xFFFF or vendor_prefix >> 8 != 0x04:
+            raise ValueError(f"a vendor block is a 04 xx prefix, got {vendor_prefix:04X}")
+        self._prefix = vendor_prefix
         self._model = model
         self._preamble = preamble
         self._follow_up: _FollowUp | None = None
         self._cache: dict[tuple[bytes, int, bytes], bytes] = {}
+        self._memo: dict[bytes, bytes] = {}
         self._cache_image: object = None
 
     @property
     def model(self) -> MeterModel:
         return self._model
 
+    @property
+    def vendor_prefix(self) -> int:
+        """DI3 DI2 of the vendor block this meter serves (04 80 unless the profile moved it)."""
+        return self._prefix
+
     # --- FrameHandler ------------------------------------------------------------------------
 
-    def handle(self, frame: Frame) -> list[bytes]:
-        key = (frame.address, frame.control, frame.data)
+    def memo(self, request: bytes) -> bytes | None:
+        """The reply to exactly these request bytes if it is remembered and still true."""
+        self._fresh()
+        hit = self._memo.get(request)
+        if hit is not None:
+            self._follow_up = None  # as a fresh single-frame read would
+        return hit
+
+    def remember(self, request: bytes, frame: Frame) -> None:
+        """``request`` (bytes received) decoded to exactly ``frame``, just handled: remember its
+        reply for those bytes if the reply is one the cache keeps."""
+        hit = self._cache.get((frame.address, frame.control, frame.data))
+        if hit is not None:
+            if len(self._memo) >= self.CACHE_LIMIT:
+                self._memo.clear()
+            self._memo[bytes(request)] = hit
+
+    def _fresh(self) -> None:
         image = self._model.image()
         if image is not self._cache_image:
             self._cache.clear()
+            self._memo.clear()
             self._cache_image = image
+
+    def handle(self, frame: Frame) -> list[bytes]:
+        key = (frame.address, frame.control, frame.data)
+        self._fresh()
         hit = self._cache.get(key)
         if hit is not None:
             self._follow_up = None  # as a fresh single-frame read would
@@ -264,9 +302,10 @@ class Dlt645Session:
     def _read(self, frame: Frame, me: bytes) -> Frame:
         if len(frame.data) < 4:
             return abnormal_reply(frame, me, ErrorCode.OTHER)
-        di = di_from_bytes(frame.data[:4])
-        value = self.value(di)
-        if value is None:
+        asked = di_from_bytes(frame.data[:4])
+        di = cat.from_vendor_block(asked, self._prefix)
+        value = None if di is None else self.value(di)
+        if value is None or di is None:
             return abnormal_reply(frame, me, ErrorCode.NO_SUCH_DATA)
         head = frame.data[:4]
         if len(value) <= FIRST_CHUNK:
@@ -274,7 +313,7 @@ class Dlt645Session:
             return normal_reply(frame, me, head + value)
         first, rest = value[:FIRST_CHUNK], value[FIRST_CHUNK:]
         chunks = [rest[i : i + NEXT_CHUNK] for i in range(0, len(rest), NEXT_CHUNK)]
-        self._follow_up = _FollowUp(frame, di, chunks)
+        self._follow_up = _FollowUp(frame, asked, chunks)
         return normal_reply(frame, me, head + first, follow_up=True)
 
     def _read_follow_up(self, frame: Frame, me: bytes) -> Frame:
