@@ -271,6 +271,17 @@ def test_a_level98_clear_with_a_valid_mac_and_deadline_is_accepted(session, mete
     assert img.clears[0].operator_bytes() == OPERATOR
 
 
+def test_a_level98_command_cannot_be_played_again(session, meter):
+    clear = level98_clear(meter)
+    assert session.answer(clear).control == 0x9B
+    refused(session.answer(clear), ErrorCode.NOT_AUTHORISED)  # replayed within its deadline
+    assert meter.image().clear_total == 1
+    back = level98_time(meter, meter.clock()[0] - 3600_000)
+    assert session.answer(back).control == 0x94
+    refused(session.answer(back), ErrorCode.NOT_AUTHORISED)
+    assert meter.auth().total(authlog.KIND_TIME_SET) == 1
+
+
 def test_a_level98_clear_with_a_stale_deadline_is_refused(session, meter):
     stale = level98_clear(meter, deadline_ms=meter.clock()[0] - 1000)
     refused(session.answer(stale), ErrorCode.NOT_AUTHORISED)
@@ -300,10 +311,11 @@ def test_the_esam_and_the_head_end_seal_agree_and_forgeries_fail():
     header = ME + b"\x1b" + OPERATOR
     for plain in (b"", b"x", bytes(15), bytes(16), bytes(40)):
         sealed = seal(KEY, header, plain)
-        assert esam.open(header, sealed) == plain
         assert esam.open(header[:-1] + b"\x00", sealed) is None
         assert esam.open(header, sealed[:-1]) is None
-    assert esam.failures == 10
+        assert esam.open(header, sealed) == plain
+        assert esam.open(header, sealed) is None  # once only
+    assert esam.failures == 15
 
 
 @pytest.mark.parametrize("address", [WILDCARD_ADDRESS, address_from_string("2026AAAAAAAA")])
@@ -328,7 +340,8 @@ def test_a_clear_after_a_broadcast_is_unsynced_until_an_authorised_set(session, 
     assert meter.image().clears[0].time_quality == UNSYNCED
     assert session.answer(level98_time(meter, meter.clock()[0])).control == 0x94
     assert meter.clock_trusted()
-    assert session.answer(level98_clear(meter)).control == 0x9B
+    later = meter.clock()[0] + 11 * MIN  # another command: another deadline, not a replay
+    assert session.answer(level98_clear(meter, deadline_ms=later)).control == 0x9B
     assert meter.image().clears[0].time_quality == EXACT
 
 

@@ -25,26 +25,38 @@ _IV = bytes(BLOCK)
 
 
 class Esam:
-    """A security module holding one 16-byte SM4 key. ``failures`` counts rejected data."""
+    """A security module holding one 16-byte SM4 key. ``failures`` counts rejected data.
 
-    __slots__ = ("_key", "failures")
+    It also refuses data it has already opened (the latest ``REMEMBERED`` MACs, in RAM): within
+    its deadline a recorded command cannot be played again. A real ESAM binds each command to a
+    random challenge instead; the deadline bounds what a restart forgets here.
+    """
+
+    __slots__ = ("_key", "_seen", "failures")
+
+    REMEMBERED = 256
 
     def __init__(self, key: bytes) -> None:
         if len(key) != BLOCK:
             raise ValueError(f"an SM4 key is {BLOCK} bytes, got {len(key)}")
         self._key = bytes(key)
+        self._seen: dict[bytes, None] = {}
         self.failures = 0
 
     def open(self, header: bytes, sealed: bytes) -> bytes | None:
         """The plaintext of ``sealed`` (ciphertext + MAC) if its MAC over ``header`` and the
-        ciphertext is right and its padding is sound; else None (and counted)."""
+        ciphertext is right, its padding sound and it was not opened before; else None (and
+        counted)."""
         body, mac = sealed[:-MAC_LENGTH], sealed[-MAC_LENGTH:]
         if len(sealed) <= MAC_LENGTH or len(body) % BLOCK:
             self.failures += 1
             return None
-        if not hmac.compare_digest(self._mac(header + body), mac):
+        if not hmac.compare_digest(self._mac(header + body), mac) or body in self._seen:
             self.failures += 1
             return None
+        self._seen[body] = None
+        if len(self._seen) > self.REMEMBERED:
+            del self._seen[next(iter(self._seen))]
         dec = Cipher(algorithms.SM4(self._key), modes.CBC(_IV)).decryptor()
         plain = dec.update(body) + dec.finalize()
         end = plain.rstrip(b"\x00")

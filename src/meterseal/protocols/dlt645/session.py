@@ -1,19 +1,23 @@
 """The DL/T 645-2007 meter session: request frames in, reply bytes out, against a meter model.
 
-Owns what the meter answers: the data identifiers it serves (cover-open, power-down and
-event-clear counts and records, date, time, address, energies, and the manufacturer-specific
-identifiers that carry each record's time quality and bounds and the all-time totals), read
-address 13, broadcast time 08 (standard byte order ss mm hh DD MM YY), event clear 1B with its
-guards (level-02 password, operator code, programming key, a daily limit of wrong passwords),
-follow-up frames 12 for an answer longer than one frame, and the error byte of every refusal.
-Damaged frames are dropped: a meter cannot trust the address in them.
+Owns what the meter answers and the field rules of the protocol: the data identifiers it serves
+(cover-open, power-down, event-clear and time-setting counts and records, date, time, address,
+energies, the three manufacturer strings of Table A.5, and the vendor block — ours, under a
+configurable DI3 DI2 — that carries each record's time quality and bounds, the all-time totals
+and the broadcast-time log), read address 13, broadcast time 08 (standard byte order ss mm hh
+DD MM YY; to 99×6 never answered, to the meter's own address answered; the meter judges it by
+the field rules), event clear 1B and the time set (write 14 of the date or the time) with their
+authority (level 98 through the security module with MAC and deadline; level 02 only in factory
+mode; only at the meter's own full address; a lockout the model keeps), follow-up frames 12 for
+an answer longer than one frame, and the error byte of every refusal. Damaged frames are
+dropped: a meter cannot trust the address in them.
 
 Must not know: sockets, serial ports, threads, the simulator, or how records are stored. It
 reads records only as decoded by the firmware's record codec (a MeterImage) and changes the
 meter only through the MeterModel it is given (which writes through the firmware's journal).
-A session holds per-link state only (pending follow-up frames); everything that belongs to the
-meter (its clock, its password lockout, its records) lives in the model, so several links can
-share one meter.
+A session holds per-link state only (pending follow-up frames, its answer cache and memo);
+everything that belongs to the meter (its clock and its logs, its lockout, its security module,
+its records) lives in the model, so several links can share one meter.
 
 What each identifier carries is the data catalogue's (catalog.py, values.py): a read looks its
 DI up in a table of handlers, each building a catalogue value from the model. The
