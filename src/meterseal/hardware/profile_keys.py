@@ -748,10 +748,72 @@ KEYS: tuple[ProfileKey, ...] = (
         "-",
         "reference/dlt645.md 'Writing and clearing': meters lock the password after a few "
         "failures a day (a count the profile sets); [U] assumption: 3",
-        "wrong passwords the meter takes in one of its days before it refuses every password "
-        "until its date changes",
+        "wrong passwords or security-module keys the meter takes (within security.lockout_h of "
+        "its running time) before it refuses every password and key for security.lockout_h",
         minimum=1,
         maximum=255,
+    ),
+    _k(
+        "dlt645.vendor_prefix",
+        "0480",
+        "-",
+        "[D] derived: the block the project has used since the first DL/T 645 face "
+        "(docs/dlt645.md); reference/dlt645.md 'Field rules': Table A.5 defines only 04 80 00 "
+        "01..03 there, vendors use 04 FE, 04 90, 04 CC, ... — the prefix is our choice",
+        "DI3 DI2 (four hex digits) of the vendor DIs that carry time quality, bounds and "
+        "all-time totals; 04 80 00 01..03 stay the standard's whatever it is",
+        pattern=r"[0-9A-Fa-f]{4}",
+    ),
+    # --- security module and authority --------------------------------------------------------
+    _k(
+        "security.factory_mode",
+        False,
+        "-",
+        "reference/dlt645.md 'Field rules': level 02 (and 04) only in factory mode; in the "
+        "field they answer 'not authorised'",
+        "the meter is in factory mode: plain level-02 passwords are accepted (with the "
+        "programming key); otherwise only level 98 through the security module",
+    ),
+    _k(
+        "security.key",
+        "00112233445566778899aabbccddeeff",
+        "-",
+        "[U] assumption: a per-meter SM4 key (field ESAMs use SM4, the national algorithm); a "
+        "test key, to be overridden per meter",
+        "the security module's 128-bit SM4 key, 32 hex digits",
+        pattern=r"[0-9A-Fa-f]{32}",
+    ),
+    _k(
+        "security.lockout_h",
+        24.0,
+        "h",
+        "reference/dlt645.md 'Writing and clearing': meters lock the password after a few "
+        "failures a day; [U] assumption: the lock lasts 24 h of the meter's own running time "
+        "(a monotonic count no clock setting moves)",
+        "how long a lock lasts after too many wrong passwords or keys, and the window in which "
+        "wrong tries are counted",
+        minimum=0.001,
+        maximum=8760.0,
+    ),
+    # --- billing ---------------------------------------------------------------------------------
+    _k(
+        "billing.settlement_day",
+        1,
+        "-",
+        "reference/dlt645.md 'Field rules' (no broadcast time near a settlement instant); "
+        "[U] assumption: the usual default, the 1st day of the month",
+        "day of the month of the settlement instant",
+        minimum=1,
+        maximum=28,
+    ),
+    _k(
+        "billing.settlement_hour",
+        0,
+        "h",
+        "reference/dlt645.md 'Field rules'; [U] assumption: the usual default, 00:00",
+        "hour of the settlement instant",
+        minimum=0,
+        maximum=23,
     ),
     # --- ambient -----------------------------------------------------------------------------
     _k(

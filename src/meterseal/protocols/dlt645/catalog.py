@@ -24,6 +24,7 @@ from meterseal.protocols.dlt645.events import (
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
+    StandardTimeSet,
 )
 from meterseal.protocols.dlt645.values import (
     FLAG_CLOSED,
@@ -39,11 +40,14 @@ from meterseal.protocols.dlt645.values import (
     MeterTime,
     Quality,
     Value,
+    VersionString,
     decoding,
 )
 
 __all__ = [
     "ADDRESS",
+    "BROADCAST_COUNT",
+    "BROADCAST_RECORD",
     "COVER_OPEN_COUNT",
     "COVER_OPEN_RECORD",
     "DATE",
@@ -66,7 +70,9 @@ __all__ = [
     "EXPORT_ENERGY",
     "FLAG_CLOSED",
     "FLAG_HIDDEN",
+    "HARDWARE_VERSION",
     "IMPORT_ENERGY",
+    "MANUFACTURER",
     "MFR_COVER_OPEN_BLOCK",
     "MFR_COVER_OPEN_RECORD",
     "MFR_COVER_OPEN_TOTALS",
@@ -77,8 +83,11 @@ __all__ = [
     "POWER_DOWN_RECORD",
     "QUALITY_CODES",
     "RING",
+    "SOFTWARE_VERSION",
     "TABLE",
     "TIME",
+    "TIME_SET_COUNT",
+    "TIME_SET_RECORD",
     "Address",
     "AllTimeTotals",
     "CatalogError",
@@ -95,6 +104,7 @@ __all__ = [
     "StandardCoverOpen",
     "StandardEventClear",
     "StandardPowerDown",
+    "StandardTimeSet",
     "Value",
     "decode_as",
     "lookup",
@@ -111,6 +121,12 @@ DI_ADDRESS: Final = 0x04000401
 DI_COVER_COUNT: Final = 0x03300D00  # + n (1..RING): the n-th latest cover-open record
 DI_POWER_DOWN_COUNT: Final = 0x03110000  # + n: the n-th latest power-down record
 DI_CLEAR_COUNT: Final = 0x03300300  # + n: the n-th latest event-clear record
+DI_TIME_SET_COUNT: Final = 0x03300400  # + n: the n-th latest time-setting record
+DI_METER_CLEAR_COUNT: Final = 0x03300100  # the meter-clear log (a clear may not name it)
+# Table A.5: the three manufacturer strings, 32 ASCII bytes each.
+DI_SOFTWARE_VERSION: Final = 0x04800001
+DI_HARDWARE_VERSION: Final = 0x04800002
+DI_MANUFACTURER: Final = 0x04800003
 
 # What an event clear (1B) may name: every event log, or one log (DI0 = FF).
 DI_CLEAR_ALL: Final = 0xFFFFFFFF
@@ -125,6 +141,8 @@ DI_CLEAR_POWER_DOWN: Final = DI_POWER_DOWN_COUNT | 0xFF
 DI_MFR_COVER_TOTALS: Final = 0x04800D00  # + n: the n-th latest of all time, extended
 DI_MFR_COVER_BLOCK: Final = 0x04800DFF  # all RING of them in one answer
 DI_MFR_POWER_DOWN_TOTALS: Final = 0x04801100  # + n: likewise
+DI_MFR_BROADCAST_COUNT: Final = 0x04800800  # + n: the broadcast-time log (no 645 DI found)
+VENDOR_PREFIX: Final = 0x0480  # DI3 DI2 of the vendor block by default (profile key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +187,17 @@ EVENT_CLEAR_COUNT: Final = DataItem("event_clear_count", DI_CLEAR_COUNT, Count)
 EVENT_CLEAR_RECORD: Final = DataItem(
     "event_clear_record", DI_CLEAR_COUNT + 1, StandardEventClear, RING
 )
+TIME_SET_COUNT: Final = DataItem("time_set_count", DI_TIME_SET_COUNT, Count)
+TIME_SET_RECORD: Final = DataItem("time_set_record", DI_TIME_SET_COUNT + 1, StandardTimeSet, RING)
+SOFTWARE_VERSION: Final = DataItem("software_version", DI_SOFTWARE_VERSION, VersionString)
+HARDWARE_VERSION: Final = DataItem("hardware_version", DI_HARDWARE_VERSION, VersionString)
+MANUFACTURER: Final = DataItem("manufacturer_number", DI_MANUFACTURER, VersionString)
+BROADCAST_COUNT: Final = DataItem(
+    "mfr_broadcast_count", DI_MFR_BROADCAST_COUNT, Count, vendor=True
+)
+BROADCAST_RECORD: Final = DataItem(
+    "mfr_broadcast_record", DI_MFR_BROADCAST_COUNT + 1, StandardTimeSet, RING, vendor=True
+)
 MFR_COVER_OPEN_TOTALS: Final = DataItem(
     "mfr_cover_open_totals", DI_MFR_COVER_TOTALS, AllTimeTotals, vendor=True
 )
@@ -188,10 +217,34 @@ MFR_POWER_DOWN_RECORD: Final = DataItem(
 TABLE: Final[tuple[DataItem, ...]] = (
     IMPORT_ENERGY, EXPORT_ENERGY, DATE, TIME, ADDRESS,
     COVER_OPEN_COUNT, COVER_OPEN_RECORD, POWER_DOWN_COUNT, POWER_DOWN_RECORD,
-    EVENT_CLEAR_COUNT, EVENT_CLEAR_RECORD,
+    EVENT_CLEAR_COUNT, EVENT_CLEAR_RECORD, TIME_SET_COUNT, TIME_SET_RECORD,
+    SOFTWARE_VERSION, HARDWARE_VERSION, MANUFACTURER, BROADCAST_COUNT, BROADCAST_RECORD,
     MFR_COVER_OPEN_TOTALS, MFR_COVER_OPEN_RECORD, MFR_COVER_OPEN_BLOCK,
     MFR_POWER_DOWN_TOTALS, MFR_POWER_DOWN_RECORD,
 )
+
+
+# Every vendor DI of the table (and of maker.py, which adds its own), as the catalogue writes
+# them: in the default block 04 80.
+VENDOR_DIS: Final = frozenset(di for item in TABLE if item.vendor for di in item.dis())
+
+
+def from_vendor_block(di: int, prefix: int, vendor: frozenset[int] = VENDOR_DIS) -> int | None:
+    """The catalogue's DI for ``di`` as asked of a meter whose vendor block is ``prefix`` (DI3
+    DI2): a vendor DI under ``prefix`` maps to its row in 04 80; a vendor DI asked under 04 80
+    of a meter that moved its block is not served there (None); anything else is itself.
+    The standard's 04 80 00 01..03 are never vendor DIs, so they stay where they are."""
+    low = di & 0xFFFF
+    if di >> 16 == prefix and (VENDOR_PREFIX << 16 | low) in vendor:
+        return VENDOR_PREFIX << 16 | low
+    if prefix != VENDOR_PREFIX and di in vendor:
+        return None
+    return di
+
+
+def to_vendor_block(di: int, prefix: int) -> int:
+    """A catalogue vendor DI (04 80 xx xx) as a meter with vendor block ``prefix`` serves it."""
+    return prefix << 16 | (di & 0xFFFF)
 
 
 def _index(table: tuple[DataItem, ...]) -> dict[int, DataItem]:

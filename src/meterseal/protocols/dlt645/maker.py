@@ -38,10 +38,10 @@ DI_MANUFACTURER: Final = 0x04800003
 DI_MFR_LOG_TOTALS: Final = 0x0480FF00  # ours: 04 80 0D 00 + 04 80 11 00 + 03 30 03 00
 OURS: Final = "meterseal"  # our manufacturer number: the 04 80 0D/11/FF identifiers are ours
 
-# The identifiers only our meters serve (the vendor rows of the catalogue's DI table, and ours).
-VENDOR_DIS: Final = frozenset(
-    {DI_MFR_LOG_TOTALS} | {di for item in cat.TABLE if item.vendor for di in item.dis()}
-)
+# The identifiers only our meters serve (the vendor rows of the catalogue's DI table, and ours),
+# as the catalogue writes them (04 80 block; a meter may move the block: profile key
+# dlt645.vendor_prefix).
+VENDOR_DIS: Final = frozenset({DI_MFR_LOG_TOTALS} | cat.VENDOR_DIS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,8 @@ class MakerFace:
         if (frame.function_code == FunctionCode.READ and len(frame.data) >= 4
                 and not frame.is_reply and not is_broadcast(frame.address)
                 and address_matches(frame.address, self._address)):
-            di = di_from_bytes(frame.data[:4])
+            di = cat.from_vendor_block(di_from_bytes(frame.data[:4]),
+                                       self._inner.vendor_prefix, VENDOR_DIS)
             if di == DI_MANUFACTURER:
                 reply = normal_reply(frame, self._address, frame.data[:4] + self._number)
                 return [encode(reply, self._preamble)]
@@ -129,6 +130,18 @@ class MakerFace:
                 reply = normal_reply(frame, self._address, frame.data[:4] + self._log_totals())
                 return [encode(reply, self._preamble)]
         return self._inner.handle(frame)
+
+    def memo(self, request: bytes) -> bytes | None:
+        """The inner session's memo (our own answers are not in it)."""
+        return self._inner.memo(request)
+
+    def remember(self, request: bytes, frame: Frame) -> None:
+        if frame.function_code == FunctionCode.READ and len(frame.data) >= 4:
+            di = cat.from_vendor_block(di_from_bytes(frame.data[:4]),
+                                       self._inner.vendor_prefix, VENDOR_DIS)
+            if di is None or di == DI_MANUFACTURER or di in VENDOR_DIS:
+                return  # answered here (or refused for another maker), not by the session
+        self._inner.remember(request, frame)
 
     def _log_totals(self) -> bytes:
         parts = [self._inner.value(di) for di in

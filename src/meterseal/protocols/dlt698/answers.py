@@ -18,7 +18,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from meterseal.firmware.caltime import MS_PER_DAY
 from meterseal.firmware.records import EXACT, UNSYNCED
 from meterseal.protocols.dlt698.apdu import GetRecord, ResultRecord
 from meterseal.protocols.dlt698.axdr import (
@@ -239,21 +238,21 @@ class Answers:
         if not authorised or not self.model.programming_key_pressed():
             return Dar.PASSWORD_OR_UNAUTHORISED
         di, cover, power_down = clear
-        now_ms, valid = self.model.clock()
-        self.model.clear_events(
-            now_ms, EXACT if valid else UNSYNCED, NO_OPERATOR, di, cover, power_down
-        )
+        now_ms = self.model.clock()[0]
+        quality = EXACT if self.model.clock_trusted() else UNSYNCED
+        self.model.clear_events(now_ms, quality, NO_OPERATOR, di, cover, power_down)
         return Dar.SUCCESS
 
     def check_password(self, password: str) -> bool:
         """Whether ``password`` is the meter's (its DL/T 645 level-02 password as six hex
-        digits), under the same daily lockout; a wrong one is counted."""
+        digits), under the same lockout as DL/T 645 (a count in NVM on the meter's own running
+        time); a wrong one is counted. Like a plain level-02 password there, it is accepted in
+        factory mode only."""
         model = self.model
-        day = model.clock()[0] // MS_PER_DAY
-        if model.password_failures(day) >= model.max_password_tries_per_day:
+        if model.password_locked():
             return False
         expected = model.password(0x02)
         if expected is not None and password.strip().lower() == expected.hex():
-            return True
-        model.note_password_failure(day)
+            return model.factory_mode
+        model.note_security_failure()
         return False
