@@ -91,13 +91,13 @@ def _poisson(rng: random.Random, duration_us: int, kinds: list[tuple[float, int,
     out: list[tuple[int, int]] = []
     t = 0
     while True:
-        t += round(rng.expovariate(rate))
+        t += round(rng.expovariate(rate) / S) * S  # whole seconds, as the truth prints them
         if t >= duration_us - TAIL_US:
             return out
         _mean, lo, hi, very = rng.choices(kinds, weights=weights)[0]
         if rng.random() < very:
             lo, hi = _VERY_LONG
-        length = round(log_uniform(rng, lo, hi))
+        length = round(log_uniform(rng, lo, hi) / S) * S
         if t + length > duration_us - TAIL_US:
             continue  # it would still be running at the snapshot: a later, shorter one may fit
         out.append((t, t + length))

@@ -7,12 +7,13 @@ a technician from a small crew, a time window that covers the visit (from the wh
 it, less 0–2 h, to the whole hour after it, plus 0–2 h) and a reason.
 
 **Thieves.** A thief opens the cover, fits a bypass, closes it; from the closing on a fraction
-of the load (30–80 %) goes past the meter. Most choose an outage (60 %: the dark feels safe;
-one of at least 45 minutes, opened 5 minutes to 36 hours into it, log-uniform, and closed before
-mains returns), others the night on mains (25 %, 22:00–04:00) or the day (15 %). If the meter
-has no outage long enough in the theft's window (the middle of the period, 10–85 %), the thief
-goes at night. One thief in five comes back later to adjust the bypass, the same way. Covers
-stay open 8–30 minutes.
+of the load (30–80 %) goes past the meter. The theft falls in the middle of the period (10–85 %,
+so there is a before and an after). Most thieves wait for an outage (70 %: the dark feels safe;
+one of at least 40 minutes that starts from 10 % of the period up to its last day; the cover
+opened 5 minutes to 36 hours into it, log-uniform, and closed before mains returns), the others
+go at night on mains (20 %, 22:00–04:00) or by day (10 %); a thief who waits for an outage that
+never comes goes at night. One thief in five comes back at least three days later to adjust the
+bypass, the same way. Covers stay open 8–30 minutes.
 
 Instants are whole seconds after the fleet's start; local time is the meter's standard time.
 Must not know: loads, meters' hardware, files.
@@ -41,6 +42,7 @@ STAFF: Final = tuple(f"T{n:04d}" for n in (1021, 1034, 1047, 1102, 1118, 1125, 1
 REASONS: Final = ("periodic inspection", "seal check", "customer complaint", "meter accuracy test",
                   "terminal tightening", "tamper alarm follow-up")
 _SAFE_GAP_US: Final = 2 * MIN  # between two openings of one meter
+DARK_MIN_US: Final = 40 * MIN  # an outage a thief uses: time to open, fit, close
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def visits(seed: int, index: int, start: datetime, duration_us: int) -> list[Vis
 
 def _in_outage(rng: random.Random, outages: list[Outage]) -> int:
     o = rng.choice(outages)
-    return o.at_us + _sec(log_uniform(rng, 5 * MIN, min(o.for_us - 35 * MIN, 36 * H)))
+    return o.at_us + _sec(log_uniform(rng, 5 * MIN, min(o.for_us - 35 * MIN + S, 36 * H)))
 
 
 def _on_mains(rng: random.Random, lo: int, hi: int, night: bool) -> int:
@@ -106,13 +108,15 @@ def _on_mains(rng: random.Random, lo: int, hi: int, night: bool) -> int:
     return t if lo <= t < hi else _sec(rng.uniform(lo, hi))  # a short fleet: any hour
 
 
-def _one_theft(rng: random.Random, outages: tuple[Outage, ...], lo: int, hi: int) -> int:
-    """When a thief opens the cover, in [lo, hi) or inside an outage that starts there."""
+def _one_theft(rng: random.Random, outages: tuple[Outage, ...], lo: int, hi: int,
+               dark_hi: int) -> int:
+    """When a thief opens the cover: in [lo, hi), or inside an outage that starts in
+    [lo, dark_hi) (one who waits for the dark waits longer)."""
     how = rng.random()
-    fit = [o for o in outages if lo <= o.at_us < hi and o.for_us >= 45 * MIN]
-    if how < 0.6 and fit:
+    fit = [o for o in outages if lo <= o.at_us < dark_hi and o.for_us >= DARK_MIN_US]
+    if how < 0.7 and fit:
         return _in_outage(rng, fit)
-    return _on_mains(rng, lo, hi, night=how < 0.85)
+    return _on_mains(rng, lo, hi, night=how < 0.9)
 
 
 def thief_openings(seed: int, index: int, duration_us: int,
@@ -121,9 +125,10 @@ def thief_openings(seed: int, index: int, duration_us: int,
     rng = stream(seed, f"thief/{index}")
     fraction = round(rng.uniform(0.3, 0.8), 2)
     lo, hi = int(duration_us * 0.10), int(duration_us * 0.85)
+    dark_hi = max(hi, duration_us - DAY)
     openings = []
     while True:
-        open_us = _one_theft(rng, outages, lo, hi)
+        open_us = _one_theft(rng, outages, lo, hi, dark_hi)
         openings.append(Opening(open_us, open_us + _sec(rng.uniform(8, 30) * MIN), "thief"))
         lo = openings[-1].close_us + 3 * DAY
         if lo >= hi or len(openings) == 2 or rng.random() >= 0.2:
