@@ -4,10 +4,12 @@ truth's CSV files as rows, each meter's records decoded from its image."""
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from meterseal.firmware.image import MeterImage
+from meterseal.firmware.records import QUALITY_NAMES
+from meterseal.hardware.rtc import datetime_from_local_ms
 from meterseal.sim.fleetdir import load_fleet
 
 Row = dict[str, str]
@@ -57,3 +59,41 @@ def mains_off(root: Path) -> dict[str, list[tuple[datetime, datetime]]]:
                 merged.append((a, b))
         out[c["address"]] = merged
     return out
+
+
+# --- what a store must hold of an image -------------------------------------------------------
+
+_S = 1000
+
+
+def _iso(local_ms: int, utc_offset_h: float) -> str:
+    """A record time as the store keeps it: to the second (rounded down), compared in UTC."""
+    when = datetime_from_local_ms(local_ms - local_ms % _S, utc_offset_h)
+    return when.astimezone(UTC).isoformat()
+
+
+def _iso_up(local_ms: int, utc_offset_h: float) -> str:
+    return _iso(-(-local_ms // _S) * _S, utc_offset_h)
+
+
+def image_rows(address: str, image: MeterImage, utc_offset_h: float = 8.0,
+               ) -> dict[str, list[tuple[object, ...]]]:
+    """The cover-open and power-down rows a collection of a fresh store must hold for this
+    meter: every record of its rings, with its time qualities (bounds outwards to the second)."""
+    covers = []
+    for r in image.cover:
+        bounded = QUALITY_NAMES[r.quality] == "bounded"
+        covers.append((
+            address, r.seq, _iso(r.opened_ms, utc_offset_h),
+            _iso(r.closed_ms, utc_offset_h) if r.closed else None, QUALITY_NAMES[r.quality],
+            QUALITY_NAMES[r.close_quality] if r.closed else None,
+            _iso(r.not_before_ms, utc_offset_h) if bounded else None,
+            _iso_up(r.not_after_ms, utc_offset_h) if bounded else None,
+            r.import_before / 100, r.export_before / 100,
+            r.import_after / 100 if r.closed else None, r.export_after / 100 if r.closed else None,
+        ))
+    downs = [(address, r.seq, _iso(r.start_ms, utc_offset_h),
+              _iso(r.end_ms, utc_offset_h) if r.ended else None,
+              QUALITY_NAMES[r.start_quality], QUALITY_NAMES[r.end_quality] if r.ended else None)
+             for r in image.power_down]
+    return {"cover_open": sorted(covers), "power_down": sorted(downs)}
