@@ -128,8 +128,10 @@ def hourly_load(seed: int, c: Customer, start: datetime, days: int) -> tuple[np.
     return np.round(np.clip(load, 0, MAX_SERVICE_W), 1), np.round(pv, 1)
 
 
-def _net(load_w: float, pv_w: float) -> tuple[float, float]:
-    return round(max(load_w - pv_w, 0.0), 1), round(max(pv_w - load_w, 0.0), 1)
+def _net(load_w: np.ndarray, pv_w: np.ndarray) -> tuple[list[float], list[float]]:
+    """(import, export) W of a load netted against PV, to 0.1 W."""
+    return (np.round(np.maximum(load_w - pv_w, 0.0), 1).tolist(),
+            np.round(np.maximum(pv_w - load_w, 0.0), 1).tolist())
 
 
 def metered_steps(load_w: np.ndarray, pv_w: np.ndarray, theft_us: int | None = None,
@@ -140,11 +142,10 @@ def metered_steps(load_w: np.ndarray, pv_w: np.ndarray, theft_us: int | None = N
     keep = np.ones(hours)
     if theft_us is not None:
         keep[-(-theft_us // H):] = 1 - bypass_fraction  # from the first hour it covers whole
-    metered = load_w * keep
-    steps = [LoadStep(h * H, *_net(float(m), float(p)))
-             for h, (m, p) in enumerate(zip(metered, pv_w, strict=True))]
+    imp, exp = _net(load_w * keep, pv_w)
+    steps = list(map(LoadStep, range(0, hours * H, H), imp, exp))
     if theft_us is not None and theft_us % H and 0 <= theft_us < hours * H:
         cut = theft_us // H
-        steps.insert(cut + 1, LoadStep(theft_us, *_net(float(load_w[cut]) * (1 - bypass_fraction),
-                                                       float(pv_w[cut]))))
+        (i,), (e,) = _net(load_w[cut:cut + 1] * (1 - bypass_fraction), pv_w[cut:cut + 1])
+        steps.insert(cut + 1, LoadStep(theft_us, i, e))
     return tuple(steps)
