@@ -4,8 +4,8 @@ the meter face's DIs are defined.
 Owns: every DI constant of the meter face (standard and ours), the DI table (one DataItem per
 identifier or run of identifiers: its name, its value class, hence its byte length), looking a
 DI up and decoding an answer by it. The value classes live in values.py (fields and small
-values) and events.py (records); they are re-exported here, so that ``catalog`` is the one name
-to import.
+values), events.py (records) and freezes.py (daily freezes); they are re-exported here, so
+that ``catalog`` is the one name to import.
 
 Must not know: frames, sessions, links, the head-end, the firmware.
 """
@@ -24,6 +24,13 @@ from meterseal.protocols.dlt645.events import (
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
+)
+from meterseal.protocols.dlt645.freezes import (
+    FREEZES,
+    ExtendedFreeze,
+    ExtendedFreezeBlock,
+    FreezeEnergy,
+    FreezeTime,
 )
 from meterseal.protocols.dlt645.values import (
     FLAG_CLOSED,
@@ -55,9 +62,14 @@ __all__ = [
     "DI_COVER_COUNT",
     "DI_DATE",
     "DI_EXPORT_ENERGY",
+    "DI_FREEZE_EXPORT",
+    "DI_FREEZE_IMPORT",
+    "DI_FREEZE_TIME",
     "DI_IMPORT_ENERGY",
     "DI_MFR_COVER_BLOCK",
     "DI_MFR_COVER_TOTALS",
+    "DI_MFR_FREEZE",
+    "DI_MFR_FREEZE_BLOCK",
     "DI_MFR_POWER_DOWN_TOTALS",
     "DI_POWER_DOWN_COUNT",
     "DI_TIME",
@@ -66,10 +78,16 @@ __all__ = [
     "EXPORT_ENERGY",
     "FLAG_CLOSED",
     "FLAG_HIDDEN",
+    "FREEZES",
+    "FREEZE_EXPORT",
+    "FREEZE_IMPORT",
+    "FREEZE_TIME",
     "IMPORT_ENERGY",
     "MFR_COVER_OPEN_BLOCK",
     "MFR_COVER_OPEN_RECORD",
     "MFR_COVER_OPEN_TOTALS",
+    "MFR_FREEZE",
+    "MFR_FREEZE_BLOCK",
     "MFR_POWER_DOWN_RECORD",
     "MFR_POWER_DOWN_TOTALS",
     "NO_QUALITY",
@@ -88,7 +106,11 @@ __all__ = [
     "EnergySnapshot",
     "ExtendedCoverBlock",
     "ExtendedCoverOpen",
+    "ExtendedFreeze",
+    "ExtendedFreezeBlock",
     "ExtendedPowerDown",
+    "FreezeEnergy",
+    "FreezeTime",
     "MeterDate",
     "MeterTime",
     "Quality",
@@ -111,6 +133,11 @@ DI_ADDRESS: Final = 0x04000401
 DI_COVER_COUNT: Final = 0x03300D00  # + n (1..RING): the n-th latest cover-open record
 DI_POWER_DOWN_COUNT: Final = 0x03110000  # + n: the n-th latest power-down record
 DI_CLEAR_COUNT: Final = 0x03300300  # + n: the n-th latest event-clear record
+# Table A.6, daily freeze: DI0 = n (01..3E) the n-th latest; DI1 00 its time, 01 forward active
+# energy (total and tariffs), 02 reverse.
+DI_FREEZE_TIME: Final = 0x05060000  # + n
+DI_FREEZE_IMPORT: Final = 0x05060100  # + n
+DI_FREEZE_EXPORT: Final = 0x05060200  # + n
 
 # What an event clear (1B) may name: every event log, or one log (DI0 = FF).
 DI_CLEAR_ALL: Final = 0xFFFFFFFF
@@ -125,6 +152,8 @@ DI_CLEAR_POWER_DOWN: Final = DI_POWER_DOWN_COUNT | 0xFF
 DI_MFR_COVER_TOTALS: Final = 0x04800D00  # + n: the n-th latest of all time, extended
 DI_MFR_COVER_BLOCK: Final = 0x04800DFF  # all RING of them in one answer
 DI_MFR_POWER_DOWN_TOTALS: Final = 0x04801100  # + n: likewise
+DI_MFR_FREEZE: Final = 0x04800600  # + n: the n-th latest daily freeze, extended (DI1 = 05 06's)
+DI_MFR_FREEZE_BLOCK: Final = 0x048006FF  # all FREEZES of them in one answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +213,15 @@ MFR_POWER_DOWN_TOTALS: Final = DataItem(
 MFR_POWER_DOWN_RECORD: Final = DataItem(
     "mfr_power_down_record", DI_MFR_POWER_DOWN_TOTALS + 1, ExtendedPowerDown, RING, vendor=True
 )
+FREEZE_TIME: Final = DataItem("daily_freeze_time", DI_FREEZE_TIME + 1, FreezeTime, FREEZES)
+FREEZE_IMPORT: Final = DataItem("daily_freeze_import", DI_FREEZE_IMPORT + 1, FreezeEnergy,
+                                FREEZES)
+FREEZE_EXPORT: Final = DataItem("daily_freeze_export", DI_FREEZE_EXPORT + 1, FreezeEnergy,
+                                FREEZES)
+MFR_FREEZE: Final = DataItem("mfr_daily_freeze", DI_MFR_FREEZE + 1, ExtendedFreeze, FREEZES,
+                             vendor=True)
+MFR_FREEZE_BLOCK: Final = DataItem("mfr_daily_freeze_block", DI_MFR_FREEZE_BLOCK,
+                                   ExtendedFreezeBlock, vendor=True)
 
 TABLE: Final[tuple[DataItem, ...]] = (
     IMPORT_ENERGY, EXPORT_ENERGY, DATE, TIME, ADDRESS,
@@ -191,6 +229,7 @@ TABLE: Final[tuple[DataItem, ...]] = (
     EVENT_CLEAR_COUNT, EVENT_CLEAR_RECORD,
     MFR_COVER_OPEN_TOTALS, MFR_COVER_OPEN_RECORD, MFR_COVER_OPEN_BLOCK,
     MFR_POWER_DOWN_TOTALS, MFR_POWER_DOWN_RECORD,
+    FREEZE_TIME, FREEZE_IMPORT, FREEZE_EXPORT, MFR_FREEZE, MFR_FREEZE_BLOCK,
 )
 
 
