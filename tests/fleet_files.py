@@ -4,7 +4,7 @@ truth's CSV files as rows, each meter's records decoded from its image."""
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from meterseal.firmware.image import MeterImage
@@ -78,8 +78,9 @@ def _iso_up(local_ms: int, utc_offset_h: float) -> str:
 
 def image_rows(address: str, image: MeterImage, utc_offset_h: float = 8.0,
                ) -> dict[str, list[tuple[object, ...]]]:
-    """The cover-open and power-down rows a collection of a fresh store must hold for this
-    meter: every record of its rings, with its time qualities (bounds outwards to the second)."""
+    """The cover-open, power-down and daily-energy rows a collection of a fresh store must hold
+    for this meter: every record of its rings, with its time qualities (bounds outwards to the
+    second), and every daily freeze it keeps (a midnight freeze closes the day before)."""
     covers = []
     for r in image.cover:
         bounded = QUALITY_NAMES[r.quality] == "bounded"
@@ -96,4 +97,8 @@ def image_rows(address: str, image: MeterImage, utc_offset_h: float = 8.0,
               _iso(r.end_ms, utc_offset_h) if r.ended else None,
               QUALITY_NAMES[r.start_quality], QUALITY_NAMES[r.end_quality] if r.ended else None)
              for r in image.power_down]
-    return {"cover_open": sorted(covers), "power_down": sorted(downs)}
+    daily = [(address, (datetime_from_local_ms(f.time_ms, utc_offset_h) - timedelta(days=1))
+              .date().isoformat(), f.import_units / 100, f.export_units / 100,
+              _iso(f.time_ms, utc_offset_h)) for f in image.freezes]
+    return {"cover_open": sorted(covers), "power_down": sorted(downs),
+            "daily_energy": sorted(daily)}
