@@ -31,7 +31,11 @@ from meterseal.protocols.dlt645.catalog import (
     DataItem,
     ExtendedCoverBlock,
     ExtendedCoverOpen,
+    ExtendedFreeze,
+    ExtendedFreezeBlock,
     ExtendedPowerDown,
+    FreezeEnergy,
+    FreezeTime,
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
@@ -102,6 +106,17 @@ def extended_power_downs(draw: st.DrawFn) -> ExtendedPowerDown:
     )
 
 
+minutes = st.integers(0, MS_LIMIT // 60_000 - 1).map(lambda m: m * 60_000)
+
+
+@st.composite
+def extended_freezes(draw: st.DrawFn) -> ExtendedFreeze:
+    if draw(st.integers(0, 9)) == 0:
+        return ExtendedFreeze()
+    return ExtendedFreeze(draw(st.integers(1, REGISTER_LIMIT - 1)), draw(st.sampled_from(
+        QUALITIES)), draw(minutes), draw(units), draw(units))
+
+
 VALUES = {
     Count: st.builds(Count, st.integers(0, COUNT_LIMIT - 1)),
     Energy: st.builds(Energy, units),
@@ -126,6 +141,12 @@ VALUES = {
     StandardTimeSet: st.builds(StandardTimeSet, st.binary(min_size=4, max_size=4), times, times),
     VersionString: st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
                            max_size=32).map(VersionString),
+    FreezeTime: st.builds(FreezeTime, st.none() | minutes),
+    FreezeEnergy: st.builds(FreezeEnergy, units, st.tuples(units, units, units, units)),
+    ExtendedFreeze: extended_freezes(),
+    ExtendedFreezeBlock: st.lists(extended_freezes(), min_size=cat.FREEZES,
+                                  max_size=cat.FREEZES).map(lambda fs: ExtendedFreezeBlock(
+                                      tuple(fs))),
 }
 
 
@@ -198,6 +219,17 @@ def raw_extended_power_down(draw: st.DrawFn) -> bytes:
     )
 
 
+raw_some_time5 = civil.map(lambda t: time6(t)[1:])  # YYMMDDhhmm as sent: mm hh DD MM YY
+
+
+@st.composite
+def raw_extended_freeze(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 9)) == 0:
+        return bytes(18)
+    return (bcd_bytes(draw(st.integers(1, REGISTER_LIMIT - 1)), 4) + bytes((draw(quality_code),))
+            + draw(raw_some_time5) + draw(raw_energy) + draw(raw_energy))
+
+
 RAW = {
     Count: st.integers(0, COUNT_LIMIT - 1).map(lambda n: bcd_bytes(n, 3)),
     Energy: raw_energy,
@@ -221,6 +253,11 @@ RAW = {
     ),
     VersionString: st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
                            max_size=32).map(lambda t: t.encode().ljust(32, b"\0")[::-1]),
+    FreezeTime: st.just(bytes(5)) | raw_some_time5,
+    FreezeEnergy: st.lists(raw_energy, min_size=5, max_size=5).map(b"".join),
+    ExtendedFreeze: raw_extended_freeze(),
+    ExtendedFreezeBlock: st.lists(raw_extended_freeze(), min_size=cat.FREEZES,
+                                  max_size=cat.FREEZES).map(b"".join),
 }
 
 

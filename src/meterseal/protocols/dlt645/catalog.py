@@ -4,8 +4,8 @@ the meter face's DIs are defined.
 Owns: every DI constant of the meter face (standard and ours), the DI table (one DataItem per
 identifier or run of identifiers: its name, its value class, hence its byte length), looking a
 DI up and decoding an answer by it. The value classes live in values.py (fields and small
-values) and events.py (records); they are re-exported here, so that ``catalog`` is the one name
-to import.
+values), events.py (records) and freezes.py (daily freezes); they are re-exported here, so
+that ``catalog`` is the one name to import.
 
 Must not know: frames, sessions, links, the head-end, the firmware.
 """
@@ -25,6 +25,13 @@ from meterseal.protocols.dlt645.events import (
     StandardEventClear,
     StandardPowerDown,
     StandardTimeSet,
+)
+from meterseal.protocols.dlt645.freezes import (
+    FREEZES,
+    ExtendedFreeze,
+    ExtendedFreezeBlock,
+    FreezeEnergy,
+    FreezeTime,
 )
 from meterseal.protocols.dlt645.values import (
     FLAG_CLOSED,
@@ -59,9 +66,14 @@ __all__ = [
     "DI_COVER_COUNT",
     "DI_DATE",
     "DI_EXPORT_ENERGY",
+    "DI_FREEZE_EXPORT",
+    "DI_FREEZE_IMPORT",
+    "DI_FREEZE_TIME",
     "DI_IMPORT_ENERGY",
     "DI_MFR_COVER_BLOCK",
     "DI_MFR_COVER_TOTALS",
+    "DI_MFR_FREEZE",
+    "DI_MFR_FREEZE_BLOCK",
     "DI_MFR_POWER_DOWN_TOTALS",
     "DI_POWER_DOWN_COUNT",
     "DI_TIME",
@@ -70,12 +82,18 @@ __all__ = [
     "EXPORT_ENERGY",
     "FLAG_CLOSED",
     "FLAG_HIDDEN",
+    "FREEZES",
+    "FREEZE_EXPORT",
+    "FREEZE_IMPORT",
+    "FREEZE_TIME",
     "HARDWARE_VERSION",
     "IMPORT_ENERGY",
     "MANUFACTURER",
     "MFR_COVER_OPEN_BLOCK",
     "MFR_COVER_OPEN_RECORD",
     "MFR_COVER_OPEN_TOTALS",
+    "MFR_FREEZE",
+    "MFR_FREEZE_BLOCK",
     "MFR_POWER_DOWN_RECORD",
     "MFR_POWER_DOWN_TOTALS",
     "NO_QUALITY",
@@ -97,7 +115,11 @@ __all__ = [
     "EnergySnapshot",
     "ExtendedCoverBlock",
     "ExtendedCoverOpen",
+    "ExtendedFreeze",
+    "ExtendedFreezeBlock",
     "ExtendedPowerDown",
+    "FreezeEnergy",
+    "FreezeTime",
     "MeterDate",
     "MeterTime",
     "Quality",
@@ -127,6 +149,11 @@ DI_METER_CLEAR_COUNT: Final = 0x03300100  # the meter-clear log (a clear may not
 DI_SOFTWARE_VERSION: Final = 0x04800001
 DI_HARDWARE_VERSION: Final = 0x04800002
 DI_MANUFACTURER: Final = 0x04800003
+# Table A.6, daily freeze: DI0 = n (01..3E) the n-th latest; DI1 00 its time, 01 forward active
+# energy (total and tariffs), 02 reverse.
+DI_FREEZE_TIME: Final = 0x05060000  # + n
+DI_FREEZE_IMPORT: Final = 0x05060100  # + n
+DI_FREEZE_EXPORT: Final = 0x05060200  # + n
 
 # What an event clear (1B) may name: every event log, or one log (DI0 = FF).
 DI_CLEAR_ALL: Final = 0xFFFFFFFF
@@ -143,6 +170,8 @@ DI_MFR_COVER_BLOCK: Final = 0x04800DFF  # all RING of them in one answer
 DI_MFR_POWER_DOWN_TOTALS: Final = 0x04801100  # + n: likewise
 DI_MFR_BROADCAST_COUNT: Final = 0x04800800  # + n: the broadcast-time log (no 645 DI found)
 VENDOR_PREFIX: Final = 0x0480  # DI3 DI2 of the vendor block by default (profile key)
+DI_MFR_FREEZE: Final = 0x04800600  # + n: the n-th latest daily freeze, extended (DI1 = 05 06's)
+DI_MFR_FREEZE_BLOCK: Final = 0x048006FF  # all FREEZES of them in one answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +242,15 @@ MFR_POWER_DOWN_TOTALS: Final = DataItem(
 MFR_POWER_DOWN_RECORD: Final = DataItem(
     "mfr_power_down_record", DI_MFR_POWER_DOWN_TOTALS + 1, ExtendedPowerDown, RING, vendor=True
 )
+FREEZE_TIME: Final = DataItem("daily_freeze_time", DI_FREEZE_TIME + 1, FreezeTime, FREEZES)
+FREEZE_IMPORT: Final = DataItem("daily_freeze_import", DI_FREEZE_IMPORT + 1, FreezeEnergy,
+                                FREEZES)
+FREEZE_EXPORT: Final = DataItem("daily_freeze_export", DI_FREEZE_EXPORT + 1, FreezeEnergy,
+                                FREEZES)
+MFR_FREEZE: Final = DataItem("mfr_daily_freeze", DI_MFR_FREEZE + 1, ExtendedFreeze, FREEZES,
+                             vendor=True)
+MFR_FREEZE_BLOCK: Final = DataItem("mfr_daily_freeze_block", DI_MFR_FREEZE_BLOCK,
+                                   ExtendedFreezeBlock, vendor=True)
 
 TABLE: Final[tuple[DataItem, ...]] = (
     IMPORT_ENERGY, EXPORT_ENERGY, DATE, TIME, ADDRESS,
@@ -221,6 +259,7 @@ TABLE: Final[tuple[DataItem, ...]] = (
     SOFTWARE_VERSION, HARDWARE_VERSION, MANUFACTURER, BROADCAST_COUNT, BROADCAST_RECORD,
     MFR_COVER_OPEN_TOTALS, MFR_COVER_OPEN_RECORD, MFR_COVER_OPEN_BLOCK,
     MFR_POWER_DOWN_TOTALS, MFR_POWER_DOWN_RECORD,
+    FREEZE_TIME, FREEZE_IMPORT, FREEZE_EXPORT, MFR_FREEZE, MFR_FREEZE_BLOCK,
 )
 
 

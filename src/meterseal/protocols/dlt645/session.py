@@ -2,15 +2,15 @@
 
 Owns what the meter answers and the field rules of the protocol: the data identifiers it serves
 (cover-open, power-down, event-clear and time-setting counts and records, date, time, address,
-energies, the three manufacturer strings of Table A.5, and the vendor block — ours, under a
-configurable DI3 DI2 — that carries each record's time quality and bounds, the all-time totals
-and the broadcast-time log), read address 13, broadcast time 08 (standard byte order ss mm hh
-DD MM YY; to 99×6 never answered, to the meter's own address answered; the meter judges it by
+energies, the daily freezes, the three manufacturer strings of Table A.5, and the vendor block —
+ours, under a configurable DI3 DI2 — that carries each record's time quality and bounds, the all-
+time totals and the broadcast-time log), read address 13, broadcast time 08 (standard byte order ss
+mm hh DD MM YY; to 99×6 never answered, to the meter's own address answered; the meter judges it by
 the field rules), event clear 1B and the time set (write 14 of the date or the time) with their
 authority (level 98 through the security module with MAC and deadline; level 02 only in factory
-mode; only at the meter's own full address; a lockout the model keeps), follow-up frames 12 for
-an answer longer than one frame, and the error byte of every refusal. Damaged frames are
-dropped: a meter cannot trust the address in them.
+mode; only at the meter's own full address; a lockout the model keeps), follow-up frames 12 for an
+answer longer than one frame, and the error byte of every refusal. Damaged frames are dropped: a
+meter cannot trust the address in them.
 
 Must not know: sockets, serial ports, threads, the simulator, or how records are stored. It
 reads records only as decoded by the firmware's record codec (a MeterImage) and changes the
@@ -33,7 +33,7 @@ from typing import Any, Final, Protocol
 from meterseal.firmware.authlog import KIND_BROADCAST, KIND_TIME_SET
 from meterseal.firmware.caltime import MS_PER_DAY
 from meterseal.firmware.image import MeterImage
-from meterseal.firmware.records import EXACT, UNSYNCED
+from meterseal.firmware.records import EXACT, UNSYNCED, DailyFreeze
 from meterseal.protocols.dlt645 import catalog as cat
 from meterseal.protocols.dlt645.catalog import (
     DI_CLEAR_ALL,
@@ -45,7 +45,11 @@ from meterseal.protocols.dlt645.catalog import (
     DataItem,
     ExtendedCoverBlock,
     ExtendedCoverOpen,
+    ExtendedFreeze,
+    ExtendedFreezeBlock,
     ExtendedPowerDown,
+    FreezeEnergy,
+    FreezeTime,
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
@@ -614,6 +618,43 @@ def _mfr_power_down_record(model: MeterModel, di: int) -> Value:
     return ExtendedPowerDown.from_record(img.power_down[n - 1], img.power_down_base)
 
 
+def _nth_freeze(model: MeterModel, item: DataItem, di: int) -> DailyFreeze | None:
+    """The n-th latest daily freeze of the DI's run, or None (not frozen yet)."""
+    n = di - item.first + 1
+    freezes = model.image().freezes
+    return freezes[n - 1] if n <= len(freezes) else None
+
+
+def _freeze_time(model: MeterModel, di: int) -> Value:
+    rec = _nth_freeze(model, cat.FREEZE_TIME, di)
+    return FreezeTime() if rec is None else FreezeTime.from_record(rec)
+
+
+def _freeze_import(model: MeterModel, di: int) -> Value:
+    rec = _nth_freeze(model, cat.FREEZE_IMPORT, di)
+    return FreezeEnergy() if rec is None else FreezeEnergy.rolled(rec.import_units)
+
+
+def _freeze_export(model: MeterModel, di: int) -> Value:
+    rec = _nth_freeze(model, cat.FREEZE_EXPORT, di)
+    return FreezeEnergy() if rec is None else FreezeEnergy.rolled(rec.export_units)
+
+
+def _extended_freeze(img: MeterImage, n: int) -> ExtendedFreeze:
+    return ExtendedFreeze.from_record(img.freezes[n - 1]) if n <= len(img.freezes) \
+        else ExtendedFreeze()
+
+
+def _mfr_freeze(model: MeterModel, di: int) -> Value:
+    return _extended_freeze(model.image(), di - cat.MFR_FREEZE.first + 1)
+
+
+def _mfr_freeze_block(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    return ExtendedFreezeBlock(tuple(_extended_freeze(img, n)
+                                     for n in range(1, cat.FREEZES + 1)))
+
+
 _HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
     cat.IMPORT_ENERGY: _import_energy,
     cat.EXPORT_ENERGY: _export_energy,
@@ -638,6 +679,11 @@ _HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
     cat.MFR_COVER_OPEN_BLOCK: _mfr_cover_block,
     cat.MFR_POWER_DOWN_TOTALS: _mfr_power_down_totals,
     cat.MFR_POWER_DOWN_RECORD: _mfr_power_down_record,
+    cat.FREEZE_TIME: _freeze_time,
+    cat.FREEZE_IMPORT: _freeze_import,
+    cat.FREEZE_EXPORT: _freeze_export,
+    cat.MFR_FREEZE: _mfr_freeze,
+    cat.MFR_FREEZE_BLOCK: _mfr_freeze_block,
 }
 
 # Every DI the meter serves, with its handler: a dictionary lookup per read.
