@@ -11,7 +11,10 @@ The same Index serves the firmware's Journal (updated write by write) and decode
 firmware and every reader downstream see one truth.
 """
 
+from meterseal.firmware.chain import decode_seal, encode_seal, read_link
 from meterseal.firmware.layout import (
+    CHAINED_END_PAGE,
+    CHAINED_FIRST_PAGE,
     COVER_BASE_PAGE,
     EVENT_CLEAR_BASE_PAGE,
     FREEZE_BASE_PAGE,
@@ -21,6 +24,7 @@ from meterseal.firmware.layout import (
     POWER_DOWN_BASE_PAGE,
     REPORT_BASE_PAGE,
     RING,
+    SEAL_BASE_PAGE,
     SLOTS,
     STATE_PAGE_A,
     STATE_PAGE_B,
@@ -31,6 +35,7 @@ from meterseal.firmware.layout import (
     pd_end_addr,
     pd_start_addr,
     report_addr,
+    seal_addr,
     state_addr,
 )
 from meterseal.firmware.records import (
@@ -43,7 +48,7 @@ from meterseal.firmware.records import (
     PowerDownEnd,
     ReportStatus,
     SavedState,
-    decode_page,
+    decode_chained,
 )
 
 _HALF_GEN = 0x80000000
@@ -66,6 +71,7 @@ class MeterImage:
     """
 
     __slots__ = (
+        "chain",
         "clear_total",
         "clears",
         "cover",
@@ -94,6 +100,7 @@ class MeterImage:
         reports=None,
         freeze_total=0,
         freezes=None,
+        chain=None,
     ):
         self.cover_total = cover_total
         self.cover = cover
@@ -108,6 +115,9 @@ class MeterImage:
         self.reports = {} if reports is None else reports
         self.freeze_total = freeze_total
         self.freezes = [] if freezes is None else freezes
+        # The chained pages as the NVM holds them, newest chain_seq first: (page number, page
+        # bytes, seal page bytes or b""), what a reader with the key verifies (chain.py).
+        self.chain = [] if chain is None else chain
 
     def cover_count(self):
         """The cover-open count the standard DI answers: openings since the last clear."""
@@ -135,8 +145,8 @@ class MeterImage:
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("clears", "cover_close", "cover_open", "freezes", "pd_end", "pd_start",
-                 "reports", "states")
+    __slots__ = ("clears", "cover_close", "cover_open", "freezes", "links", "pd_end", "pd_start",
+                 "reports", "seals", "states")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -147,6 +157,8 @@ class Index:
         self.clears = [None] * SLOTS
         self.reports = [None] * SLOTS
         self.freezes = [None] * FREEZE_SLOTS
+        self.links = {}  # page number -> chain.Link of the valid record it holds
+        self.seals = {}  # page number -> (chain_seq, prev_mac, mac) of its valid seal page
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -161,22 +173,83 @@ class Index:
             self._load_page(read, report_addr(slot), ReportStatus)
         for slot in range(FREEZE_SLOTS):
             self._load_page(read, freeze_addr(slot), DailyFreeze)
+        for page in list(self.links):
+            if self.links[page].late():  # only a record written without its MAC has a seal
+                addr = seal_addr(page)
+                self.put(addr, read(addr, PAGE_SIZE))
 
     def _load_page(self, read, addr, kind):
-        self.put(addr, read(addr, PAGE_LEN[kind]))
+        self.put(addr, read(addr, PAGE_SIZE if kind is not SavedState else PAGE_LEN[kind]))
 
     def put(self, addr, data):
         """The page at addr now holds these bytes (a write, or what a cut left): index what
         they decode to, or forget the slot if they decode to nothing that belongs there."""
-        rec = decode_page(data)
-        if rec is None or not self.apply(addr, rec):
+        if not self.commit(addr, data):
             self.clear(addr)
+
+    def commit(self, addr, data):
+        """Index the page written at addr; False (index unchanged) if data is no page that
+        belongs there."""
+        page = addr // PAGE_SIZE
+        if _is_seal_page(addr):
+            seal = decode_seal(data)
+            if seal is None or seal[0] != page - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE:
+                return False
+            self.seals[seal[0]] = seal[1:]
+            return True
+        got = decode_chained(data)
+        if got is None or not self.apply(addr, got[0]):
+            return False
+        link = read_link(page, data) if got[1] else None
+        if link is None:
+            self.links.pop(page, None)
+        else:
+            self.links[page] = link
+        return True
 
     def clear(self, addr):
         """Forget what the page at addr held (it is unreadable now)."""
+        if _is_seal_page(addr):
+            self.seals.pop(addr // PAGE_SIZE - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE, None)
+            return
         where = _locate(addr)
         if where is not None:
             where[0](self)[where[1]] = None
+            self.links.pop(addr // PAGE_SIZE, None)
+
+    # --- the chain -----------------------------------------------------------------------
+
+    def chain_head(self):
+        """The Link with the highest chain_seq, or None when no page is chained."""
+        head = None
+        for link in self.links.values():
+            if head is None or link.chain_seq > head.chain_seq:
+                head = link
+        return head
+
+    def link_mac(self, link):
+        """The MAC of a chained page: its own, or its seal's; None while it awaits its seal."""
+        if not link.late():
+            return link.mac
+        seal = self.seals.get(link.page)
+        if seal is None or seal[0] != link.chain_seq:
+            return None
+        return seal[2]
+
+    def unsealed(self):
+        """The chained pages written without a MAC that have no seal yet, oldest first."""
+        out = [k for k in self.links.values() if k.late() and self.link_mac(k) is None]
+        out.sort(key=_chain_seq)
+        return out
+
+    def chain_pages(self):
+        """(page, page bytes, seal bytes or b"") of every chained page, newest first."""
+        out = []
+        for link in sorted(self.links.values(), key=_chain_seq, reverse=True):
+            seal = self.seals.get(link.page) if link.late() else None
+            sealed = b"" if seal is None else encode_seal(link.page, seal[0], seal[1], seal[2])
+            out.append((link.page, link.page_bytes(), sealed))
+        return out
 
     def apply(self, addr, rec):
         """Record that the page at addr now holds rec; False (index unchanged) if rec does not
@@ -321,7 +394,18 @@ class Index:
             self.report_statuses(),
             self.freeze_total(),
             self.daily_freezes(),
+            self.chain_pages(),
         )
+
+
+def _chain_seq(link):
+    return link.chain_seq
+
+
+def _is_seal_page(addr):
+    page = addr // PAGE_SIZE
+    return addr % PAGE_SIZE == 0 and (
+        SEAL_BASE_PAGE <= page < SEAL_BASE_PAGE + CHAINED_END_PAGE - CHAINED_FIRST_PAGE)
 
 
 def _open_pd(s):

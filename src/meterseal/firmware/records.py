@@ -5,7 +5,9 @@ the 60/12/14-byte standard records (cover open, power down, event clear). It doe
 where pages live (layout.py), how they are written or recovered (journal.py, image.py), nor any
 frame or DI of the protocols.
 
-Page: tag (1) | payload, little-endian fixed widths | CRC-32 of tag+payload (4, little-endian).
+Page: tag (1) | payload, little-endian fixed widths | [chain trailer (23), chain.py] | CRC-32 of
+everything before it (4, little-endian). The Journal writes every record page with the trailer;
+a page without one (an older image, a test) still decodes, and is reported unsealed by the chain.
 Times are local epoch ms (u48), energies in 0.01 kWh units (u48), SavedState energies in mWh.
 Decoding is total: anything that is not a well-formed page of a known kind gives None, so a torn
 or garbage page is skipped, never trusted and never raised on.
@@ -562,6 +564,8 @@ PAGE_KINDS = (
 )
 
 _CRC_SIZE = const(4)
+# The chain trailer between a journal page's payload and its CRC (its fields: chain.py).
+TRAILER_SIZE = const(23)
 
 
 def _index_kinds():
@@ -582,17 +586,21 @@ def _index_kinds():
 _BY_TAG, _BY_CLASS, PAGE_LEN = _index_kinds()
 
 
-def encode_page(rec):
+def encode_page(rec, trailer=b""):
     """Page bytes of one record half: CoverOpen (its open half), CoverClose, PowerDown (its start
-    half), PowerDownEnd, SavedState or EventClear. ValueError when a field is out of range."""
+    half), PowerDownEnd, SavedState or EventClear; `trailer` (the chain trailer, chain.py: empty
+    or TRAILER_SIZE bytes) goes between the payload and the CRC. ValueError when a field is out
+    of range."""
     kind = _BY_CLASS.get(type(rec))
     if kind is None:
         raise ValueError("not a journal record")
     rec.check()
+    _need(len(trailer) in (0, TRAILER_SIZE), "chain trailer size")
     tag, fields = kind
     buf = bytearray((tag,))
     for name, width in fields:
         buf.extend(getattr(rec, name).to_bytes(width, "little"))
+    buf.extend(trailer)
     buf.extend(crc32(buf).to_bytes(_CRC_SIZE, "little"))
     return bytes(buf)
 
@@ -600,10 +608,22 @@ def encode_page(rec):
 def decode_page(data):
     """The record half in `data` (a page read from its start; may be longer than the page), or
     None when it is erased, torn, garbage or inconsistent. Never raises."""
+    got = decode_chained(data)
+    return None if got is None else got[0]
+
+
+def decode_chained(data):
+    """(record, trailer) of the page in `data`: trailer is its TRAILER_SIZE chain bytes, or
+    b"" for a page written without a chain; None as decode_page. Never raises."""
     try:
         return _decode(data)
     except Exception:  # total by contract: garbage must never escape as an error
         return None
+
+
+def _crc_ok(data, end):
+    return len(data) >= end and crc32(bytes(data[: end - _CRC_SIZE])) == int.from_bytes(
+        bytes(data[end - _CRC_SIZE : end]), "little")
 
 
 def _decode(data):
@@ -613,11 +633,15 @@ def _decode(data):
     if kind is None:
         return None
     cls, fields, n = kind
-    if len(data) < n:
+    # A chained page first: its CRC sits TRAILER_SIZE further on. A plain page whose bytes
+    # there happen to hold a matching CRC would need a 2**-32 coincidence.
+    if cls is not SavedState and _crc_ok(data, n + TRAILER_SIZE):
+        trailer = bytes(data[n - _CRC_SIZE : n - _CRC_SIZE + TRAILER_SIZE])
+    elif _crc_ok(data, n):
+        trailer = b""
+    else:
         return None
     body = bytes(data[: n - _CRC_SIZE])
-    if crc32(body) != int.from_bytes(bytes(data[n - _CRC_SIZE : n]), "little"):
-        return None
     values = {}
     pos = 1
     for name, width in fields:
@@ -628,4 +652,4 @@ def _decode(data):
         rec.check()
     except ValueError:
         return None
-    return rec
+    return rec, trailer
