@@ -18,17 +18,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "mpy"))
 
 from fw_powercut import (
     CLEAR_COVER,
-    check_chain,
-    use_chain,
-    with_seals,
     EMPTY_VIEW,
     Model,
+    check_chain,
     check_journal_matches,
     image_view,
     make_workload,
     perform,
     run_exhaustive,
     run_random_cuts,
+    use_chain,
+    with_seals,
     write_for,
 )
 
