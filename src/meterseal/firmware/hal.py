@@ -125,10 +125,22 @@ class MeteringPort:
         raise NotImplementedError
 
 
-class Board:
-    """The bundle of ports handed to the firmware."""
+class SecurityPort:
+    """The security module (ESAM): it holds the meter's key, which never leaves it."""
 
-    def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering):
+    def mac(self, data):  # -> bytes (8)
+        """The record MAC of data (firmware/chain.py). The module draws its current for its
+        compute time (the board accounts it); the firmware asks only when its budget covers
+        that."""
+        raise NotImplementedError
+
+
+class Board:
+    """The bundle of ports handed to the firmware. security is None on a board whose records
+    carry no MAC."""
+
+    def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering,
+                 security=None):
         self.clock = clock
         self.cover = cover
         self.supply = supply
@@ -138,3 +150,4 @@ class Board:
         self.retained = retained
         self.radio = radio
         self.metering = metering
+        self.security = security

@@ -145,8 +145,8 @@ class MeterImage:
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("clears", "cover_close", "cover_open", "freezes", "links", "pd_end", "pd_start",
-                 "reports", "seals", "states")
+    __slots__ = ("clears", "cover_close", "cover_open", "freezes", "late", "links", "pd_end",
+                 "pd_start", "reports", "seals", "states")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -159,6 +159,7 @@ class Index:
         self.freezes = [None] * FREEZE_SLOTS
         self.links = {}  # page number -> chain.Link of the valid record it holds
         self.seals = {}  # page number -> (chain_seq, prev_mac, mac) of its valid seal page
+        self.late = {}  # page number -> None: the pages written without their MAC
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -173,10 +174,9 @@ class Index:
             self._load_page(read, report_addr(slot), ReportStatus)
         for slot in range(FREEZE_SLOTS):
             self._load_page(read, freeze_addr(slot), DailyFreeze)
-        for page in list(self.links):
-            if self.links[page].late():  # only a record written without its MAC has a seal
-                addr = seal_addr(page)
-                self.put(addr, read(addr, PAGE_SIZE))
+        for page in list(self.late):  # only a record written without its MAC has a seal
+            addr = seal_addr(page)
+            self.put(addr, read(addr, PAGE_SIZE))
 
     def _load_page(self, read, addr, kind):
         self.put(addr, read(addr, PAGE_SIZE if kind is not SavedState else PAGE_LEN[kind]))
@@ -201,10 +201,13 @@ class Index:
         if got is None or not self.apply(addr, got[0]):
             return False
         link = read_link(page, data) if got[1] else None
+        self.late.pop(page, None)
         if link is None:
             self.links.pop(page, None)
         else:
             self.links[page] = link
+            if link.late():
+                self.late[page] = None
         return True
 
     def clear(self, addr):
@@ -216,6 +219,7 @@ class Index:
         if where is not None:
             where[0](self)[where[1]] = None
             self.links.pop(addr // PAGE_SIZE, None)
+            self.late.pop(addr // PAGE_SIZE, None)
 
     # --- the chain -----------------------------------------------------------------------
 
@@ -238,7 +242,11 @@ class Index:
 
     def unsealed(self):
         """The chained pages written without a MAC that have no seal yet, oldest first."""
-        out = [k for k in self.links.values() if k.late() and self.link_mac(k) is None]
+        out = []
+        for page in self.late:
+            link = self.links[page]
+            if self.link_mac(link) is None:
+                out.append(link)
         out.sort(key=_chain_seq)
         return out
 

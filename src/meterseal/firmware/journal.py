@@ -361,8 +361,10 @@ class Journal:
 
     def needs_seal(self):
         """Is a committed page waiting for its seal, with none issued yet?"""
+        if not self._index.late or self._mac is None:
+            return False
         for link in self._index.unsealed():
-            if self._issued_seal(link) is None:
+            if not self._seal_tried(link):
                 return True
         return False
 
@@ -373,10 +375,15 @@ class Journal:
         if self._mac is None:
             return None
         for link in self._index.unsealed():
-            if self._issued_seal(link) is not None:
+            if self._seal_tried(link):
                 continue
             prev = self._mac_before(link)
-            mac = None if prev is None else self._mac(mac_input(link.page, link.head, prev))
+            if prev is None:
+                # Its predecessor left the NVM unsealed: this page can never be sealed, and
+                # the reader will say it is unverified.
+                self._seals[link.page] = (link.chain_seq, None)
+                continue
+            mac = self._mac(mac_input(link.page, link.head, prev))
             if mac is None:
                 return None
             self._seals[link.page] = (link.chain_seq, mac)
@@ -384,6 +391,10 @@ class Journal:
                 self._chain_mac = mac  # later records chain on the seal's MAC
             return seal_addr(link.page), encode_seal(link.page, link.chain_seq, prev, mac)
         return None
+
+    def _seal_tried(self, link):
+        got = self._seals.get(link.page)
+        return got is not None and got[0] == link.chain_seq
 
     def _issued_seal(self, link):
         got = self._seals.get(link.page)

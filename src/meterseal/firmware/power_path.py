@@ -41,6 +41,7 @@ class Budget:
         "battery_end_v",
         "c",
         "esr",
+        "mac_need_v",
         "radio_need_v",
         "report_need_v",
         "wake_need_v",
@@ -72,6 +73,10 @@ class Budget:
         debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / c
         write_cost_v = (cfg.nvm_write_a + cfg.active_a) * cfg.nvm_write_s / c
         self.watch_floor_v = self.write_floor_v + debounce_v + 2 * write_cost_v
+        # A record MAC: the module and the MCU for its compute time, on top of the write it
+        # goes with. It is not in the watch floor: a record that cannot afford it is written
+        # without it and sealed at the restore (chain.py), so the MAC never shortens the watch.
+        self.mac_need_v = self.pulse_need_v(cfg.mac_a + cfg.active_a, cfg.mac_s)
         # On the battery the charge of a write is nothing; its pulse through the cell is all.
         self.battery_end_v = write_base + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
 
@@ -179,6 +184,25 @@ class PowerPath:
                 return SRC_SUPERCAP
             return SRC_NONE
         return SRC_MCU if self.supply.backup_v() >= b.write_floor_v else SRC_NONE
+
+    def mac_affordable(self, budgeted, source):
+        """May the security module compute a record MAC now, for a write on `source`? Outside
+        the watch always; on the supercapacitor only above the write floor plus the MAC's cost;
+        on the battery when its pulse, the module's current added, keeps the MCU up."""
+        if not budgeted:
+            return True
+        b = self.budget
+        cfg = self.cfg
+        if self.on_battery:
+            # The MAC is computed on the battery, before a supercapacitor assist switches in.
+            load = cfg.active_a + cfg.mac_a + (cfg.nvm_write_a if source == SRC_MCU else 0.0)
+            base = max(cfg.brownout_v, cfg.nvm_min_v) + cfg.margin_v
+            if self.supply.battery_v() - load * cfg.battery_pulse_ohm < base:
+                return False
+            if source == SRC_MCU:
+                return True
+        v = self.supply.supercap_v() if source == SRC_SUPERCAP else self.supply.backup_v()
+        return v >= b.write_floor_v + b.mac_need_v
 
     def begin_assist(self):
         self.supply.use_supercap(True)

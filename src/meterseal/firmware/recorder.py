@@ -31,7 +31,7 @@ from meterseal.firmware.pending import (
     encode_pending,
 )
 from meterseal.firmware.pending import OPEN as KIND_OPEN
-from meterseal.firmware.power_path import SRC_NONE, SRC_SUPERCAP, PowerPath
+from meterseal.firmware.power_path import SRC_MCU, SRC_NONE, SRC_SUPERCAP, PowerPath
 from meterseal.firmware.records import (
     BOUNDED,
     DEFERRED,
@@ -58,6 +58,7 @@ from meterseal.firmware.writes import (
     W_PD_END,
     W_PD_START,
     W_REPORT,
+    W_SEAL,
     W_STATE,
     CloseWrite,
     EntryWrite,
@@ -65,6 +66,7 @@ from meterseal.firmware.writes import (
     PowerDownWrite,
     RecordWrite,
     ReportWrite,
+    SealWrite,
     StateWrite,
     carries,
 )
@@ -92,6 +94,9 @@ class Recorder:
         self.report = None  # [seq, sends planned, sends done, flags] of the report in progress
         self.state = st.DORMANT
         self.journal = Journal(board.nvm.read)
+        self.write_on = SRC_MCU  # the source the write being encoded will run on
+        if getattr(board, "security", None) is not None:
+            self.journal.set_mac(self._record_mac)
         self.deb = Debouncer(1, cfg.debounce_samples)
         self.queue = []  # Write, oldest first
         self.writing = None  # the Write in progress
@@ -584,6 +589,8 @@ class Recorder:
         if self.writing is not None or self.state not in st.RUNS_IN:
             return
         budgeted = self.state in st.BUDGETED_IN
+        if not budgeted:
+            self._queue_seal()
         while self.queue:
             item = self.queue.pop(0)
             source = self.path.write_source(budgeted)
@@ -598,6 +605,7 @@ class Recorder:
                         if q.quality == EXACT:
                             q.quality = DEFERRED
                 return
+            self.write_on = source
             write = self._encode(item)
             if write is None:
                 continue
@@ -638,6 +646,8 @@ class Recorder:
             return j.power_down_start(item.seq, item.time_ms, item.quality)
         if kind == W_PD_END:
             return j.power_down_end(item.seq, item.time_ms, item.quality)
+        if kind == W_SEAL:
+            return j.next_seal()
         if kind == W_FREEZE:
             rec = item.record
             if not rec.seq:
@@ -674,6 +684,24 @@ class Recorder:
             self.pd_seq,
         )
         return j.save_state(state)
+
+    def _record_mac(self, data):
+        """The journal's MAC of a record page: from the security module when the budget covers
+        its current beside the write; else None (the page goes out late, sealed at restore)."""
+        if not self.path.mac_affordable(self.state in st.BUDGETED_IN, self.write_on):
+            return None
+        return self.b.security.mac(data)
+
+    def _queue_seal(self):
+        """On mains, pages written on backup without their MAC get it first, in chain order."""
+        if not self.journal.needs_seal():
+            return
+        if self.writing is not None and self.writing.kind == W_SEAL:
+            return
+        for q in self.queue:
+            if q.kind == W_SEAL:
+                return
+        self.queue.insert(0, SealWrite())
 
     def _send_report(self):
         if (not self.reports or self.radio_busy or self.sends_left

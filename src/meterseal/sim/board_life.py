@@ -205,7 +205,7 @@ class BoardLife:
     def _wake_end(self: Kernel, _arg: int, gen: int) -> None:
         if gen != self.wake_gen:
             return
-        self.active = False
+        self.active = self.mac_active = False
         if self.mcu_alive:
             self.update_loads()
 

@@ -26,6 +26,7 @@ from meterseal.firmware.recorder import Recorder
 from meterseal.firmware.report import decode_report
 from meterseal.hardware.board import Bias, BoardParams, Topology, WakeMode
 from meterseal.hardware.cover import bounce_edges
+from meterseal.hardware.esam import Esam
 from meterseal.hardware.nvm import Eeprom
 from meterseal.hardware.rtc import Rtc, local_ms_from_datetime
 from meterseal.hardware.supply import (
@@ -118,9 +119,12 @@ class Kernel(BoardLife):
         self._cross_n = 0
         self.q: list[tuple[int, int, int, int, int]] = []
         self.seq = 0
+        self.mac_active = False  # the security module computes a record MAC (until the wake ends)
+        self.esam = Esam(bytes.fromhex(b.security_key_hex)) if b.record_mac else None
         self.board = Board(ports.Clock(self), ports.Cover(self), ports.Supply(self),
                            ports.Timers(self), ports.Power(self), ports.Nvm(self),
-                           ports.Retained(self), ports.Radio(self), ports.Metering(self))
+                           ports.Retained(self), ports.Radio(self), ports.Metering(self),
+                           ports.Security(self) if b.record_mac else None)
         self._schedule_scenario()
 
     # ------------------------------------------------------------------ queue and run
@@ -234,7 +238,8 @@ class Kernel(BoardLife):
             alive,
             L.sleep_a,
             L.pullup_a if (self.bias_on and self.pin == 1) else 0.0,
-            (L.active_a if self.active else 0.0) + self.skip_avg_a,
+            (L.active_a if self.active else 0.0) + self.skip_avg_a
+            + (L.mac_a if self.mac_active else 0.0),
             L.nvm_write_a if self.nvm_busy else 0.0,
             self.radio_phase_a if self.radio_busy else 0.0,
             self.sc_switch,
@@ -293,6 +298,21 @@ class Kernel(BoardLife):
             self.push(self.t + self.board_params.nvm_write_us // 2, E_CUT)
         if not self.supply.on_rail:
             self.update_loads()
+
+    def compute_mac(self, data: bytes) -> bytes:
+        """The security module computes a record MAC: on backup it draws its current, with the
+        MCU awake beside it, for its compute time (the wake is stretched to cover it)."""
+        assert self.esam is not None
+        self.log.record_macs += 1
+        if not self.supply.on_rail and self.mcu_alive:
+            end = self.t + self.board_params.mac_us
+            if end > self.mcu_active_until:
+                self.mcu_active_until = end
+                self.wake_gen += 1
+                self.push(end, E_WAKE_END, 0, self.wake_gen)
+            self.active = self.mac_active = True
+            self.update_loads()
+        return self.esam.record_mac(data)
 
     def begin_radio(self, frame: bytes) -> None:
         if not self.board_params.radio_present or self.radio_busy:

@@ -136,6 +136,14 @@ class Radio(hal.RadioPort):
         self.k.begin_radio(bytes(frame))
 
 
+class Security(hal.SecurityPort):
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    def mac(self, data: bytes) -> bytes:
+        return self.k.compute_mac(bytes(data))
+
+
 class Metering(hal.MeteringPort):
     def __init__(self, k: Kernel) -> None:
         self.k = k
