@@ -44,6 +44,7 @@ from meterseal.protocols.dlt645.catalog import (
     decode_as,
     lookup,
 )
+from meterseal.protocols.dlt645.chainvalues import ChainHead, ChainPage
 from meterseal.protocols.dlt645.errors import CatalogError, Dlt645Error
 from meterseal.protocols.dlt645.session import HANDLERS, Dlt645Session
 from meterseal.protocols.dlt645.values import (
@@ -147,6 +148,11 @@ VALUES = {
     ExtendedFreezeBlock: st.lists(extended_freezes(), min_size=cat.FREEZES,
                                   max_size=cat.FREEZES).map(lambda fs: ExtendedFreezeBlock(
                                       tuple(fs))),
+    ChainHead: st.builds(ChainHead, st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1),
+                         st.binary(min_size=8, max_size=8), st.integers(0, 0xFFFF)),
+    ChainPage: st.just(ChainPage()) | st.builds(
+        ChainPage, st.integers(1, 0xFFFF), st.binary(min_size=64, max_size=64),
+        st.just(b"") | st.binary(min_size=27, max_size=27).filter(any)),
 }
 
 
@@ -258,6 +264,11 @@ RAW = {
     ExtendedFreeze: raw_extended_freeze(),
     ExtendedFreezeBlock: st.lists(raw_extended_freeze(), min_size=cat.FREEZES,
                                   max_size=cat.FREEZES).map(b"".join),
+    ChainHead: st.binary(min_size=16, max_size=16),
+    ChainPage: st.just(bytes(93)) | st.tuples(
+        st.integers(1, 0xFFFF).map(lambda p: p.to_bytes(2, "little")),
+        st.binary(min_size=64, max_size=64),
+        st.just(bytes(27)) | st.binary(min_size=27, max_size=27).filter(any)).map(b"".join),
 }
 
 

@@ -55,6 +55,7 @@ from meterseal.protocols.dlt645.catalog import (
     StandardPowerDown,
     StandardTimeSet,
 )
+from meterseal.protocols.dlt645.chainvalues import PAGE_FIELD, ChainHead, ChainPage
 from meterseal.protocols.dlt645.errors import CatalogError
 from meterseal.protocols.dlt645.frame import (
     MAX_DATA_LENGTH,
@@ -655,6 +656,37 @@ def _mfr_freeze_block(model: MeterModel, di: int) -> Value:
                                      for n in range(1, cat.FREEZES + 1)))
 
 
+def _mfr_chain_head(model: MeterModel, di: int) -> Value:
+    """The newest chained page's chain_seq and MAC (its own, or its seal's: zeros while it
+    awaits one), and how many chained pages await their seal."""
+    from meterseal.firmware.chain import read_link
+
+    chain = model.image().chain
+    if not chain:
+        return ChainHead()
+    page, data, seal = chain[0]
+    link = read_link(page, data)
+    unsealed = sum(1 for p, d, s in chain if not s and _late(p, d))
+    mac = (seal[15:23] if seal else bytes(8)) if link is None or link.late() else link.mac
+    return ChainHead(len(chain), 0 if link is None else link.chain_seq, mac, unsealed)
+
+
+def _late(page: int, data: bytes) -> bool:
+    from meterseal.firmware.chain import read_link
+
+    link = read_link(page, data)
+    return link is not None and link.late()
+
+
+def _mfr_chain_page(model: MeterModel, di: int) -> Value:
+    chain = model.image().chain
+    n = di - cat.MFR_CHAIN_PAGE.first + 1
+    if n > len(chain):
+        return ChainPage()
+    page, data, seal = chain[n - 1]
+    return ChainPage(page, data + bytes(PAGE_FIELD - len(data)), seal)
+
+
 _HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
     cat.IMPORT_ENERGY: _import_energy,
     cat.EXPORT_ENERGY: _export_energy,
@@ -684,6 +716,8 @@ _HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
     cat.FREEZE_EXPORT: _freeze_export,
     cat.MFR_FREEZE: _mfr_freeze,
     cat.MFR_FREEZE_BLOCK: _mfr_freeze_block,
+    cat.MFR_CHAIN_HEAD: _mfr_chain_head,
+    cat.MFR_CHAIN_PAGE: _mfr_chain_page,
 }
 
 # Every DI the meter serves, with its handler: a dictionary lookup per read.
