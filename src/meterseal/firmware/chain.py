@@ -31,7 +31,7 @@ from meterseal.firmware.compat import const
 from meterseal.firmware.crc import crc32
 from meterseal.firmware.hmac256 import hmac_sha256
 from meterseal.firmware.layout import TAG_SEAL
-from meterseal.firmware.records import PAGE_LEN, decode_chained
+from meterseal.firmware.records import PAGE_LEN, TRAILER_SIZE, decode_chained
 
 MAC_SIZE = const(8)
 FLAG_LATE = const(1)
@@ -105,6 +105,12 @@ def read_link(page, data):
     head = bytes(data[: start + _HEAD_OF_TRAILER])
     return Link(page, rec, head, int.from_bytes(t[0:4], "little"),
                 int.from_bytes(t[4:6], "little"), t[6], t[7:15], t[15:23])
+
+
+def raw_chain_seq(data):
+    """The chain_seq a chained page's trailer holds (data: tag to CRC, CRC checked)."""
+    at = len(data) - 4 - TRAILER_SIZE
+    return int.from_bytes(data[at : at + 4], "little")
 
 
 def encode_seal(page, chain_seq, prev_mac, mac):

@@ -11,7 +11,7 @@ The same Index serves the firmware's Journal (updated write by write) and decode
 firmware and every reader downstream see one truth.
 """
 
-from meterseal.firmware.chain import decode_seal, encode_seal, read_link
+from meterseal.firmware.chain import decode_seal, encode_seal, raw_chain_seq, read_link
 from meterseal.firmware.layout import (
     CHAINED_END_PAGE,
     CHAINED_FIRST_PAGE,
@@ -48,6 +48,7 @@ from meterseal.firmware.records import (
     PowerDownEnd,
     ReportStatus,
     SavedState,
+    chained_span,
     decode_chained,
 )
 
@@ -146,7 +147,7 @@ class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
     __slots__ = ("clears", "cover_close", "cover_open", "freezes", "late", "links", "pd_end",
-                 "pd_start", "reports", "seals", "states")
+                 "pd_start", "raw", "reports", "seals", "states")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -160,6 +161,9 @@ class Index:
         self.links = {}  # page number -> chain.Link of the valid record it holds
         self.seals = {}  # page number -> (chain_seq, prev_mac, mac) of its valid seal page
         self.late = {}  # page number -> None: the pages written without their MAC
+        # page number -> bytes of every page whose chained CRC holds, valid record or not: the
+        # reader is shown what the NVM holds, not only what still decodes to a record.
+        self.raw = {}
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -186,6 +190,12 @@ class Index:
         they decode to, or forget the slot if they decode to nothing that belongs there."""
         if not self.commit(addr, data):
             self.clear(addr)
+        if addr % PAGE_SIZE == 0 and CHAINED_FIRST_PAGE <= addr // PAGE_SIZE < CHAINED_END_PAGE:
+            n = chained_span(data)
+            if n:
+                self.raw[addr // PAGE_SIZE] = bytes(data[:n])
+            else:
+                self.raw.pop(addr // PAGE_SIZE, None)
 
     def commit(self, addr, data):
         """Index the page written at addr; False (index unchanged) if data is no page that
@@ -202,10 +212,12 @@ class Index:
             return False
         link = read_link(page, data) if got[1] else None
         self.late.pop(page, None)
+        self.raw.pop(page, None)
         if link is None:
             self.links.pop(page, None)
         else:
             self.links[page] = link
+            self.raw[page] = link.page_bytes()
             if link.late():
                 self.late[page] = None
         return True
@@ -240,6 +252,14 @@ class Index:
             return None
         return seal[2]
 
+    def newest_with_mac(self):
+        """The highest chain_seq among pages that carry their MAC or have their seal (0: none)."""
+        top = 0
+        for link in self.links.values():
+            if link.chain_seq > top and self.link_mac(link) is not None:
+                top = link.chain_seq
+        return top
+
     def unsealed(self):
         """The chained pages written without a MAC that have no seal yet, oldest first."""
         out = []
@@ -251,13 +271,16 @@ class Index:
         return out
 
     def chain_pages(self):
-        """(page, page bytes, seal bytes or b"") of every chained page, newest first."""
+        """(page, page bytes, seal bytes or b"") of every page that holds a chained page (a
+        valid record or not), newest chain_seq first."""
         out = []
-        for link in sorted(self.links.values(), key=_chain_seq, reverse=True):
-            seal = self.seals.get(link.page) if link.late() else None
-            sealed = b"" if seal is None else encode_seal(link.page, seal[0], seal[1], seal[2])
-            out.append((link.page, link.page_bytes(), sealed))
-        return out
+        for page, data in self.raw.items():
+            link = self.links.get(page)
+            seal = self.seals.get(page) if link is not None and link.late() else None
+            sealed = b"" if seal is None else encode_seal(page, seal[0], seal[1], seal[2])
+            out.append((raw_chain_seq(data), page, data, sealed))
+        out.sort(reverse=True)
+        return [(page, data, sealed) for _seq, page, data, sealed in out]
 
     def apply(self, addr, rec):
         """Record that the page at addr now holds rec; False (index unchanged) if rec does not

@@ -374,13 +374,16 @@ class Journal:
         self._need_ready()
         if self._mac is None:
             return None
+        floor = self._index.newest_with_mac()
         for link in self._index.unsealed():
             if self._seal_tried(link):
                 continue
             prev = self._mac_before(link)
-            if prev is None:
-                # Its predecessor left the NVM unsealed: this page can never be sealed, and
-                # the reader will say it is unverified.
+            if prev is None or link.chain_seq < floor or link.prev_mac != NO_MAC or (
+                    link.mac != NO_MAC):
+                # Never sealed: its predecessor left the NVM unsealed, or the page cannot be a
+                # genuine late page (late pages follow every MAC'd one and carry zeros) — the
+                # module must not vouch for a page changed by hand. The reader reports it.
                 self._seals[link.page] = (link.chain_seq, None)
                 continue
             mac = self._mac(mac_input(link.page, link.head, prev))

@@ -621,6 +621,19 @@ def decode_chained(data):
         return None
 
 
+def chained_span(data):
+    """The length of the chained record page in `data` (tag to CRC) when its tag is a record's
+    and its CRC holds, whatever its fields say; 0 otherwise. What a reader must be shown even
+    when the record inside no longer makes sense (it was tampered with)."""
+    if len(data) < 1:
+        return 0
+    kind = _BY_TAG.get(data[0])
+    if kind is None or kind[0] is SavedState:
+        return 0
+    end = kind[2] + TRAILER_SIZE
+    return end if _crc_ok(data, end) else 0
+
+
 def _crc_ok(data, end):
     return len(data) >= end and crc32(bytes(data[: end - _CRC_SIZE])) == int.from_bytes(
         bytes(data[end - _CRC_SIZE : end]), "little")
