@@ -147,3 +147,50 @@ def test_an_old_page_put_back_is_reported(run):
             v = verify_chain(decode_image(_with_page(image, page, data)).chain, key,
                              expect_seq=head)
         assert not v.clean, page
+
+
+def _late_run(tail: str):  # type: ignore[no-untyped-def]
+    """A meter whose security module costs more than the supercapacitor can spare beside a write:
+    every record of the outage is written without its MAC."""
+    from meterseal.sim.scenario import parse_scenario
+
+    return parse_scenario({
+        "name": "MAC unaffordable on backup", "start": "2026-03-01T08:00:00+08:00",
+        "duration": tail, "seed": 3,
+        "meter": {"profile": "supercap-watch", "supercap.capacitance_f": 0.05,
+                  "security.mac_current_a": 0.1,
+                  "security.mac_time_s": 1.0},
+        "outage": [{"at": "1h", "for": "3h"}],
+        "cover": [{"open_at": "2h", "close_at": "2h 5min"}],
+    })
+
+
+def test_records_that_could_not_afford_their_mac_get_it_at_restore_and_say_so():
+    sc = _late_run("6h")
+    key = bytes.fromhex(str(sc.profile["security.key"]))
+    log = Kernel(sc, trace=False).run()
+    v = _verdict(log.final_image, key)
+    assert v.clean and not v.unsealed
+    # The opening and closing seen on backup were written flagged, and sealed after mains.
+    assert "cover-open 1 (opening)" in v.late_sealed and "cover-open 1 (closing)" in v.late_sealed
+    assert "cover-open 1 (opening)" not in v.verified
+
+
+def test_records_still_waiting_for_their_mac_are_listed_unverified_not_good():
+    sc = _late_run("3h")  # the run ends inside the outage
+    key = bytes.fromhex(str(sc.profile["security.key"]))
+    log = Kernel(sc, trace=False).run()
+    v = _verdict(log.final_image, key)
+    assert "cover-open 1 (opening)" in v.unsealed
+    assert "cover-open 1 (opening)" not in v.verified + v.late_sealed
+
+
+def test_the_mac_is_in_the_backup_budget():
+    """The module's current for its compute time is drawn from the supercapacitor: a dearer MAC
+    leaves less watch, and the firmware keeps MAC'ing only while its floor allows."""
+    from meterseal.verify.cost import firmware_cost
+
+    cheap = firmware_cost((("security.record_mac", False),))
+    costly = firmware_cost((("security.mac_current_a", 0.02), ("security.mac_time_s", 0.05)))
+    assert costly.watch_s < cheap.watch_s
+    assert firmware_cost().ratio >= 0.95
