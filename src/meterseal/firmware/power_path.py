@@ -187,8 +187,9 @@ class PowerPath:
 
     def mac_affordable(self, budgeted, source):
         """May the security module compute a record MAC now, for a write on `source`? Outside
-        the watch always; on the supercapacitor only above the write floor plus the MAC's cost;
-        on the battery when its pulse, the module's current added, keeps the MCU up."""
+        the watch always; on backup only where the MAC's pulse, on top of the write's, cannot
+        bring the supply to any level the watch steers by (its comparator would end or hand
+        over the watch): the MAC must never cost watch time, only wait for the restore."""
         if not budgeted:
             return True
         b = self.budget
@@ -196,13 +197,14 @@ class PowerPath:
         if self.on_battery:
             # The MAC is computed on the battery, before a supercapacitor assist switches in.
             load = cfg.active_a + cfg.mac_a + (cfg.nvm_write_a if source == SRC_MCU else 0.0)
-            base = max(cfg.brownout_v, cfg.nvm_min_v) + cfg.margin_v
-            if self.supply.battery_v() - load * cfg.battery_pulse_ohm < base:
+            floor = max(max(cfg.brownout_v, cfg.nvm_min_v) + cfg.margin_v,
+                        cfg.battery_undervoltage_v, b.battery_end_v)
+            if self.supply.battery_v() - load * cfg.battery_pulse_ohm < floor:
                 return False
             if source == SRC_MCU:
                 return True
         v = self.supply.supercap_v() if source == SRC_SUPERCAP else self.supply.backup_v()
-        return v >= b.write_floor_v + b.mac_need_v
+        return v - cfg.nvm_write_a * b.esr >= b.watch_floor_v + b.mac_need_v
 
     def begin_assist(self):
         self.supply.use_supercap(True)

@@ -335,8 +335,17 @@ def _wide_meter(rng: random.Random, o: dict[str, object]) -> None:
     o["meter.utc_offset_h"] = rng.randint(-48, 56) / 4
 
 
+def _wide_security(rng: random.Random, o: dict[str, object]) -> None:
+    # The record chain's MAC: off, or a module from cheap to dearer than a page write.
+    if rng.random() < 0.2:
+        o["security.record_mac"] = False
+        return
+    o["security.mac_current_a"] = _log_uniform_f(rng, 1e-4, 0.03)
+    o["security.mac_time_s"] = _log_uniform_f(rng, 1e-4, 0.1)
+
+
 _WIDE = (_wide_supply, _wide_supercap, _wide_battery, _wide_mcu, _wide_cover, _wide_nvm,
-         _wide_rtc, _wide_radio, _wide_parts, _wide_firmware, _wide_meter)
+         _wide_rtc, _wide_radio, _wide_parts, _wide_firmware, _wide_meter, _wide_security)
 
 BOUNDARY_SHARE = 0.10
 _BOUNDARY_TRIES = 5
