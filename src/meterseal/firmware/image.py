@@ -146,8 +146,8 @@ class MeterImage:
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("clears", "cover_close", "cover_open", "freezes", "late", "links", "pd_end",
-                 "pd_start", "raw", "reports", "seals", "states")
+    __slots__ = ("clears", "cover_close", "cover_open", "freeze_top", "freezes", "late", "links",
+                 "pd_end", "pd_start", "raw", "reports", "seals", "states")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -164,6 +164,9 @@ class Index:
         # page number -> bytes of every page whose chained CRC holds, valid record or not: the
         # reader is shown what the NVM holds, not only what still decodes to a record.
         self.raw = {}
+        # The freeze ring is 63 slots, asked its total at every freeze: kept until a freeze
+        # page changes (None: to be found again).
+        self.freeze_top = None
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -232,6 +235,8 @@ class Index:
             where[0](self)[where[1]] = None
             self.links.pop(addr // PAGE_SIZE, None)
             self.late.pop(addr // PAGE_SIZE, None)
+            if where[2] is DailyFreeze:
+                self.freeze_top = None
 
     # --- the chain -----------------------------------------------------------------------
 
@@ -294,6 +299,8 @@ class Index:
         if kind is not SavedState and rec.seq % len(table(self)) != i:
             return False
         table(self)[i] = rec
+        if kind is DailyFreeze:
+            self.freeze_top = None
         return True
 
     # --- derived views -------------------------------------------------------------------
@@ -379,7 +386,9 @@ class Index:
         return _window(self.cover_total(), self.cover)
 
     def freeze_total(self):
-        return _highest(self.freezes)
+        if self.freeze_top is None:
+            self.freeze_top = _highest(self.freezes)
+        return self.freeze_top
 
     def freeze(self, seq):
         """Daily freeze seq (a copy), or None if not held."""
