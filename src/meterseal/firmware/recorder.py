@@ -312,6 +312,7 @@ class Recorder:
         self.journal.committed(item.addr, item.data)
         if kind == W_OPEN_REC and self.cfg.radio_present:
             self.reports.append(item.record.seq)
+            self.b.eventout.set(1)  # the status word's cover bit is set: tell the module
         if kind in (W_OPEN, W_CLOSE):
             entry = item.entry
             if entry in self.pending:
@@ -319,6 +320,7 @@ class Recorder:
                 self._save_retained()
             if kind == W_OPEN and self.cfg.radio_present:
                 self.reports.append(entry.seq)
+                self.b.eventout.set(1)
         if self.shutdown_after_write and self.writing is None and not self.queue:
             self._shutdown()
             return
@@ -735,6 +737,8 @@ class Recorder:
         status goes to the NVM, like any record, through the budget."""
         seq, planned, done, flags = self.report
         self.report = None
+        if done and not self.reports:
+            self.b.eventout.set(0)  # the module has read the status word and forwarded it
         if done < planned:
             flags |= REPORT_CUT_SHORT
         if not done:
