@@ -12,6 +12,7 @@ from meterseal.firmware.config import FirmwareConfig
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.layout import pd_start_addr
 from meterseal.firmware.records import EXACT, PowerDown, encode_page
+from meterseal.sim.scenario import Outage
 from meterseal.verify.matrix import _sc
 from meterseal.verify.oracle import judge
 from meterseal.verify.oracle.powerdowns import FLICKER_CAUSE, SHORT_SUPPLY_CAUSE
@@ -72,3 +73,14 @@ def test_a_meter_judging_every_trip_fails_the_oracle(monkeypatch):
     out = simulate(dataclasses.replace(FLICKERS, name="judging every trip"), trace=False)
     assert out.judgment.invariants["I1"] == "fail"
     assert any(FLICKER_CAUSE in p for p in out.judgment.problems["I1"])
+
+
+def test_an_outage_the_comparator_never_saw_does_not_restart_the_supply_count():
+    """Found by the random timelines: a 20 ms outage is within the bulk capacitor's hold-up, so
+    the firmware counts its 3 s of supply from the boot; the oracle must count the same way."""
+    sc = dataclasses.replace(
+        _sc("hidden outage", "2h", profile="single-phase", supply__topology="battery+supercap"),
+        outages=(Outage(0, 10_000), Outage(160_002, 20_000), Outage(2_980_001, 1_020_001)))
+    out = simulate(sc, trace=False)
+    assert out.judgment.passed, out.judgment.problems
+    assert decode_image(out.log.final_image).power_down_total == 1

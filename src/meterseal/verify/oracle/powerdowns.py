@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from meterseal.firmware.records import EXACT
 from meterseal.sim.design import FirmwareConfig  # the class the recorder is built with
+from meterseal.sim.scenario import Outage
 from meterseal.verify.oracle.evidence import Evidence
 
 FLICKER_CAUSE = ("mains was off for less than the power-down debounce: field meters keep no "
@@ -34,14 +35,21 @@ MATCH_SLACK_US = 1_000_000
 capacitor's hold-up, far less than a second."""
 
 
-def no_record_cause(ev: Evidence, k: int) -> str | None:
-    """Why outage k (scenario order) must leave no power-down record, or None if it may."""
-    outages = ev.sc.outages
+def no_record_cause(ev: Evidence, outages: list[Outage], k: int) -> str | None:
+    """Why outage k of ``outages`` (in time order) must leave no power-down record, or None if
+    it may.
+
+    The firmware sees an outage only once the power-fail comparator trips, the bulk capacitor's
+    hold-up after mains fell: an outage shorter than that (with slack) never restarts its count
+    of supply, so the supply before outage k runs from the end of the latest outage it could see
+    (or from the start) to its trip."""
     o = outages[k]
     if o.for_us < DEBOUNCE_US - EDGE_SLACK_US:
         return FLICKER_CAUSE
-    since = outages[k - 1].at_us + outages[k - 1].for_us if k else 0
-    if o.at_us - since < MIN_SUPPLY_US - EDGE_SLACK_US:
+    trip = ev.tol.trip_us
+    seen = [p.at_us + p.for_us for p in outages[:k] if p.for_us > trip + EDGE_SLACK_US]
+    since = max(seen, default=0)
+    if o.at_us + trip - since < MIN_SUPPLY_US - EDGE_SLACK_US:
         return SHORT_SUPPLY_CAUSE
     return None
 
@@ -49,16 +57,20 @@ def no_record_cause(ev: Evidence, k: int) -> str | None:
 def power_down_problems(ev: Evidence) -> list[str]:
     """Every power-down record the run left that stands for an outage the rules exclude."""
     problems = []
+    outages = sorted(ev.sc.outages, key=lambda o: o.at_us)
     for pd in ev.final.power_down:
         if pd.start_quality != EXACT:
             continue  # a start the meter could not date cannot be matched to an outage
         t = ev.true_us(pd.start_ms)
-        slack = MATCH_SLACK_US + ev.tol.clock_us(t)
-        for k, o in enumerate(ev.sc.outages):
-            if o.at_us - slack <= t <= o.at_us + slack:
-                cause = no_record_cause(ev, k)
-                if cause is not None:
-                    problems.append(f"power-down record {pd.seq} at {t / 1e6:.3f} s stands for "
-                                    f"an outage of {o.for_us / 1e6:.3f} s: {cause}")
-                break
+        slack = ev.tol.clock_us(t) + EDGE_SLACK_US
+        # Its outage: one that began before the trip it is dated from, within the clock's
+        # error. Where the clock's error cannot tell several apart, it is false only if every
+        # one of them excludes a record.
+        began = [k for k, o in enumerate(outages)
+                 if o.at_us - slack <= t <= o.at_us + ev.tol.trip_us + MATCH_SLACK_US + slack]
+        causes = [no_record_cause(ev, outages, k) for k in began]
+        if began and all(causes):
+            k = began[0]
+            problems.append(f"power-down record {pd.seq} at {t / 1e6:.3f} s stands for an "
+                            f"outage of {outages[k].for_us / 1e6:.3f} s: {causes[0]}")
     return problems
