@@ -157,11 +157,11 @@ def _late_run(tail: str):  # type: ignore[no-untyped-def]
     return parse_scenario({
         "name": "MAC unaffordable on backup", "start": "2026-03-01T08:00:00+08:00",
         "duration": tail, "seed": 3,
-        "meter": {"profile": "supercap-watch", "supercap.capacitance_f": 0.05,
+        "meter": {"profile": "supercap-watch", "supercap.capacitance_f": 0.02,
                   "security.mac_current_a": 0.1,
                   "security.mac_time_s": 1.0},
         "outage": [{"at": "1h", "for": "3h"}],
-        "cover": [{"open_at": "2h", "close_at": "2h 5min"}],
+        "cover": [{"open_at": "1h 10min", "close_at": "1h 15min"}],
     })
 
 
@@ -177,7 +177,7 @@ def test_records_that_could_not_afford_their_mac_get_it_at_restore_and_say_so():
 
 
 def test_records_still_waiting_for_their_mac_are_listed_unverified_not_good():
-    sc = _late_run("3h")  # the run ends inside the outage
+    sc = _late_run("1h 30min")  # the run ends inside the outage
     key = bytes.fromhex(str(sc.profile["security.key"]))
     log = Kernel(sc, trace=False).run()
     v = _verdict(log.final_image, key)

@@ -16,7 +16,9 @@ page sits alone in its own EEPROM page, so one write never touches two records.
                     log 175..185, the lockout counter's two copies 186, 187
     pages 188..373  late MAC seals, one per journal page 2..187 (seal of page P at P + 186):
                     the MAC of a record written on backup without one (chain.py)
-    pages 374..511  free
+    pages 374..499  free
+    pages 500, 501  the active-report page, copies A and B (reportword.py)
+    pages 502..511  free
 
 A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites
 record N - 11, never one of the latest 10, so a torn write can only destroy a record that had

@@ -75,7 +75,8 @@ class Budget:
         self.watch_floor_v = self.write_floor_v + debounce_v + 2 * write_cost_v
         # A record MAC: the module and the MCU for its compute time, on top of the write it
         # goes with. It is not in the watch floor: a record that cannot afford it is written
-        # without it and sealed at the restore (chain.py), so the MAC never shortens the watch.
+        # without it and sealed at the restore (chain.py) rather than end the watch; the charge
+        # of the MACs that are computed is part of the watch's cost.
         self.mac_need_v = self.pulse_need_v(cfg.mac_a + cfg.active_a, cfg.mac_s)
         # On the battery the charge of a write is nothing; its pulse through the cell is all.
         self.battery_end_v = write_base + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
@@ -186,12 +187,13 @@ class PowerPath:
         return SRC_MCU if self.supply.backup_v() >= b.write_floor_v else SRC_NONE
 
     def mac_affordable(self, budgeted, source):
-        """May the security module compute a record MAC now, for a write on `source`? Outside
-        the watch always; on backup only where the MAC's pulse, on top of the write's, cannot
-        bring the supply to any level the watch steers by (its comparator would end or hand
-        over the watch): the MAC must never cost watch time, only wait for the restore."""
-        if not budgeted:
-            return True
+        """May the security module compute a record MAC now, for a write on `source`? On mains
+        always; on backup (also in the power-fail window) only where the MAC's pulse, on top of
+        the write's, cannot bring the supply to any level the watch steers by (its comparator
+        would end or hand over the watch): rather than end the watch, a MAC waits for the
+        restore."""
+        if not budgeted and self.supply.mains():
+            return True  # outside the watch the MAC costs backup nothing only with mains there
         b = self.budget
         cfg = self.cfg
         if self.on_battery:

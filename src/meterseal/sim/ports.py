@@ -144,6 +144,14 @@ class Security(hal.SecurityPort):
         return self.k.compute_mac(bytes(data))
 
 
+class EventOut(hal.EventOutPort):
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    def set(self, level: int) -> None:
+        self.k.set_eventout(1 if level else 0)
+
+
 class Metering(hal.MeteringPort):
     def __init__(self, k: Kernel) -> None:
         self.k = k
