@@ -156,8 +156,14 @@ def test_progress_is_told_once_per_pair_and_temperature() -> None:
     calls = []
     s = size_catalog(req, *pick_parts(["eaton-kw-1f", "eaton-pb-1f", "24lc256"]),
                      progress=lambda: calls.append(1))
-    assert len(calls) == 2 * 3  # two pairs, −40 / 20 / 70 °C (the PB excluded, still counted)
+    # Two pairs at −40 / 20 / 70 °C and 70 °C under the leakage bracket (the PB, excluded by
+    # its rating, still counted so the bar ends full).
+    assert len(calls) == 2 * 4
     assert [p.supercap for p in s.pairs][-1] == "eaton-pb-1f"
+    kw = s.pairs[0]
+    assert kw.bracket is not None and kw.bracket.run.temperature_c == 70.0
+    # The pessimistic leakage law cannot lengthen the watch at the hot end.
+    assert kw.bracket.run.watch_h <= kw.temperatures[-1].run.watch_h
 
 
 # ---------------------------------------------------------------------------------- the verdict

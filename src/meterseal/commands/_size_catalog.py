@@ -8,10 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from meterseal.commands._output import plain
-from meterseal.verify.sizing_case import END_OF_LIFE, CatalogRequirement
+from meterseal.verify.sizing_case import BRACKET_DOUBLING_C, END_OF_LIFE, CatalogRequirement
 from meterseal.verify.sizing_catalog import (
     CatalogSizing,
     TemperatureResult,
+    case_count,
     catalog_verdict,
     limit_text,
     margin_text,
@@ -25,7 +26,7 @@ def run_with_progress(req: CatalogRequirement, supercaps: Sequence[str],
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    total = len(supercaps) * len(nvms) * len(req.temperatures_c)
+    total = case_count(req, supercaps, nvms)
     bar = Progress("[progress.description]{task.description}", BarColumn(),
                    MofNCompleteColumn(), TimeElapsedColumn(),
                    console=Console(stderr=True), disable=not sys.stderr.isatty(),
@@ -75,10 +76,15 @@ def print_catalog(s: CatalogSizing) -> None:
     temps = req.temperatures_c
     for temp in temps:
         tab.add_column(f"{temp:g} °C", justify="right")
+    bracket = req.leakage_bracket is not None
+    if bracket:
+        tab.add_column(f"{temps[-1]:g} °C, leakage ×2 per {BRACKET_DOUBLING_C:g} °C "
+                       "[U] bracket", justify="right")
     tab.add_column("first limit that failed")
     for p in s.pairs:
-        cells = ([_cell(t, req.reports_needed) for t in p.temperatures]
-                 if p.excluded is None else ["[dim]not simulated[/dim]"] * len(temps))
+        results = [*p.temperatures, *([p.bracket] if p.bracket is not None else [])]
+        cells = ([_cell(t, req.reports_needed) for t in results] if p.excluded is None
+                 else ["[dim]not simulated[/dim]"] * (len(temps) + bracket))
         tab.add_row(p.supercap, p.nvm, "[green]yes[/green]" if p.meets else "no",
                     plain(margin_text(p, req)), *cells, plain(limit_text(p)))
     con.print(tab)

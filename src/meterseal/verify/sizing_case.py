@@ -45,6 +45,10 @@ HOUR_US = 3_600_000_000
 _OPEN_US = 600_000_000  # an opening of the design case lasts 10 min (less when they crowd)
 _MAX_OPENINGS = 10  # the NVM keeps the latest 10 records: more could not all be read back
 
+BRACKET_DOUBLING_C = 10.0
+"""The pessimistic side of the [U] leakage-vs-temperature law (profile_keys.py,
+supercap.leakage_doubling_c): the 10 °C chemical rule of thumb, 32× at +70 °C."""
+
 BATTERY_ALIASES = {"good": "healthy"}
 """The capacitance sweep's ``--battery good`` is the catalogue cell's ``healthy`` state."""
 
@@ -158,6 +162,16 @@ class CatalogRequirement:
         return tuple(sorted({lo, hi, *((20.0,) if lo < 20.0 < hi else ())}))
 
     @property
+    def leakage_bracket(self) -> dict[str, object] | None:
+        """The other side of the leakage-vs-temperature law's bracket, for the hot end: the
+        registry's doubling per 20 °C is [U]; the chemical rule of thumb doubles per 10 °C.
+        None when the range stays at or below 20 °C or --set chose the law."""
+        if self.temperature_range_c[1] <= 20.0 or any(
+                k == "supercap.leakage_doubling_c" for k, _v in self.overrides):
+            return None
+        return {"supercap.leakage_doubling_c": BRACKET_DOUBLING_C}
+
+    @property
     def reports_needed(self) -> bool:
         """A module that sends on the meter's backup must get each report out."""
         return bool(catalog.find("radio.module", self.module).value("radio.present"))  # type: ignore[union-attr]
@@ -220,7 +234,8 @@ class CaseRun:
 
 
 def case_scenario(req: CatalogRequirement, supercap: str, nvm: str, temperature_c: float,
-                  watch_us: int, outage_us: int) -> Scenario:
+                  watch_us: int, outage_us: int, extra: Mapping[str, object] | None = None,
+                  ) -> Scenario:
     """On mains for an hour (the part charged for days before, as the kernel starts it), then
     one outage of ``outage_us``; openings close at watch·k/N, the last at the end of the watch."""
     at_us = HOUR_US
@@ -234,20 +249,24 @@ def case_scenario(req: CatalogRequirement, supercap: str, nvm: str, temperature_
         start=START,
         duration_us=at_us + outage_us + 60_000_000,
         seed=1,
-        overrides=tuple(sorted(req.profile_overrides(supercap, nvm, temperature_c).items())),
+        overrides=tuple(sorted({**req.profile_overrides(supercap, nvm, temperature_c),
+                                **(extra or {})}.items())),
         outages=(Outage(at_us, outage_us),),
         cover=covers,
     )
 
 
 def run_case(req: CatalogRequirement, supercap: str, nvm: str, temperature_c: float, *,
-             watch_us: int | None = None, outage_us: int | None = None) -> CaseRun:
+             watch_us: int | None = None, outage_us: int | None = None,
+             extra: Mapping[str, object] | None = None) -> CaseRun:
     """Simulate the design case (for the requirement's watch, or ``watch_us``) and read its
     facts: the watch from the kernel's outage log, each opening through the oracle's verdict,
-    the record's quality and report status decoded from the NVM image."""
+    the record's quality and report status decoded from the NVM image. ``extra``: profile keys
+    laid over the requirement's (the leakage bracket)."""
     watch = req.watch_us if watch_us is None else watch_us
     outage = outage_us if outage_us is not None else watch + HOUR_US
-    sc = case_scenario(req, supercap, nvm, temperature_c, watch, max(outage, watch + HOUR_US))
+    sc = case_scenario(req, supercap, nvm, temperature_c, watch, max(outage, watch + HOUR_US),
+                       extra)
     log = Kernel(sc, trace=False).run()
     verdicts = judge(sc, log)
     image = decode_image(log.final_image)

@@ -6,7 +6,9 @@ simulated at each temperature of the range (sizing_case) and judged (sizing_verd
 margin of a pair at a temperature is the longest watch it still meets — found by running the
 design case again for longer (or shorter) watches and bisecting, to 2 % of the requirement —
 and its margin overall the least of those. The pass or fail itself always comes from the run at
-the required watch, never from the search. Also owns the answer's one-line verdict and its JSON
+the required watch, never from the search. The hot end is also run with the pessimistic side of
+the [U] leakage-vs-temperature law's bracket (a doubling per 10 °C), shown beside the verdict
+and not part of it. Also owns the answer's one-line verdict and its JSON
 form; the table is the command's.
 """
 
@@ -18,11 +20,28 @@ from typing import Any
 
 from meterseal.hardware import catalog
 from meterseal.verify.sizing import SizingError
-from meterseal.verify.sizing_case import END_OF_LIFE, HOUR_US, CaseRun, CatalogRequirement, run_case
+from meterseal.verify.sizing_case import (
+    BRACKET_DOUBLING_C,
+    END_OF_LIFE,
+    HOUR_US,
+    CaseRun,
+    CatalogRequirement,
+    run_case,
+)
 from meterseal.verify.sizing_verdict import RATED_TEMPERATURE, CaseVerdict, judge_case
 
-__all__ = ["CatalogSizing", "PairResult", "TemperatureResult", "catalog_dict", "catalog_verdict",
-           "limit_text", "margin_text", "pick_parts", "size_catalog"]
+__all__ = [
+    "CatalogSizing",
+    "PairResult",
+    "TemperatureResult",
+    "case_count",
+    "catalog_dict",
+    "catalog_verdict",
+    "limit_text",
+    "margin_text",
+    "pick_parts",
+    "size_catalog",
+]
 
 _SEARCH_UP = 16  # the longest watch tried for the margin: this many times the requirement
 _RESOLUTION = 0.02  # the margin's resolution, as a fraction of the requirement
@@ -48,6 +67,9 @@ class PairResult:
     nvm: str
     excluded: str | None  # why the pair was not simulated (rated temperature)
     temperatures: tuple[TemperatureResult, ...] = ()
+    # The hot end again with the other side of the [U] leakage law's bracket (informative: the
+    # verdict is the registry law's; None when the range stays at or below 20 °C).
+    bracket: TemperatureResult | None = None
 
     @property
     def meets(self) -> bool:
@@ -110,7 +132,8 @@ def rating_exclusion(req: CatalogRequirement, supercap: str) -> str | None:
 
 
 def _horizon(req: CatalogRequirement, supercap: str, nvm: str, temp: float,
-             verdict: CaseVerdict) -> tuple[float, bool, tuple[float, CaseVerdict] | None]:
+             verdict: CaseVerdict, extra: dict[str, object] | None = None,
+             ) -> tuple[float, bool, tuple[float, CaseVerdict] | None]:
     """The longest required watch the pair meets at ``temp``: doubling from the requirement
     while it meets (up to _SEARCH_UP times), then bisection; below it when it does not.
     Returns (hours, a lower bound?, the shortest failing watch and its verdict)."""
@@ -119,7 +142,7 @@ def _horizon(req: CatalogRequirement, supercap: str, nvm: str, temp: float,
 
     def ok(hours: float) -> bool:
         us = max(1, round(hours * HOUR_US))
-        v = judge_case(run_case(req, supercap, nvm, temp, watch_us=us), need)
+        v = judge_case(run_case(req, supercap, nvm, temp, watch_us=us, extra=extra), need)
         if not v.meets:
             failing.append((hours, v))
         return v.meets
@@ -141,29 +164,46 @@ def _horizon(req: CatalogRequirement, supercap: str, nvm: str, temp: float,
     return lo, False, (min(failing, key=lambda f: f[0]) if not verdict.meets else None)
 
 
+def _at(req: CatalogRequirement, supercap: str, nvm: str, temp: float,
+        extra: dict[str, object] | None = None) -> TemperatureResult:
+    """The pair at one temperature: the run at the required watch, its verdict, its margin."""
+    run = run_case(req, supercap, nvm, temp, extra=extra)
+    verdict = judge_case(run, req.reports_needed)
+    h, open_, shortest = _horizon(req, supercap, nvm, temp, verdict, extra)
+    return TemperatureResult(run, verdict, h, open_, shortest)
+
+
+def case_count(req: CatalogRequirement, supercaps: Sequence[str], nvms: Sequence[str]) -> int:
+    """How many times size_catalog calls ``progress``."""
+    per_pair = len(req.temperatures_c) + (req.leakage_bracket is not None)
+    return len(supercaps) * len(nvms) * per_pair
+
+
 def size_catalog(req: CatalogRequirement, supercaps: Sequence[str], nvms: Sequence[str],
                  progress: Callable[[], None] | None = None) -> CatalogSizing:
-    """Every pair at every temperature of the range; ``progress`` is called after each pair
-    and temperature (or each excluded pair's temperatures at once)."""
+    """Every pair at every temperature of the range (and the hot end under the leakage
+    bracket); ``progress`` is called after each (case_count times in all)."""
+    tick = progress or (lambda: None)
+    bracket = req.leakage_bracket
+    per_pair = len(req.temperatures_c) + (bracket is not None)
     pairs = []
     for sc in supercaps:
         excluded = rating_exclusion(req, sc)
         for nvm in nvms:
             if excluded is not None:
                 pairs.append(PairResult(sc, nvm, excluded))
-                for _ in req.temperatures_c:
-                    if progress is not None:
-                        progress()
+                for _ in range(per_pair):
+                    tick()
                 continue
             temps = []
             for temp in req.temperatures_c:
-                run = run_case(req, sc, nvm, temp)
-                verdict = judge_case(run, req.reports_needed)
-                h, open_, shortest = _horizon(req, sc, nvm, temp, verdict)
-                temps.append(TemperatureResult(run, verdict, h, open_, shortest))
-                if progress is not None:
-                    progress()
-            pairs.append(PairResult(sc, nvm, None, tuple(temps)))
+                temps.append(_at(req, sc, nvm, temp))
+                tick()
+            hot = None
+            if bracket is not None:
+                hot = _at(req, sc, nvm, req.temperatures_c[-1], bracket)
+                tick()
+            pairs.append(PairResult(sc, nvm, None, tuple(temps), hot))
     pairs.sort(key=_closeness)
     return CatalogSizing(req, tuple(pairs))
 
@@ -205,12 +245,21 @@ def limit_text(p: PairResult) -> str:
     return f"{t.verdict.limit}{at} at {t.run.temperature_c:g} °C"
 
 
+def _bracket_note(p: PairResult) -> str:
+    b = p.bracket
+    if b is None or b.verdict.meets:
+        return ""
+    return (f"; if leakage doubles every {BRACKET_DOUBLING_C:g} °C it fails by "
+            f"{b.verdict.limit} at {b.verdict.at_h or 0.0:.1f} h")
+
+
 def catalog_verdict(s: CatalogSizing) -> str:
     """One line: the parts that meet the requirement, or that none does and what failed first."""
     req = s.requirement
     if s.meeting:
         names = [f"{p.supercap} with {p.nvm} (longest watch met {margin_text(p, req)} at "
-                 f"{p.worst.run.temperature_c:g} °C)" for p in s.meeting]  # type: ignore[union-attr]
+                 f"{p.worst.run.temperature_c:g} °C{_bracket_note(p)})"  # type: ignore[union-attr]
+                 for p in s.meeting]
         return f"met by {len(names)} catalogue pair(s): " + "; ".join(names)
     counts: dict[str, int] = {}
     for p in s.pairs:
@@ -236,6 +285,9 @@ def _pair_dict(p: PairResult, req: CatalogRequirement) -> dict[str, Any]:
                          "source": END_OF_LIFE[p.supercap][2]} if req.end_of_life else None),
         "margin_h": (round(p.worst.horizon_h - req.watch_h, 3) if p.worst else None),
         "temperatures": [_temperature_dict(t) for t in p.temperatures],
+        "leakage_bracket": (None if p.bracket is None else
+                            {"leakage_doubling_c": BRACKET_DOUBLING_C,
+                             **_temperature_dict(p.bracket)}),
     }
 
 
