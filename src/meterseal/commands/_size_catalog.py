@@ -37,17 +37,16 @@ def run_with_progress(req: CatalogRequirement, supercaps: Sequence[str],
 
 
 def _cell(t: TemperatureResult, reports_needed: bool) -> str:
-    """One temperature of one pair: watch, openings written on backup, reports out in full."""
+    """One temperature of one pair: watch · openings written on backup · reports out in full."""
     r = t.run
-    watch = f"{'≥ ' if r.outlasted else ''}{r.watch_h:.1f} h"
     n = len(r.openings)
-    written = sum(o.quality == "exact" for o in r.openings)
-    text = f"{watch}, {written}/{n} written"
+    parts = [f"{'≥ ' if r.outlasted else ''}{r.watch_h:.1f} h",
+             f"{sum(o.quality == 'exact' for o in r.openings)}/{n}"]
     if reports_needed:
         full = sum(o.on_backup and o.sends == o.sends_planned and not o.cut_short
                    for o in r.openings)
-        sends = sum(o.frames_on_backup for o in r.openings)
-        text += f", {full}/{n} reported ({sends} sends)"
+        parts.append(f"{full}/{n}")
+    text = " · ".join(parts)
     return text if t.verdict.meets else f"[red]{text}[/red]"
 
 
@@ -68,9 +67,9 @@ def print_catalog(s: CatalogSizing) -> None:
     con = Console(width=None if sys.stdout.isatty() else 160)
     req = s.requirement
     con.print(f"[bold]requirement[/bold]: {plain(req.describe())}")
-    tab = Table(title="catalogue parts under the requirement (each pair simulated at every "
-                      "temperature; cells: watch, openings written on backup, reports sent in "
-                      "full on backup)")
+    cells = "watch · openings written on backup" + (
+        " · reports sent in full on backup" if req.reports_needed else "")
+    tab = Table(title=f"catalogue pairs, each simulated at every temperature (cells: {cells})")
     for col in ("supercap", "NVM", "meets", "longest watch met (worst °C)"):
         tab.add_column(col)
     temps = req.temperatures_c

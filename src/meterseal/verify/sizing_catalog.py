@@ -284,6 +284,7 @@ def _pair_dict(p: PairResult, req: CatalogRequirement) -> dict[str, Any]:
                          "esr_factor": END_OF_LIFE[p.supercap][1],
                          "source": END_OF_LIFE[p.supercap][2]} if req.end_of_life else None),
         "margin_h": (round(p.worst.horizon_h - req.watch_h, 3) if p.worst else None),
+        "margin_is_lower_bound": bool(p.worst and p.worst.horizon_open),
         "temperatures": [_temperature_dict(t) for t in p.temperatures],
         "leakage_bracket": (None if p.bracket is None else
                             {"leakage_doubling_c": BRACKET_DOUBLING_C,
