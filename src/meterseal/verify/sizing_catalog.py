@@ -269,7 +269,8 @@ def catalog_verdict(s: CatalogSizing) -> str:
     best = s.pairs[0]
     return ("no catalogue part meets the requirement; what failed first: "
             + ", ".join(f"{limit} ({n} pair{'s' if n > 1 else ''})" for limit, n in counts.items())
-            + f"; the closest, {best.supercap} with {best.nvm}: {best.first_failure[1]}")  # type: ignore[index]
+            + f"; the closest, {best.supercap} with {best.nvm}: {best.first_failure[1]}"  # type: ignore[index]
+            + ("" if best.excluded else f" ({margin_text(best, req)})"))
 
 
 def _pair_dict(p: PairResult, req: CatalogRequirement) -> dict[str, Any]:
