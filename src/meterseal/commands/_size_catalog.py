@@ -32,7 +32,7 @@ def run_with_progress(req: CatalogRequirement, supercaps: Sequence[str],
                    console=Console(stderr=True), disable=not sys.stderr.isatty(),
                    transient=True)
     with bar:
-        task = bar.add_task("simulating parts × temperatures", total=total)
+        task = bar.add_task("sizing", total=total)
         return size_catalog(req, supercaps, nvms, progress=lambda: bar.advance(task))
 
 
