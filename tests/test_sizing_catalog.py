@@ -233,6 +233,15 @@ def test_bad_catalogue_requirements_exit_2_with_one_line(args: list[str], needle
     assert r.stdout == ""
 
 
+def test_every_catalogue_supercapacitor_has_an_end_of_life_with_a_source() -> None:
+    from meterseal.hardware import catalog
+    from meterseal.verify.sizing_case import END_OF_LIFE
+
+    for part in catalog.parts_for("supercap.part"):
+        ageing, esr_factor, source = END_OF_LIFE[part.name]
+        assert 0 < ageing < 1 and esr_factor >= 1 and source
+
+
 def test_the_requirement_refuses_what_it_cannot_mean() -> None:
     with pytest.raises(SizingError, match="backwards"):
         CatalogRequirement(watch_us=H_US, temperature_range_c=(70.0, -25.0))

@@ -90,8 +90,9 @@ class CatalogRequirement:
     ``watch_us``: the firmware watches the cover this long after mains is lost, and each of
     ``openings`` cover openings in that time is written to the NVM on backup and (with a module
     that reports) reported on backup in full — the last opening closes at the end of the watch.
-    ``battery``: the er14250's state; ``module``: a ``radio.module`` row; ``temperatures_c``: the
-    range's ends (and room temperature inside it); ``end_of_life``: each part's own ageing.
+    ``battery``: the er14250's state; ``module``: a ``radio.module`` row;
+    ``temperature_range_c``: the range (its ends, and 20 °C inside it, are simulated);
+    ``end_of_life``: each supercapacitor's own ageing (END_OF_LIFE).
     """
 
     watch_us: int
