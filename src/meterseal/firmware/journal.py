@@ -30,6 +30,9 @@ from meterseal.firmware.layout import (
     pd_start_addr,
     report_addr,
     state_addr,
+    terminal_close_addr,
+    terminal_open_addr,
+    terminal_report_addr,
 )
 from meterseal.firmware.records import (
     CoverClose,
@@ -38,6 +41,9 @@ from meterseal.firmware.records import (
     PowerDown,
     PowerDownEnd,
     ReportStatus,
+    TerminalClose,
+    TerminalOpen,
+    TerminalReport,
     decode_page,
     encode_page,
 )
@@ -59,6 +65,7 @@ class Journal:
         "_pd_issued",
         "_read",
         "_ready",
+        "_terminal_issued",
     )
 
     def __init__(self, read):
@@ -72,6 +79,7 @@ class Journal:
         self._clear_issued = 0
         self._issued_bases = (0, 0)
         self._freeze_issued = 0
+        self._terminal_issued = 0
 
     def recover(self):
         """Scan the NVM and rebuild the index; forgets every write not yet committed."""
@@ -82,6 +90,7 @@ class Journal:
         self._pd_issued = ix.power_down_total()
         self._clear_issued = ix.clear_total()
         self._freeze_issued = ix.freeze_total()
+        self._terminal_issued = ix.terminal_total()
         self._issued_bases = ix.baselines()
         latest = ix.latest_state_copy()
         if latest is None:
@@ -117,6 +126,24 @@ class Journal:
 
     def power_down(self, seq):
         return self._index.power_down(seq)
+
+    @property
+    def terminal_total(self):
+        return self._index.terminal_total()
+
+    def terminal(self, seq):
+        """Committed terminal-cover-open record seq (a copy), or None."""
+        return self._index.terminal(seq)
+
+    def terminals(self):
+        """The latest 10 committed terminal-cover-open records, newest first."""
+        return self._index.terminals()
+
+    def next_terminal_seq(self):
+        return max(self.terminal_total, self._terminal_issued) + 1
+
+    def terminal_reported(self, seq):
+        return self._index.terminal_report(seq) is not None
 
     def power_downs(self):
         return self._index.power_downs()
@@ -199,6 +226,46 @@ class Journal:
             return None
         data = encode_page(CoverClose(seq, close_quality, closed_ms, import_after, export_after))
         return cover_close_addr(seq), data
+
+    def open_terminal(self, rec):
+        """Write of the open half of terminal-cover record rec, by open_cover's rules."""
+        self._need_ready()
+        seq = rec.seq
+        if seq <= self.terminal_total:
+            return None
+        if seq > self.next_terminal_seq():
+            raise ValueError("terminal-cover seq would leave a hole")
+        half = TerminalOpen(seq, rec.quality, rec.opened_ms, rec.not_before_ms, rec.not_after_ms,
+                            rec.import_before, rec.export_before)
+        data = encode_page(half)
+        if seq > self._terminal_issued:
+            self._terminal_issued = seq
+        return terminal_open_addr(seq), data
+
+    def close_terminal(self, seq, close_quality, closed_ms, import_after, export_after):
+        """Write of the close half of terminal-cover record seq; None if already closed."""
+        self._need_ready()
+        top = max(self.terminal_total, self._terminal_issued)
+        if not (1 <= seq <= top):
+            raise ValueError("closing a terminal-cover record never opened")
+        if seq <= top - RING:
+            raise ValueError("closing a terminal-cover record that left the ring")
+        rec = self._index.terminal(seq)
+        if rec is not None and rec.closed:
+            return None
+        data = encode_page(TerminalClose(seq, close_quality, closed_ms, import_after,
+                                         export_after))
+        return terminal_close_addr(seq), data
+
+    def terminal_report_status(self, seq, sends, flags, time_ms):
+        """Write of terminal-cover record seq's report status, by report_status's rules."""
+        self._need_ready()
+        top = max(self.terminal_total, self._terminal_issued)
+        if not (1 <= seq <= top) or seq <= top - RING:
+            raise ValueError("report status of a terminal-cover record not in the ring")
+        if self._index.terminal_report(seq) is not None:
+            return None
+        return terminal_report_addr(seq), encode_page(TerminalReport(seq, sends, flags, time_ms))
 
     def power_down_start(self, seq, start_ms, start_quality):
         """Write of the start half of power-down record seq (= next_power_down_seq(), or a retry);

@@ -24,6 +24,9 @@ from meterseal.firmware.layout import (
     TAG_PD_START,
     TAG_REPORT,
     TAG_STATE,
+    TAG_TERMINAL_CLOSE,
+    TAG_TERMINAL_OPEN,
+    TAG_TERMINAL_REPORT,
 )
 
 EXACT = const(0)
@@ -39,6 +42,7 @@ MWH_PER_UNIT = const(10000)
 FLAG_IN_OUTAGE = const(1)
 FLAG_WATCH_ENDED = const(2)
 FLAG_RTC_VALID = const(4)
+FLAG_TERMINAL_OPEN = const(8)  # the terminal cover, as last journalled, is open
 
 U8 = 0xFF
 U32 = 0xFFFFFFFF
@@ -372,6 +376,25 @@ class ReportStatus(_Record):
         return ReportStatus(self.seq, self.sends, self.flags, self.time_ms)
 
 
+class TerminalOpen(CoverOpen):
+    """The open half of a terminal-cover-open record: the cover's record in a page of its own
+    kind. Merged records (copy, with_close) come back as CoverOpen: the same 60-byte record."""
+
+    __slots__ = ()
+
+
+class TerminalClose(CoverClose):
+    """The close half of a terminal-cover-open record."""
+
+    __slots__ = ()
+
+
+class TerminalReport(ReportStatus):
+    """Whether a terminal-cover-open record's active report went out."""
+
+    __slots__ = ()
+
+
 class EventClear(_Record):
     """One event clear (DL/T 645 function 1B), written once in its own page.
 
@@ -559,6 +582,22 @@ PAGE_KINDS = (
             ("pd_base", 4),
         ),
     ),
+)
+
+
+
+def _fields_of(cls):
+    for _tag, kind, fields in PAGE_KINDS:
+        if kind is cls:
+            return fields
+    raise ValueError("no page kind")
+
+
+# The terminal cover's pages: the cover's layouts under tags of their own.
+PAGE_KINDS = PAGE_KINDS + (  # noqa: RUF005 (MicroPython has no unpacking in displays)
+    (TAG_TERMINAL_OPEN, TerminalOpen, _fields_of(CoverOpen)),
+    (TAG_TERMINAL_CLOSE, TerminalClose, _fields_of(CoverClose)),
+    (TAG_TERMINAL_REPORT, TerminalReport, _fields_of(ReportStatus)),
 )
 
 _CRC_SIZE = const(4)
