@@ -128,7 +128,8 @@ class MeteringPort:
 class Board:
     """The bundle of ports handed to the firmware."""
 
-    def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering):
+    def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering,
+                 terminal=None):
         self.clock = clock
         self.cover = cover
         self.supply = supply
@@ -138,3 +139,5 @@ class Board:
         self.retained = retained
         self.radio = radio
         self.metering = metering
+        # The terminal cover's key switch (a CoverPort), or None on a board without one.
+        self.terminal = terminal

@@ -48,6 +48,7 @@ from meterseal.sim.events import (
     E_WAKE_END,
     GLITCH_OFF,
     GLITCH_ON,
+    TERMINAL_PIN,
 )
 from meterseal.sim.metering import EnergyTruth
 from meterseal.sim.runlog import OutageLog, RunLog
@@ -97,6 +98,8 @@ class Kernel(BoardLife):
         self.pin = 1  # what the MCU reads: the switch, inverted while a glitch lasts
         self.switch_level = 1  # the switch's own contact
         self.glitch_depth = 0
+        self.terminal_pin = 1  # the terminal cover's switch (1 = closed), where the board has one
+        self.terminal_bias_on = self.terminal_wake = False
         self.mcu_alive = self.active = self.bias_on = self.cover_wake = False
         self.sc_switch = True  # battery-first: supercapacitor on the MCU's supply (normally on)
         self.mcu_active_until = 0
@@ -120,7 +123,8 @@ class Kernel(BoardLife):
         self.seq = 0
         self.board = Board(ports.Clock(self), ports.Cover(self), ports.Supply(self),
                            ports.Timers(self), ports.Power(self), ports.Nvm(self),
-                           ports.Retained(self), ports.Radio(self), ports.Metering(self))
+                           ports.Retained(self), ports.Radio(self), ports.Metering(self),
+                           ports.TerminalCover(self) if b.terminal_cover else None)
         self._schedule_scenario()
 
     # ------------------------------------------------------------------ queue and run
@@ -144,6 +148,14 @@ class Kernel(BoardLife):
             if op.close_us is not None:
                 for t, level in bounce_edges(op.close_us, 1, bounce_s, self.rng):
                     self.push(t, E_PIN, level)
+        for op in sc.terminal_cover:
+            if op.held or not self.board_params.terminal_cover:
+                continue  # no switch moves: held by a tool, or the board has none
+            for t, level in bounce_edges(op.open_us, 0, bounce_s, self.rng):
+                self.push(t, E_PIN, TERMINAL_PIN + level)
+            if op.close_us is not None:
+                for t, level in bounce_edges(op.close_us, 1, bounce_s, self.rng):
+                    self.push(t, E_PIN, TERMINAL_PIN + level)
         for f in sc.faults:
             if f.kind == "power-cut":
                 self.push(f.at_us, E_CUT)
@@ -233,7 +245,8 @@ class Kernel(BoardLife):
         self.supply.set_loads(
             alive,
             L.sleep_a,
-            L.pullup_a if (self.bias_on and self.pin == 1) else 0.0,
+            (L.pullup_a if (self.bias_on and self.pin == 1) else 0.0)
+            + (L.pullup_a if (self.terminal_bias_on and self.terminal_pin == 1) else 0.0),
             (L.active_a if self.active else 0.0) + self.skip_avg_a,
             L.nvm_write_a if self.nvm_busy else 0.0,
             self.radio_phase_a if self.radio_busy else 0.0,
