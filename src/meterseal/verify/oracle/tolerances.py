@@ -63,6 +63,7 @@ class Tolerances:
     drift: float  # the RTC's signed rate error (fraction, not ppm)
     write_us: int  # one EEPROM page write
     radio_us: int  # one active-report burst
+    terminal_switch: bool = False  # the board has a key switch under the terminal cover
 
     @property
     def latency_us(self) -> int:
@@ -122,4 +123,5 @@ def tolerances(sc: Scenario) -> Tolerances:
         drift=b.rtc_drift_ppm * 1e-6,
         write_us=b.nvm_write_us,
         radio_us=b.radio_us,
+        terminal_switch=b.terminal_cover,
     )
