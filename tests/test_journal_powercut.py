@@ -53,6 +53,9 @@ def test_workload_is_long_enough():
     for op in ops:
         m.apply(op)
     assert any(not c[7] for c in m.covers.values())
+    # the terminal cover's ring wraps twice too, and some of its records carry a report status
+    assert sum(1 for op in ops if op[0] == "t_open") >= 2 * SLOTS + 1
+    assert any(op[0] == "t_report" for op in ops)
 
 
 def writes_of(ops):
@@ -72,7 +75,8 @@ def test_i4_i5_every_write_every_tear_pattern():
     assert writes == len(ops)  # one page write per op
     assert stats.cuts >= writes * (2 + 17 + 8)  # before, after, >=17 prefixes, fills, randoms
     assert stats.before > 0 and stats.after > 0
-    ct, covers, pt, pds, state, kt, clears, _cb, _pb, ft, freezes = model.view()
+    ct, covers, pt, pds, state, kt, clears, _cb, _pb, ft, freezes, tt, terms, _tr = model.view()
+    assert tt == max(op[1] for op in ops if op[0] == "t_open") and len(terms) == 10
     assert ct == max(op[1] for op in ops if op[0] == "open")
     assert pt == max(op[1] for op in ops if op[0] == "pd_start")
     assert kt == max(op[1] for op in ops if op[0] == "clear") >= 12

@@ -525,6 +525,18 @@ def _cover_record(model: MeterModel, di: int) -> Value:
     return StandardCoverOpen.from_record(records[n - 1])
 
 
+def _terminal_count(model: MeterModel, di: int) -> Value:
+    return Count.rolled(model.image().terminal_cover_count())
+
+
+def _terminal_record(model: MeterModel, di: int) -> Value:
+    n = di - cat.TERMINAL_OPEN_RECORD.first + 1
+    records = model.image().standard_terminal_cover()
+    if n > len(records):
+        return StandardCoverOpen()
+    return StandardCoverOpen.from_record(records[n - 1])
+
+
 def _power_down_count(model: MeterModel, di: int) -> Value:
     return Count.rolled(model.image().power_down_count())
 
@@ -603,6 +615,27 @@ def _mfr_cover_record(model: MeterModel, di: int) -> Value:
 def _mfr_cover_block(model: MeterModel, di: int) -> Value:
     img = model.image()
     return ExtendedCoverBlock(tuple(_extended_cover(img, n) for n in range(1, RING + 1)))
+
+
+def _mfr_terminal_totals(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    return AllTimeTotals.rolled(img.terminal_cover_total, img.terminal_cover_base)
+
+
+def _extended_terminal(img: MeterImage, n: int) -> ExtendedCoverOpen:
+    """The n-th latest terminal-cover-open record of all time, cleared or not."""
+    if n > len(img.terminal_cover):
+        return ExtendedCoverOpen()
+    return ExtendedCoverOpen.from_record(img.terminal_cover[n - 1], img.terminal_cover_base)
+
+
+def _mfr_terminal_record(model: MeterModel, di: int) -> Value:
+    return _extended_terminal(model.image(), di - cat.MFR_TERMINAL_OPEN_RECORD.first + 1)
+
+
+def _mfr_terminal_block(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    return ExtendedCoverBlock(tuple(_extended_terminal(img, n) for n in range(1, RING + 1)))
 
 
 def _mfr_power_down_totals(model: MeterModel, di: int) -> Value:
@@ -684,6 +717,11 @@ _HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
     cat.FREEZE_EXPORT: _freeze_export,
     cat.MFR_FREEZE: _mfr_freeze,
     cat.MFR_FREEZE_BLOCK: _mfr_freeze_block,
+    cat.TERMINAL_OPEN_COUNT: _terminal_count,
+    cat.TERMINAL_OPEN_RECORD: _terminal_record,
+    cat.MFR_TERMINAL_OPEN_TOTALS: _mfr_terminal_totals,
+    cat.MFR_TERMINAL_OPEN_RECORD: _mfr_terminal_record,
+    cat.MFR_TERMINAL_OPEN_BLOCK: _mfr_terminal_block,
 }
 
 # Every DI the meter serves, with its handler: a dictionary lookup per read.
