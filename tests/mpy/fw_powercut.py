@@ -231,7 +231,11 @@ class Model:
             self.terminals[op[1]] = rec
         elif kind == "t_close":
             c = self.terminals[op[1]]
-            c[7:12] = [True, op[2], op[3], op[4], op[5]]
+            c[7] = True
+            c[8] = op[2]
+            c[9] = op[3]
+            c[10] = op[4]
+            c[11] = op[5]
         elif kind == "t_report":
             self.t_reports[op[1]] = tuple(op[1:5])
         else:
