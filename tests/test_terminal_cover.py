@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import tomllib
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +36,7 @@ from meterseal.firmware.records import (
     encode_page,
 )
 from meterseal.sim.runlog import RunLog
-from meterseal.sim.scenario import ScenarioError, parse_scenario
+from meterseal.sim.scenario import ScenarioError, load_scenario, parse_scenario
 from meterseal.sim.scenario_toml import to_toml
 from meterseal.verify.oracle.evidence import NO_SWITCH_CAUSE
 from meterseal.verify.result import Outcome, result_dict, simulate
@@ -280,3 +282,81 @@ def test_the_nvm_holds_nothing_of_the_terminal_cover_below_its_pages(
     addrs = {a for _t, a, _d in both_in_one_outage.log.writes}
     terminal = {a for a in addrs if 68 * PAGE_SIZE <= a < 101 * PAGE_SIZE}
     assert terminal and all(a < USED for a in addrs)
+
+
+# ---------------------------------------------------------------------- DL/T 645
+
+
+TERMINAL_METER = Path(__file__).resolve().parent / "data" / "terminal_cover_meter.toml"
+
+
+@pytest.fixture(scope="module")
+def terminal_twin() -> dict[str, Any]:
+    return result_dict(simulate(load_scenario(TERMINAL_METER), trace=False))
+
+
+def _time6(t: str | None) -> str:
+    return datetime.fromisoformat(t).strftime("%y%m%d%H%M%S") if t else "0" * 12
+
+
+def test_the_pypi_client_reads_the_terminal_cover_records(terminal_twin: dict[str, Any]) -> None:
+    """The independent `dlt645` client reads 03 30 0E 00 and 03 30 0E 01..03 from a served
+    meter: the count and each 60-byte record (14 fields) equal what the twin recorded, and
+    03 30 0D 01 still answers the meter cover's own record."""
+    dlt645 = pytest.importorskip("dlt645")
+    from dlt645.service.clientsvc.client_service import MeterClientService
+
+    from tests.dlt645_helpers import serve
+    from tests.test_dlt645_interop import event
+
+    assert dlt645 is not None
+    recs = terminal_twin["records"]
+    newest_first = sorted(recs["terminal_cover_open"], key=lambda r: -r["seq"])
+    assert len(newest_first) == 3
+    with serve(TERMINAL_METER) as served:
+        client = MeterClientService.new_tcp_client("127.0.0.1", served.port, timeout=3)
+        try:
+            assert client.read_address() is not None  # the client addresses what it learns
+            assert event(client, 0x03300E00) == ["000003"]
+            for n, want in enumerate(newest_first, start=1):
+                got = event(client, 0x03300E00 + n)
+                assert len(got) == 14
+                assert got[0] == _time6(want["opened_at"])
+                assert got[1] == _time6(want["closed_at"])
+                assert got[2] == f"{round(want['energy_before_kwh']['import_active'] * 100):08d}"
+            assert event(client, 0x03300E04)[0] == "0" * 12  # no fourth record (yet)
+            cover = event(client, 0x03300D01)
+            assert cover[0] == _time6(recs["cover_open"][0]["opened_at"])
+        finally:
+            client.disconnect()
+
+
+def _session_value(session: Any, di: int) -> bytes:
+    from meterseal.protocols.dlt645.frame import address_from_string, di_to_bytes, read_request
+
+    reply = session.answer(read_request(address_from_string("202603010042"), di))
+    assert reply is not None and reply.control == 0x91, reply
+    assert reply.data[:4] == di_to_bytes(di)
+    return reply.data[4:]
+
+
+def test_the_vendor_block_serves_the_terminal_records_with_their_quality(
+        terminal_twin: dict[str, Any]) -> None:
+    from meterseal.protocols.dlt645.session import Dlt645Session
+    from meterseal.sim.live import LiveMeter
+    from tests.dlt645_helpers import FakeClock
+
+    session = Dlt645Session(LiveMeter.from_scenario(load_scenario(TERMINAL_METER),
+                                                    clock=FakeClock()))
+    totals = _session_value(session, 0x04800E00)
+    assert int(totals[3::-1].hex()) == 3 and totals[4:8] == bytes(4)
+    newest = _session_value(session, 0x04800E01)
+    assert int(newest[3::-1].hex()) == 3 and newest[5] == 0  # seq 3, exact
+    assert newest[19:] == _session_value(session, 0x03300E01)  # the standard record embedded
+    # the block of all ten comes in follow-up frames (B1: more follows); the first starts with
+    # the newest record
+    from meterseal.protocols.dlt645.frame import address_from_string, read_request
+
+    first = session.answer(read_request(address_from_string("202603010042"), 0x04800EFF))
+    assert first is not None and first.control == 0xB1
+    assert first.data[4:4 + len(newest)] == newest
