@@ -360,3 +360,22 @@ def test_the_vendor_block_serves_the_terminal_records_with_their_quality(
     first = session.answer(read_request(address_from_string("202603010042"), 0x04800EFF))
     assert first is not None and first.control == 0xB1
     assert first.data[4:4 + len(newest)] == newest
+
+
+def test_meterseal_read_lists_the_terminal_cover_records(terminal_twin: dict[str, Any]) -> None:
+    import subprocess
+    import sys
+
+    from tests.dlt645_helpers import serve
+
+    with serve(TERMINAL_METER) as served:
+        res = subprocess.run([sys.executable, "-m", "meterseal", "read", "--dlt645",
+                              f"tcp://127.0.0.1:{served.port}", "--json"],
+                             capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    want = sorted(terminal_twin["records"]["terminal_cover_open"], key=lambda r: -r["seq"])
+    assert got["terminal_cover_total"] == 3 and got["terminal_cover_count"] == 3
+    assert [(r["seq"], r["time_quality"]) for r in got["terminal_cover"]] == [
+        (r["seq"], r["time_quality"]) for r in want]
+    assert got["cover_open_total"] == 1  # the meter cover's log is its own
