@@ -379,3 +379,41 @@ def test_meterseal_read_lists_the_terminal_cover_records(terminal_twin: dict[str
     assert [(r["seq"], r["time_quality"]) for r in got["terminal_cover"]] == [
         (r["seq"], r["time_quality"]) for r in want]
     assert got["cover_open_total"] == 1  # the meter cover's log is its own
+
+
+def test_a_clear_of_the_terminal_cover_log_hides_it_and_keeps_everything() -> None:
+    """1B with 03 30 0E FF: the standard count and records restart, the meter cover's log is
+    untouched, the all-time total stays (vendor block) and the clear is itself recorded; a
+    later clear of the meter cover's log keeps the terminal baseline."""
+    from meterseal.protocols.dlt645.frame import (
+        Frame,
+        FunctionCode,
+        address_from_string,
+        di_to_bytes,
+    )
+    from meterseal.protocols.dlt645.session import Dlt645Session
+    from meterseal.sim.live import LiveMeter
+    from tests.dlt645_helpers import PASSWORD, FakeClock
+
+    meter = LiveMeter.from_scenario(load_scenario(TERMINAL_METER), clock=FakeClock())
+    session = Dlt645Session(meter)
+
+    def clear(di: int) -> None:
+        data = b"\x02" + bytes.fromhex(PASSWORD) + b"\x12\x34\x56\x78" + di_to_bytes(di)
+        reply = session.answer(Frame(address_from_string("202603010042"),
+                                     FunctionCode.EVENT_CLEAR, data))
+        assert reply is not None and reply.control == 0x9B, reply
+
+    before = decode_image(meter.nvm_image())
+    clear(0x03300EFF)
+    assert _session_value(session, 0x03300E00) == bytes(3)
+    assert _session_value(session, 0x03300E01) == bytes(60)
+    assert _session_value(session, 0x03300D00) == bytes((1, 0, 0))  # the cover's log stays
+    totals = _session_value(session, 0x04800E00)
+    assert totals == bytes((3, 0, 0, 0, 3, 0, 0, 0))  # all-time 3, 3 hidden by the clear
+    img = decode_image(meter.nvm_image())
+    assert img.terminal_cover == before.terminal_cover and img.terminal_cover_base == 3
+    assert _session_value(session, 0x03300301)[10:] == di_to_bytes(0x03300EFF)
+    clear(0x03300DFF)
+    img = decode_image(meter.nvm_image())
+    assert (img.cover_base, img.terminal_cover_base) == (1, 3)

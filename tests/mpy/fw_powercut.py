@@ -54,7 +54,8 @@ def make_workload(min_records=24, seed=1):
     ("close", seq, quality, closed_ms, imp, exp)
     ("pd_start", seq, start_ms, quality) / ("pd_end", seq, end_ms, quality)
     ("save", import_mwh, export_mwh, cover_closed, known_ms, power_down_ms, flags, pd_seq)
-    ("clear", seq, time_ms, quality, operator, di, clears_cover, clears_power_down)
+    ("clear", seq, time_ms, quality, operator, di, clears_cover, clears_power_down,
+     clears_terminal)
     ("freeze", seq, quality, time_ms, imp, exp)
     ("t_open", seq, ...) / ("t_close", seq, ...) as open / close, in the terminal cover's pages
     ("t_report", seq, sends, flags, time_ms): a terminal-cover record's report status
@@ -86,7 +87,7 @@ def make_workload(min_records=24, seed=1):
             op_code = 0x12345678 + kseq
             ops.append(
                 ("clear", kseq, t, UNSYNCED if rnd.below(9) == 0 else EXACT, op_code, di,
-                 di != CLEAR_PD, di != CLEAR_COVER)
+                 di != CLEAR_PD, di != CLEAR_COVER, di == CLEAR_ALL)
             )
         # mains: energy grows; sometimes the cover is opened and closed under mains
         t += 60000 + rnd.below(7200000)
@@ -186,9 +187,9 @@ class Model:
 
     def bases(self):
         if not self.clears:
-            return 0, 0
+            return 0, 0, 0
         top = self.clears[max(self.clears)]
-        return top[6], top[8]
+        return top[6], top[8], top[10]
 
     def apply(self, op):
         kind = op[0]
@@ -218,10 +219,11 @@ class Model:
         elif kind == "clear":
             ct = max(self.covers) if self.covers else 0
             pt = max(self.pds) if self.pds else 0
-            cb, pb = self.bases()
+            tt = max(self.terminals) if self.terminals else 0
+            cb, pb, tb = self.bases()
             self.clears[op[1]] = (
                 op[1], op[2], op[3], op[4], op[5],
-                ct, ct if op[6] else cb, pt, pt if op[7] else pb,
+                ct, ct if op[6] else cb, pt, pt if op[7] else pb, tt, tt if op[8] else tb,
             )
         elif kind == "freeze":
             self.freezes[op[1]] = tuple(op[1:6])
@@ -248,7 +250,7 @@ class Model:
         cl = [tuple(self.covers[s]) for s in range(ct, max(0, ct - RING), -1) if s in self.covers]
         pl = [tuple(self.pds[s]) for s in range(pt, max(0, pt - RING), -1) if s in self.pds]
         kl = [self.clears[s] for s in range(kt, max(0, kt - RING), -1) if s in self.clears]
-        cb, pb = self.bases()
+        cb, pb, tb = self.bases()
         ft = max(self.freezes) if self.freezes else 0
         fl = [self.freezes[s] for s in range(ft, max(0, ft - FREEZE_KEEP), -1)
               if s in self.freezes]
@@ -257,10 +259,10 @@ class Model:
               if s in self.terminals]
         tr = {s: self.t_reports[s] for s in range(tt, max(0, tt - RING), -1)
               if s in self.t_reports}
-        return (ct, cl, pt, pl, self.state, kt, kl, cb, pb, ft, fl, tt, tl, tr)
+        return (ct, cl, pt, pl, self.state, kt, kl, cb, pb, ft, fl, tt, tl, tr, tb)
 
 
-EMPTY_VIEW = (0, [], 0, [], None, 0, [], 0, 0, 0, [], 0, [], {})
+EMPTY_VIEW = (0, [], 0, [], None, 0, [], 0, 0, 0, [], 0, [], {}, 0)
 
 
 def image_view(img):
@@ -279,6 +281,7 @@ def image_view(img):
         img.terminal_cover_total,
         [r.as_tuple() for r in img.terminal_cover],
         {s: r.as_tuple() for s, r in img.terminal_reports.items()},
+        img.terminal_cover_base,
     )
 
 
@@ -297,7 +300,7 @@ def write_for(journal, op):
     if kind == "pd_end":
         return journal.power_down_end(op[1], op[2], op[3])
     if kind == "clear":
-        return journal.event_clear(op[1], op[2], op[3], op[4], op[5], op[6], op[7])
+        return journal.event_clear(op[1], op[2], op[3], op[4], op[5], op[6], op[7], op[8])
     if kind == "freeze":
         return journal.daily_freeze(DailyFreeze(op[1], op[2], op[3], op[4], op[5]))
     if kind == "t_open":
@@ -365,6 +368,7 @@ def _check_cut(eeprom, before, after, mode, where):
     assert j.terminal_total == gt[3]
     # a clear hides records from the standard view, never from the all-time one
     assert got[7] <= got[0] and got[8] <= got[2], ("a baseline above its total", where)
+    assert got[14] <= got[11], ("the terminal baseline above its total", where)
     return j, ("before" if got == bv else "after")
 
 

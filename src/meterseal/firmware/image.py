@@ -259,6 +259,11 @@ class Index:
         rec = self.clears[top % SLOTS]
         return rec.cover_base, rec.pd_base
 
+    def terminal_baseline(self):
+        """The terminal cover's baseline set by the newest valid clear; 0 if none."""
+        top = self.clear_total()
+        return 0 if top == 0 else self.clears[top % SLOTS].terminal_base
+
     def cover(self, seq):
         """The cover-open record seq (closed if its close half is valid), or None if not held."""
         return _merged(self.cover_open, self.cover_close, seq)
@@ -353,7 +358,7 @@ class Index:
             self.daily_freezes(),
             self.terminal_total(),
             self.terminals(),
-            0,
+            self.terminal_baseline(),
             self.terminal_report_statuses(),
         )
 

@@ -61,6 +61,7 @@ class Journal:
         "_gen_issued",
         "_index",
         "_issued_bases",
+        "_issued_terminal_base",
         "_next_copy",
         "_pd_issued",
         "_read",
@@ -78,6 +79,7 @@ class Journal:
         self._next_copy = 0
         self._clear_issued = 0
         self._issued_bases = (0, 0)
+        self._issued_terminal_base = 0
         self._freeze_issued = 0
         self._terminal_issued = 0
 
@@ -92,6 +94,7 @@ class Journal:
         self._freeze_issued = ix.freeze_total()
         self._terminal_issued = ix.terminal_total()
         self._issued_bases = ix.baselines()
+        self._issued_terminal_base = ix.terminal_baseline()
         latest = ix.latest_state_copy()
         if latest is None:
             self._gen_issued = 0
@@ -294,12 +297,13 @@ class Journal:
         data = encode_page(PowerDownEnd(seq, end_ms, end_quality))
         return pd_end_addr(seq), data
 
-    def event_clear(self, seq, time_ms, time_quality, operator, di, cover, power_down):
+    def event_clear(self, seq, time_ms, time_quality, operator, di, cover, power_down,
+                    terminal=False):
         """Write of event-clear record seq (= next_clear_seq(), or a retry); None if committed.
 
-        cover / power_down say which logs the clear hides from the standard view: their
-        baselines become their committed all-time totals now; the other baseline is carried from
-        the clear before, so the newest clear alone holds both.
+        cover / power_down / terminal say which logs the clear hides from the standard view:
+        their baselines become their committed all-time totals now; the others are carried from
+        the clear before, so the newest clear alone holds every baseline.
         """
         self._need_ready()
         if seq <= self.clear_total:
@@ -308,10 +312,13 @@ class Journal:
             raise ValueError("event-clear seq would leave a hole")
         if seq == self.clear_total + 1:
             prev_cover, prev_pd = self._index.baselines()
+            prev_t = self._index.terminal_baseline()
         else:
             prev_cover, prev_pd = self._issued_bases
+            prev_t = self._issued_terminal_base
         cover_total = self.cover_total
         pd_total = self.power_down_total
+        t_total = self.terminal_total
         rec = EventClear(
             seq,
             time_ms,
@@ -322,11 +329,14 @@ class Journal:
             cover_total if cover else min(prev_cover, cover_total),
             pd_total,
             pd_total if power_down else min(prev_pd, pd_total),
+            t_total,
+            t_total if terminal else min(prev_t, t_total),
         )
         data = encode_page(rec)
         if seq > self._clear_issued:
             self._clear_issued = seq
             self._issued_bases = (rec.cover_base, rec.pd_base)
+            self._issued_terminal_base = rec.terminal_base
         return event_clear_addr(seq), data
 
     def report_status(self, seq, sends, flags, time_ms):

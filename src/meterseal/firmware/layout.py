@@ -57,6 +57,7 @@ TAG_FREEZE = const(0xF1)
 TAG_TERMINAL_OPEN = const(0xC3)
 TAG_TERMINAL_CLOSE = const(0xC4)
 TAG_TERMINAL_REPORT = const(0xB2)
+TAG_EVENT_CLEAR_T = const(0xE2)  # an event clear that also carries the terminal cover's baseline
 
 
 def state_addr(copy):

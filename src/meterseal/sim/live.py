@@ -339,7 +339,7 @@ class LiveMeter:
 
     def clear_events(
         self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
-        power_down: bool,
+        power_down: bool, terminal: bool = False,
     ) -> None:
         """Record an event clear through the firmware's journal: one page write."""
         if len(operator) != 4:
@@ -348,7 +348,7 @@ class LiveMeter:
             j = self._journal
             write = j.event_clear(
                 j.next_clear_seq(), time_ms, time_quality, int.from_bytes(operator, "little"),
-                di, cover, power_down,
+                di, cover, power_down, terminal,
             )
             if write is None:  # pragma: no cover - a fresh seq always writes
                 return

@@ -63,6 +63,7 @@ __all__ = [
     "DI_CLEAR_COUNT",
     "DI_CLEAR_COVER",
     "DI_CLEAR_POWER_DOWN",
+    "DI_CLEAR_TERMINAL",
     "DI_COVER_COUNT",
     "DI_DATE",
     "DI_EXPORT_ENERGY",
@@ -167,6 +168,7 @@ DI_FREEZE_EXPORT: Final = 0x05060200  # + n
 DI_CLEAR_ALL: Final = 0xFFFFFFFF
 DI_CLEAR_COVER: Final = DI_COVER_COUNT | 0xFF
 DI_CLEAR_POWER_DOWN: Final = DI_POWER_DOWN_COUNT | 0xFF
+DI_CLEAR_TERMINAL: Final = DI_TERMINAL_COUNT | 0xFF
 
 # Manufacturer-specific, and our choice (docs/dlt645.md): in the 04 80 block DL/T 645-2007
 # Table A.5 defines only 04 80 00 01..03 (manufacturer software version, hardware version,

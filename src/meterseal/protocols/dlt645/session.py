@@ -40,6 +40,7 @@ from meterseal.protocols.dlt645.catalog import (
     DI_CLEAR_COUNT,
     DI_CLEAR_COVER,
     DI_CLEAR_POWER_DOWN,
+    DI_CLEAR_TERMINAL,
     DI_METER_CLEAR_COUNT,
     RING,
     DataItem,
@@ -158,7 +159,7 @@ class MeterModel(Protocol):
 
     def clear_events(
         self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
-        power_down: bool,
+        power_down: bool, terminal: bool = False,
     ) -> None:
         """Record an event clear (through the firmware's journal) and apply it."""
         ...
@@ -424,12 +425,15 @@ class Dlt645Session:
             return abnormal_reply(frame, me, auth)
         model = self._model
         di = auth.di
+        terminal = di in (DI_CLEAR_ALL, DI_CLEAR_TERMINAL)
         if di == DI_CLEAR_ALL:
             cover, power_down = True, True
         elif di == DI_CLEAR_COVER:
             cover, power_down = True, False
         elif di == DI_CLEAR_POWER_DOWN:
             cover, power_down = False, True
+        elif di == DI_CLEAR_TERMINAL:
+            cover, power_down = False, False
         elif di >> 8 in (DI_CLEAR_COUNT >> 8, DI_METER_CLEAR_COUNT >> 8):
             # the event-clear and meter-clear logs are the evidence of clears: never cleared
             return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
@@ -437,7 +441,7 @@ class Dlt645Session:
             return abnormal_reply(frame, me, ErrorCode.NO_SUCH_DATA)
         now_ms = model.clock()[0]
         quality = EXACT if model.clock_trusted() else UNSYNCED
-        model.clear_events(now_ms, quality, auth.operator, di, cover, power_down)
+        model.clear_events(now_ms, quality, auth.operator, di, cover, power_down, terminal)
         return normal_reply(frame, me)
 
     # --- 14 write: the date and the time (an authorised time set) -----------------------------

@@ -173,6 +173,7 @@ def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, Mete
             img.state = ix.state()
             img.clear_total, img.clears = ix.clear_total(), ix.event_clears()
             img.cover_base, img.power_down_base = ix.baselines()
+            img.terminal_cover_base = ix.terminal_baseline()
         yield t, img
 
 
