@@ -417,3 +417,29 @@ def test_a_clear_of_the_terminal_cover_log_hides_it_and_keeps_everything() -> No
     clear(0x03300DFF)
     img = decode_image(meter.nvm_image())
     assert (img.cover_base, img.terminal_cover_base) == (1, 3)
+
+
+def test_the_dlt698_face_serves_the_terminal_cover_as_301c(
+        terminal_twin: dict[str, Any]) -> None:
+    """The terminal-cover event object 301C: its rows equal the twin's terminal records, each
+    with the report status the firmware recorded."""
+    from meterseal.protocols.dlt698.apdu import GetRecord
+    from meterseal.protocols.dlt698.axdr import Structure
+    from meterseal.protocols.dlt698.events import CoverOpenRow
+    from meterseal.protocols.dlt698.refs import Oad, SelectAll
+    from meterseal.protocols.dlt698.reports import ReportDesk, ReportSettings
+    from meterseal.protocols.dlt698.session import Dlt698Session
+    from meterseal.protocols.dlt698.values import START_REPORTED
+    from meterseal.sim.live import LiveMeter
+    from tests.dlt645_helpers import FakeClock
+    from tests.dlt698_helpers import memory_client
+
+    meter = LiveMeter.from_scenario(load_scenario(TERMINAL_METER), clock=FakeClock())
+    client = memory_client(Dlt698Session(meter, desk=ReportDesk(ReportSettings(
+        allow_follow=False))))
+    result = client.get_record(GetRecord(Oad(0x301C, 2), SelectAll(), ()))
+    got = [CoverOpenRow.from_data(Structure(r)) for r in result.rows]
+    want = sorted(terminal_twin["records"]["terminal_cover_open"], key=lambda r: -r["seq"])
+    assert [row.number for row in got] == [r["seq"] - 1 for r in want]
+    assert [row.end_ms is None for row in got] == [r["closed_at"] is None for r in want]
+    assert all(row.report.bits == START_REPORTED for row in got)
