@@ -162,12 +162,12 @@ class Recorder(TerminalWatch):
             else:
                 self.known_ms = max(self.known_ms, rec_ms)
         ret = decode_pending(b.retained.read())
-        ret_flags = None
+        ret_flags = None  # retained RAM's header flags, when it is newer than the NVM
         if ret is not None:
-            _entries, ret_known_ms, ret_closed, _flags = ret
+            ret_known_ms, ret_closed = ret[1], ret[2]
             if ret_known_ms >= self.known_ms:
                 stable, self.known_ms = ret_closed, ret_known_ms
-                ret_flags = _flags
+                ret_flags = ret[3]
         self._terminal_boot(saved, ret_flags)
         if ret is not None:
             for e in ret[0]:
