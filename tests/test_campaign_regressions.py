@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from meterseal.sim.scenario import Scenario, load_scenario
 from meterseal.verify.result import result_dict, simulate
 
@@ -60,3 +62,28 @@ def test_a_battery_that_gives_out_under_pending_records_ends_the_watch() -> None
     assert out.judgment.passed, out.judgment.problems
     (rec,) = result_dict(out)["records"]["cover_open"]
     assert rec["seq"] == 1
+
+
+# ------------------------------------------------------------- found, not fixed: strict xfail
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "oracle or firmware (campaign 31 #1096): a board with no battery and an empty "
+    "supercapacitor; the cover opens as mains fails and the MCU browns out 75 ms later on the "
+    "bulk capacitor, behind the power-down writes: the oracle says it was seen while watching "
+    "with room to write (I2), the firmware wrote nothing. Which one is wrong is not settled: "
+    "the oracle's write room counts one page write, the firmware's queue had the power-down "
+    "pages ahead of the record."))
+def test_an_opening_as_mains_fails_on_an_empty_backup() -> None:
+    out = simulate(_drawn(31, 1096))
+    assert out.judgment.passed, out.judgment.problems
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "firmware (campaign 31 #2556, a restore-debounce draw): on a diode-OR board with a small "
+    "cell, an opening 40 min into a 2-day outage is recorded exact, its closing 3 h into it is "
+    "not; at the restore a 34 ms operation gives the record an exact closing time that "
+    "matches no true closing (I3)."))
+def test_a_closing_in_an_outage_is_lost_and_a_later_one_stands_in() -> None:
+    out = simulate(_drawn(31, 2556))
+    assert out.judgment.passed, out.judgment.problems

@@ -89,6 +89,7 @@ def issue_size(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
 
 
 @pytest.mark.slow
+@pytest.mark.scale
 def test_the_issues_fleet_is_collected_as_its_images_say(issue_size: tuple[Path, Path],
                                                         store_url: str) -> None:
     fleet, endpoints = issue_size

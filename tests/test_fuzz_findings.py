@@ -157,15 +157,14 @@ def test_an_exact_record_behind_slow_page_writes() -> None:
     assert _problems(sc) == {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel: a transition's contact bounces are scheduled without regard to the next "
-    "transition, so two bounce trains interleave when a cover operation is shorter than the "
-    "switch's bounce (default 5 ms). Opened at 1.000 s and closed at 1.001 s, with seed 8 the "
-    "opening's last bounce edge lands after the closing's last one: the pin stays open for "
-    "good, the firmware records an opening that never closes, and I2 says the observable "
-    "closing at 1.001 s is missing (28 of 100 seeds fail)."))
-def test_a_cover_operation_shorter_than_the_bounce() -> None:
-    sc = Scenario(name="fuzz finding", start=START, duration_us=1 * H, seed=8,
+# Fixed (a transition's bounce ends before the next transition starts). Was: kernel: bounces
+# were scheduled without regard to the next transition, so two bounce trains interleaved when a
+# cover operation was shorter than the switch's bounce (default 5 ms): opened at 1.000 s and
+# closed at 1.001 s, with seed 8 the opening's last bounce edge landed after the closing's last
+# one, the pin stayed open for good and I2 said the closing was missing (28 of 100 seeds).
+@pytest.mark.parametrize("seed", range(100))
+def test_a_cover_operation_shorter_than_the_bounce(seed: int) -> None:
+    sc = Scenario(name="fuzz finding", start=START, duration_us=1 * H, seed=seed,
                   cover=(CoverOp(1_000_000, 1_001_000),))
     assert _problems(sc) == {}
 
@@ -304,12 +303,13 @@ def test_an_opening_seen_while_watching_on_a_spent_clock_cell() -> None:
     assert _problems(sc) == {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "firmware/kernel (campaign 7 #7414, a boundary draw: rtc.min_voltage_v set to the "
-    "supercapacitor's rest voltage, 4.68 V, above the 2.4 V cell): on a battery-only board the "
-    "RTC stops when the rail goes (14 ms of bulk hold-up); a cover opened 2.9 ms after mains "
-    "fell is debounced after that, and the record claims an 'exact' time from the stopped "
-    "clock (I3) instead of 'unsynced'."))
+# Fixed (the oracle asks whether the clock was valid when the meter read the time it claims,
+# at the opening, not when the record was written: a clock that stops between the two does not
+# make the reading false). Was: oracle (campaign 7 #7414, a boundary draw: rtc.min_voltage_v set
+# to the supercapacitor's rest voltage, 4.68 V, above the 2.4 V cell): on a battery-only board
+# the RTC stops when the rail goes (14 ms of bulk hold-up); a cover opened 2.9 ms after mains
+# fell was read from a running clock and debounced after it stopped; the exact record was
+# called a time from an invalid clock (I3).
 def test_an_exact_stamp_taken_after_the_clock_stopped_in_the_power_fail_window() -> None:
     sc = _campaign("2046-06-17T19:06:37+08:00", 36_901_652_459, 3_290_033_834,
                    {"rtc.min_voltage_v": 4.676549636974426, "supply.bulk_holdup_s": 0.01409,

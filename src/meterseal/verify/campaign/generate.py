@@ -276,8 +276,8 @@ def _wide_cover(rng: random.Random, o: dict[str, object]) -> None:
     samples = rng.randint(2, 20)
     o["cover.sample_period_s"] = sample_s
     o["cover.debounce_samples"] = samples
-    # Operations are GAP_US apart, twice the bounce: a longer bounce would interleave two
-    # transitions' bounces (a kernel limit, tests/test_fuzz_findings.py).
+    # Operations are GAP_US apart, twice the bounce, so that each transition bounces in full
+    # (the kernel cuts a bounce short at the next transition).
     o["cover.bounce_s"] = round(rng.uniform(1e-4, min(GAP_US / 2 / S, 0.8 * samples * sample_s)),
                                 6)
     if rng.random() < 0.5:
