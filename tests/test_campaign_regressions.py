@@ -64,19 +64,20 @@ def test_a_battery_that_gives_out_under_pending_records_ends_the_watch() -> None
     assert rec["seq"] == 1
 
 
-# ------------------------------------------------------------- found, not fixed: strict xfail
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "oracle or firmware (campaign 31 #1096): a board with no battery and an empty "
-    "supercapacitor; the cover opens as mains fails and the MCU browns out 75 ms later on the "
-    "bulk capacitor, behind the power-down writes: the oracle says it was seen while watching "
-    "with room to write (I2), the firmware wrote nothing. Which one is wrong is not settled: "
-    "the oracle's write room counts one page write, the firmware's queue had the power-down "
-    "pages ahead of the record."))
 def test_an_opening_as_mains_fails_on_an_empty_backup() -> None:
+    # No battery and an empty supercapacitor: the cover opens 5 ms after mains fails and the MCU
+    # browns out 75 ms later on the PSU's bulk capacitor. The firmware used to write the
+    # power-down pages, arm a watch with no source that could afford a write, and only then
+    # accept the opening (29 ms of debounce): the record went to retained RAM and died with the
+    # MCU (I2). Now the power-fail window waits for a debounce under way and writes it on the
+    # bulk energy.
     out = simulate(_drawn(31, 1096))
     assert out.judgment.passed, out.judgment.problems
+    (rec,) = result_dict(out)["records"]["cover_open"]
+    assert rec["time_quality"] == "exact"
+
+
+# ------------------------------------------------------------- found, not fixed: strict xfail
 
 
 @pytest.mark.xfail(strict=True, reason=(

@@ -132,16 +132,13 @@ def test_the_ends_of_the_ranges_run_with_every_invariant(edge: dict[str, float],
 # ------------------------------------------------------------------ not fixed here: strict xfail
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "firmware: when the first boot's power-up debounce never completes (mains fails 1 ms "
-    "after the start, the MCU cannot run on backup: brown-out 10 V, no bulk hold-up), the "
-    "meter has no known cover state; the cover opens at 1.000 s inside the outage, and at "
-    "the restore (1.015 s) the firmware reconciles it as bounded [1.015 s, 1.060 s] — its own "
-    "boot as not_before, after the true opening (I3). With the outage at 100 ms (debounce "
-    "done) it passes. The board fuzz meets it in many shapes (a 1 Ω supercapacitor "
-    "leakage, a 1 µF capacitor with 1 s page writes and a first outage at 20 ms, ...): every "
-    "time, the not_before is the latest boot."))
-def test_a_reconciliation_with_no_known_cover_state_bounds_after_the_truth() -> None:
+# Fixed (a meter with nothing saved bounds a change found at power-up from the codec's first
+# instant: it cannot say when it last knew the cover closed). Was: firmware: when the first
+# boot's power-up debounce never completed (mains fails 1 ms after the start, the MCU cannot run
+# on backup: brown-out 10 V, no bulk hold-up), the cover opened at 1.000 s inside the outage was
+# reconciled at the restore (1.015 s) as bounded [1.015 s, 1.060 s] — its own boot as
+# not_before, after the true opening (I3). The board fuzz met it in many shapes.
+def test_a_reconciliation_with_no_known_cover_state_holds_the_truth() -> None:
     sc = _scenario({"mcu.brownout_v": 10.0, "supply.bulk_holdup_s": 0.0},
                    outages=(Outage(1_000, 1_013_995),), cover=(CoverOp(1 * S, None),))
     assert _problems(sc) == {}
@@ -239,12 +236,12 @@ def _campaign(start: str, duration_us: int, seed: int, overrides: dict[str, obje
                     faults=faults, loads=(load,))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "firmware/kernel (campaign 7 #783): a battery-only meter with a cell near its end "
-    "(0.017 mAh, 117 Ω, 2.4 V); in a 53.6 h outage the cover opens 4.3 ms after mains falls; "
-    "the record is stored as 'deferred' with a time, but the RTC had lost its supply by then "
-    "— I3: 'record 1 claims deferred time while the clock was invalid' (it must say "
-    "unsynced)."))
+# Fixed (the power-fail window waits for a debounce under way and writes the record on the bulk
+# capacitor's energy). Was: firmware (campaign 7 #783): a battery-only meter with a cell near
+# its end (0.017 mAh, 117 Ω, 2.4 V, below the EEPROM's 2.5 V); in a 53.6 h outage the cover
+# opens 4.3 ms after mains falls; the watch armed on a cell that could not program the NVM, the
+# record waited in retained RAM and was later stored 'deferred' from a clock that had stopped
+# (I3), or lost with the cell (I2).
 def test_a_deferred_time_stamped_by_a_clock_that_had_stopped() -> None:
     sc = _campaign("2047-02-06T02:16:31+00:00", 213_983_369_061, 3_831_375_043,
                    {"battery.capacity_mah": 0.01695, "battery.internal_resistance_ohm": 116.9,

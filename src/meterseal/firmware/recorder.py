@@ -141,8 +141,11 @@ class Recorder(TerminalWatch):
         saved = self.journal.state
         self.next_cover_seq = self.journal.next_cover_seq()
         if saved is None:
-            # A new meter: the cover left the factory closed, the registers at zero.
-            stable, self.known_ms = 1, now
+            # A new meter: the cover left the factory closed, the registers at zero. When it was
+            # last known closed, the meter cannot say (this may not be its first power-up: an
+            # earlier one may have died before saving anything), so a change found before the
+            # first reconciliation is bounded from the codec's first instant, not from now.
+            stable, self.known_ms = 1, 0
         else:
             self.base_import_mwh = saved.import_mwh
             self.base_export_mwh = saved.export_mwh
@@ -365,6 +368,8 @@ class Recorder(TerminalWatch):
                 self._seen_close(t_ms, t_valid, EXACT)
             self.known_ms = self._known_at(t_ms)
         self._terminal_sample(now, valid)
+        if not self._busy() and st.has_transition(self.state, st.EV_SAVED):
+            self._pump()  # the power-fail window waited for this debounce to settle
 
     def _start_debounce_burst(self):
         b = self.b
@@ -629,6 +634,11 @@ class Recorder(TerminalWatch):
             self.b.nvm.write(item.addr, item.data)
             return
         if not self.reconciling and st.has_transition(self.state, st.EV_SAVED):
+            if self._busy():
+                # A change under debounce is finished on the bulk capacitor's energy too: the
+                # watch may have no source that can afford its record (no battery, an empty
+                # supercapacitor). _sample pumps again when the debounce settles.
+                return
             # A power-up's reconciliation is finished on the bulk capacitor's energy first.
             self.state = st.next_state(self.state, st.EV_SAVED)
             self._arm_watch()
