@@ -146,7 +146,7 @@ class Board:
     """The bundle of ports handed to the firmware."""
 
     def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering,
-                 eventout=None):
+                 eventout=None, terminal=None):
         self.clock = clock
         self.cover = cover
         self.supply = supply
@@ -157,3 +157,5 @@ class Board:
         self.radio = radio
         self.metering = metering
         self.eventout = NoEventOut() if eventout is None else eventout
+        # The terminal cover's key switch (a CoverPort), or None on a board without one.
+        self.terminal = terminal

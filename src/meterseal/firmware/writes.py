@@ -6,6 +6,7 @@ module holds the shapes only; the recorder decides when each is made and how it 
 MicroPython-safe: plain classes with __slots__.
 """
 
+from meterseal.firmware.pending import COVER
 from meterseal.firmware.pending import OPEN as KIND_OPEN
 
 # Kinds of queued page write, and the class that carries each.
@@ -45,22 +46,25 @@ class EntryWrite(Write):
 
 
 class RecordWrite(Write):
-    """A reconciled opening: the record is complete (quality, bounds) when queued."""
+    """A reconciled opening: the record is complete (quality, bounds) when queued; channel says
+    whose log it joins (pending.COVER or pending.TERMINAL)."""
 
-    __slots__ = ("record",)
+    __slots__ = ("channel", "record")
 
-    def __init__(self, record):
+    def __init__(self, record, channel=COVER):
         super().__init__(W_OPEN_REC)
         self.record = record
+        self.channel = channel
 
 
 class CloseWrite(Write):
     """A reconciled closing of the open record seq."""
 
-    __slots__ = ("export_units", "import_units", "quality", "seq", "time_ms")
+    __slots__ = ("channel", "export_units", "import_units", "quality", "seq", "time_ms")
 
-    def __init__(self, seq, time_ms, quality, import_units, export_units):
+    def __init__(self, seq, time_ms, quality, import_units, export_units, channel=COVER):
         super().__init__(W_CLOSE_REC)
+        self.channel = channel
         self.seq = seq
         self.time_ms = time_ms
         self.quality = quality
@@ -91,12 +95,14 @@ class StateWrite(Write):
 
 
 class ReportWrite(Write):
-    """Whether cover-open record seq's active report went out (sends, REPORT_* flags)."""
+    """Whether cover-open record seq's active report went out (sends, REPORT_* flags); of a
+    terminal-cover record with channel pending.TERMINAL."""
 
-    __slots__ = ("flags", "sends", "seq", "time_ms")
+    __slots__ = ("channel", "flags", "sends", "seq", "time_ms")
 
-    def __init__(self, seq, sends, flags, time_ms):
+    def __init__(self, seq, sends, flags, time_ms, channel=COVER):
         super().__init__(W_REPORT)
+        self.channel = channel
         self.seq = seq
         self.sends = sends
         self.flags = flags

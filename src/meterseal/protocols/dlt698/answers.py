@@ -58,6 +58,7 @@ from meterseal.protocols.dlt698.catalog import (
     OI_EXPORT_ENERGY,
     OI_IMPORT_ENERGY,
     POWER_DOWN,
+    TERMINAL_COVER_OPEN,
 )
 from meterseal.protocols.dlt698.errors import Dar
 from meterseal.protocols.dlt698.freezes import (
@@ -88,10 +89,13 @@ from meterseal.protocols.dlt698.values import (
 Answer = Data | int  # a value, or the DAR saying why not
 
 # The event clears a method runs: (DL/T 645 identifier of the same clear, cover, power down).
-CLEARS: dict[Omd, tuple[int, bool, bool]] = {
-    COVER_OPEN.reset: (COVER_OPEN.clear_di or 0, True, False),
-    POWER_DOWN.reset: (POWER_DOWN.clear_di or 0, False, True),
-    Omd(OI_DEVICE, DEVICE_METHOD_EVENT_INIT): (DI_CLEAR_ALL, True, True),
+# (the 1B identifier of the same clear, and whether it clears the cover, power-down and
+# terminal-cover logs)
+CLEARS: dict[Omd, tuple[int, bool, bool, bool]] = {
+    COVER_OPEN.reset: (COVER_OPEN.clear_di or 0, True, False, False),
+    POWER_DOWN.reset: (POWER_DOWN.clear_di or 0, False, True, False),
+    TERMINAL_COVER_OPEN.reset: (TERMINAL_COVER_OPEN.clear_di or 0, False, False, True),
+    Omd(OI_DEVICE, DEVICE_METHOD_EVENT_INIT): (DI_CLEAR_ALL, True, True, True),
 }
 NO_OPERATOR = bytes(4)  # DL/T 698.45 carries no operator code; the clear record holds zeros
 
@@ -275,10 +279,10 @@ class Answers:
             )
         if not authorised or not self.model.programming_key_pressed():
             return Dar.PASSWORD_OR_UNAUTHORISED
-        di, cover, power_down = clear
+        di, cover, power_down, terminal = clear
         now_ms = self.model.clock()[0]
         quality = EXACT if self.model.clock_trusted() else UNSYNCED
-        self.model.clear_events(now_ms, quality, NO_OPERATOR, di, cover, power_down)
+        self.model.clear_events(now_ms, quality, NO_OPERATOR, di, cover, power_down, terminal)
         return Dar.SUCCESS
 
     def check_password(self, password: str) -> bool:

@@ -104,6 +104,7 @@ COVER_OPEN: Final = EventObject(
 )
 TERMINAL_COVER_OPEN: Final = EventObject(
     OI_TERMINAL_COVER_OPEN, "terminal_cover_open", COVER_COLUMNS, COVER_ASSOCIATED, REPORT_START,
+    clear_di=0x03300EFF,
 )
 POWER_DOWN: Final = EventObject(
     OI_POWER_DOWN, "power_down", POWER_DOWN_COLUMNS, (), REPORT_BOTH, clear_di=0x031100FF,
@@ -125,6 +126,7 @@ CLEARED_BY_DI: Final[dict[int, tuple[Omd, ...]]] = {
     DI_CLEAR_ALL: (EVENT_INIT,),
     0x03300DFF: (COVER_OPEN.reset,),
     0x031100FF: (POWER_DOWN.reset,),
+    0x03300EFF: (TERMINAL_COVER_OPEN.reset,),
 }
 
 

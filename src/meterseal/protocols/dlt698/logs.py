@@ -11,7 +11,6 @@ Must not know: frames, APDUs, sessions, how records are written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,26 +50,14 @@ class Log:
 
 def event_logs(img: MeterImage) -> dict[int, Log]:
     """The logs the image holds, by the OI of the event object that serves each."""
-    out = {
+    return {
         COVER_OPEN.oi: Log(COVER_OPEN, img.cover_total, img.cover_base, tuple(img.cover)),
         POWER_DOWN.oi: Log(
             POWER_DOWN, img.power_down_total, img.power_down_base, tuple(img.power_down)
         ),
+        TERMINAL_COVER_OPEN.oi: Log(TERMINAL_COVER_OPEN, img.terminal_cover_total,
+                                    img.terminal_cover_base, tuple(img.terminal_cover)),
     }
-    terminal = _terminal_cover(img)
-    if terminal is not None:
-        out[TERMINAL_COVER_OPEN.oi] = terminal
-    return out
-
-
-def _terminal_cover(img: MeterImage) -> Log | None:
-    """The terminal-cover log, once the image has one (attribute names as main adds them)."""
-    records: Sequence[Any] | None = getattr(img, "terminal_cover", None)
-    if records is None:
-        return None
-    total = int(getattr(img, "terminal_cover_total", 0))
-    base = int(getattr(img, "terminal_cover_base", 0))
-    return Log(TERMINAL_COVER_OPEN, total, base, tuple(records))
 
 
 def clear_records(img: MeterImage) -> tuple[Any, ...]:
@@ -81,9 +68,12 @@ def clear_records(img: MeterImage) -> tuple[Any, ...]:
 def firmware_report_bits(img: MeterImage, oi: int, seq: int) -> int:
     """What the firmware recorded of record ``seq``'s active report, as 3300 status bits: its
     communication module sent the opening (START_REPORTED) or it did not (0). The firmware
-    keeps a report status for cover-open records only; the master's confirmation is the DL/T
-    698.45 module's to record (reports.py)."""
-    if oi != COVER_OPEN.oi:
+    keeps a report status for cover-open and terminal-cover-open records; the master's
+    confirmation is the DL/T 698.45 module's to record (reports.py)."""
+    if oi == COVER_OPEN.oi:
+        status = img.reports.get(seq)
+    elif oi == TERMINAL_COVER_OPEN.oi:
+        status = img.terminal_reports.get(seq)
+    else:
         return 0
-    status = img.reports.get(seq)
     return START_REPORTED if status is not None and status.sent() else 0

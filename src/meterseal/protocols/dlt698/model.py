@@ -61,7 +61,7 @@ class MeterModel(Protocol):
 
     def clear_events(
         self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
-        power_down: bool,
+        power_down: bool, terminal: bool = False,
     ) -> None:
         """Record an event clear (through the firmware's journal) and apply it."""
         ...
