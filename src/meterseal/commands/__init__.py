@@ -11,12 +11,22 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from meterseal.commands import campaign, collect, parts, read, run, serve, size, verify
+from meterseal.commands import (
+    campaign,
+    collect,
+    parts,
+    read,
+    register,
+    run,
+    serve,
+    size,
+    verify,
+)
 from meterseal.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, one_line
 from meterseal.hardware.profile import ProfileError
 from meterseal.sim.scenario import ScenarioError
 
-SUBCOMMANDS = (run, verify, campaign, size, parts, serve, read, collect)
+SUBCOMMANDS = (run, verify, campaign, size, parts, serve, read, collect, register)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,37 @@
+"""The suspicion score's weights: a logistic model over the evidence features (score.py).
+
+Owns the numbers only. ``DEFAULT`` is what `meterseal suspects` uses; the benchmark
+``benchmarks/suspects_eval.py --fit`` prints a replacement fitted on fleets with known thieves
+(seeds named in ``fitted_on``), and the README reports it on other seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    bias: float
+    weights: dict[str, float] = field(default_factory=dict)
+    fitted_on: str = ""
+
+    def get(self, name: str) -> float:
+        return self.weights.get(name, 0.0)
+
+
+# Set by judgement before any fleet with thieves existed: an unexplained opening during an
+# outage with an exact time is the strongest single piece of evidence; bounded is weaker (the
+# interval may hide a legitimate moment); a drop in consumption against the peers confirms.
+DEFAULT: Final = Weights(
+    bias=-6.0,
+    weights={
+        "outage_open_exact": 3.5, "outage_open_bounded": 2.0, "mains_open_no_order": 1.5,
+        "unknown_open_no_order": 1.2, "unsynced_open": 1.2, "open_with_order": -0.5,
+        "open_in_local_cut": 1.5, "local_cuts": 1.5, "clears_near_open": 1.0,
+        "clock_changes_near_open": 1.0, "drop_open_7d": 1.5, "drop_open_30d": 3.0,
+        "drop_cut_30d": 2.0, "drop_outage_30d": 3.0,
+    },
+    fitted_on="judgement (no fleet fitted yet)",
+)
