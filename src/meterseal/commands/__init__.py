@@ -20,13 +20,14 @@ from meterseal.commands import (
     run,
     serve,
     size,
+    suspects,
     verify,
 )
 from meterseal.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, one_line
 from meterseal.hardware.profile import ProfileError
 from meterseal.sim.scenario import ScenarioError
 
-SUBCOMMANDS = (run, verify, campaign, size, parts, serve, read, collect, register)
+SUBCOMMANDS = (run, verify, campaign, size, parts, serve, read, collect, register, suspects)
 
 
 class _Parser(argparse.ArgumentParser):
