@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from meterseal.commands import (
     campaign,
     collect,
+    dashboard,
     parts,
     read,
     register,
@@ -27,7 +28,8 @@ from meterseal.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, one_line
 from meterseal.hardware.profile import ProfileError
 from meterseal.sim.scenario import ScenarioError
 
-SUBCOMMANDS = (run, verify, campaign, size, parts, serve, read, collect, register, suspects)
+SUBCOMMANDS = (run, verify, campaign, size, parts, serve, read, collect, register, suspects,
+               dashboard)
 
 
 class _Parser(argparse.ArgumentParser):
