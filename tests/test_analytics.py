@@ -81,10 +81,12 @@ def test_a_blind_meter_is_said_to_be_blind_not_clean(town: str) -> None:
     ranked = _by_address(town)
     s = ranked[THIEF_BLIND][1]
     assert not s.sees_outage_openings  # type: ignore[attr-defined]
-    assert "cannot see a cover opened during an outage" in s.reasons[0]  # type: ignore
+    assert "cannot see a cover opened during an outage" in s.caveats[0]  # type: ignore
     quiet_blind = [t for _i, t in ranked.values() if not t.sees_outage_openings  # type: ignore
                    and t.address not in (THIEF_BLIND, THIEF_MAINS, HONEST_NO_ORDER)]  # type: ignore
-    assert quiet_blind and all("no record is no proof" in t.reasons[0] for t in quiet_blind)  # type: ignore
+    assert quiet_blind and all("no record is no proof" in t.caveats[0]  # type: ignore
+                               for t in quiet_blind)
+    assert all(not t.caveats for _i, t in ranked.values() if t.sees_outage_openings)  # type: ignore
 
 
 def test_the_work_order_covers_the_staff_opening(town: str) -> None:

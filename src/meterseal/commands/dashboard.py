@@ -9,7 +9,7 @@ meterseal is one line on stderr and exit status 2 before anything listens.
 from __future__ import annotations
 
 import argparse
-import sys
+import socket
 
 from meterseal.errors import UsageError
 
@@ -39,20 +39,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from meterseal.web.app import create_app
 
-    config = uvicorn.Config(create_app(analysis), host=args.host, port=args.port,
-                            log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    try:
+        # Bound here, not by uvicorn: a port in use is then our one line, not its exit 3.
+        sock = socket.create_server((args.host, args.port))
+    except OSError as exc:
+        analysis.close()
+        raise UsageError(f"dashboard: cannot listen on {args.host}:{args.port}"
+                         f" ({exc.strerror or exc})") from None
+    config = uvicorn.Config(create_app(analysis), log_level="warning", access_log=False)
     print(f"dashboard: {len(analysis.ranking)} meters on http://{args.host}:{args.port}/",
           flush=True)
     try:
-        server.run()
-    except OSError as exc:  # the port is taken, the address is not ours
-        raise UsageError(f"dashboard: cannot listen on {args.host}:{args.port}"
-                         f" ({exc.strerror or exc})") from None
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         analysis.close()
-    if not server.started:
-        print(f"meterseal: error: dashboard: could not listen on {args.host}:{args.port}",
-              file=sys.stderr)
-        return 2
     return 0

@@ -66,7 +66,7 @@ def _ranking(ranking, top: int, as_json: bool) -> None:  # type: ignore[no-untyp
         table.add_column(col, overflow="fold")
     for i, s in enumerate(shown, start=1):
         model = s.meter_model + ("" if s.sees_outage_openings else " (blind in outages)")
-        why = "\n".join(s.reasons[:3]) or "nothing found"
+        why = "\n".join([*s.caveats, *s.reasons[:3]]) or "nothing found"
         table.add_row(str(i), s.address, f"{s.score:.1f}", plain(s.feeder),
                       plain(s.customer_type), plain(model), plain(why))
     Console(width=160).print(table)
@@ -80,7 +80,7 @@ def _explain(t, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     lines = [f"meter {s.address}: score {s.score:.1f} of 100, rank {t.rank} of {t.of}",
              f"  customer type {s.customer_type}, feeder {s.feeder}, meter model {s.meter_model}"
              + ("" if s.sees_outage_openings else " (cannot see openings during outages)"),
-             "reasons:"]
+             *[f"  caveat: {c}" for c in s.caveats], "reasons:"]
     lines += [f"  - {r}" for r in s.reasons] or ["  - nothing found"]
     lines.append(f"timeline (UTC{t.offset_h:+g}):")
     lines += [f"  {e.kind:<12} {e.text}" for e in t.events] or ["  (no events)"]

@@ -62,7 +62,9 @@ def ranking_table(rows: Sequence[tuple[int, Suspect]]) -> str:
     for rank, s in rows:
         model = escape(s.meter_model) + ("" if s.sees_outage_openings else
                                          " <span class='blind'>(blind in outages)</span>")
-        reason = escape(s.reasons[0]) if s.reasons else "nothing found"
+        reason = escape(s.reasons[0]) if s.reasons else (
+            "<span class='blind'>nothing recorded; blind in outages</span>" if s.caveats
+            else "nothing found")
         body.append(f"<tr data-address='{escape(s.address)}'><td>{rank}</td>"
                     f"<td>{meter_link(s.address)}</td><td class='score'>{s.score:.1f}</td>"
                     f"<td>{feeder_link(s.feeder)}</td><td>{escape(s.customer_type)}</td>"
@@ -98,8 +100,7 @@ def events_table(events: Sequence[Event]) -> str:
 
 def meter_page(t: Timeline, timeline_svg: str, usage_svg: str) -> str:
     s = t.suspect
-    blind = "" if s.sees_outage_openings else (
-        "<p class='blind'>This meter model cannot see a cover opened during an outage.</p>")
+    blind = "".join(f"<p class='blind caveat'>{escape(c)}</p>" for c in s.caveats)
     reasons = "".join(f"<li>{escape(r)}</li>" for r in s.reasons) or "<li>nothing found</li>"
     body = (f"<h1>Meter {escape(s.address)}</h1>"
             f"<p><span id='score' class='score'>score {s.score:.1f}</span> of 100 — rank "

@@ -121,7 +121,7 @@ class Details:
         return text + (f"; consumption after it, {change}" if change else "")
 
     def reasons(self, row: dict[str, Any], x: dict[str, float], w: Weights) -> tuple[str, ...]:
-        """Sentences, strongest evidence first; the hardware caveat always first."""
+        """Sentences, strongest evidence first."""
         a = row["address"]
         scored: list[tuple[float, str]] = []
         unexplained = [o for o in self.openings.get(a, []) if o["order_id"] is None]
@@ -147,11 +147,15 @@ class Details:
                                f"cover opened {when(o, self.offset_h.get(a, 8.0))}: covered by"
                                f" work order {o['order_id']}"))
         scored.sort(key=lambda t: -t[0])
-        out = [text for _w, text in scored]
-        if not row["sees_outage_openings"]:
-            out.insert(0, f"meter model {row['meter_model']} cannot see a cover opened during"
-                       " an outage: no record is no proof; judged on consumption and supply"
-                       " cuts only")
-        if not row["collected"]:
-            out.insert(0, "registered but never collected: nothing is known of its records")
-        return tuple(out)
+        return tuple(text for _w, text in scored)
+
+
+def caveats(row: dict[str, Any]) -> tuple[str, ...]:
+    """What the score cannot know about this meter: said beside it, never read as clean."""
+    out = []
+    if not row["collected"]:
+        out.append("registered but never collected: nothing is known of its records")
+    if not row["sees_outage_openings"]:
+        out.append(f"meter model {row['meter_model']} cannot see a cover opened during an"
+                   " outage: no record is no proof; judged on consumption and supply cuts only")
+    return tuple(out)

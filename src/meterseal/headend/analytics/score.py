@@ -5,8 +5,8 @@ Owns: turning a meter's evidence row (features.py ``meter_evidence``) into the m
 logistic model, weights.py; 0..100), and one sentence per piece of evidence that moved it, with
 its numbers — the opening and how its time is known, the work order that is missing, the drop.
 
-A meter whose model cannot see an opening during an outage is never called clean: its row says
-so, and so does its first reason.
+A meter whose model cannot see an opening during an outage is never called clean: its caveats
+say so, beside its score.
 
 Must not know: how the evidence was computed (features.py), the fleet's ground truth.
 """
@@ -41,6 +41,7 @@ class Suspect:
     score: float  # 0..100
     features: dict[str, float]
     reasons: tuple[str, ...]
+    caveats: tuple[str, ...]  # what the score cannot know (a model blind in outages, ...)
     qualities: tuple[str, ...]  # time qualities of its openings no work order covers
 
     def as_json(self) -> dict[str, Any]:
@@ -48,7 +49,7 @@ class Suspect:
                 "customer_type": self.customer_type, "meter_model": self.meter_model,
                 "sees_outage_openings": self.sees_outage_openings,
                 "collected": self.collected, "qualities": list(self.qualities),
-                "reasons": list(self.reasons),
+                "reasons": list(self.reasons), "caveats": list(self.caveats),
                 "features": {k: round(v, 4) for k, v in self.features.items()}}
 
 
@@ -77,7 +78,7 @@ def evidence_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def rank(con: duckdb.DuckDBPyConnection, weights: Weights = DEFAULT) -> list[Suspect]:
     """Every registered meter, most suspicious first (ties: by address)."""
-    from meterseal.headend.analytics.reasons import Details
+    from meterseal.headend.analytics.reasons import Details, caveats
 
     details = Details.load(con)
     out = []
@@ -87,7 +88,8 @@ def rank(con: duckdb.DuckDBPyConnection, weights: Weights = DEFAULT) -> list[Sus
             address=row["address"], feeder=row["feeder"], customer_type=row["customer_type"],
             meter_model=row["meter_model"], sees_outage_openings=bool(row["sees_outage_openings"]),
             collected=bool(row["collected"]), score=probability(logit(x, weights)), features=x,
-            reasons=details.reasons(row, x, weights), qualities=details.qualities(row["address"]),
+            reasons=details.reasons(row, x, weights), caveats=caveats(row),
+            qualities=details.qualities(row["address"]),
         ))
     out.sort(key=lambda s: (-s.score, s.address))
     return out
