@@ -115,9 +115,12 @@ def _daily(a: str, kind: str, drop_from: float | None, drop: float,
 
 
 def _cover(seq: int, quality: str, opened: datetime, closed: datetime, kwh: float,
-           bounds: tuple[datetime, datetime] | None = None) -> CoverRow:
+           bounds: tuple[datetime, datetime] | None = None, mains: bool = True) -> CoverRow:
+    """An opening; on mains the load goes on while the cover is open, in an outage nothing is
+    metered."""
     nb, na = (iso(bounds[0]), iso(bounds[1])) if bounds else (None, None)
-    return CoverRow(seq, iso(opened), iso(closed), quality, quality, nb, na, kwh, 0.0, kwh, 0.0,
+    after = kwh + (0.12 if mains else 0.0)
+    return CoverRow(seq, iso(opened), iso(closed), quality, quality, nb, na, kwh, 0.0, after, 0.0,
                     False)
 
 
@@ -136,11 +139,11 @@ def harvests(seed: int = 1) -> list[Harvest]:
         h.daily = _daily(a, kind, drop_from, drop, rng)
         kwh = h.daily[30].import_kwh
         if a == THIEF_EXACT:
-            h.covers.append(_cover(1, "exact", at(55, 21), at(55, 21.5), kwh))
+            h.covers.append(_cover(1, "exact", at(55, 21), at(55, 21.5), kwh, mains=False))
             h.clears.append(ClearRow(1, iso(at(57, 10)), "00000001", "03300D00"))
         elif a == THIEF_BOUNDED:
             h.covers.append(_cover(1, "bounded", at(40, 24), at(40, 24.01), kwh,
-                                   (at(40, 22.05), at(40, 24))))
+                                   (at(40, 22.05), at(40, 24)), mains=False))
         elif a == THIEF_MAINS:
             h.covers.append(_cover(1, "exact", at(35, 15), at(35, 15.4), kwh))
         elif a == STAFF:

@@ -154,3 +154,19 @@ def test_the_analytics_never_read_the_truth() -> None:
         text = path.read_text(encoding="utf-8")
         for name in ('"truth"', "'truth'", "truth/meters", "openings.csv", "outages.csv"):
             assert name not in text, (path, name)
+
+
+def test_an_opening_with_no_energy_metered_was_in_the_dark(tmp_path: Path) -> None:
+    """A meter keeps its last 10 power-downs only: with no power-down left anywhere on the
+    feeder, an opening during which no energy was metered still counts as one in an outage."""
+    url = seed_store(f"sqlite:///{tmp_path}/s.db", tmp_path / "fleet")
+    store = Store.open(url)
+    store.db.execute("DELETE FROM power_down")
+    store.close()
+    ranked = _by_address(url)
+    s = ranked[THIEF_EXACT][1]
+    assert s.features["outage_open_exact"] == 1  # type: ignore[attr-defined]
+    assert "during an outage (no energy metered in the 30 minutes it was open)" in \
+        s.reasons[0]  # type: ignore[attr-defined]
+    # an opening on mains metered the load while open: still on mains
+    assert ranked[THIEF_MAINS][1].features["mains_open_no_order"] == 1  # type: ignore

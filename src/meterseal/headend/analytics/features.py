@@ -22,6 +22,7 @@ import duckdb
 # power-fail and an opening, and for staff who arrive a little early or write the order late.
 OUTAGE_SLACK_MIN: Final = 2
 ORDER_SLACK_MIN: Final = 30
+DARK_MIN: Final = 5  # an opening this long with no energy metered happened with mains out
 NEAR_DAYS: Final = 7  # an event clear or a clock change this close to an opening is "near" it
 WINDOWS: Final = (7, 30)  # consumption windows, days
 MIN_DAYS: Final = 3  # days of data a window needs on each side to count
@@ -66,6 +67,12 @@ SELECT pd.address, pd.seq, pd.started_at, pd.ended_at, pd.feeder,
            AS local_cut
 FROM pd LEFT JOIN pairs USING (address, seq)
 GROUP BY ALL"""),
+    ("feeder_outage", """
+-- outages of a whole feeder: one that most of the neighbours able to see it recorded too. A
+-- meter keeps only its last 10 power-downs, so its own log may no longer reach back to an
+-- opening; its feeder's other meters may still show that mains was out.
+SELECT DISTINCT feeder, started_at, ended_at FROM outage
+WHERE NOT local_cut AND neighbours > 0 AND neighbours_saw >= 0.5 * neighbours"""),
     ("opening", """
 -- every cover opening as an instant (exact, deferred, unknown) or an interval (bounded: inferred
 -- at power-up), whether mains was out then, and the work order that covers it, if any.
@@ -76,13 +83,22 @@ WITH o AS (
                 ELSE opened_at END AS earliest,
            CASE WHEN time_quality = 'bounded' THEN coalesce(not_after, opened_at)
                 ELSE opened_at END AS latest,
-           import_before_kwh, import_after_kwh
+           import_before_kwh, import_after_kwh,
+           -- no energy metered in the minutes the cover was open: mains was out then, even
+           -- when no power-down record reaches back that far
+           closed_at >= opened_at + INTERVAL (DARK_MIN) MINUTE
+               AND import_after_kwh = import_before_kwh
+               AND export_after_kwh = export_before_kwh AS dark_by_energy
     FROM cover_open)
 SELECT o.*,
-    o.quality <> 'unsynced' AND EXISTS (
+    o.quality <> 'unsynced' AND (coalesce(o.dark_by_energy, FALSE) OR EXISTS (
         SELECT 1 FROM outage g WHERE g.address = o.address
         AND o.latest >= g.started_at - INTERVAL (OUTAGE_SLACK) MINUTE
-        AND o.earliest <= g.ended_at + INTERVAL (OUTAGE_SLACK) MINUTE) AS during_outage,
+        AND o.earliest <= g.ended_at + INTERVAL (OUTAGE_SLACK) MINUTE) OR EXISTS (
+        SELECT 1 FROM feeder_outage f JOIN customer c ON c.address = o.address
+        AND f.feeder = c.feeder
+        WHERE o.latest >= f.started_at - INTERVAL (OUTAGE_SLACK) MINUTE
+        AND o.earliest <= f.ended_at + INTERVAL (OUTAGE_SLACK) MINUTE)) AS during_outage,
     o.quality <> 'unsynced' AND EXISTS (
         SELECT 1 FROM outage g WHERE g.address = o.address AND g.local_cut
         AND o.latest >= g.started_at - INTERVAL (OUTAGE_SLACK) MINUTE
@@ -198,6 +214,7 @@ LEFT JOIN chg ON chg.address = c.address"""),
 )
 
 _PARAMS: Final = {
+    "DARK_MIN": str(DARK_MIN),
     "OUTAGE_SLACK": str(OUTAGE_SLACK_MIN), "ORDER_SLACK": str(ORDER_SLACK_MIN),
     "NEAR": str(NEAR_DAYS), "WINDOWS": ", ".join(map(str, WINDOWS)),
     "MIN_DAYS": str(MIN_DAYS), "NEIGHBOURS_MIN": str(NEIGHBOURS_MIN),

@@ -95,6 +95,10 @@ class Details:
         a, off = row["address"], self.offset_h.get(row["address"], 8.0)
         if o["during_local_cut"]:
             where = "during a supply cut only this meter saw"
+        elif o["during_outage"] and o["dark_by_energy"]:
+            minutes = (o["closed_at"] - o["opened_at"]).total_seconds() / 60
+            where = (f"during an outage (no energy metered in the {minutes:.0f} minutes it was"
+                     " open)")
         elif o["during_outage"]:
             where = "during an outage"
         else:
