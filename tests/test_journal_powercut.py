@@ -31,7 +31,7 @@ from fw_powercut import (
 
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.journal import Journal
-from meterseal.firmware.layout import PAGE_SIZE, SLOTS
+from meterseal.firmware.layout import FREEZE_KEEP, FREEZE_SLOTS, PAGE_SIZE, SLOTS
 from meterseal.firmware.records import EXACT, CoverOpen, SavedState
 from meterseal.hardware.nvm import Eeprom, Tear, tear_patterns
 
@@ -72,11 +72,14 @@ def test_i4_i5_every_write_every_tear_pattern():
     assert writes == len(ops)  # one page write per op
     assert stats.cuts >= writes * (2 + 17 + 8)  # before, after, >=17 prefixes, fills, randoms
     assert stats.before > 0 and stats.after > 0
-    ct, covers, pt, pds, state, kt, clears, _cb, _pb = model.view()
+    ct, covers, pt, pds, state, kt, clears, _cb, _pb, ft, freezes = model.view()
     assert ct == max(op[1] for op in ops if op[0] == "open")
     assert pt == max(op[1] for op in ops if op[0] == "pd_start")
     assert kt == max(op[1] for op in ops if op[0] == "clear") >= 12
     assert len(covers) == 10 and len(pds) == 10 and len(clears) == 10 and state is not None
+    # The freeze ring (63 slots, 62 kept) has wrapped too.
+    assert ft == max(op[1] for op in ops if op[0] == "freeze") > FREEZE_SLOTS
+    assert len(freezes) == FREEZE_KEEP
 
 
 def _tear_for(n, size):

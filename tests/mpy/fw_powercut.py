@@ -17,10 +17,14 @@ from meterseal.firmware.records import (
     FLAG_WATCH_ENDED,
     UNSYNCED,
     CoverOpen,
+    DailyFreeze,
     SavedState,
 )
 
 RING = 10
+FREEZE_KEEP = 62
+FREEZE_SLOTS = 63
+DAY_MS = 86400000
 
 
 class Lcg:
@@ -51,6 +55,10 @@ def make_workload(min_records=24, seed=1):
     ("pd_start", seq, start_ms, quality) / ("pd_end", seq, end_ms, quality)
     ("save", import_mwh, export_mwh, cover_closed, known_ms, power_down_ms, flags, pd_seq)
     ("clear", seq, time_ms, quality, operator, di, clears_cover, clears_power_down)
+    ("freeze", seq, quality, time_ms, imp, exp)
+
+    Daily freezes come a few a cycle (more after an outage, as made up at restore) until their
+    ring of 63 has wrapped too, when min_records asks for a full workload.
     """
     rnd = Lcg(seed)
     ops = []
@@ -60,9 +68,13 @@ def make_workload(min_records=24, seed=1):
     cseq = 0
     pseq = 0
     kseq = 0
+    fseq = 0
     cycle = 0
-    while cseq < min_records or pseq < min_records:
+    want_freezes = FREEZE_SLOTS + 3 if min_records >= 24 else min_records
+    while cseq < min_records or pseq < min_records or fseq < want_freezes:
         cycle += 1
+        fseq += 1
+        ops.append(("freeze", fseq, EXACT, (t // DAY_MS + fseq) * DAY_MS, imp, exp))
         if cycle % 2 == 0:
             # an event clear on mains: of the cover log, the power-down log, or all of them
             kseq += 1
@@ -115,6 +127,9 @@ def make_workload(min_records=24, seed=1):
         t += 60000 + rnd.below(36000000)
         restore = t
         ops.append(("pd_end", pseq, restore, EXACT))
+        for _ in range(rnd.below(3)):
+            fseq += 1
+            ops.append(("freeze", fseq, DEFERRED, (t // DAY_MS + fseq) * DAY_MS, imp, exp))
         if what == 1:
             ops.append(("close", cseq, BOUNDED, restore, imp, exp))
         elif what == 2:  # opened while dormant, found open at restore, closed later on mains
@@ -134,11 +149,14 @@ class Model:
         self.covers = {}
         self.pds = {}
         self.clears = {}
+        self.freezes = {}
         self.state = None
         self.gen = 0
 
     def copy(self):
         m = Model()
+        for k in self.freezes:
+            m.freezes[k] = self.freezes[k]
         for k in self.covers:
             m.covers[k] = list(self.covers[k])
         for k in self.pds:
@@ -188,6 +206,8 @@ class Model:
                 op[1], op[2], op[3], op[4], op[5],
                 ct, ct if op[6] else cb, pt, pt if op[7] else pb,
             )
+        elif kind == "freeze":
+            self.freezes[op[1]] = tuple(op[1:6])
         else:
             raise ValueError(kind)
 
@@ -199,10 +219,13 @@ class Model:
         pl = [tuple(self.pds[s]) for s in range(pt, max(0, pt - RING), -1) if s in self.pds]
         kl = [self.clears[s] for s in range(kt, max(0, kt - RING), -1) if s in self.clears]
         cb, pb = self.bases()
-        return (ct, cl, pt, pl, self.state, kt, kl, cb, pb)
+        ft = max(self.freezes) if self.freezes else 0
+        fl = [self.freezes[s] for s in range(ft, max(0, ft - FREEZE_KEEP), -1)
+              if s in self.freezes]
+        return (ct, cl, pt, pl, self.state, kt, kl, cb, pb, ft, fl)
 
 
-EMPTY_VIEW = (0, [], 0, [], None, 0, [], 0, 0)
+EMPTY_VIEW = (0, [], 0, [], None, 0, [], 0, 0, 0, [])
 
 
 def image_view(img):
@@ -216,6 +239,8 @@ def image_view(img):
         [r.as_tuple() for r in img.clears],
         img.cover_base,
         img.power_down_base,
+        img.freeze_total,
+        [r.as_tuple() for r in img.freezes],
     )
 
 
@@ -235,6 +260,8 @@ def write_for(journal, op):
         return journal.power_down_end(op[1], op[2], op[3])
     if kind == "clear":
         return journal.event_clear(op[1], op[2], op[3], op[4], op[5], op[6], op[7])
+    if kind == "freeze":
+        return journal.daily_freeze(DailyFreeze(op[1], op[2], op[3], op[4], op[5]))
     st = SavedState(0, op[1], op[2], op[3], op[4], op[5], op[6], op[7])
     return journal.save_state(st)
 

@@ -14,6 +14,9 @@ firmware and every reader downstream see one truth.
 from meterseal.firmware.layout import (
     COVER_BASE_PAGE,
     EVENT_CLEAR_BASE_PAGE,
+    FREEZE_BASE_PAGE,
+    FREEZE_KEEP,
+    FREEZE_SLOTS,
     PAGE_SIZE,
     POWER_DOWN_BASE_PAGE,
     REPORT_BASE_PAGE,
@@ -24,6 +27,7 @@ from meterseal.firmware.layout import (
     cover_close_addr,
     cover_open_addr,
     event_clear_addr,
+    freeze_addr,
     pd_end_addr,
     pd_start_addr,
     report_addr,
@@ -33,6 +37,7 @@ from meterseal.firmware.records import (
     PAGE_LEN,
     CoverClose,
     CoverOpen,
+    DailyFreeze,
     EventClear,
     PowerDown,
     PowerDownEnd,
@@ -57,7 +62,7 @@ class MeterImage:
     cover / power_down the latest 10 of all time, newest first. clears holds the latest 10 event
     clears, newest first; cover_base / power_down_base are the all-time totals at the last clear
     of each log: the standard view (standard_cover(), cover_count(), ...) shows only what came
-    after them.
+    after them. freeze_total is all-time; freezes the latest 62 daily freezes, newest first.
     """
 
     __slots__ = (
@@ -66,6 +71,8 @@ class MeterImage:
         "cover",
         "cover_base",
         "cover_total",
+        "freeze_total",
+        "freezes",
         "power_down",
         "power_down_base",
         "power_down_total",
@@ -85,6 +92,8 @@ class MeterImage:
         cover_base=0,
         power_down_base=0,
         reports=None,
+        freeze_total=0,
+        freezes=None,
     ):
         self.cover_total = cover_total
         self.cover = cover
@@ -97,6 +106,8 @@ class MeterImage:
         self.power_down_base = power_down_base
         # {seq: ReportStatus} of the latest cover-open records whose report is recorded.
         self.reports = {} if reports is None else reports
+        self.freeze_total = freeze_total
+        self.freezes = [] if freezes is None else freezes
 
     def cover_count(self):
         """The cover-open count the standard DI answers: openings since the last clear."""
@@ -124,7 +135,8 @@ class MeterImage:
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("clears", "cover_close", "cover_open", "pd_end", "pd_start", "reports", "states")
+    __slots__ = ("clears", "cover_close", "cover_open", "freezes", "pd_end", "pd_start",
+                 "reports", "states")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -134,6 +146,7 @@ class Index:
         self.states = [None, None]
         self.clears = [None] * SLOTS
         self.reports = [None] * SLOTS
+        self.freezes = [None] * FREEZE_SLOTS
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -146,6 +159,8 @@ class Index:
             self._load_page(read, pd_end_addr(slot), PowerDownEnd)
             self._load_page(read, event_clear_addr(slot), EventClear)
             self._load_page(read, report_addr(slot), ReportStatus)
+        for slot in range(FREEZE_SLOTS):
+            self._load_page(read, freeze_addr(slot), DailyFreeze)
 
     def _load_page(self, read, addr, kind):
         self.put(addr, read(addr, PAGE_LEN[kind]))
@@ -172,7 +187,7 @@ class Index:
         table, i, kind = where
         if type(rec) is not kind:
             return False
-        if kind is not SavedState and rec.seq % SLOTS != i:
+        if kind is not SavedState and rec.seq % len(table(self)) != i:
             return False
         table(self)[i] = rec
         return True
@@ -259,6 +274,22 @@ class Index:
         """The latest RING cover-open records, newest first."""
         return _window(self.cover_total(), self.cover)
 
+    def freeze_total(self):
+        return _highest(self.freezes)
+
+    def freeze(self, seq):
+        """Daily freeze seq (a copy), or None if not held."""
+        if seq < 1:
+            return None
+        rec = self.freezes[seq % FREEZE_SLOTS]
+        if rec is None or rec.seq != seq:
+            return None
+        return rec.copy()
+
+    def daily_freezes(self):
+        """The latest 62 daily freezes, newest first."""
+        return _window(self.freeze_total(), self.freeze, FREEZE_KEEP)
+
     def power_downs(self):
         return _window(self.power_down_total(), self.power_down)
 
@@ -288,6 +319,8 @@ class Index:
             cover_base,
             pd_base,
             self.report_statuses(),
+            self.freeze_total(),
+            self.daily_freezes(),
         )
 
 
@@ -303,10 +336,10 @@ def _highest(table):
     return top
 
 
-def _window(top, get):
+def _window(top, get, keep=RING):
     out = []
     seq = top
-    while seq >= 1 and seq > top - RING:
+    while seq >= 1 and seq > top - keep:
         rec = get(seq)
         # A hole (a record whose write never completed) is skipped, never filled with a stale one.
         if rec is not None:
@@ -343,6 +376,10 @@ def _t_reports(ix):
     return ix.reports
 
 
+def _t_freezes(ix):
+    return ix.freezes
+
+
 def _locate(addr):
     """(table getter, index, record class) of the journal page at addr, or None."""
     if addr < 0 or addr % PAGE_SIZE:
@@ -366,6 +403,9 @@ def _locate(addr):
     rel = page - REPORT_BASE_PAGE
     if 0 <= rel < SLOTS:
         return _t_reports, rel, ReportStatus
+    rel = page - FREEZE_BASE_PAGE
+    if 0 <= rel < FREEZE_SLOTS:
+        return _t_freezes, rel, DailyFreeze
     return None
 
 
@@ -374,6 +414,7 @@ GROUP_COVER = "cover"
 GROUP_POWER_DOWN = "power_down"
 GROUP_CLEAR = "clear"
 GROUP_REPORT = "report"
+GROUP_FREEZE = "freeze"
 
 
 def page_group(addr):
@@ -389,6 +430,8 @@ def page_group(addr):
         return GROUP_POWER_DOWN
     if table is _t_reports:
         return GROUP_REPORT
+    if table is _t_freezes:
+        return GROUP_FREEZE
     return GROUP_STATE if table is _t_states else GROUP_CLEAR
 
 

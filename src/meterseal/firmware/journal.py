@@ -25,6 +25,7 @@ from meterseal.firmware.layout import (
     cover_close_addr,
     cover_open_addr,
     event_clear_addr,
+    freeze_addr,
     pd_end_addr,
     pd_start_addr,
     report_addr,
@@ -50,6 +51,7 @@ class Journal:
     __slots__ = (
         "_clear_issued",
         "_cover_issued",
+        "_freeze_issued",
         "_gen_issued",
         "_index",
         "_issued_bases",
@@ -69,6 +71,7 @@ class Journal:
         self._next_copy = 0
         self._clear_issued = 0
         self._issued_bases = (0, 0)
+        self._freeze_issued = 0
 
     def recover(self):
         """Scan the NVM and rebuild the index; forgets every write not yet committed."""
@@ -78,6 +81,7 @@ class Journal:
         self._cover_issued = ix.cover_total()
         self._pd_issued = ix.power_down_total()
         self._clear_issued = ix.clear_total()
+        self._freeze_issued = ix.freeze_total()
         self._issued_bases = ix.baselines()
         latest = ix.latest_state_copy()
         if latest is None:
@@ -142,6 +146,17 @@ class Journal:
 
     def next_power_down_seq(self):
         return max(self.power_down_total, self._pd_issued) + 1
+
+    @property
+    def freeze_total(self):
+        return self._index.freeze_total()
+
+    def last_freeze(self):
+        """The newest committed daily freeze (a copy), or None."""
+        return self._index.freeze(self._index.freeze_total())
+
+    def next_freeze_seq(self):
+        return max(self.freeze_total, self._freeze_issued) + 1
 
     # --- operations: each returns the one page write to perform, or None -------------------
 
@@ -261,6 +276,20 @@ class Journal:
     def reported(self, seq):
         """Is a report status committed for cover-open record seq?"""
         return self._index.report(seq) is not None
+
+    def daily_freeze(self, rec):
+        """Write of daily freeze rec (rec.seq = next_freeze_seq(), or a retry); None if that seq
+        is already committed."""
+        self._need_ready()
+        seq = rec.seq
+        if seq <= self.freeze_total:
+            return None
+        if seq > self.next_freeze_seq():
+            raise ValueError("freeze seq would leave a hole")
+        data = encode_page(rec)
+        if seq > self._freeze_issued:
+            self._freeze_issued = seq
+        return freeze_addr(seq), data
 
     def save_state(self, state):
         """Write of a new SavedState; assigns state.gen (the next generation) in place.

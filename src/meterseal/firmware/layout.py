@@ -10,7 +10,10 @@ page sits alone in its own EEPROM page, so one write never touches two records.
     pages 57..67    cover-open report status, slots 0..10, one page each (written once per record,
                     when its active report is done, or at the next restore if none could go out)
     pages 68..100   reserved for the terminal cover (68..89 its records, 90..100 their reports)
-    pages 101..511  free
+    pages 101..163  daily freezes, slots 0..62, one page each (the latest 62 are kept, as the
+                    standard's 62 daily freezes: a freeze N only overwrites freeze N - 63)
+    pages 164..187  reserved for the clock logs and the security counters
+    pages 188..511  free
 
 A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites
 record N - 11, never one of the latest 10, so a torn write can only destroy a record that had
@@ -31,7 +34,10 @@ COVER_BASE_PAGE = const(2)
 POWER_DOWN_BASE_PAGE = const(24)
 EVENT_CLEAR_BASE_PAGE = const(46)
 REPORT_BASE_PAGE = const(57)
-FREE_BASE_PAGE = const(101)
+FREEZE_BASE_PAGE = const(101)
+FREEZE_KEEP = const(62)
+FREEZE_SLOTS = const(63)
+FREE_BASE_PAGE = const(188)
 
 # Page tags: first byte of every page, one per page kind. 0x00 and 0xFF are never tags, so an
 # erased page (0xFF) or a zeroed one can never pass for a record.
@@ -42,6 +48,7 @@ TAG_PD_START = const(0xD1)
 TAG_PD_END = const(0xD2)
 TAG_EVENT_CLEAR = const(0xE1)
 TAG_REPORT = const(0xB1)
+TAG_FREEZE = const(0xF1)
 
 
 def state_addr(copy):
@@ -72,3 +79,8 @@ def event_clear_addr(seq):
 def report_addr(seq):
     """The report status of cover-open record seq."""
     return (REPORT_BASE_PAGE + seq % SLOTS) * PAGE_SIZE
+
+
+def freeze_addr(seq):
+    """Daily freeze seq."""
+    return (FREEZE_BASE_PAGE + seq % FREEZE_SLOTS) * PAGE_SIZE

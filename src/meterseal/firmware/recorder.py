@@ -20,6 +20,7 @@ with its rules; what a power state allows is read from there, never from a compa
 from meterseal.firmware import states as st
 from meterseal.firmware.config import WAKE_POLLING
 from meterseal.firmware.debounce import Debouncer
+from meterseal.firmware.freeze import missed_midnights, next_midnight
 from meterseal.firmware.journal import Journal
 from meterseal.firmware.layout import RING
 from meterseal.firmware.pending import CLOSE as KIND_CLOSE
@@ -44,12 +45,14 @@ from meterseal.firmware.records import (
     REPORT_ON_BACKUP,
     UNSYNCED,
     CoverOpen,
+    DailyFreeze,
     SavedState,
 )
 from meterseal.firmware.report import REPORT_COVER_OPEN, encode_report
 from meterseal.firmware.writes import (
     W_CLOSE,
     W_CLOSE_REC,
+    W_FREEZE,
     W_OPEN,
     W_OPEN_REC,
     W_PD_END,
@@ -58,6 +61,7 @@ from meterseal.firmware.writes import (
     W_STATE,
     CloseWrite,
     EntryWrite,
+    FreezeWrite,
     PowerDownWrite,
     RecordWrite,
     ReportWrite,
@@ -69,6 +73,7 @@ T_SAMPLE = 0  # mains-time sampling of the switch, periodic, fast-forwardable
 T_POLL = 1  # hold-up polling wake, periodic, fast-forwardable
 T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
 T_REPORT = 3  # the gap before a report's next send
+T_FREEZE = 4  # the next local midnight, on mains: the daily freeze
 
 
 class Recorder:
@@ -103,6 +108,8 @@ class Recorder:
         self.shutdown_after_write = False
         self.retained_ok = False  # sampled when the watch is armed: retained RAM outlives the MCU
         self.pd_start_ms = 0
+        self.freeze_due_ms = 0  # the midnight the freeze timer waits for (0: not armed)
+        self.frozen_to_ms = -1  # the newest midnight frozen or queued (-1: none yet)
 
     # ----------------------------------------------------------------- handlers (board calls)
 
@@ -112,6 +119,9 @@ class Recorder:
         self.state = st.next_state(self.state, st.EV_BOOT_MAINS if mains else st.EV_BOOT_BACKUP)
         self.journal.recover()
         now, valid = b.clock.read()
+        last = self.journal.last_freeze()
+        self.frozen_to_ms = -1 if last is None else last.time_ms
+        self.freeze_due_ms = 0
         saved = self.journal.state
         self.next_cover_seq = self.journal.next_cover_seq()
         if saved is None:
@@ -180,6 +190,9 @@ class Recorder:
         if timer_id == T_REPORT:
             self._send_again()
             return False
+        if timer_id == T_FREEZE:
+            self._freeze_due()
+            return True
         if timer_id == T_SAMPLE:
             self._sample()
             if self.reconciling and not self.deb.busy():
@@ -196,6 +209,8 @@ class Recorder:
             return  # already on the way down, or booted on backup and watching
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_FAIL)
+        b.timers.stop(T_FREEZE)
+        self.freeze_due_ms = 0
         now, valid = b.clock.read()
         # Keep sampling on the bulk capacitor's energy: the window can hold an opening.
         self.pd_seq = self.journal.power_down_total + 1
@@ -237,6 +252,7 @@ class Recorder:
         # The MCU watched throughout: nothing to reconcile beyond what the debouncer holds.
         self.state = st.next_state(self.state, st.EV_RECONCILED)
         self._queue_state(now, valid)
+        self._freezes_on_mains(now, valid)
         self._pump()
 
     def on_supply_alarm(self):
@@ -440,6 +456,7 @@ class Recorder:
             self.state = st.next_state(self.state, st.EV_RECONCILED)
             self.known_ms = now
             self._queue_state(now, valid)
+            self._freezes_on_mains(now, valid)
             self._pump()
         else:
             self.state = st.next_state(self.state, st.EV_NO_MAINS)
@@ -606,6 +623,11 @@ class Recorder:
             return j.power_down_start(item.seq, item.time_ms, item.quality)
         if kind == W_PD_END:
             return j.power_down_end(item.seq, item.time_ms, item.quality)
+        if kind == W_FREEZE:
+            rec = item.record
+            if not rec.seq:
+                rec.seq = j.next_freeze_seq()
+            return j.daily_freeze(rec)
         if kind == W_REPORT:
             if item.seq <= j.cover_total - RING:
                 return None  # the record has left the ring: its status has nowhere to go
@@ -702,6 +724,41 @@ class Recorder:
             self.reports.pop(0)
         self.radio_busy = True
         self.b.radio.send(encode_report(REPORT_COVER_OPEN, seq))
+
+    # ----------------------------------------------------------------- daily freeze
+
+    def _freezes_on_mains(self, now, valid):
+        """On mains again: make up the midnights missed since the newest freeze (only with a
+        clock that can be trusted: the registers did not move while the meter was off), then
+        wait for the next one."""
+        if valid and self.frozen_to_ms >= 0:
+            for midnight in missed_midnights(self.frozen_to_ms, now):
+                self._queue_freeze(midnight, DEFERRED)
+        self._arm_freeze(now)
+
+    def _arm_freeze(self, now):
+        self.freeze_due_ms = next_midnight(now)
+        self.b.timers.start(T_FREEZE, (self.freeze_due_ms - now) * 1000, 0, False)
+
+    def _freeze_due(self):
+        if self.state not in st.FREEZES_IN or not self.freeze_due_ms:
+            return
+        now, valid = self.b.clock.read()
+        due = self.freeze_due_ms
+        if now < due:
+            # The timer runs on the MCU's clock, the midnight is the RTC's: wait out the rest.
+            self.b.timers.start(T_FREEZE, (due - now) * 1000, 0, False)
+            return
+        self._queue_freeze(due, EXACT if valid else UNSYNCED)
+        self._arm_freeze(now)
+        self._pump()
+
+    def _queue_freeze(self, midnight_ms, quality):
+        if midnight_ms <= self.frozen_to_ms:
+            return  # already frozen or queued (the clock was set back)
+        imp, exp = self._registers()
+        self.frozen_to_ms = midnight_ms
+        self.queue.append(FreezeWrite(DailyFreeze(0, quality, midnight_ms, imp, exp)))
 
     def _save_retained(self):
         flags = FLAG_WATCH_ENDED if self.watch == st.WATCH_ENDED else 0

@@ -19,6 +19,7 @@ from meterseal.firmware.layout import (
     TAG_COVER_CLOSE,
     TAG_COVER_OPEN,
     TAG_EVENT_CLEAR,
+    TAG_FREEZE,
     TAG_PD_END,
     TAG_PD_START,
     TAG_REPORT,
@@ -454,6 +455,38 @@ class EventClear(_Record):
         return bcd_time6(self.time_ms) + self.operator_bytes() + self.di.to_bytes(4, "little")
 
 
+class DailyFreeze(_Record):
+    """The energy registers frozen at a local midnight (DL/T 645's daily freeze), written once.
+
+    time_ms is the midnight it belongs to. quality: EXACT when frozen at that midnight on mains;
+    DEFERRED when made up later for a midnight the meter missed (it was off, or busy): the
+    registers are then those of the moment it was made up, which equal the midnight's when no
+    energy flowed in between (the meter was off); UNSYNCED when the RTC had lost its time.
+    """
+
+    _FIELDS = ("seq", "quality", "time_ms", "import_units", "export_units")
+    __slots__ = _FIELDS
+
+    def __init__(self, seq, quality, time_ms, import_units, export_units):
+        self.seq = seq
+        self.quality = quality
+        self.time_ms = time_ms
+        self.import_units = import_units
+        self.export_units = export_units
+
+    def check(self):
+        _int(self.seq, U32, "seq")
+        _need(self.seq >= 1, "seq starts at 1")
+        _quality(self.quality, "quality")
+        _time(self.time_ms, "time_ms")
+        _int(self.import_units, U48, "import_units")
+        _int(self.export_units, U48, "export_units")
+
+    def copy(self):
+        return DailyFreeze(self.seq, self.quality, self.time_ms, self.import_units,
+                           self.export_units)
+
+
 # Every page kind, declared once: its tag, its record class, and its payload fields in byte order
 # as (name, width in bytes), each little-endian. A field's name is both the record's attribute
 # and its constructor's keyword, so the one writer and the one reader below serve every kind.
@@ -500,6 +533,17 @@ PAGE_KINDS = (
         ),
     ),
     (TAG_REPORT, ReportStatus, (("seq", 4), ("sends", 1), ("flags", 1), ("time_ms", 6))),
+    (
+        TAG_FREEZE,
+        DailyFreeze,
+        (
+            ("seq", 4),
+            ("quality", 1),
+            ("time_ms", 6),
+            ("import_units", 6),
+            ("export_units", 6),
+        ),
+    ),
     (
         TAG_EVENT_CLEAR,
         EventClear,

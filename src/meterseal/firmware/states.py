@@ -105,6 +105,7 @@ RUNS_IN = (MAINS, POWER_FAIL, HOLDUP, RESTORE)  # the MCU executes: timers act, 
 # in retained RAM), a report only if the watch keeps its reserve; the watch lives here.
 BUDGETED_IN = (HOLDUP,)
 REPORTS_IN = (MAINS, HOLDUP)  # a radio report may go out (within the budget where budgeted)
+FREEZES_IN = (MAINS,)  # the daily freeze runs (a midnight missed elsewhere is made up later)
 
 # The board's handlers that act only in some power states; called in any other, they do nothing
 # (the event is stale, or the path that owns it is already under way). boot acts in every state

@@ -17,6 +17,7 @@ W_PD_END = 4  # PowerDownWrite
 W_OPEN_REC = 5  # RecordWrite: a reconciled opening, written from its record directly
 W_CLOSE_REC = 6  # CloseWrite: a reconciled closing
 W_REPORT = 7  # ReportWrite: a record's report status
+W_FREEZE = 8  # FreezeWrite: a daily freeze
 
 
 
@@ -100,6 +101,16 @@ class ReportWrite(Write):
         self.sends = sends
         self.flags = flags
         self.time_ms = time_ms
+
+
+class FreezeWrite(Write):
+    """A daily freeze (a DailyFreeze whose seq the journal assigns when it is issued)."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record):
+        super().__init__(W_FREEZE)
+        self.record = record
 
 
 def carries(item, entry):

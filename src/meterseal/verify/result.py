@@ -91,6 +91,13 @@ def result_dict(out: Outcome) -> dict[str, Any]:
             "cover_open": covers,
             "power_down_total": img.power_down_total,
             "power_down": power_down,
+            "daily_freeze_total": img.freeze_total,
+            "daily_freeze": [
+                {"seq": f.seq, "at": meter_time(sc, f.time_ms),
+                 "time_quality": QUALITY_NAMES[f.quality],
+                 "energy_kwh": _kwh(f.import_units, f.export_units)}
+                for f in sorted(img.freezes, key=lambda f: f.seq)
+            ],
         },
         "verdicts": [
             {"truth": v.truth, "status": v.status, "record": v.record,

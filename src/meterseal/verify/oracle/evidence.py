@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from meterseal.firmware.image import (
     GROUP_COVER,
+    GROUP_FREEZE,
     GROUP_POWER_DOWN,
     GROUP_REPORT,
     Index,
@@ -135,7 +136,8 @@ def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, Mete
         group = page_group(addr)
         img = MeterImage(
             img.cover_total, img.cover, img.power_down_total, img.power_down, img.state,
-            img.clear_total, img.clears, img.cover_base, img.power_down_base, img.reports)
+            img.clear_total, img.clears, img.cover_base, img.power_down_base, img.reports,
+            img.freeze_total, img.freezes)
         if group == GROUP_COVER:
             img.cover_total, img.cover = ix.cover_total(), ix.covers()
             img.reports = ix.report_statuses()
@@ -143,6 +145,8 @@ def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, Mete
             img.reports = ix.report_statuses()
         elif group == GROUP_POWER_DOWN:
             img.power_down_total, img.power_down = ix.power_down_total(), ix.power_downs()
+        elif group == GROUP_FREEZE:
+            img.freeze_total, img.freezes = ix.freeze_total(), ix.daily_freezes()
         elif group is not None:
             img.state = ix.state()
             img.clear_total, img.clears = ix.clear_total(), ix.event_clears()
