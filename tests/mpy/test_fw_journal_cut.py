@@ -14,7 +14,7 @@ def test_workload_wraps_both_rings_twice():
     pds = [op for op in ops if op[0] == "pd_start"]
     assert len(opens) >= 23 and len(pds) >= 23
     kinds = {op[0] for op in ops}
-    assert kinds == {"open", "close", "pd_start", "pd_end", "save", "clear"}
+    assert kinds == {"open", "close", "pd_start", "pd_end", "save", "clear", "freeze"}
     clears = [op for op in ops if op[0] == "clear"]
     assert len(clears) >= 12  # the event-clear ring (11 slots) wraps
 
