@@ -89,3 +89,20 @@ def test_an_unknown_variant_is_refused(town: str) -> None:
             apply_variant(con, "psychic")
     finally:
         con.close()
+
+
+def test_the_fit_converges_on_a_rare_class_with_a_perfect_separator() -> None:
+    """3 % thieves and one kind of evidence only thieves have: the penalty alone holds its
+    weight, and the fit must land there rather than run away."""
+    rng = np.random.default_rng(7)
+    y = (rng.random(5000) < 0.03).astype(float)
+    x = np.zeros((5000, len(FEATURES)))
+    x[:, 0] = y * (rng.random(5000) < 0.7)
+    w = fit(x, y, l2=10.0)
+    assert np.isfinite(w.bias) and -10 < w.bias < 0
+    assert 0 < w.get(FEATURES[0]) < 50
+    # the same evidence on a third of the honest instead: the data turn the weight's sign
+    # against the judgement that put it first
+    on_honest = x.copy()
+    on_honest[:, 0] = (1 - y) * (rng.random(5000) < 0.3)
+    assert fit(on_honest, y, l2=0.1).get(FEATURES[0]) < 0

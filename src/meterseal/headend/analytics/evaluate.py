@@ -64,16 +64,33 @@ def fit(x: np.ndarray, y: np.ndarray, names: Sequence[str] = FEATURES, l2: float
     thieves perfectly), the judgement's order between them stands instead of an arbitrary tie."""
     a = np.hstack([np.ones((len(x), 1)), x])
     centre = np.array([0.0, *(prior.get(n) for n in names)])
-    w = centre.copy()
     penalty = np.full(a.shape[1], l2)
     penalty[0] = 0.0
+
+    def loss(w: np.ndarray) -> float:
+        z = a @ w
+        return float(np.sum(np.logaddexp(0.0, z) - y * z)
+                     + 0.5 * np.sum(penalty * (w - centre) ** 2))
+
+    w = centre.copy()
+    # Start the bias at the base rate: from the prior's own bias a full Newton step on a rare
+    # class can overshoot by orders of magnitude (thieves are 3 % of a fleet).
+    rate = min(max(float(np.mean(y)), 1e-6), 1 - 1e-6)
+    w[0] = np.log(rate / (1 - rate)) - float(np.mean(a[:, 1:] @ centre[1:]))
+    current = loss(w)
     for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -50, 50)))
         grad = a.T @ (p - y) + penalty * (w - centre)
         hess = (a.T * (p * (1 - p))) @ a + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hess, grad)
-        w -= step
-        if float(np.max(np.abs(step))) < 1e-8:
+        # Halve the step until the penalised loss falls: plain Newton diverges where a feature
+        # separates the classes and the penalty alone holds its weight.
+        t = 1.0
+        while t > 1e-6 and loss(w - t * step) > current:
+            t /= 2
+        w -= t * step
+        current = loss(w)
+        if float(np.max(np.abs(t * step))) < 1e-8:
             break
     return Weights(float(w[0]), {n: round(float(v), 4) for n, v in zip(names, w[1:],
                                                                        strict=True)}, fitted_on)
