@@ -170,3 +170,26 @@ def test_an_opening_with_no_energy_metered_was_in_the_dark(tmp_path: Path) -> No
         s.reasons[0]  # type: ignore[attr-defined]
     # an opening on mains metered the load while open: still on mains
     assert ranked[THIEF_MAINS][1].features["mains_open_no_order"] == 1  # type: ignore
+
+
+@pytest.mark.parametrize(("staff", "explained"), [("S-99", True), ("", False)])
+def test_a_work_order_forged_into_the_store_changes_the_verdict(
+        staff: str, explained: bool, tmp_path: Path) -> None:
+    """The same thief, with a work order written for its dark opening: with staff named, the
+    opening is explained and the meter falls; an order nobody was sent on explains nothing."""
+    url = seed_store(f"sqlite:///{tmp_path}/s.db", tmp_path / "fleet")
+    before = _by_address(url)[THIEF_EXACT][1]
+    store = Store.open(url)
+    store.db.execute("INSERT INTO work_order VALUES (?, ?, ?, ?, ?, ?)",
+                     ("WO-FORGED", THIEF_EXACT, staff, "2026-04-25T20:45:00+08:00",
+                      "2026-04-25T21:30:00+08:00", "storm repair"))
+    store.close()
+    after = _by_address(url)[THIEF_EXACT][1]
+    if explained:
+        assert after.features["outage_open_exact"] == 0  # type: ignore[attr-defined]
+        assert after.score < before.score - 30  # type: ignore[attr-defined]
+        assert any("covered by work order WO-FORGED" in r
+                   for r in after.reasons)  # type: ignore[attr-defined]
+    else:
+        assert after.features == before.features  # type: ignore[attr-defined]
+        assert after.score == before.score  # type: ignore[attr-defined]

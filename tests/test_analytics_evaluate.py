@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from meterseal.headend.analytics import analyse
 from meterseal.headend.analytics.evaluate import (
     apply_variant,
     auc,
@@ -17,9 +18,11 @@ from meterseal.headend.analytics.evaluate import (
     order,
     precision_at,
     recall_at,
+    scores,
 )
 from meterseal.headend.analytics.load import load
 from meterseal.headend.analytics.score import FEATURES
+from meterseal.headend.analytics.weights import Weights
 from tests.analytics_helpers import THIEF_BOUNDED, THIEF_EXACT, THIEF_MAINS, seed_store
 
 
@@ -106,3 +109,34 @@ def test_the_fit_converges_on_a_rare_class_with_a_perfect_separator() -> None:
     on_honest = x.copy()
     on_honest[:, 0] = (1 - y) * (rng.random(5000) < 0.3)
     assert fit(on_honest, y, l2=0.1).get(FEATURES[0]) < 0
+
+
+def test_forged_labels_and_rankings_are_refused() -> None:
+    y = np.array([1, 0, 0], dtype=float)
+    with pytest.raises(ValueError, match="labels: 2 for 3 meters"):
+        auc(np.zeros(3), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match=r"0 \(honest\) or 1"):
+        auc(np.zeros(3), np.array([0.9, 0.1, 0.0]))  # scores passed as labels
+    with pytest.raises(ValueError, match="each meter exactly once"):
+        precision_at([0, 0, 1], y, 2)
+    with pytest.raises(ValueError, match="visit budget"):
+        recall_at([0, 1, 2], y, 0)
+
+
+def test_a_thief_moved_down_the_list_changes_every_figure() -> None:
+    y = np.array([1, 1, 0, 0, 0, 0], dtype=float)
+    good = np.array([6, 5, 4, 3, 2, 1], dtype=float)
+    worse = np.array([6, 1.5, 4, 3, 2, 1], dtype=float)
+    keys = list("abcdef")
+    assert precision_at(order(good, keys), y, 2) == 1.0
+    assert precision_at(order(worse, keys), y, 2) == 0.5
+    assert recall_at(order(worse, keys), y, 2) == 0.5
+    assert auc(good, y) == 1.0 and auc(worse, y) == pytest.approx(5 / 8)
+
+
+def test_weights_for_unknown_evidence_are_refused(town: str) -> None:
+    typo = Weights(-6.0, {"outage_open_exakt": 5.0})
+    with pytest.raises(ValueError, match="unknown evidence: outage_open_exakt"):
+        scores(np.zeros((1, len(FEATURES))), typo)
+    with pytest.raises(ValueError, match="outage_open_exakt"):
+        analyse(town, typo)

@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 
 from meterseal.headend.analytics import features
-from meterseal.headend.analytics.score import FEATURES, evidence_rows, inputs
+from meterseal.headend.analytics.score import FEATURES, check, evidence_rows, inputs
 from meterseal.headend.analytics.weights import DEFAULT, Weights
 
 VARIANTS: Final = ("full", "bounded-only", "mains-only", "no-work-orders")
@@ -97,6 +97,7 @@ def fit(x: np.ndarray, y: np.ndarray, names: Sequence[str] = FEATURES, l2: float
 
 
 def scores(x: np.ndarray, w: Weights, names: Sequence[str] = FEATURES) -> np.ndarray:
+    check(w, names)
     return w.bias + x @ np.array([w.get(n) for n in names])
 
 
@@ -105,18 +106,41 @@ def order(s: np.ndarray, keys: Sequence[str]) -> list[int]:
     return sorted(range(len(s)), key=lambda i: (-s[i], keys[i]))
 
 
+def labels(y: np.ndarray, n: int) -> np.ndarray:
+    """``y`` checked as one 0/1 label per meter: a label file of another fleet, or scores
+    mistaken for labels, would otherwise still yield plausible-looking figures."""
+    y = np.asarray(y, dtype=float)
+    if y.shape != (n,):
+        raise ValueError(f"labels: {y.shape[0] if y.ndim else 0} for {n} meters")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("labels: each is 0 (honest) or 1 (a thief)")
+    return y
+
+
+def _ranking(ranked: Sequence[int], y: np.ndarray, k: int) -> np.ndarray:
+    y = labels(y, len(y))
+    if k < 1:
+        raise ValueError(f"k: a visit budget of at least 1, got {k}")
+    if sorted(ranked) != list(range(len(y))):
+        raise ValueError("ranked: each meter exactly once")
+    return y
+
+
 def precision_at(ranked: Sequence[int], y: np.ndarray, k: int) -> float:
+    y = _ranking(ranked, y, k)
     top = ranked[:k]
     return float(sum(y[i] for i in top) / max(len(top), 1))
 
 
 def recall_at(ranked: Sequence[int], y: np.ndarray, k: int) -> float:
+    y = _ranking(ranked, y, k)
     total = float(np.sum(y))
     return float(sum(y[i] for i in ranked[:k]) / total) if total else float("nan")
 
 
 def auc(s: np.ndarray, y: np.ndarray) -> float:
     """ROC AUC: the chance a random thief outscores a random honest customer (ties half)."""
+    y = labels(y, len(s))
     pos, neg = s[y == 1], s[y == 0]
     if not len(pos) or not len(neg):
         return float("nan")

@@ -14,6 +14,7 @@ Must not know: how the evidence was computed (features.py), the fleet's ground t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -62,6 +63,14 @@ def inputs(row: dict[str, Any]) -> dict[str, float]:
     return x
 
 
+def check(w: Weights, names: Sequence[str] = FEATURES) -> None:
+    """Refuse weights for evidence the model does not have: a misspelt name would otherwise
+    weigh nothing, silently."""
+    unknown = sorted(set(w.weights) - set(names))
+    if unknown:
+        raise ValueError(f"weights for unknown evidence: {', '.join(unknown)}")
+
+
 def logit(x: dict[str, float], w: Weights) -> float:
     return w.bias + sum(w.get(k) * v for k, v in x.items())
 
@@ -80,6 +89,7 @@ def rank(con: duckdb.DuckDBPyConnection, weights: Weights = DEFAULT) -> list[Sus
     """Every registered meter, most suspicious first (ties: by address)."""
     from meterseal.headend.analytics.reasons import Details, caveats
 
+    check(weights)
     details = Details.load(con)
     out = []
     for row in evidence_rows(con):
