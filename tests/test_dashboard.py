@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from meterseal.headend.store import Store
+from meterseal.headend.store import LATEST, Store
 from tests.analytics_helpers import THIEF_BOUNDED, THIEF_EXACT, seed_store
 from tests.dashboard_helpers import dashboard, free_port, get
 
@@ -92,6 +92,17 @@ def test_an_empty_store_is_one_line_exit_2(tmp_path: Path) -> None:
     r = _run("--db", url, "--port", str(free_port()))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "holds no meter" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_store_from_a_newer_meterseal_is_one_line_exit_2(tmp_path: Path) -> None:
+    url = seed_store(f"sqlite:///{tmp_path}/s.db", tmp_path / "fleet")
+    store = Store.open(url)
+    store.db.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                     (LATEST + 1, "future", "2030-01-01T00:00:00+00:00"))
+    store.close()
+    r = _run("--db", url, "--port", str(free_port()))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"schema version {LATEST + 1}, newer" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_port_in_use_is_one_line_exit_2(tmp_path: Path) -> None:

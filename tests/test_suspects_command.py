@@ -5,6 +5,7 @@ nobody has) one line on stderr with exit status 2."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,9 +45,18 @@ def test_explain_tells_the_story_with_numbers(town: str) -> None:
     out = r.stdout
     assert f"meter {THIEF_EXACT}: score" in out and "rank " in out
     assert "cover opened at 2026-04-25 21:00+08:00 during an outage" in out
-    assert "time exact" in out and "no work order covers it" in out
-    assert "kWh/day" in out and "against them" in out
+    assert "time exact (seen and written at once); no work order covers it (seq 1)" in out
+    # the drop, in kWh/day before and after and against the feeder's peers of the same type
+    m = re.search(r"30 days: ([\d.]+) → ([\d.]+) kWh/day \((-\d+) %\) while (\d+) other"
+                  r" household customers of feeder F1 changed ([+-]\d+) %: (-\d+) % against"
+                  r" them", out)
+    assert m, out
+    before, after, own, peers, _peer, relative = m.groups()
+    assert float(after) < 0.6 * float(before) and int(own) <= -40 and int(peers) >= 5
+    assert int(relative) <= -50
     assert "timeline (UTC+8):" in out and "event clear" in out
+    assert re.search(r"opening +cover opened 2026-04-25 21:00\+08:00, time exact .*, during an"
+                     r" outage; no work order", out)
 
 
 def _one_line_2(r: subprocess.CompletedProcess[str], words: str) -> None:
