@@ -21,7 +21,7 @@ import numpy as np
 
 from meterseal.headend.analytics import features
 from meterseal.headend.analytics.score import FEATURES, check, evidence_rows, inputs
-from meterseal.headend.analytics.weights import DEFAULT, Weights
+from meterseal.headend.analytics.weights import JUDGEMENT, Weights
 
 VARIANTS: Final = ("full", "bounded-only", "mains-only", "no-work-orders")
 
@@ -58,7 +58,7 @@ def matrix(con: duckdb.DuckDBPyConnection) -> tuple[list[str], np.ndarray]:
 
 
 def fit(x: np.ndarray, y: np.ndarray, names: Sequence[str] = FEATURES, l2: float = 1.0,
-        fitted_on: str = "", prior: Weights = DEFAULT) -> Weights:
+        fitted_on: str = "", prior: Weights = JUDGEMENT) -> Weights:
     """Logistic regression whose weights (not the bias) are pulled towards ``prior`` with an L2
     penalty ``l2``: where the fleets cannot tell two kinds of evidence apart (both separate the
     thieves perfectly), the judgement's order between them stands instead of an arbitrary tie."""

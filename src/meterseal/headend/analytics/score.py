@@ -1,9 +1,10 @@
 """The suspicion score and its reasons in words.
 
 Owns: turning a meter's evidence row (features.py ``meter_evidence``) into the model's inputs
-(counts capped at 2, consumption drops against the peers as fractions 0..1), the score (a
-logistic model, weights.py; 0..100), and one sentence per piece of evidence that moved it, with
-its numbers — the opening and how its time is known, the work order that is missing, the drop.
+(each kind of evidence present or not, a second unexplained opening, consumption drops against
+the peers as fractions 0..1), the score (a logistic model, weights.py; 0..100), and one sentence
+per piece of evidence that moved it, with its numbers — the opening and how its time is known,
+the work order that is missing, the drop.
 
 A meter whose model cannot see an opening during an outage is never called clean: its caveats
 say so, beside its score.
@@ -27,7 +28,9 @@ COUNTS: Final = ("outage_open_exact", "outage_open_bounded", "mains_open_no_orde
                  "open_in_local_cut", "local_cuts", "clears_near_open", "clock_changes_near_open")
 DROPS: Final = {"drop_open_7d": "open_change_7d", "drop_open_30d": "open_change_30d",
                 "drop_cut_30d": "cut_change_30d", "drop_outage_30d": "outage_change_30d"}
-FEATURES: Final = (*COUNTS, *DROPS)
+UNEXPLAINED: Final = ("outage_open_exact", "outage_open_bounded", "mains_open_no_order",
+                      "unknown_open_no_order", "unsynced_open")
+FEATURES: Final = (*COUNTS, "repeat_unexplained", *DROPS)
 QUALITY_RANK: Final = {"exact": 0, "deferred": 1, "bounded": 2, "unknown": 3, "unsynced": 4}
 
 
@@ -55,8 +58,11 @@ class Suspect:
 
 
 def inputs(row: dict[str, Any]) -> dict[str, float]:
-    """The model's inputs from one ``meter_evidence`` row."""
-    x = {name: float(min(int(row[name] or 0), 2)) for name in COUNTS}
+    """The model's inputs from one ``meter_evidence`` row: whether each kind of evidence is
+    there (a second opening of a kind is not a second kind of evidence: it counts once, in
+    ``repeat_unexplained`` — a thief who came back), and the drops against the peers."""
+    x = {name: float(min(int(row[name] or 0), 1)) for name in COUNTS}
+    x["repeat_unexplained"] = float(sum(int(row[n] or 0) for n in UNEXPLAINED) >= 2)
     for name, column in DROPS.items():
         change = row[column]
         x[name] = 0.0 if change is None else min(max(-float(change), 0.0), 1.0)
