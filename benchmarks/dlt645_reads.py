@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDRESS = "202603010042"
@@ -218,6 +219,41 @@ def concurrent(port: int, clients: int, reads_each: int) -> tuple[int, int, floa
     return sum(counts), sum(errors), time.perf_counter() - t0
 
 
+def _raw_client(port: int, seconds: float, req: bytes, out: Any) -> None:
+    """One light client: a raw socket, a request, read the whole reply, again; count them."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        n = 0
+        buf = b""
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            s.sendall(req)
+            while True:  # a reply ends with 16 once its length byte says so
+                buf += s.recv(4096)
+                at = buf.find(b"\x68")
+                if at >= 0 and len(buf) >= at + 10 and len(buf) >= at + 12 + buf[at + 9]:
+                    buf = b""
+                    break
+            n += 1
+        out.put(n)
+
+
+def capacity(port: int, clients: int, seconds: float) -> float:
+    """Reads/s a server answers to `clients` raw-socket client processes at once."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_raw_client, args=(port, seconds, request_bytes(), q))
+             for _ in range(clients)]
+    for p in procs:
+        p.start()
+    total = sum(q.get(timeout=seconds + 30) for _ in procs)
+    for p in procs:
+        p.join()
+    return total / seconds
+
+
 def pct(lat: list[float], p: float) -> float:
     s = sorted(lat)
     return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))] * 1000
@@ -229,6 +265,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds")
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--reads-per-client", type=int, default=50)
+    ap.add_argument("--raw-clients", type=int, default=4,
+                    help="light raw-socket client processes for the capacity figure")
+    ap.add_argument("--raw-seconds", type=float, default=3.0)
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -250,6 +289,8 @@ def main() -> int:
             answers, conc_err, conc_s = concurrent(
                 our_port, args.clients, args.reads_per_client
             )
+            cap_ours = capacity(our_port, args.raw_clients, args.raw_seconds)
+            cap_theirs = capacity(their_port, args.raw_clients, args.raw_seconds)
 
     our, their, canned = targets
     ratio = our.rate / their.rate
@@ -272,8 +313,13 @@ def main() -> int:
     print(f"{args.clients} concurrent TCP clients x {args.reads_per_client} reads against "
           f"meterseal serve: {answers}/{total} answered, {conc_err} errors in {conc_s:.2f} s: "
           f"{'PASS' if conc_err == 0 and answers == total else 'FAIL'}")
+    cap_ratio = cap_ours / cap_theirs
+    print(f"server capacity, {args.raw_clients} raw-socket client processes for "
+          f"{args.raw_seconds:g} s each: meterseal serve {cap_ours:.0f} reads/s, dlt645 simulator "
+          f"{cap_theirs:.0f} reads/s: {cap_ratio:.1f}x (target ~8x or better)")
     print(f"reproduce: python benchmarks/dlt645_reads.py --reads {args.reads} --rounds "
-          f"{args.rounds} --clients {args.clients} --reads-per-client {args.reads_per_client}")
+          f"{args.rounds} --clients {args.clients} --reads-per-client {args.reads_per_client}"
+          f" --raw-clients {args.raw_clients} --raw-seconds {args.raw_seconds:g}")
     ok = ratio >= 3 and p99 < 2 and conc_err == 0 and our.errors == 0
     return 0 if ok else 1
 

@@ -44,10 +44,12 @@ class Served:
 
 @contextlib.contextmanager
 def serve(
-    scenario: Path = SCENARIO, *, serial: str | None = None, tcp: bool = True
+    scenario: Path = SCENARIO, *, serial: str | None = None, tcp: bool = True,
+    extra: list[str] | None = None,
 ) -> Iterator[Served]:
     """Run `meterseal serve` as a real subprocess; yield once it listens; SIGTERM it after."""
     cmd = [sys.executable, "-m", "meterseal", "serve", "--scenario", str(scenario)]
+    cmd += extra or []
     if tcp:
         cmd += ["--dlt645", "tcp://127.0.0.1:0"]
     if serial is not None:

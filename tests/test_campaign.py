@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from meterseal.commands import main
-from meterseal.hardware.profile import resolve_profile
+from meterseal.hardware.boundaries import BOUNDARIES
+from meterseal.hardware.profile import list_keys, resolve_profile
 from meterseal.sim.kernel import Kernel
 from meterseal.sim.scenario import CoverOp, load_scenario
 from meterseal.sim.scenario_toml import to_toml
@@ -66,14 +67,15 @@ def test_draws_cover_the_space_the_brief_names() -> None:
     assert set(KINDS) <= kinds <= {*KINDS, PROBE_RAISED}
     profiles = [d.scenario.profile for d in SAMPLE]
     temps = [float(p["ambient.temperature_c"]) for p in profiles]
-    assert min(temps) == -25.0 and max(temps) == 70.0
+    assert min(temps) == -40.0 and max(temps) == 85.0
     tol = [float(p["supercap.tolerance"]) for p in profiles]
     assert min(tol) == -0.2 and max(tol) > 0.6 and all(-0.2 <= t <= 0.8 for t in tol)
     ageing = [float(p["supercap.ageing"]) for p in profiles]
     assert all(0.0 <= a <= 0.3 for a in ageing) and max(ageing) > 0.25
     assert {d.battery for d in SAMPLE} == {"good", "weak", "absent"}
-    assert {p["supply.topology"] for p in profiles} == {"battery+supercap", "supercap-only",
-                                                        "diode-or"}
+    assert {p["supply.topology"] for p in profiles} == {"battery+supercap", "battery-first",
+                                                        "supercap-only", "diode-or",
+                                                        "battery-only"}
     assert {p["mcu.wake_mode"] for p in profiles} == {"interrupt", "polling"}
     assert {p["cover.bias"] for p in profiles} == {"static", "pulsed"}
     lengths = [o.for_us for d in SAMPLE for o in d.scenario.outages]
@@ -81,6 +83,21 @@ def test_draws_cover_the_space_the_brief_names() -> None:
     assert max(lengths) > 2 * 86_400_000_000  # multi-day
     for d in SAMPLE:  # the profile the scenario resolved is the one its overrides give
         assert d.scenario.profile == resolve_profile(dict(d.scenario.overrides))
+    # Every key that changes recording behaviour is drawn away from its default somewhere; the
+    # protocol faces' keys (address, passwords, keys, the vendor block, settlement instants for
+    # broadcast time) change nothing the campaign judges.
+    varied = {k for p in profiles for k in p if p[k] != resolve_profile({})[k]}
+    untouched = {k.name for k in list_keys()} - varied
+    assert untouched <= {"meter.address", "dlt645.password_level02",
+                         "dlt645.max_password_tries_per_day", "cover.debounce_s",
+                         "dlt645.vendor_prefix", "security.key", "security.lockout_h",
+                         "security.factory_mode", "billing.settlement_day",
+                         "billing.settlement_hour"}, untouched
+    # A share of the boards sit on one of the profile's boundary equalities, named.
+    edges = [d.scenario.name for d in SAMPLE if "[" in d.scenario.name]
+    assert 0.05 * len(SAMPLE) < len(edges) < 0.2 * len(SAMPLE)
+    names = {b.name for b in BOUNDARIES}
+    assert all(n[n.index("[") + 1 : n.index("]")] in names for n in edges)
 
 
 def _edges(d) -> set[int]:  # type: ignore[no-untyped-def]
@@ -257,6 +274,11 @@ def test_campaign_on_a_remote_scheduler_by_url(tmp_path: Path, capsys) -> None: 
     (["--scenarios", "5", "--seed", "1", "--out", "/no/such/dir/x.parquet"], "--out"),
     (["--scenarios", "5", "--seed", "1", "--batch", "0"], "--batch"),
     (["--scenarios", "5", "--seed", "1", "--workers", "100000"], "--workers"),
+    # Schemes Dask answered with a traceback (no TLS options, no in-process scheduler, no UCX).
+    (["--scenarios", "1", "--seed", "1", "--scheduler", "tls://127.0.0.1:1"], "--scheduler"),
+    (["--scenarios", "1", "--seed", "1", "--scheduler", "inproc://x"], "--scheduler"),
+    (["--scenarios", "1", "--seed", "1", "--scheduler", "ucx://127.0.0.1:1"], "--scheduler"),
+    (["--scenarios", "1", "--seed", "1", "--scheduler", "tcp://127.0.0.1"], "--scheduler"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, says, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["campaign", *argv]) == 2
@@ -276,6 +298,7 @@ def test_failures_path_that_is_a_file_is_refused(tmp_path: Path, capsys) -> None
 
 
 @pytest.mark.slow
+@pytest.mark.scale
 def test_campaign_of_100k_scenarios(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     n = 100_000
     t0 = time.perf_counter()

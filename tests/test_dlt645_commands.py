@@ -15,9 +15,10 @@ from datetime import datetime
 import pytest
 
 from meterseal.commands import main
+from meterseal.firmware.image import decode_image
 from meterseal.sim.scenario import load_scenario
 from meterseal.verify.result import result_dict, simulate
-from tests.dlt645_helpers import ADDRESS, ROOT, SCENARIO, pty_link, serve
+from tests.dlt645_helpers import ADDRESS, PASSWORD, ROOT, SCENARIO, pty_link, serve
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,10 @@ def test_nobody_listening(capsys):
         ["serve", "--scenario", str(SCENARIO), "--dlt645", "udp://127.0.0.1:1"],
         ["serve", "--scenario", "no/such/scenario.toml", "--dlt645", "tcp://127.0.0.1:0"],
         ["serve", "--scenario", str(SCENARIO), "--serial", "/dev/no-such-port-here"],
+        ["serve", "--scenario", str(SCENARIO), "--image", "/no/such/dir/meter.nvm"],
+        ["serve", "--scenario", str(SCENARIO), "--image", str(SCENARIO.parent)],
+        ["serve", "--scenario", str(SCENARIO), "--image", str(SCENARIO)],  # not an NVM image
+        ["serve", "--fleet", str(SCENARIO.parent), "--image", "x.nvm"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, capsys):
@@ -161,6 +166,33 @@ def test_ctrl_c_and_sigterm_stop_cleanly(sig):
     assert served.proc.returncode == 0
     assert out.strip().splitlines()[-1] == "meterseal serve: stopped"
     assert "Traceback" not in out
+
+
+def test_serve_image_a_restart_is_a_reboot_and_the_lockout_survives_it(tmp_path):
+    """Wrong passwords lock the meter; `serve --image` restarted: still locked, and the NVM
+    file holds what the first run wrote (created from the scenario's run)."""
+    from meterseal.firmware.authlog import decode_auth
+    from meterseal.protocols.dlt645.client import Dlt645Client
+    from meterseal.protocols.dlt645.frame import ErrorCode, Frame, address_from_string
+
+    image = tmp_path / "meter.nvm"
+    me = address_from_string(ADDRESS)
+
+    def refused(port: int, password: str) -> bool:
+        data = b"\x02" + bytes.fromhex(password) + b"\x12\x34\x56\x78" + b"\xff\x0d\x30\x03"
+        with Dlt645Client.tcp("127.0.0.1", port) as client:
+            reply = client.request(Frame(me, 0x1B, data))
+        return reply.error == ErrorCode.NOT_AUTHORISED
+
+    with serve(extra=["--image", str(image)]) as served:
+        assert any(f"NVM kept in {image}" in line for line in served.lines)
+        for guess in ("000000", "000001", "000002"):
+            assert refused(served.port, guess)
+    assert decode_auth(image.read_bytes()).lockout().failures == 3
+    with serve(extra=["--image", str(image)]) as served:
+        assert any("rebooted from" in line for line in served.lines)
+        assert refused(served.port, PASSWORD)  # the right one: still locked after the restart
+    assert decode_image(image.read_bytes()).clear_total == 0
 
 
 def test_serve_prints_where_it_listens():

@@ -35,6 +35,7 @@ from meterseal.protocols.dlt645.maker import (
 from meterseal.protocols.dlt645.router import BusRouter, BusTiming
 from meterseal.protocols.dlt645.session import Dlt645Session, broadcast_time_data
 from meterseal.protocols.dlt645.values import AllTimeTotals
+from meterseal.sim.live import LiveMeter
 from tests.fleet_helpers import rich_meter, stage_meter_image
 
 A1, A2, A3 = "202603010001", "202603010002", "202603019003"
@@ -102,15 +103,20 @@ def test_replies_and_damaged_frames_are_never_answered() -> None:
 
 
 def test_a_broadcast_time_reaches_every_meter_and_none_answers() -> None:
-    m1, m2 = rich_meter(), stage_meter_image(2)
+    def copy(m: LiveMeter, clock_ms: int) -> LiveMeter:  # the cached meters stay untouched
+        return LiveMeter.from_image(m.nvm_image(), address=m.address_digits, utc_offset_h=8.0,
+                                    energy_units=m.energy(), clock_local_ms=clock_ms)
+
+    now = rich_meter().clock()[0]
+    m1, m2 = copy(rich_meter(), now), copy(stage_meter_image(2), now)
     router = BusRouter({m1.address: Dlt645Session(m1), m2.address: Dlt645Session(m2)})
-    target = m1.clock()[0] + 3_600_000
+    target = m1.clock()[0] + 120_000  # within the 5 min a broadcast may move a clock
     out = router.handle(Frame(BROADCAST_ADDRESS, FunctionCode.BROADCAST_TIME,
                               broadcast_time_data(target)))
     assert out == []
     for m in (m1, m2):
         assert abs(m.clock()[0] - target) < 5_000
-        m.set_clock(target - 3_600_000)  # leave the cached meters as they were
+        assert m.auth().total(1) == 1  # each recorded it in its broadcast-time log
 
 
 def test_bus_timing_is_the_wire_time_of_8e1() -> None:

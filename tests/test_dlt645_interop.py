@@ -114,17 +114,38 @@ def clears(client) -> None:
     assert event(client, 0x03300D01)[0] == "0" * 12  # the standard view is empty now
 
 
+def secured_clears(client, now: datetime) -> None:
+    """Level-98 clears sent raw through the client's transport: a stale deadline is refused
+    (b2), a valid MAC and deadline accepted; each answer decoded by our codec."""
+    from meterseal.firmware.caltime import ms_from_civil
+    from meterseal.protocols.dlt645.frame import decode, encode
+    from meterseal.protocols.dlt645.security import secured_frame
+
+    key = bytes.fromhex("00112233445566778899aabbccddeeff")
+    addr = bytes.fromhex(ADDRESS)[::-1]
+    now_ms = ms_from_civil(now.year, now.month, now.day, now.hour, now.minute, now.second)
+    for deadline_ms, control in ((now_ms - 60_000, 0xDB), (now_ms + 600_000, 0x9B)):
+        frame = secured_frame(key, addr, 0x1B, 0xFFFFFFFF, deadline_ms, operator=b"\x01" * 4)
+        reply = decode(bytes(client.client.send_request(encode(frame))))
+        assert reply.control == control, reply
+    assert event(client, 0x03300300) == ["000002"]
+
+
 def test_pypi_client_over_tcp(twin):
     with serve() as served:
         client = MeterClientService.new_tcp_client("127.0.0.1", served.port, timeout=3)
         try:
             read_everything(client, twin)
             before = meter_clock(client)
-            target = before + timedelta(hours=2, minutes=3)
+            broadcast_time(client, before + timedelta(days=3))  # refused: 5 min at most
+            assert abs((meter_clock(client) - before).total_seconds()) <= 2
+            target = before - timedelta(minutes=3)
             broadcast_time(client, target)
-            after = meter_clock(client)
-            assert abs((after - target).total_seconds()) <= 2  # the clock followed
+            assert abs((meter_clock(client) - target).total_seconds()) <= 2  # accepted
+            broadcast_time(client, target + timedelta(minutes=2))  # refused: once a day
+            assert abs((meter_clock(client) - target).total_seconds()) <= 2
             clears(client)
+            secured_clears(client, meter_clock(client))
         finally:
             client.disconnect()
     assert served.proc.returncode == 0 and "stopped" in served.lines[-1]
@@ -143,7 +164,7 @@ def test_pypi_client_over_a_pty_serial_link_at_2400_8e1(twin):
         try:
             assert client.connect()
             read_everything(client, twin)
-            target = meter_clock(client) - timedelta(minutes=7)
+            target = meter_clock(client) - timedelta(minutes=3)
             broadcast_time(client, target)
             assert abs((meter_clock(client) - target).total_seconds()) <= 2
             clears(client)
@@ -168,3 +189,42 @@ def test_the_clients_own_broadcast_is_not_the_standards_byte_order():
     frame = DLT645Protocol.deserialize(sent[0])
     assert bytes(frame.data) == bytes((0x26, 0x07, 0x04, 0x13, 0x14, 0x15))  # YY first
     assert struct.unpack("6B", bytes(frame.addr)) == (0x99,) * 6
+
+
+def test_pypi_client_against_a_meter_in_the_field(tmp_path):
+    """Field mode: the client's level-02 clear is refused; a level-98 time set (sent raw through
+    its transport) is accepted and the client reads the time-setting log it left."""
+    from meterseal.firmware.caltime import ms_from_civil
+    from meterseal.protocols.dlt645.catalog import MeterTime
+    from meterseal.protocols.dlt645.frame import decode, encode
+    from meterseal.protocols.dlt645.security import secured_frame
+
+    field = tmp_path / "field.toml"
+    field.write_text(SCENARIO.read_text().replace('"security.factory_mode" = true',
+                                                  '"security.factory_mode" = false'))
+    assert '"security.factory_mode" = false' in field.read_text()
+    with serve(field) as served:
+        client = MeterClientService.new_tcp_client("127.0.0.1", served.port, timeout=3)
+        try:
+            assert client.read_address() is not None  # the client learns whom it talks to
+            assert client.clear_event("02" + PASSWORD, "12345678", 0x03300DFF) is None
+            assert event(client, 0x03300300) == ["000000"]
+            before = meter_clock(client)
+            target = before - timedelta(hours=1)
+            now_ms = ms_from_civil(before.year, before.month, before.day, before.hour,
+                                   before.minute, before.second)
+            value = MeterTime((target.hour * 3600 + target.minute * 60 + target.second)
+                              * 1000).to_bytes()
+            frame = secured_frame(bytes.fromhex("00112233445566778899aabbccddeeff"),
+                                  bytes.fromhex(ADDRESS)[::-1], 0x14, 0x04000102,
+                                  now_ms + 600_000, operator=b"\x78\x56\x34\x12", value=value)
+            reply = decode(bytes(client.client.send_request(encode(frame))))
+            assert reply.control == 0x94, reply
+            assert abs((meter_clock(client) - target).total_seconds()) <= 2
+            assert event(client, 0x03300400) == ["000001"]
+            operator, was, now = event(client, 0x03300401)
+            assert operator == "12345678"  # quirk: printed in wire order
+            assert abs((datetime.strptime(was, "%y%m%d%H%M%S") - before).total_seconds()) <= 2
+            assert now == target.strftime("%y%m%d%H%M%S")
+        finally:
+            client.disconnect()

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from meterseal.firmware.authlog import LOCKOUT_PAGE_A
 from meterseal.firmware.bcd import count3_to_int, energy4_to_units, time6_to_ms
-from meterseal.firmware.caltime import MS_PER_DAY
 from meterseal.firmware.image import decode_image
 from meterseal.hardware.rtc import local_ms_from_datetime
 from meterseal.protocols.dlt645.frame import (
@@ -162,7 +162,10 @@ def test_unknown_identifiers_and_short_reads_are_refused(session):
     refused(read(session, 0x03300D0B), ErrorCode.NO_SUCH_DATA)  # 11th record: none
     refused(read(session, 0x12345678), ErrorCode.NO_SUCH_DATA)
     refused(session.answer(Frame(ME, FunctionCode.READ, b"\x00\x0d")), ErrorCode.OTHER)
-    refused(session.answer(Frame(ME, FunctionCode.WRITE, bytes(16))), ErrorCode.OTHER)
+    # a write of anything but the date and the time: nothing else is writable
+    refused(session.answer(Frame(ME, FunctionCode.WRITE, bytes(16))), ErrorCode.NOT_AUTHORISED)
+    refused(session.answer(Frame(ME, FunctionCode.WRITE, bytes(8))), ErrorCode.OTHER)  # short
+    refused(session.answer(Frame(ME, FunctionCode.FREEZE, bytes(4))), ErrorCode.OTHER)
 
 
 def test_address_rules(session):
@@ -263,16 +266,13 @@ def test_power_down_extended_records(session, twin):
 
 
 def test_broadcast_time_sets_the_clock_in_the_standard_byte_order(session, meter):
-    target = datetime(2026, 7, 4, 13, 14, 15)
-    data = bytes((0x15, 0x14, 0x13, 0x04, 0x07, 0x26))  # ss mm hh DD MM YY
+    # the run ends 2026-03-03 08:00:00 local; a broadcast 2 min behind is within the rules
+    assert iso(meter.clock()[0]).startswith("2026-03-03T08:00:0")
+    data = bytes((0x15, 0x58, 0x07, 0x03, 0x03, 0x26))  # ss mm hh DD MM YY: 07:58:15
     assert broadcast_time_data(time6_to_ms(data)) == data
     assert session.answer(Frame(BROADCAST_ADDRESS, FunctionCode.BROADCAST_TIME, data)) is None
     got = datetime(2000, 1, 1) + timedelta(milliseconds=meter.clock()[0])
-    assert abs((got - target).total_seconds()) < 1 and meter.clock()[1]
-    # to the meter's own address too, silently
-    later = bytes((0x00, 0x30, 0x13, 0x04, 0x07, 0x26))
-    assert session.answer(Frame(ME, FunctionCode.BROADCAST_TIME, later)) is None
-    assert abs(meter.clock()[0] - time6_to_ms(later)) < 1000
+    assert abs((got - datetime(2026, 3, 3, 7, 58, 15)).total_seconds()) < 1 and meter.clock()[1]
 
 
 def test_broadcast_time_ignores_what_is_not_a_time(session, meter):
@@ -283,7 +283,10 @@ def test_broadcast_time_ignores_what_is_not_a_time(session, meter):
     assert broadcast_time_ms(natural) is None
     for bad in (natural, b"\x99" * 6, b"\x00\x00\x00\x00\x00", bytes(7)):
         assert session.answer(Frame(BROADCAST_ADDRESS, FunctionCode.BROADCAST_TIME, bad)) is None
+        # to the meter's own address a refusal is answered: b0
+        refused(session.answer(Frame(ME, FunctionCode.BROADCAST_TIME, bad)), ErrorCode.OTHER)
     assert abs(meter.clock()[0] - before) < 10
+    assert meter.auth().total(1) == 0  # nothing recorded
 
 
 # ------------------------------------------------------------------------------- event clear
@@ -332,9 +335,11 @@ def test_clear_of_everything_and_of_power_down(session, twin):
     [
         (clear_frame(password="654321"), ErrorCode.NOT_AUTHORISED),
         (clear_frame(level=0x04), ErrorCode.NOT_AUTHORISED),  # too low a level
-        (clear_frame(level=0x98), ErrorCode.NOT_AUTHORISED),  # secured levels: not offered
+        (clear_frame(level=0x98), ErrorCode.NOT_AUTHORISED),  # 98: no sealed data, no MAC
         (clear_frame(operator=b"\x12\x3a\x00\x00"), ErrorCode.NOT_AUTHORISED),  # not BCD
-        (clear_frame(di=0x03300300 | 0xFF), ErrorCode.NO_SUCH_DATA),  # the clear log itself
+        (clear_frame(di=0x03300300 | 0xFF), ErrorCode.NOT_AUTHORISED),  # the clear log itself
+        (clear_frame(di=0x03300100 | 0xFF), ErrorCode.NOT_AUTHORISED),  # the meter-clear log
+        (clear_frame(di=0x03300301), ErrorCode.NOT_AUTHORISED),
         (clear_frame(di=0x03300D01), ErrorCode.NO_SUCH_DATA),  # DI0 must be FF
         (clear_frame(di=0x030101FF), ErrorCode.NO_SUCH_DATA),  # a log this meter lacks
         (Frame(ME, FunctionCode.EVENT_CLEAR, bytes(11)), ErrorCode.OTHER),
@@ -343,7 +348,11 @@ def test_clear_of_everything_and_of_power_down(session, twin):
 def test_event_clear_refusals_change_nothing(session, meter, frame, error):
     before = meter.nvm_image()
     refused(session.answer(frame), error)
-    assert meter.nvm_image() == before and meter.writes == 0
+    # no record changes; a wrong password is counted in the lockout counter's pages only
+    after = meter.nvm_image()
+    assert after[: LOCKOUT_PAGE_A * 64] == before[: LOCKOUT_PAGE_A * 64]
+    right_password = frame.data[:4] == b"\x02\x12\x34\x56"
+    assert meter.writes == (1 if error == ErrorCode.NOT_AUTHORISED and not right_password else 0)
 
 
 def test_event_clear_needs_the_programming_key(scenario, clock):
@@ -364,19 +373,18 @@ def test_event_clear_needs_the_programming_key(scenario, clock):
     assert meter.writes == 0
 
 
-def test_wrong_passwords_lock_the_meter_for_the_rest_of_its_day(session, meter, clock):
+def test_wrong_passwords_lock_the_meter_for_a_day_of_its_running(session, meter, clock):
     tries = meter.max_password_tries_per_day
     assert tries == 3
-    now_ms = meter.clock()[0]
-    to_midnight_s = (MS_PER_DAY - now_ms % MS_PER_DAY) / 1000
     for _ in range(tries):
         refused(session.answer(clear_frame(password="000000")), ErrorCode.NOT_AUTHORISED)
-    # locked: even the right password is refused, all day
+    # locked: even the right password is refused, for 24 h of the meter's own running time,
+    # whatever its date says
     refused(session.answer(clear_frame()), ErrorCode.NOT_AUTHORISED)
-    clock.advance(to_midnight_s - 5)
+    clock.advance(24 * 3600 - 5)
     refused(session.answer(clear_frame()), ErrorCode.NOT_AUTHORISED)
-    assert meter.writes == 0
-    clock.advance(10)  # the meter's date changed
+    assert meter.image().clear_total == 0
+    clock.advance(10)  # the lock has run out
     assert session.answer(clear_frame()).control == 0x9B
 
 
@@ -438,3 +446,27 @@ def test_live_meter_registers_and_clock_run_on(meter, clock, scenario):
     e = meter.energy()
     clock.advance(3600)
     assert meter.energy() == e  # frozen: no load after the run
+
+
+def test_the_memo_of_request_bytes_holds_only_record_answers_and_forgets_on_change(session):
+    from meterseal.protocols.dlt645.frame import encode
+
+    def through_memo(frame):
+        raw = encode(frame, 4)
+        hit = session.memo(raw)
+        if hit is not None:
+            return hit, True
+        [reply] = session.handle(frame)
+        session.remember(raw, frame)
+        return reply, False
+
+    count = read_request(ME, 0x03300D00)
+    first, memoised = through_memo(count)
+    assert not memoised and through_memo(count) == (first, True)
+    clock_read = read_request(ME, 0x04000102)
+    through_memo(clock_read)
+    assert through_memo(clock_read)[1] is False  # the clock is never memoised
+    assert session.answer(clear_frame()).control == 0x9B  # the records change ...
+    again, memoised = through_memo(count)
+    assert not memoised and again != first  # ... and the memo forgot the old count
+    assert count3_to_int(decode(again).data[4:]) == 0

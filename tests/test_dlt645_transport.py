@@ -279,7 +279,7 @@ def test_idle_connections_are_closed() -> None:
 
 
 def test_client_cap() -> None:
-    with running_server(max_clients=2) as server:
+    with running_server(max_clients=2, max_clients_per_peer=2) as server:
         a, b = _connect(server), _connect(server)
         for sock in (a, b):
             sock.sendall(encode(read_request(METER, COVER_COUNT)))

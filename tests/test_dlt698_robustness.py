@@ -241,3 +241,34 @@ def test_over_100000_generated_and_mutated_frames_and_apdus(server, meter):
     storm(session, random.Random(3), 20_000)
     normal_read_works(session)
     assert records(meter) == before
+
+
+@pytest.mark.parametrize("kind", ["68-run", "bad-fcs", "pipelined-unread"])
+def test_structured_floods_do_not_stall_the_698_server(server, kind):
+    """The shared transport's guards (tests/test_floods.py) hold for DL/T 698.45 too: while one
+    client floods, another is answered."""
+    import threading
+
+    good = encode(Frame(0x43, SERVER, 0x10, ADDRESS_READ.to_bytes()), 4)
+    bad = good[:-3] + bytes((good[-3] ^ 1,)) + good[-2:]
+    data = {"68-run": b"\x68" * (2 << 20), "bad-fcs": bad * ((1 << 20) // len(bad)),
+            "pipelined-unread": good * ((1 << 20) // len(good))}[kind]
+    flooder = socket.socket()
+    flooder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # it reads nothing
+    flooder.connect(("127.0.0.1", server.port))
+
+    def pump() -> None:
+        try:
+            flooder.sendall(data)
+        except OSError:
+            pass  # dropped for not reading its answers
+
+    t = threading.Thread(target=pump, daemon=True)
+    t.start()
+    try:
+        for piid in (11, 12, 13):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as reader:
+                assert read_back(reader, piid, 10.0)
+    finally:
+        flooder.close()
+        t.join(10)

@@ -273,7 +273,7 @@ def test_connect_release_and_password(session, client, meter):
     assert refused.value.dar == 1 and session.state == State.PRESET
     client.connect(PASSWORD)
     assert session.state == State.AUTHORISED
-    assert meter.password_failures(meter.clock()[0] // 86_400_000) == 1
+    assert meter.lockout().failures == 1
 
 
 def test_a_wrong_password_locks_out_for_the_day_shared_with_dlt645(session, client, meter):

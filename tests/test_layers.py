@@ -11,7 +11,9 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "meterseal"
 
 # The firmware's record codec: what code outside the firmware may decode NVM images with.
-CODEC = {"records", "image", "layout", "bcd", "caltime", "crc", "pending", "report", "compat"}
+CODEC = {
+    "records", "image", "layout", "bcd", "caltime", "crc", "pending", "report", "compat", "authlog",
+}
 
 # room -> rooms (or "firmware:codec") it may import, besides itself and errors.
 ALLOWED: dict[str, set[str]] = {

@@ -187,6 +187,14 @@ def stamped_5_s_late(log: RunLog) -> RunLog:
     return forged(log, replace_record(1, late))
 
 
+def exact_from_a_stopped_clock(log: RunLog) -> RunLog:
+    """The clock lost its time at 2.5 h (its supply fell below the RTC's minimum) and was never
+    set again, yet record 2, at 3 h, still says exact: a time the meter never had."""
+    out = forged(log, lambda img: img)
+    out.rtc_invalid = [(int(2.5 * HOUR_US), log.t_end_us)]
+    return out
+
+
 def wrong_energy(log: RunLog) -> RunLog:
     """Record 2's import before the opening 1 kWh higher than the register held."""
     wrong = changed(log, 2, import_before=record(log, 2).import_before + 100)
@@ -224,6 +232,7 @@ FORGERIES: dict[str, tuple[Callable[[RunLog], RunLog], str]] = {
     "record with no true opening": (phantom_record, "I1"),
     "missed observable opening": (missed_opening, "I2"),
     "exact time 5 s late": (stamped_5_s_late, "I3"),
+    "exact time from a stopped clock": (exact_from_a_stopped_clock, "I3"),
     "count gap": (count_gap, "I4"),
     "committed page rewritten later": (rewritten_later, "I5"),
     "report before its record": (reported_before_written, "I5"),

@@ -25,7 +25,7 @@ def test_a_debounce_of_one_sample_records_the_glitches_and_the_oracle_refuses_th
     """The same noise through a firmware that takes one sample for a change: false openings,
     which I1 (no false record) must catch."""
     out = simulate(field("glitches, no debounce", "6h", [("2h 30min", "2h")], faults=GLITCHES,
-                         cover__debounce_samples=1))
+                         cover__debounce_samples=1, cover__bounce_s=0.001))
     j = out.judgment
     assert j.records, "one-sample debounce should have taken a glitch for an opening"
     assert j.invariants["I1"] == "fail"

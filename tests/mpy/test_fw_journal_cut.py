@@ -17,6 +17,8 @@ def test_workload_wraps_both_rings_twice():
     assert kinds == {"open", "close", "pd_start", "pd_end", "save", "clear", "freeze"}
     clears = [op for op in ops if op[0] == "clear"]
     assert len(clears) >= 12  # the event-clear ring (11 slots) wraps
+    freezes = [op for op in ops if op[0] == "freeze"]
+    assert len(freezes) >= 64  # the daily-freeze ring (63 slots) wraps
 
 
 def test_every_write_cut_before_inside_after():
@@ -38,3 +40,4 @@ def test_fresh_chip_is_empty():
     assert j.cover_total == 0 and j.power_down_total == 0 and j.state is None
     assert j.next_cover_seq() == 1 and j.next_power_down_seq() == 1
     assert j.clear_total == 0 and j.next_clear_seq() == 1 and j.baselines() == (0, 0)
+    assert j.freeze_total == 0 and j.next_freeze_seq() == 1 and j.last_freeze() is None

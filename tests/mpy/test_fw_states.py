@@ -100,9 +100,10 @@ def test_watch_phases():
     assert st.next_watch(battery, st.WEV_TO_SUPERCAP) == st.WATCH_FULL
     assert st.next_watch(battery, st.WEV_BATTERY_LOW) == st.WATCH_BATTERY_LOW
     assert st.next_watch(st.WATCH_BATTERY_LOW, st.WEV_ALARM_LOST) == st.WATCH_ENDED
-    # Pending needs retained RAM that outlives the MCU; an ended watch has no alarm armed.
+    # A battery that gave out under retained RAM while records were pending ends the watch.
+    assert st.next_watch(st.WATCH_PENDING, st.WEV_ALARM_LOST) == st.WATCH_ENDED
+    # An ended watch has no alarm armed; the supercapacitor has no battery to hand over from.
     for phase, event in (
-        (st.WATCH_PENDING, st.WEV_ALARM_LOST),
         (st.WATCH_ENDED, st.WEV_ALARM_KEPT),
         (st.WATCH_ENDED, st.WEV_ALARM_LOST),
         (st.WATCH_FULL, st.WEV_TO_SUPERCAP),

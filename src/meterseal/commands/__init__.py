@@ -15,6 +15,7 @@ from meterseal.commands import (
     campaign,
     collect,
     dashboard,
+    fleet,
     parts,
     read,
     register,
@@ -28,7 +29,7 @@ from meterseal.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, one_line
 from meterseal.hardware.profile import ProfileError
 from meterseal.sim.scenario import ScenarioError
 
-SUBCOMMANDS = (run, verify, campaign, size, parts, serve, read, collect, register, suspects,
+SUBCOMMANDS = (run, verify, campaign, size, parts, fleet, serve, read, collect, register, suspects,
                dashboard)
 
 

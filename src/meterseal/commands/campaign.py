@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from meterseal.commands._output import plain
 from meterseal.commands._paths import atomic_write, target_dir, write_target
 from meterseal.errors import EXIT_FAIL, EXIT_OK, UsageError
 
@@ -21,7 +22,10 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-_SCHEDULER = re.compile(r"^(tcp|tls|inproc|ucx)://[^\s/]+$")
+# Only plain TCP: a tls:// scheduler needs a security configuration this command has no options
+# for, inproc:// lives inside another process, and ucx:// needs a transport that is not
+# installed; Dask answers each of those with a traceback.
+_SCHEDULER = re.compile(r"^tcp://(\[[^\]\s/]+\]|[^\s/:\[\]]+):\d{1,5}$")
 MAX_SCENARIOS = 100_000_000  # a week of a large cluster; above it a typo is likelier than a plan
 
 
@@ -67,7 +71,7 @@ def _check(args: argparse.Namespace) -> tuple[Path, Path]:
     if args.batch is not None and not 1 <= args.batch <= args.scenarios:
         raise UsageError(f"--batch: need 1 to {args.scenarios} (the scenarios), got {args.batch}")
     if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
-        raise UsageError(f"--scheduler: expected an address like tcp://HOST:PORT, "
+        raise UsageError(f"--scheduler: expected a Dask scheduler's address tcp://HOST:PORT, "
                          f"got {args.scheduler!r}")
     return write_target(args.out, "--out"), target_dir(args.failures, "--failures")
 
@@ -139,12 +143,12 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     summary = summarise(result.table)
     render(summary, con, title=f"campaign seed {args.seed}")
     con.print(f"{result.scenarios} scenarios in {result.elapsed_s:.1f} s on {result.workers} "
-              f"worker(s): {result.rate:,.0f} scenarios/s; results: {out_path}")
+              f"worker(s): {result.rate:,.0f} scenarios/s; results: {plain(out_path)}")
     if summary.failed:
         con.print(f"[red]{summary.failed} failing scenario(s)[/red]")
         if written:
-            con.print(f"written to {failures_dir}/ (replay one with: "
-                      f"meterseal run {written[0]} --json)")
+            con.print(f"written to {plain(failures_dir)}/ (replay one with: "
+                      f"meterseal run {plain(written[0])} --json)")
         return EXIT_FAIL
     con.print("[green]every invariant held in every scenario[/green]")
     return EXIT_OK

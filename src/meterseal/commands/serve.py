@@ -17,6 +17,7 @@ import gc
 import signal
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from meterseal.commands._links import (
@@ -54,6 +55,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     serve.add_argument(
         "--report-to", metavar="tcp://HOST:PORT",
         help="the DL/T 698.45 master the meter's module dials to push its active reports",
+    )
+    serve.add_argument(
+        "--image", metavar="FILE",
+        help="--scenario: keep the meter's NVM in FILE across restarts (created from the"
+        " scenario's run when absent, written atomically on every change): a restart is a"
+        " reboot of the same meter",
     )
     serve.add_argument("--bus-baud", type=int, metavar="B",
                        help="--fleet: play each bus's wire time at B baud 8E1 (default: off)")
@@ -93,6 +100,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     plan = _plan(args)
     sc = load_scenario(args.scenario)
     meter = LiveMeter.from_scenario(sc)
+    if args.image is not None:
+        _keep_image(meter, Path(args.image))
     # What the run left in memory stays for good: keep the collector from walking it again
     # (full collections would otherwise show as latency spikes in a long-running server).
     gc.collect()
@@ -116,7 +125,8 @@ class _Faces:
         from meterseal.protocols.dlt645.session import Dlt645Session
 
         # Our meters answer the manufacturer number (and our identifiers behind it).
-        return MakerFace(Dlt645Session(self.meter), self.meter.address)
+        session = Dlt645Session(self.meter, vendor_prefix=self.meter.vendor_prefix)
+        return MakerFace(session, self.meter.address)
 
     def dlt698(self) -> Any:
         from meterseal.protocols.dlt698.session import Dlt698Session
@@ -208,13 +218,28 @@ async def _start_reports(stack: AsyncExitStack, plan: Plan, faces: _Faces) -> No
     _say(f"DL/T 698.45 active reports to tcp://{target.host}:{target.port}")
 
 
+def _keep_image(meter: Any, path: Path) -> None:
+    """Reboot ``meter`` from the image in ``path`` if there is one, and keep it there."""
+    if path.is_dir() or not path.parent.is_dir():
+        raise UsageError(f"--image {path}: not a file in an existing directory")
+    try:
+        if path.exists():
+            meter.reboot_from(path)
+            _say(f"rebooted from {path}")
+        else:
+            meter.persist_to(path)
+            _say(f"NVM kept in {path}")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--image {path}: {exc}") from None
+
+
 def _serve_fleet(args: argparse.Namespace) -> int:
     from meterseal.commands._fleet import open_fleet
     from meterseal.protocols.dlt645.router import BusTiming
 
-    if args.serial or args.dlt698 or args.report_to:
-        raise UsageError("--serial, --dlt698 and --report-to serve one meter: use them with"
-                         " --scenario, not --fleet")
+    if args.serial or args.dlt698 or args.report_to or args.image:
+        raise UsageError("--serial, --dlt698, --report-to and --image serve one meter: use"
+                         " them with --scenario, not --fleet")
     tcp = parse_tcp(args.dlt645 or DEFAULT_TCP)
     timing = None
     if args.bus_baud is not None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from meterseal.commands._output import emit_json
+from meterseal.commands._output import emit_json, plain
 from meterseal.commands._paths import atomic_write, write_target
 from meterseal.errors import UsageError
 from meterseal.hardware.profile import ProfileError, list_keys, resolve_profile
@@ -39,7 +39,7 @@ def print_sizing(s: Sizing) -> None:
     # Piped output gets room for the tables instead of rich's 80-column default.
     con = Console(width=None if sys.stdout.isatty() else 110)
     req = s.requirement
-    con.print(f"[bold]requirement[/bold]: {req.describe()}")
+    con.print(f"[bold]requirement[/bold]: {plain(req.describe())}")
     tab = Table(title="candidates under the requirement (each one simulated)")
     for col in ("C nominal", "C effective", "ESR", "leakage", "V at loss", "watch h", "meets"):
         tab.add_column(col, justify="right")

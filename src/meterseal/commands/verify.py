@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from meterseal.commands._output import plain
 from meterseal.commands._paths import target_dir
 from meterseal.errors import EXIT_FAIL, EXIT_OK, UsageError
 
@@ -41,7 +42,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     Console(width=None if sys.stdout.isatty() else 110).print(_experiment_table(experiment))
     if report_dir is not None:
         index = _write_report_whole(results, report_dir, extra, experiment)
-        con.print(f"report: {index}")
+        con.print(f"report: {plain(index)}")
     failed = [r.case.key for r in results if not (r.expected_ok and r.outcome.judgment.passed)]
     failed += [f"experiment:{r.variant.key}" for r in experiment if not r.passed]
     if failed:

@@ -135,8 +135,8 @@ class MeterImage:
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("clears", "cover_close", "cover_open", "freezes", "pd_end", "pd_start",
-                 "reports", "states")
+    __slots__ = ("clears", "cover_close", "cover_open", "freeze_top", "freezes", "pd_end",
+                 "pd_start", "reports", "states")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -147,6 +147,9 @@ class Index:
         self.clears = [None] * SLOTS
         self.reports = [None] * SLOTS
         self.freezes = [None] * FREEZE_SLOTS
+        # The freeze ring is 63 slots, asked its total at every freeze: kept until a freeze
+        # page changes (None: to be found again).
+        self.freeze_top = None
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -177,6 +180,8 @@ class Index:
         where = _locate(addr)
         if where is not None:
             where[0](self)[where[1]] = None
+            if where[2] is DailyFreeze:
+                self.freeze_top = None
 
     def apply(self, addr, rec):
         """Record that the page at addr now holds rec; False (index unchanged) if rec does not
@@ -190,6 +195,8 @@ class Index:
         if kind is not SavedState and rec.seq % len(table(self)) != i:
             return False
         table(self)[i] = rec
+        if kind is DailyFreeze:
+            self.freeze_top = None
         return True
 
     # --- derived views -------------------------------------------------------------------
@@ -275,7 +282,9 @@ class Index:
         return _window(self.cover_total(), self.cover)
 
     def freeze_total(self):
-        return _highest(self.freezes)
+        if self.freeze_top is None:
+            self.freeze_top = _highest(self.freezes)
+        return self.freeze_top
 
     def freeze(self, seq):
         """Daily freeze seq (a copy), or None if not held."""

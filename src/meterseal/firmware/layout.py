@@ -12,7 +12,8 @@ page sits alone in its own EEPROM page, so one write never touches two records.
     pages 68..100   reserved for the terminal cover (68..89 its records, 90..100 their reports)
     pages 101..163  daily freezes, slots 0..62, one page each (the latest 62 are kept, as the
                     standard's 62 daily freezes: a freeze N only overwrites freeze N - 63)
-    pages 164..187  reserved for the clock logs and the security counters
+    pages 164..187  the authority journal (authlog.py): time-setting log 164..174, broadcast-time
+                    log 175..185, the lockout counter's two copies 186, 187
     pages 188..511  free
 
 A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites

@@ -75,6 +75,11 @@ T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
 T_REPORT = 3  # the gap before a report's next send
 T_FREEZE = 4  # the next local midnight, on mains: the daily freeze
 
+# Page writes that fail in a row (the NVM's supply sagged below its minimum) before the firmware
+# stops trying until the power state changes: the budget misjudged this supply, and retrying at
+# once would only spend what is left on writes that cannot program.
+MAX_NVM_FAILS = 3
+
 
 class Recorder:
     def __init__(self, board, cfg):
@@ -108,6 +113,7 @@ class Recorder:
         self.shutdown_after_write = False
         self.retained_ok = False  # sampled when the watch is armed: retained RAM outlives the MCU
         self.pd_start_ms = 0
+        self.nvm_fails = 0  # page writes failed in a row
         self.freeze_due_ms = 0  # the midnight the freeze timer waits for (0: not armed)
         self.frozen_to_ms = -1  # the newest midnight frozen or queued (-1: none yet)
 
@@ -125,8 +131,11 @@ class Recorder:
         saved = self.journal.state
         self.next_cover_seq = self.journal.next_cover_seq()
         if saved is None:
-            # A new meter: the cover left the factory closed, the registers at zero.
-            stable, self.known_ms = 1, now
+            # A new meter: the cover left the factory closed, the registers at zero. When it was
+            # last known closed, the meter cannot say (this may not be its first power-up: an
+            # earlier one may have died before saving anything), so a change found before the
+            # first reconciliation is bounded from the codec's first instant, not from now.
+            stable, self.known_ms = 1, 0
         else:
             self.base_import_mwh = saved.import_mwh
             self.base_export_mwh = saved.export_mwh
@@ -209,6 +218,7 @@ class Recorder:
             return  # already on the way down, or booted on backup and watching
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_FAIL)
+        self.nvm_fails = 0  # another supply now: writes may program again
         b.timers.stop(T_FREEZE)
         self.freeze_due_ms = 0
         now, valid = b.clock.read()
@@ -224,6 +234,7 @@ class Recorder:
             return
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_GOOD)
+        self.nvm_fails = 0
         b.supply.set_alarm(None)
         b.cover.arm_wake(False)
         b.timers.stop(T_POLL)
@@ -276,6 +287,7 @@ class Recorder:
         if item is None:
             return
         kind = item.kind
+        self.nvm_fails = 0
         if self.assisting:
             self.assisting = False
             self.path.end_assist()
@@ -309,6 +321,7 @@ class Recorder:
             self.path.end_assist()
         self.journal.recover()
         self.queue.insert(0, item)
+        self.nvm_fails += 1
         self._pump()
         if self.shutdown_after_write and self.writing is None:
             self._shutdown()  # the watch's last write cannot be afforded again: it has ended
@@ -340,6 +353,8 @@ class Recorder:
             else:
                 self._seen_close(t_ms, t_valid, EXACT)
             self.known_ms = t_ms
+        if not self.deb.busy() and st.has_transition(self.state, st.EV_SAVED):
+            self._pump()  # the power-fail window waited for this debounce to settle
 
     def _start_debounce_burst(self):
         b = self.b
@@ -492,6 +507,7 @@ class Recorder:
         if path.supercap_can_watch(self.retained_ok):
             self.watch = st.next_watch(self.watch, st.WEV_TO_SUPERCAP)
             path.arm_on_supercap(self.retained_ok)
+            self.nvm_fails = 0
             return True
         if path.battery_to_its_end():
             self.watch = st.next_watch(self.watch, st.WEV_BATTERY_LOW)
@@ -544,6 +560,8 @@ class Recorder:
     # ----------------------------------------------------------------- writes and reports
 
     def _write_affordable(self):
+        if self.nvm_fails >= MAX_NVM_FAILS:
+            return False
         return self.path.write_source(self.state in st.BUDGETED_IN) != SRC_NONE
 
     def _queue_power_down(self, kind, now, valid):
@@ -574,6 +592,8 @@ class Recorder:
         while self.queue:
             item = self.queue.pop(0)
             source = self.path.write_source(budgeted)
+            if self.nvm_fails >= MAX_NVM_FAILS:
+                source = SRC_NONE  # this supply cannot program the NVM: wait for another
             if source == SRC_NONE:
                 # Nothing is dropped: a reconciled record lives only here. What waits is written
                 # when energy returns, so what was seen is no longer written at once.
@@ -594,6 +614,11 @@ class Recorder:
             self.b.nvm.write(item.addr, item.data)
             return
         if not self.reconciling and st.has_transition(self.state, st.EV_SAVED):
+            if self.deb.busy():
+                # A change under debounce is finished on the bulk capacitor's energy too: the
+                # watch may have no source that can afford its record (no battery, an empty
+                # supercapacitor). _sample pumps again when the debounce settles.
+                return
             # A power-up's reconciliation is finished on the bulk capacitor's energy first.
             self.state = st.next_state(self.state, st.EV_SAVED)
             self._arm_watch()

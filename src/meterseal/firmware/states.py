@@ -165,6 +165,8 @@ WATCH_TRANSITIONS = {
     # Below the write floor: keep records in retained RAM, watch on to the retained floor.
     (WATCH_FULL, WEV_ALARM_KEPT): WATCH_PENDING,
     (WATCH_PENDING, WEV_ALARM_KEPT): WATCH_ENDED,
+    # ... unless the battery under retained RAM gave out meanwhile: what it held dies with it.
+    (WATCH_PENDING, WEV_ALARM_LOST): WATCH_ENDED,
     # At the watch floor, with what a last write needs still in hand: stop.
     (WATCH_FULL, WEV_ALARM_LOST): WATCH_ENDED,
 }

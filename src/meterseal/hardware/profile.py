@@ -145,18 +145,19 @@ def _check_consistency(values: Mapping[str, ProfileValue], explicit: Mapping[str
             f"must not exceed the part's 'supercap.rated_v' = {values['supercap.rated_v']!r} V "
             "(a supercapacitor charged above its rating fails)"
         )
+    if values["cover.bounce_s"] >= values["cover.debounce_s"]:  # type: ignore[operator]
+        raise ProfileError(
+            f"profile key 'cover.bounce_s' = {values['cover.bounce_s']!r} s must be below the "
+            f"debounce time 'cover.debounce_s' = {values['cover.debounce_s']!r} s "
+            "(cover.debounce_samples × cover.sample_period_s), or the switch's bounces count as "
+            "openings"
+        )
     if values["cover.bias_pulse_s"] > values["cover.bias_period_s"]:  # type: ignore[operator]
         raise ProfileError(
             f"profile key 'cover.bias_pulse_s' = {values['cover.bias_pulse_s']!r} must not exceed "
             f"'cover.bias_period_s' = {values['cover.bias_period_s']!r} s"
         )
-    if values["supercap.redistribution_f"] > 0.0 and not (  # type: ignore[operator]
-            values["supercap.redistribution_ohm"] > 0.0):  # type: ignore[operator]
-        raise ProfileError(
-            f"profile key 'supercap.redistribution_f' = {values['supercap.redistribution_f']!r} F "
-            "needs 'supercap.redistribution_ohm' > 0 Ω (a branch without resistance is just more "
-            "capacitance: add it to supercap.capacitance_f)"
-        )
+    _check_redistribution(values)
     if values["supercap.min_temperature_c"] >= values["supercap.max_temperature_c"]:  # type: ignore[operator]
         raise ProfileError(
             f"profile key 'supercap.min_temperature_c' = {values['supercap.min_temperature_c']!r} "
@@ -165,6 +166,28 @@ def _check_consistency(values: Mapping[str, ProfileValue], explicit: Mapping[str
         )
     _check_radio(values)
     _check_battery_state(values, explicit)
+
+
+# A branch's resistance and capacitance below these are not a redistribution branch but rounding
+# (the branch's time constant would be under a nanosecond), and overflow its closed form.
+MIN_BRANCH_OHM = 1e-3
+MIN_BRANCH_F = 1e-6
+
+
+def _check_redistribution(values: dict[str, object]) -> None:
+    c_d = values["supercap.redistribution_f"]
+    r_d = values["supercap.redistribution_ohm"]
+    if c_d == 0.0:  # type: ignore[comparison-overlap]
+        return
+    if c_d < MIN_BRANCH_F:  # type: ignore[operator]
+        raise ProfileError(
+            f"profile key 'supercap.redistribution_f' = {c_d!r} F: 0 (no branch) or at least "
+            f"{MIN_BRANCH_F} F")
+    if not r_d >= MIN_BRANCH_OHM:  # type: ignore[operator]
+        raise ProfileError(
+            f"profile key 'supercap.redistribution_f' = {c_d!r} F needs "
+            f"'supercap.redistribution_ohm' ≥ {MIN_BRANCH_OHM} Ω, got {r_d!r} (a branch without "
+            "resistance is just more capacitance: add it to supercap.capacitance_f)")
 
 
 def _check_radio(values: Mapping[str, ProfileValue]) -> None:
@@ -215,9 +238,15 @@ def _agree_debounce(values: dict[str, ProfileValue], overrides: Mapping[str, obj
     samples = int(values["cover.debounce_samples"])  # type: ignore[call-overload]
     if "cover.debounce_s" in overrides:
         want_s = float(values["cover.debounce_s"])  # type: ignore[arg-type]
-        n = round(want_s / period_s)
         if "cover.debounce_samples" in overrides:
             n = samples
+        else:
+            ratio = want_s / period_s  # inf for a period that is nearly nothing
+            if ratio > 1000.5:
+                raise ProfileError(
+                    f"profile key 'cover.debounce_s' = {want_s!r} s is more than 1000 samples of "
+                    f"'cover.sample_period_s' = {period_s!r} s; the firmware counts at most 1000")
+            n = round(ratio)
         if n < 1 or abs(n * period_s - want_s) > 5e-7:
             raise ProfileError(
                 f"profile key 'cover.debounce_s' = {want_s!r} s must be a whole number "

@@ -130,8 +130,9 @@ KEYS: tuple[ProfileKey, ...] = (
         "F",
         _PB,
         "capacitance at 20 °C, nominal",
-        minimum=0.0,
-        exclusive_minimum=True,
+        # A floor the closed-form physics can divide by at any tolerance, ageing and cold:
+        # below a microfarad no backup capacitor is meant (supply.topology = "battery-only").
+        minimum=1e-6,
         maximum=1000.0,
     ),
     _k(
@@ -149,8 +150,9 @@ KEYS: tuple[ProfileKey, ...] = (
         "Ω",
         "[D] derived: 5.0 V / 12 µA (Eaton PB 1.0 F row, leakage after 72 h at 20 °C) ≈ 420 kΩ",
         "parallel leakage resistance at 20 °C",
-        minimum=0.0,
-        exclusive_minimum=True,
+        # 1 Ω is a short; 1e18 Ω is no leakage (and 1/R stays a normal float).
+        minimum=1.0,
+        maximum=1e18,
     ),
     _k(
         "supercap.rated_v",
@@ -168,8 +170,9 @@ KEYS: tuple[ProfileKey, ...] = (
         "Ω",
         "NXP UM10301 row (Charging: 1 F through 4.7 kΩ, 5τ ≈ 6.5 h)",
         "series resistor charging the supercapacitor from its source",
-        minimum=0.0,
-        exclusive_minimum=True,
+        # Finite both ways: a milliohm is a wire, a teraohm charges nothing in a lifetime.
+        minimum=1e-3,
+        maximum=1e12,
     ),
     _k(
         "supercap.charge_source_v",
@@ -221,8 +224,8 @@ KEYS: tuple[ProfileKey, ...] = (
         "series ([U] the FC's own 20 °C table was not read): 5.5× over 45 °C, a doubling per "
         "≈ 18 °C",
         "leakage current doubles every this many °C above 20 °C (no change below)",
-        minimum=0.0,
-        exclusive_minimum=True,
+        # At least 1 °C: a doubling per degree is already 2^65 at 85 °C; a finer one overflows.
+        minimum=1.0,
         maximum=100.0,
     ),
     _k(
@@ -272,8 +275,8 @@ KEYS: tuple[ProfileKey, ...] = (
         "KEMET FC datasheet row: at −25 °C C ≥ 50 % of initial (a limit); [U] typical taken "
         "midway between that limit and nominal",
         "capacitance at −25 °C over capacitance at 20 °C (linear between, clamped outside)",
-        minimum=0.0,
-        exclusive_minimum=True,
+        # The KEMET row's cold limit is 0.5; 0.01 keeps the capacitance a number to divide by.
+        minimum=0.01,
         maximum=1.0,
     ),
     _k(
@@ -315,8 +318,8 @@ KEYS: tuple[ProfileKey, ...] = (
         "V",
         _ER + " (3.6 V)",
         "open-circuit voltage of the fresh cell (flat over the first 90 % of capacity)",
-        minimum=0.0,
-        exclusive_minimum=True,
+        # 10 mV: a lower voltage has no slope left to its cut-off that a float can hold.
+        minimum=0.01,
         maximum=10.0,
     ),
     _k(
@@ -325,8 +328,9 @@ KEYS: tuple[ProfileKey, ...] = (
         "mAh",
         _ER + " (1.2 Ah)",
         "capacity down to the cut-off voltage",
-        minimum=0.0,
-        exclusive_minimum=True,
+        # A microampere-hour up to a thousand ampere-hours: the charge stays a normal float.
+        minimum=1e-3,
+        maximum=1e6,
     ),
     _k(
         "battery.internal_resistance_ohm",
@@ -744,10 +748,72 @@ KEYS: tuple[ProfileKey, ...] = (
         "-",
         "reference/dlt645.md 'Writing and clearing': meters lock the password after a few "
         "failures a day (a count the profile sets); [U] assumption: 3",
-        "wrong passwords the meter takes in one of its days before it refuses every password "
-        "until its date changes",
+        "wrong passwords or security-module keys the meter takes (within security.lockout_h of "
+        "its running time) before it refuses every password and key for security.lockout_h",
         minimum=1,
         maximum=255,
+    ),
+    _k(
+        "dlt645.vendor_prefix",
+        "0480",
+        "-",
+        "[D] derived: the block the project has used since the first DL/T 645 face "
+        "(docs/dlt645.md); reference/dlt645.md 'Field rules': Table A.5 defines only 04 80 00 "
+        "01..03 there, vendors use 04 FE, 04 90, 04 CC, ... — the prefix is our choice",
+        "DI3 DI2 (four hex digits) of the vendor DIs that carry time quality, bounds and "
+        "all-time totals; 04 80 00 01..03 stay the standard's whatever it is",
+        pattern=r"[0-9A-Fa-f]{4}",
+    ),
+    # --- security module and authority --------------------------------------------------------
+    _k(
+        "security.factory_mode",
+        False,
+        "-",
+        "reference/dlt645.md 'Field rules': level 02 (and 04) only in factory mode; in the "
+        "field they answer 'not authorised'",
+        "the meter is in factory mode: plain level-02 passwords are accepted (with the "
+        "programming key); otherwise only level 98 through the security module",
+    ),
+    _k(
+        "security.key",
+        "00112233445566778899aabbccddeeff",
+        "-",
+        "[U] assumption: a per-meter SM4 key (field ESAMs use SM4, the national algorithm); a "
+        "test key, to be overridden per meter",
+        "the security module's 128-bit SM4 key, 32 hex digits",
+        pattern=r"[0-9A-Fa-f]{32}",
+    ),
+    _k(
+        "security.lockout_h",
+        24.0,
+        "h",
+        "reference/dlt645.md 'Writing and clearing': meters lock the password after a few "
+        "failures a day; [U] assumption: the lock lasts 24 h of the meter's own running time "
+        "(a monotonic count no clock setting moves)",
+        "how long a lock lasts after too many wrong passwords or keys, and the window in which "
+        "wrong tries are counted",
+        minimum=0.001,
+        maximum=8760.0,
+    ),
+    # --- billing ---------------------------------------------------------------------------------
+    _k(
+        "billing.settlement_day",
+        1,
+        "-",
+        "reference/dlt645.md 'Field rules' (no broadcast time near a settlement instant); "
+        "[U] assumption: the usual default, the 1st day of the month",
+        "day of the month of the settlement instant",
+        minimum=1,
+        maximum=28,
+    ),
+    _k(
+        "billing.settlement_hour",
+        0,
+        "h",
+        "reference/dlt645.md 'Field rules'; [U] assumption: the usual default, 00:00",
+        "hour of the settlement instant",
+        minimum=0,
+        maximum=23,
     ),
     # --- ambient -----------------------------------------------------------------------------
     _k(

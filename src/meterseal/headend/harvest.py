@@ -10,6 +10,7 @@ Must not know: frames and links (harvester.py), SQL (store/).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final, Literal
 
 Kind = Literal["cover_open", "power_down", "event_clear"]
@@ -77,6 +78,7 @@ class MeterState:
     vendor_records: bool | None = None  # None: never read
     marks: dict[str, Mark] = field(default_factory=dict)
     endpoint: str | None = None  # the gateway it was last read through
+    daily_through: datetime | None = None  # the newest daily freeze held (its frozen_at)
 
     def mark(self, kind: Kind) -> Mark:
         return self.marks.get(kind, Mark())

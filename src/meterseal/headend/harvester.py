@@ -6,7 +6,8 @@ log's totals (one question, 04 80 FF 00, from our meters: a meter with nothing n
 exchange), the event clears (all-time count, never cleared), then per log only the records of
 its window (window.py) — through our extended records (seq, time quality, bounds)
 for our meters, through the standard records (time quality ``unknown``, a seq counted by the
-head-end from the standard count) for everyone else.
+head-end from the standard count) for everyone else — and the daily freezes taken since the
+newest the store holds (daily.py).
 
 Must not know: SQL, sockets (the client owns the link), the firmware, the simulator.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 from typing import TypeVar
 
+from meterseal.headend.daily import DailyReader
 from meterseal.headend.harvest import (
     UNKNOWN,
     ClearRow,
@@ -34,6 +36,7 @@ from meterseal.protocols.dlt645.catalog import (
     Count,
     ExtendedCoverBlock,
     ExtendedCoverOpen,
+    ExtendedFreezeBlock,
     ExtendedPowerDown,
     StandardCoverOpen,
     StandardEventClear,
@@ -78,12 +81,16 @@ class MeterHarvester:
             await self._identify()
         totals = await self._log_totals() if self.h.vendor_records else None
         new_clears = await self._clears(None if totals is None else totals.clears.value)
+        daily = DailyReader(self._get, self._freeze_block, self.h.utc_offset_h,
+                            self._state.daily_through)
         if self.h.vendor_records:
             await self._vendor_covers(None if totals is None else totals.cover)
             await self._vendor_power_downs(None if totals is None else totals.power_down)
+            self.h.daily = await daily.ours(None if totals is None else totals.freeze)
         else:
             await self._standard_covers(new_clears & _CLEARS_COVER)
             await self._standard_power_downs(new_clears & _CLEARS_POWER_DOWN)
+            self.h.daily = await daily.standard()
         return self.h
 
     # --- reading -----------------------------------------------------------------------------
@@ -91,6 +98,10 @@ class MeterHarvester:
     async def _get(self, item: cat.DataItem, cls: type[V], n: int = 1) -> V:
         di = item.di(n)
         return _decode(cls, di, await self._client.read(self._addr, di))
+
+    async def _freeze_block(self) -> ExtendedFreezeBlock:
+        di = cat.MFR_FREEZE_BLOCK.di()
+        return _decode(ExtendedFreezeBlock, di, await self._client.read_all(self._addr, di))
 
     async def _identify(self) -> None:
         try:

@@ -135,15 +135,8 @@ class Kernel(BoardLife):
             if o.at_us <= sc.duration_us:
                 self.push(o.at_us, E_MAINS_OFF, k)
                 self.push(o.end_us, E_MAINS_ON)
-        bounce_s = self.board_params.bounce_us * 1e-6
-        for op in sc.cover:
-            if op.held:
-                continue  # the switch never moves: a tool holds it pressed
-            for t, level in bounce_edges(op.open_us, 0, bounce_s, self.rng):
-                self.push(t, E_PIN, level)
-            if op.close_us is not None:
-                for t, level in bounce_edges(op.close_us, 1, bounce_s, self.rng):
-                    self.push(t, E_PIN, level)
+        for t, level in self._switch_edges():
+            self.push(t, E_PIN, level)
         for f in sc.faults:
             if f.kind == "power-cut":
                 self.push(f.at_us, E_CUT)
@@ -152,6 +145,27 @@ class Kernel(BoardLife):
                 self.push(b, E_PIN, GLITCH_OFF)
         self.push(0, E_BOOT)
         self.push(sc.duration_us, E_END)
+
+    def _switch_edges(self) -> list[tuple[int, int]]:
+        """The pin edges of every cover operation, contact bounce included. A transition's
+        bounce ends before the next transition starts: the contact cannot still be bouncing
+        from the opening once the cover has closed (else two trains interleave and the pin can
+        end on the wrong level)."""
+        transitions: list[tuple[int, int]] = []
+        for op in self.scenario.cover:
+            if op.held:
+                continue  # the switch never moves: a tool holds it pressed
+            transitions.append((op.open_us, 0))
+            if op.close_us is not None:
+                transitions.append((op.close_us, 1))
+        bounce_us = self.board_params.bounce_us
+        edges: list[tuple[int, int]] = []
+        for k, (t, level) in enumerate(transitions):
+            room = bounce_us
+            if k + 1 < len(transitions):
+                room = min(room, max(transitions[k + 1][0] - t - 1, 0))
+            edges.extend(bounce_edges(t, level, room * 1e-6, self.rng))
+        return edges
 
     def run(self) -> RunLog:
         q = self.q

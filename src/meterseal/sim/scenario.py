@@ -47,6 +47,9 @@ MAX_GLITCH_US = 1_000_000  # a "glitch" longer than a second is a cover operatio
 # any real use (a year of hourly load steps is 8,760), low enough that a typo cannot exhaust the
 # machine before the run starts.
 MAX_SCENARIO_EVENTS = 1_000_000
+# A scenario file's size: MAX_SCENARIO_EVENTS entries of a few dozen bytes each fit with room;
+# more is a device without end (/dev/zero, /dev/full) or a mistake, read no further.
+MAX_SCENARIO_BYTES = 64 * 2**20
 # Load on one single-phase meter: 60–100 A at 230 V is about 23 kW; 100 kW leaves room and still
 # refuses a unit mistake (watts given in milliwatts) before it overflows the registers.
 MAX_LOAD_W = 100_000.0
@@ -262,11 +265,23 @@ def validate(sc: Scenario) -> None:
             raise ScenarioError("fault: at is outside the scenario")
         if f.kind in GLITCH_KINDS:
             _check_glitch(f, sc.duration_us)
-    for i, ld in enumerate(sc.loads):
+    _check_loads(sc.loads)
+    _check_keys(sc)
+
+
+def _check_loads(loads: tuple[LoadStep, ...]) -> None:
+    # A fast pass first (a fleet meter has thousands of hourly steps; NaN fails every
+    # comparison, infinities the upper bound), the named check only when one is out of range.
+    if all(0 <= ld.import_w <= MAX_LOAD_W and 0 <= ld.export_w <= MAX_LOAD_W for ld in loads):
+        return
+    for i, ld in enumerate(loads):
         for name, w in (("import_w", ld.import_w), ("export_w", ld.export_w)):
             if not (math.isfinite(w) and 0 <= w <= MAX_LOAD_W):
                 raise ScenarioError(f"load {i + 1}: {name} = {w!r} must be from 0 to "
                                     f"{MAX_LOAD_W:g} W (one single-phase meter)")
+
+
+def _check_keys(sc: Scenario) -> None:
     prev_key_end = None
     for i, w in enumerate(sorted(sc.programming_key, key=lambda w: w.at_us)):
         if w.at_us < 0 or w.for_us <= 0:
@@ -460,7 +475,12 @@ def _array(doc: Mapping[str, object], key: str) -> list[object]:
 def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:  # a pipe is fine; a device without end is cut off below
+            data = fh.read(MAX_SCENARIO_BYTES + 1)
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"{p}: more than {MAX_SCENARIO_BYTES // 2**20} MiB, "
+                                "which no scenario file is")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{p}: no such scenario file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -71,6 +71,12 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _instant(value: Any) -> datetime:
+    """A stored instant as an aware datetime: timestamptz comes back as one, SQLite's text is
+    ISO-8601 with its offset (one meter's freezes share its offset, so text's max is time's)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
 class Store:
     """A store opened at a URL and upgraded to the newest schema this meterseal knows."""
 
@@ -110,8 +116,11 @@ class Store:
             marks.setdefault(address, {})[kind] = Mark(
                 int(seq), None if open_seq is None else int(open_seq), int(base)
             )
+        through = {address: _instant(at) for address, at in self.db.query(
+            "SELECT meter_address, max(frozen_at) FROM daily_energy GROUP BY meter_address")}
         return {
-            address: MeterState(manufacturer, bool(vendor), marks.get(address, {}), endpoint)
+            address: MeterState(manufacturer, bool(vendor), marks.get(address, {}), endpoint,
+                                through.get(address))
             for address, manufacturer, vendor, endpoint in self.db.query(
                 "SELECT address, manufacturer, vendor_records, endpoint FROM meter"
             )

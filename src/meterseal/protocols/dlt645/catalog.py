@@ -4,8 +4,8 @@ the meter face's DIs are defined.
 Owns: every DI constant of the meter face (standard and ours), the DI table (one DataItem per
 identifier or run of identifiers: its name, its value class, hence its byte length), looking a
 DI up and decoding an answer by it. The value classes live in values.py (fields and small
-values) and events.py (records); they are re-exported here, so that ``catalog`` is the one name
-to import.
+values), events.py (records) and freezes.py (daily freezes); they are re-exported here, so
+that ``catalog`` is the one name to import.
 
 Must not know: frames, sessions, links, the head-end, the firmware.
 """
@@ -24,6 +24,14 @@ from meterseal.protocols.dlt645.events import (
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
+    StandardTimeSet,
+)
+from meterseal.protocols.dlt645.freezes import (
+    FREEZES,
+    ExtendedFreeze,
+    ExtendedFreezeBlock,
+    FreezeEnergy,
+    FreezeTime,
 )
 from meterseal.protocols.dlt645.values import (
     FLAG_CLOSED,
@@ -39,11 +47,14 @@ from meterseal.protocols.dlt645.values import (
     MeterTime,
     Quality,
     Value,
+    VersionString,
     decoding,
 )
 
 __all__ = [
     "ADDRESS",
+    "BROADCAST_COUNT",
+    "BROADCAST_RECORD",
     "COVER_OPEN_COUNT",
     "COVER_OPEN_RECORD",
     "DATE",
@@ -55,9 +66,14 @@ __all__ = [
     "DI_COVER_COUNT",
     "DI_DATE",
     "DI_EXPORT_ENERGY",
+    "DI_FREEZE_EXPORT",
+    "DI_FREEZE_IMPORT",
+    "DI_FREEZE_TIME",
     "DI_IMPORT_ENERGY",
     "DI_MFR_COVER_BLOCK",
     "DI_MFR_COVER_TOTALS",
+    "DI_MFR_FREEZE",
+    "DI_MFR_FREEZE_BLOCK",
     "DI_MFR_POWER_DOWN_TOTALS",
     "DI_POWER_DOWN_COUNT",
     "DI_TIME",
@@ -66,10 +82,18 @@ __all__ = [
     "EXPORT_ENERGY",
     "FLAG_CLOSED",
     "FLAG_HIDDEN",
+    "FREEZES",
+    "FREEZE_EXPORT",
+    "FREEZE_IMPORT",
+    "FREEZE_TIME",
+    "HARDWARE_VERSION",
     "IMPORT_ENERGY",
+    "MANUFACTURER",
     "MFR_COVER_OPEN_BLOCK",
     "MFR_COVER_OPEN_RECORD",
     "MFR_COVER_OPEN_TOTALS",
+    "MFR_FREEZE",
+    "MFR_FREEZE_BLOCK",
     "MFR_POWER_DOWN_RECORD",
     "MFR_POWER_DOWN_TOTALS",
     "NO_QUALITY",
@@ -77,8 +101,11 @@ __all__ = [
     "POWER_DOWN_RECORD",
     "QUALITY_CODES",
     "RING",
+    "SOFTWARE_VERSION",
     "TABLE",
     "TIME",
+    "TIME_SET_COUNT",
+    "TIME_SET_RECORD",
     "Address",
     "AllTimeTotals",
     "CatalogError",
@@ -88,13 +115,18 @@ __all__ = [
     "EnergySnapshot",
     "ExtendedCoverBlock",
     "ExtendedCoverOpen",
+    "ExtendedFreeze",
+    "ExtendedFreezeBlock",
     "ExtendedPowerDown",
+    "FreezeEnergy",
+    "FreezeTime",
     "MeterDate",
     "MeterTime",
     "Quality",
     "StandardCoverOpen",
     "StandardEventClear",
     "StandardPowerDown",
+    "StandardTimeSet",
     "Value",
     "decode_as",
     "lookup",
@@ -111,6 +143,17 @@ DI_ADDRESS: Final = 0x04000401
 DI_COVER_COUNT: Final = 0x03300D00  # + n (1..RING): the n-th latest cover-open record
 DI_POWER_DOWN_COUNT: Final = 0x03110000  # + n: the n-th latest power-down record
 DI_CLEAR_COUNT: Final = 0x03300300  # + n: the n-th latest event-clear record
+DI_TIME_SET_COUNT: Final = 0x03300400  # + n: the n-th latest time-setting record
+DI_METER_CLEAR_COUNT: Final = 0x03300100  # the meter-clear log (a clear may not name it)
+# Table A.5: the three manufacturer strings, 32 ASCII bytes each.
+DI_SOFTWARE_VERSION: Final = 0x04800001
+DI_HARDWARE_VERSION: Final = 0x04800002
+DI_MANUFACTURER: Final = 0x04800003
+# Table A.6, daily freeze: DI0 = n (01..3E) the n-th latest; DI1 00 its time, 01 forward active
+# energy (total and tariffs), 02 reverse.
+DI_FREEZE_TIME: Final = 0x05060000  # + n
+DI_FREEZE_IMPORT: Final = 0x05060100  # + n
+DI_FREEZE_EXPORT: Final = 0x05060200  # + n
 
 # What an event clear (1B) may name: every event log, or one log (DI0 = FF).
 DI_CLEAR_ALL: Final = 0xFFFFFFFF
@@ -125,6 +168,10 @@ DI_CLEAR_POWER_DOWN: Final = DI_POWER_DOWN_COUNT | 0xFF
 DI_MFR_COVER_TOTALS: Final = 0x04800D00  # + n: the n-th latest of all time, extended
 DI_MFR_COVER_BLOCK: Final = 0x04800DFF  # all RING of them in one answer
 DI_MFR_POWER_DOWN_TOTALS: Final = 0x04801100  # + n: likewise
+DI_MFR_BROADCAST_COUNT: Final = 0x04800800  # + n: the broadcast-time log (no 645 DI found)
+VENDOR_PREFIX: Final = 0x0480  # DI3 DI2 of the vendor block by default (profile key)
+DI_MFR_FREEZE: Final = 0x04800600  # + n: the n-th latest daily freeze, extended (DI1 = 05 06's)
+DI_MFR_FREEZE_BLOCK: Final = 0x048006FF  # all FREEZES of them in one answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +216,17 @@ EVENT_CLEAR_COUNT: Final = DataItem("event_clear_count", DI_CLEAR_COUNT, Count)
 EVENT_CLEAR_RECORD: Final = DataItem(
     "event_clear_record", DI_CLEAR_COUNT + 1, StandardEventClear, RING
 )
+TIME_SET_COUNT: Final = DataItem("time_set_count", DI_TIME_SET_COUNT, Count)
+TIME_SET_RECORD: Final = DataItem("time_set_record", DI_TIME_SET_COUNT + 1, StandardTimeSet, RING)
+SOFTWARE_VERSION: Final = DataItem("software_version", DI_SOFTWARE_VERSION, VersionString)
+HARDWARE_VERSION: Final = DataItem("hardware_version", DI_HARDWARE_VERSION, VersionString)
+MANUFACTURER: Final = DataItem("manufacturer_number", DI_MANUFACTURER, VersionString)
+BROADCAST_COUNT: Final = DataItem(
+    "mfr_broadcast_count", DI_MFR_BROADCAST_COUNT, Count, vendor=True
+)
+BROADCAST_RECORD: Final = DataItem(
+    "mfr_broadcast_record", DI_MFR_BROADCAST_COUNT + 1, StandardTimeSet, RING, vendor=True
+)
 MFR_COVER_OPEN_TOTALS: Final = DataItem(
     "mfr_cover_open_totals", DI_MFR_COVER_TOTALS, AllTimeTotals, vendor=True
 )
@@ -184,14 +242,48 @@ MFR_POWER_DOWN_TOTALS: Final = DataItem(
 MFR_POWER_DOWN_RECORD: Final = DataItem(
     "mfr_power_down_record", DI_MFR_POWER_DOWN_TOTALS + 1, ExtendedPowerDown, RING, vendor=True
 )
+FREEZE_TIME: Final = DataItem("daily_freeze_time", DI_FREEZE_TIME + 1, FreezeTime, FREEZES)
+FREEZE_IMPORT: Final = DataItem("daily_freeze_import", DI_FREEZE_IMPORT + 1, FreezeEnergy,
+                                FREEZES)
+FREEZE_EXPORT: Final = DataItem("daily_freeze_export", DI_FREEZE_EXPORT + 1, FreezeEnergy,
+                                FREEZES)
+MFR_FREEZE: Final = DataItem("mfr_daily_freeze", DI_MFR_FREEZE + 1, ExtendedFreeze, FREEZES,
+                             vendor=True)
+MFR_FREEZE_BLOCK: Final = DataItem("mfr_daily_freeze_block", DI_MFR_FREEZE_BLOCK,
+                                   ExtendedFreezeBlock, vendor=True)
 
 TABLE: Final[tuple[DataItem, ...]] = (
     IMPORT_ENERGY, EXPORT_ENERGY, DATE, TIME, ADDRESS,
     COVER_OPEN_COUNT, COVER_OPEN_RECORD, POWER_DOWN_COUNT, POWER_DOWN_RECORD,
-    EVENT_CLEAR_COUNT, EVENT_CLEAR_RECORD,
+    EVENT_CLEAR_COUNT, EVENT_CLEAR_RECORD, TIME_SET_COUNT, TIME_SET_RECORD,
+    SOFTWARE_VERSION, HARDWARE_VERSION, MANUFACTURER, BROADCAST_COUNT, BROADCAST_RECORD,
     MFR_COVER_OPEN_TOTALS, MFR_COVER_OPEN_RECORD, MFR_COVER_OPEN_BLOCK,
     MFR_POWER_DOWN_TOTALS, MFR_POWER_DOWN_RECORD,
+    FREEZE_TIME, FREEZE_IMPORT, FREEZE_EXPORT, MFR_FREEZE, MFR_FREEZE_BLOCK,
 )
+
+
+# Every vendor DI of the table (and of maker.py, which adds its own), as the catalogue writes
+# them: in the default block 04 80.
+VENDOR_DIS: Final = frozenset(di for item in TABLE if item.vendor for di in item.dis())
+
+
+def from_vendor_block(di: int, prefix: int, vendor: frozenset[int] = VENDOR_DIS) -> int | None:
+    """The catalogue's DI for ``di`` as asked of a meter whose vendor block is ``prefix`` (DI3
+    DI2): a vendor DI under ``prefix`` maps to its row in 04 80; a vendor DI asked under 04 80
+    of a meter that moved its block is not served there (None); anything else is itself.
+    The standard's 04 80 00 01..03 are never vendor DIs, so they stay where they are."""
+    low = di & 0xFFFF
+    if di >> 16 == prefix and (VENDOR_PREFIX << 16 | low) in vendor:
+        return VENDOR_PREFIX << 16 | low
+    if prefix != VENDOR_PREFIX and di in vendor:
+        return None
+    return di
+
+
+def to_vendor_block(di: int, prefix: int) -> int:
+    """A catalogue vendor DI (04 80 xx xx) as a meter with vendor block ``prefix`` serves it."""
+    return prefix << 16 | (di & 0xFFFF)
 
 
 def _index(table: tuple[DataItem, ...]) -> dict[int, DataItem]:

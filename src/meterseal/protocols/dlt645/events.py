@@ -191,6 +191,49 @@ class StandardEventClear:
                        int.from_bytes(data[10:14], "little"))
 
 
+@dataclass(frozen=True, slots=True)
+class StandardTimeSet:
+    """Time-setting record (16 bytes, `03 30 04 01`…): operator code C0..C3 (as received), the
+    time before the setting, the time after it (YYMMDDhhmmss each, ss first). All zeros: no such
+    record. The field order is the one of reference/dlt645.md "Field rules" and of the PyPI
+    `dlt645` package's `config/event_record_types.py` (`03300401`: operator, before, after)."""
+
+    operator: bytes = bytes(4)
+    before_ms: int | None = None
+    after_ms: int | None = None
+
+    LENGTH: ClassVar[int] = 16
+    WHAT: ClassVar[str] = "a time-setting record"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.operator, bytes) or len(self.operator) != 4:
+            raise ValueError(f"an operator code is 4 bytes, got {self.operator!r}")
+        check_time(self.before_ms, "time before")
+        check_time(self.after_ms, "time after")
+
+    @property
+    def is_empty(self) -> bool:
+        return self.before_ms is None and self.after_ms is None and not any(self.operator)
+
+    @classmethod
+    def from_change(cls, rec: object) -> Self:
+        """From the firmware's ClockChange (authlog.py)."""
+        return cls(
+            int(rec.operator).to_bytes(4, "little"),  # type: ignore[attr-defined]
+            floor_s(rec.before_ms), floor_s(rec.after_ms),  # type: ignore[attr-defined]
+        )
+
+    def to_bytes(self) -> bytes:
+        return self.operator + time6_to_bytes(self.before_ms) + time6_to_bytes(self.after_ms)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        expect_length(data, cls.LENGTH, cls.WHAT)
+        with decoding(cls.WHAT):
+            return cls(bytes(data[:4]), time6_from_bytes(data[4:10], "time before"),
+                       time6_from_bytes(data[10:16], "time after"))
+
+
 # --- manufacturer-specific records (docs/dlt645.md) -------------------------------------------
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 from typing import Final
 
+import numpy as np
+
 from meterseal.protocols.dlt645.errors import Dlt645Error, InvalidFrameField
 
 START: Final = 0x68
@@ -36,6 +38,7 @@ ADDRESS_LENGTH: Final = 6
 HEADER_LENGTH: Final = 10  # 68, address, 68, control, L
 OVERHEAD: Final = HEADER_LENGTH + 2  # + checksum, end
 MAX_FRAME_LENGTH: Final = OVERHEAD + MAX_DATA_LENGTH
+_PAD: Final = OVERHEAD + 0xFF + 2  # room past the end for the longest length a byte can claim
 
 # The +33h / -33h data transform as byte tables (bytes.translate runs it in C).
 _ADD33: Final = bytes((b + DATA_OFFSET) & 0xFF for b in range(256))
@@ -233,7 +236,8 @@ def decode(raw: bytes) -> Frame:
 
 
 class FrameDecoder:
-    """Turns a byte stream cut anywhere into frames and errors, with bounded memory.
+    """Turns a byte stream cut anywhere into frames and errors, with bounded memory and time
+    linear in the bytes received, whatever they are.
 
     Rules: FE preambles and any byte before a 68 are skipped (counted in ``garbage_bytes``
     unless FE). From a 68 the decoder checks, as soon as the bytes are there: the second 68,
@@ -241,11 +245,19 @@ class FrameDecoder:
     cannot make it wait for 255 bytes), the checksum and the end byte. A candidate failing any
     check yields one :class:`FrameError` and the search resumes at the byte after its first
     68 — never after its claimed length, which may be the damaged part — so a good frame that
-    follows a damaged one is never lost. Between calls the decoder keeps at most one
-    incomplete frame (< :data:`MAX_FRAME_LENGTH` bytes), whatever it was fed.
+    follows a damaged one is never lost.
+
+    Resynchronisation is one vectorised pass (numpy) over what follows a failed candidate: every
+    68 in it is judged at once (second 68, length, checksum from prefix sums, end byte), and the
+    decoder jumps to the first one that is a frame or may still become one. A run of 68 bytes
+    or of valid-looking headers with bad checksums therefore costs what a run of FE costs, and
+    the candidates a run rejects are counted in ``rejected``, not reported one by one: a run
+    yields the one error that started it. ``steps`` counts the decoder's Python-level steps
+    (one per frame or error examined, one per resynchronisation). Between calls the decoder
+    keeps at most one incomplete frame (< :data:`MAX_FRAME_LENGTH` bytes), whatever it was fed.
     """
 
-    __slots__ = ("_buffer", "_max_data_length", "garbage_bytes")
+    __slots__ = ("_buffer", "_max_data_length", "garbage_bytes", "rejected", "steps")
 
     def __init__(self, max_data_length: int = MAX_DATA_LENGTH) -> None:
         if not 0 <= max_data_length <= 0xFF:
@@ -253,6 +265,8 @@ class FrameDecoder:
         self._max_data_length = max_data_length
         self._buffer = bytearray()
         self.garbage_bytes = 0
+        self.rejected = 0
+        self.steps = 0
 
     @property
     def buffered_bytes(self) -> int:
@@ -273,14 +287,76 @@ class FrameDecoder:
                 self.garbage_bytes += (end - pos) - buffer.count(PREAMBLE_BYTE, pos, end)
                 pos = end
                 continue
+            self.steps += 1
             result = self._examine(buffer, pos, size)
             if result is None:  # incomplete: keep from this 68 on
                 break
             item, consumed = result
             out.append(item)
-            pos += consumed
+            if isinstance(item, Frame):
+                pos += consumed
+                continue
+            self.rejected += 1
+            pos = self._resync(buffer, pos + 1, size)
         del buffer[:pos]
         return out
+
+    def _resync(self, buffer: bytearray, start: int, size: int) -> int:
+        """The first position from ``start`` where a frame may begin — a 68 that passes every
+        check its bytes allow so far — or ``size``; the candidates passed over are counted."""
+        self.steps += 1
+        n = size - start
+        if n <= 0:
+            return size
+        b = np.zeros(n + _PAD, dtype=np.uint8)  # zeros past the end: bytes not yet arrived
+        b[:n] = np.frombuffer(buffer, dtype=np.uint8, count=n, offset=start)
+        sums = np.zeros(n + _PAD + 1, dtype=np.uint8)  # prefix sums mod 256: sums[k] = Σ b[:k]
+        np.cumsum(b, dtype=np.uint8, out=sums[1:])
+        bulk = max(0, n - _PAD)  # candidates whose every byte has arrived, judged by slices
+        found = self._first_sound(b, sums, bulk)
+        if found < 0:
+            found = self._first_possible(b, sums, bulk, n)
+        end = size if found < 0 else start + found
+        self._skipped(buffer, start, end)
+        return end
+
+    def _first_sound(self, b: np.ndarray, sums: np.ndarray, m: int) -> int:
+        """The first of positions 0..m-1 (all bytes there) that holds a sound frame, or -1."""
+        if m == 0:
+            return -1
+        length = b[9 : m + 9]
+        cand = np.flatnonzero(
+            (b[:m] == START) & (b[7 : m + 7] == START) & (length <= self._max_data_length)
+        )
+        if cand.size == 0:
+            return -1
+        cs_at = cand + HEADER_LENGTH + length[cand]
+        sound = (b[cs_at] == sums[cs_at] - sums[cand]) & (b[cs_at + 1] == END)
+        hits = np.flatnonzero(sound)
+        return int(cand[hits[0]]) if hits.size else -1
+
+    def _first_possible(self, b: np.ndarray, sums: np.ndarray, m: int, n: int) -> int:
+        """The first of positions m..n-1 that is a frame or may still become one, or -1."""
+        idx = m + np.flatnonzero(b[m:n] == START)
+        if idx.size == 0:
+            return -1
+        avail = n - idx
+        length = b[idx + 9].astype(np.intp)
+        cs_at = idx + HEADER_LENGTH + length
+        judged = avail >= HEADER_LENGTH
+        complete = judged & (avail >= OVERHEAD + length)
+        sound = (b[cs_at] == sums[cs_at] - sums[idx]) & (b[cs_at + 1] == END)
+        ok = (avail < 8) | (b[idx + 7] == START)
+        ok &= ~judged | (length <= self._max_data_length)
+        ok &= ~complete | sound
+        hits = np.flatnonzero(ok)
+        return int(idx[hits[0]]) if hits.size else -1
+
+    def _skipped(self, buffer: bytearray, start: int, end: int) -> None:
+        """Bytes start..end-1 were passed over: their 68s were rejected candidates."""
+        starts = buffer.count(START, start, end)
+        self.rejected += starts
+        self.garbage_bytes += (end - start) - buffer.count(PREAMBLE_BYTE, start, end) - starts
 
     def flush(self) -> list[FrameError]:
         """Drop an incomplete frame (e.g. after a silent gap on a serial line); report it."""

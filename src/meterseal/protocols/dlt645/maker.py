@@ -4,10 +4,10 @@ face that gives a meter a maker.
 Owns: the manufacturer-number value (32 ASCII bytes, low byte first like every field of the
 standard, NUL-padded), our own manufacturer number — the one a head-end must see before it
 trusts the manufacturer-specific identifiers of docs/dlt645.md, which the standard does not hand
-to us — our identifier `04 80 FF 00` that answers every log's totals at once (so that a head-end
-learns whether anything is new with one question), and :class:`MakerFace`, a sans-I/O wrapper
-around a meter session that answers `04 80 00 03` and `04 80 FF 00` and, for another maker's
-meter, refuses our identifiers as such a meter would.
+to us — our identifier `04 80 FF 00` that answers every log's totals and the latest daily
+freeze's time at once (so that a head-end learns whether anything is new with one question),
+and :class:`MakerFace`, a sans-I/O wrapper around a meter session that answers `04 80 00 03` and
+`04 80 FF 00` and, for another maker's meter, refuses our identifiers as such a meter would.
 
 Must not know: sockets, the head-end, how a meter is built.
 """
@@ -31,40 +31,48 @@ from meterseal.protocols.dlt645.frame import (
     is_broadcast,
     normal_reply,
 )
+from meterseal.protocols.dlt645.freezes import FreezeTime
 from meterseal.protocols.dlt645.session import Dlt645Session
 from meterseal.protocols.dlt645.values import AllTimeTotals, Count, decoding, expect_length
 
 DI_MANUFACTURER: Final = 0x04800003
-DI_MFR_LOG_TOTALS: Final = 0x0480FF00  # ours: 04 80 0D 00 + 04 80 11 00 + 03 30 03 00
+# Ours: 04 80 0D 00 + 04 80 11 00 + 03 30 03 00 + 05 06 00 01 in one answer.
+DI_MFR_LOG_TOTALS: Final = 0x0480FF00
 OURS: Final = "meterseal"  # our manufacturer number: the 04 80 0D/11/FF identifiers are ours
 
-# The identifiers only our meters serve (the vendor rows of the catalogue's DI table, and ours).
-VENDOR_DIS: Final = frozenset(
-    {DI_MFR_LOG_TOTALS} | {di for item in cat.TABLE if item.vendor for di in item.dis()}
-)
+# The identifiers only our meters serve (the vendor rows of the catalogue's DI table, and ours),
+# as the catalogue writes them (04 80 block; a meter may move the block: profile key
+# dlt645.vendor_prefix).
+VENDOR_DIS: Final = frozenset({DI_MFR_LOG_TOTALS} | cat.VENDOR_DIS)
+
+
+_NO_FREEZE: Final = FreezeTime()
 
 
 @dataclass(frozen=True, slots=True)
 class LogTotals:
-    """Ours (`04 80 FF 00`, 19 bytes): the cover-open all-time totals (8, as `04 80 0D 00`),
-    the power-down ones (8, as `04 80 11 00`), the event-clear count (3, as `03 30 03 00`)."""
+    """Ours (`04 80 FF 00`, 24 bytes): the cover-open all-time totals (8, as `04 80 0D 00`),
+    the power-down ones (8, as `04 80 11 00`), the event-clear count (3, as `03 30 03 00`),
+    the time of the latest daily freeze (5, as `05 06 00 01`)."""
 
     cover: AllTimeTotals
     power_down: AllTimeTotals
     clears: Count
+    freeze: FreezeTime = _NO_FREEZE
 
-    LENGTH: ClassVar[int] = 2 * AllTimeTotals.LENGTH + Count.LENGTH
+    LENGTH: ClassVar[int] = 2 * AllTimeTotals.LENGTH + Count.LENGTH + FreezeTime.LENGTH
     WHAT: ClassVar[str] = "the totals of every log"
 
     def to_bytes(self) -> bytes:
-        return self.cover.to_bytes() + self.power_down.to_bytes() + self.clears.to_bytes()
+        return (self.cover.to_bytes() + self.power_down.to_bytes() + self.clears.to_bytes()
+                + self.freeze.to_bytes())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
         expect_length(data, cls.LENGTH, cls.WHAT)
         with decoding(cls.WHAT):
             return cls(AllTimeTotals.from_bytes(data[:8]), AllTimeTotals.from_bytes(data[8:16]),
-                       Count.from_bytes(data[16:]))
+                       Count.from_bytes(data[16:19]), FreezeTime.from_bytes(data[19:]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +126,8 @@ class MakerFace:
         if (frame.function_code == FunctionCode.READ and len(frame.data) >= 4
                 and not frame.is_reply and not is_broadcast(frame.address)
                 and address_matches(frame.address, self._address)):
-            di = di_from_bytes(frame.data[:4])
+            di = cat.from_vendor_block(di_from_bytes(frame.data[:4]),
+                                       self._inner.vendor_prefix, VENDOR_DIS)
             if di == DI_MANUFACTURER:
                 reply = normal_reply(frame, self._address, frame.data[:4] + self._number)
                 return [encode(reply, self._preamble)]
@@ -130,9 +139,22 @@ class MakerFace:
                 return [encode(reply, self._preamble)]
         return self._inner.handle(frame)
 
+    def memo(self, request: bytes) -> bytes | None:
+        """The inner session's memo (our own answers are not in it)."""
+        return self._inner.memo(request)
+
+    def remember(self, request: bytes, frame: Frame) -> None:
+        if frame.function_code == FunctionCode.READ and len(frame.data) >= 4:
+            di = cat.from_vendor_block(di_from_bytes(frame.data[:4]),
+                                       self._inner.vendor_prefix, VENDOR_DIS)
+            if di is None or di == DI_MANUFACTURER or di in VENDOR_DIS:
+                return  # answered here (or refused for another maker), not by the session
+        self._inner.remember(request, frame)
+
     def _log_totals(self) -> bytes:
         parts = [self._inner.value(di) for di in
-                 (cat.DI_MFR_COVER_TOTALS, cat.DI_MFR_POWER_DOWN_TOTALS, cat.DI_CLEAR_COUNT)]
+                 (cat.DI_MFR_COVER_TOTALS, cat.DI_MFR_POWER_DOWN_TOTALS, cat.DI_CLEAR_COUNT,
+                  cat.FREEZE_TIME.di(1))]
         return b"".join(p or b"" for p in parts)
 
     def handle_error(self, error: FrameError) -> list[bytes]:

@@ -419,3 +419,31 @@ class AllTimeTotals:
     def from_bytes(cls, data: bytes) -> Self:
         expect_length(data, cls.LENGTH, cls.WHAT)
         return cls(uint_from_bcd(data[:4], cls.WHAT), uint_from_bcd(data[4:], cls.WHAT))
+
+
+@dataclass(frozen=True, slots=True)
+class VersionString:
+    """Table A.5 `04 80 00 01`…`03` (software version, hardware version, manufacturer number):
+    32 ASCII bytes, low byte first like every field of the standard, NUL-padded."""
+
+    text: str
+
+    LENGTH: ClassVar[int] = 32
+    WHAT: ClassVar[str] = "a 32-byte ASCII string"
+
+    def __post_init__(self) -> None:
+        t = self.text
+        if not t or len(t) > self.LENGTH or not (t.isascii() and t.isprintable()):
+            raise ValueError(f"{self.WHAT} holds 1..32 printable ASCII characters, got {t!r}")
+
+    def to_bytes(self) -> bytes:
+        return self.text.encode("ascii").ljust(self.LENGTH, b"\0")[::-1]
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        expect_length(data, cls.LENGTH, cls.WHAT)
+        raw = bytes(data[::-1]).rstrip(b"\0").rstrip(b" ")
+        try:
+            return cls(raw.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            raise CatalogError(f"{cls.WHAT}: {raw!r} is not printable ASCII") from None

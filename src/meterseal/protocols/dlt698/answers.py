@@ -3,11 +3,11 @@ method's result, against a meter model.
 
 Owns: the table of objects the meter serves (energies 0010/0020, date-time 4000, address 4001,
 the device 4300's report switches and channels, the event objects 301B/301C/3011/3015 with the
-class-7 attributes, and our manufacturer objects), element selection by an OAD's index, the
-record query (rows by RSD, columns by RCSD), and the event-clear methods with their guard: an
-association authorised by the meter's password, and the programming key pressed, as DL/T 645
-asks for its event clear. The tables are rebuilt only when the model's image or the report
-desk changes.
+class-7 attributes, the daily freeze 5004, and our manufacturer objects), element selection by
+an OAD's index, the record query (rows by RSD, columns by RCSD), and the event-clear methods
+with their guard: an association authorised by the meter's password, and the programming key
+pressed, as DL/T 645 asks for its event clear. The tables are rebuilt only when the model's
+image or the report desk changes.
 
 Must not know: frames, PIIDs, segments, sockets; who asked (the session says whether the
 association is authorised).
@@ -18,7 +18,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from meterseal.firmware.caltime import MS_PER_DAY
 from meterseal.firmware.records import EXACT, UNSYNCED
 from meterseal.protocols.dlt698.apdu import GetRecord, ResultRecord
 from meterseal.protocols.dlt698.axdr import (
@@ -53,6 +52,7 @@ from meterseal.protocols.dlt698.catalog import (
     MFR_HISTORY,
     MFR_TOTALS,
     OI_ADDRESS,
+    OI_DAILY_FREEZE,
     OI_DATE_TIME,
     OI_DEVICE,
     OI_EXPORT_ENERGY,
@@ -60,10 +60,24 @@ from meterseal.protocols.dlt698.catalog import (
     POWER_DOWN,
 )
 from meterseal.protocols.dlt698.errors import Dar
+from meterseal.protocols.dlt698.freezes import (
+    ATTR_CAPTURE,
+    ATTR_FREEZE_RECORDS,
+    FREEZE_COLUMNS,
+    DailyFreezeRow,
+    capture_table,
+)
 from meterseal.protocols.dlt698.model import MeterModel
 from meterseal.protocols.dlt698.refs import Oad, OadData, Omd
 from meterseal.protocols.dlt698.reports import ReportDesk
-from meterseal.protocols.dlt698.tables import EventTable, build_tables, project, select_rows
+from meterseal.protocols.dlt698.tables import (
+    EventTable,
+    Row,
+    build_tables,
+    freeze_rows,
+    project,
+    select_rows,
+)
 from meterseal.protocols.dlt698.values import (
     ENERGY_SCALER_UNIT,
     MODULE_CHANNEL,
@@ -105,6 +119,7 @@ class Answers:
         self._lock = threading.Lock()
         self._key: tuple[object, int] | None = None
         self._tables: dict[int, EventTable] = {}
+        self._freezes: tuple[DailyFreezeRow, ...] = ()
 
     def version(self) -> tuple[object, int]:
         """What the cached answers depend on: the image object and the desk's epoch."""
@@ -115,8 +130,15 @@ class Answers:
         with self._lock:
             if key != self._key:
                 self._tables = build_tables(key[0], self.desk.bits)  # type: ignore[arg-type]
+                self._freezes = freeze_rows(key[0])  # type: ignore[arg-type]
                 self._key = key
             return self._tables
+
+    def freezes(self) -> tuple[DailyFreezeRow, ...]:
+        """The daily freeze's rows (5004), newest first."""
+        self.tables()
+        with self._lock:
+            return self._freezes
 
     # --- GET -------------------------------------------------------------------------------
 
@@ -138,6 +160,7 @@ class Answers:
             OI_DATE_TIME: self._date_time,
             OI_ADDRESS: self._address,
             OI_DEVICE: self._device,
+            OI_DAILY_FREEZE: self._daily_freeze,
         }.get(oi)
         if fixed is not None:
             return fixed
@@ -179,6 +202,13 @@ class Answers:
             DEVICE_REPORT_CHANNELS: Array((OadData(MODULE_CHANNEL),)),
         }.get(attribute, Dar.OBJECT_UNDEFINED)
 
+    def _daily_freeze(self, attribute: int) -> Answer:
+        if attribute == ATTR_LOGICAL_NAME:
+            return _logical_name(OI_DAILY_FREEZE)
+        if attribute == ATTR_FREEZE_RECORDS:
+            return Array(tuple(r.to_data() for r in self.freezes()))
+        return capture_table() if attribute == ATTR_CAPTURE else Dar.OBJECT_UNDEFINED
+
     def _event_attribute(self, table: EventTable, attribute: int) -> Answer:
         event = table.event
         if attribute == ATTR_RECORDS:
@@ -210,17 +240,24 @@ class Answers:
 
     def get_record(self, query: GetRecord) -> ResultRecord:
         oad = query.oad
+        if oad.oi == OI_DAILY_FREEZE:
+            return self._records(query, self.freezes(), FREEZE_COLUMNS)
         table = self.tables().get(oad.oi)
         if table is None:
             dar = Dar.OBJECT_UNDEFINED
             if MFR_BY_OI.get(oad.oi) is not None or self._handler(oad.oi) is not None:
                 dar = Dar.INTERFACE_CLASS_MISMATCH  # an object, but no record table
             return ResultRecord(oad, query.columns, None, dar)
+        return self._records(query, table.rows, table.event.columns)
+
+    def _records(self, query: GetRecord, table: tuple[Row, ...],
+                 default: tuple[Oad, ...]) -> ResultRecord:
+        """Rows of a record table (attribute 2) by the query's RSD, columns by its RCSD."""
+        oad = query.oad
         if oad.number != ATTR_RECORDS or oad.feature or oad.index:
             return ResultRecord(oad, query.columns, None, Dar.OBJECT_UNDEFINED)
-        columns = query.columns or table.event.columns
-        chosen = select_rows(table.rows, query.rows)
-        rows = tuple(project(table.rows[i], columns) for i in chosen)
+        columns = query.columns or default
+        rows = tuple(project(table[i], columns) for i in select_rows(table, query.rows))
         return ResultRecord(oad, columns, rows)
 
     # --- ACTION ------------------------------------------------------------------------------
@@ -239,21 +276,21 @@ class Answers:
         if not authorised or not self.model.programming_key_pressed():
             return Dar.PASSWORD_OR_UNAUTHORISED
         di, cover, power_down = clear
-        now_ms, valid = self.model.clock()
-        self.model.clear_events(
-            now_ms, EXACT if valid else UNSYNCED, NO_OPERATOR, di, cover, power_down
-        )
+        now_ms = self.model.clock()[0]
+        quality = EXACT if self.model.clock_trusted() else UNSYNCED
+        self.model.clear_events(now_ms, quality, NO_OPERATOR, di, cover, power_down)
         return Dar.SUCCESS
 
     def check_password(self, password: str) -> bool:
         """Whether ``password`` is the meter's (its DL/T 645 level-02 password as six hex
-        digits), under the same daily lockout; a wrong one is counted."""
+        digits), under the same lockout as DL/T 645 (a count in NVM on the meter's own running
+        time); a wrong one is counted. Like a plain level-02 password there, it is accepted in
+        factory mode only."""
         model = self.model
-        day = model.clock()[0] // MS_PER_DAY
-        if model.password_failures(day) >= model.max_password_tries_per_day:
+        if model.password_locked():
             return False
         expected = model.password(0x02)
         if expected is not None and password.strip().lower() == expected.hex():
-            return True
-        model.note_password_failure(day)
+            return model.factory_mode
+        model.note_security_failure()
         return False

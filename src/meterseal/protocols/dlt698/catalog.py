@@ -33,6 +33,7 @@ OI_BROADCAST_TIME: Final = 0x303C
 OI_DATE_TIME: Final = 0x4000
 OI_ADDRESS: Final = 0x4001
 OI_DEVICE: Final = 0x4300  # the electrical device: report switches, channels, event init
+OI_DAILY_FREEZE: Final = 0x5004  # class 9: the daily freeze (its rows: freezes.py)
 
 # --- ours: manufacturer objects (docs/dlt698.md says why FFxx and why these) -----------------
 # DL/T 698.45 assigns no OI range to manufacturers that we found. We take FF + the low byte of

@@ -1,10 +1,10 @@
 """The record tables of the DL/T 698.45 face, built from an image, and the row selectors.
 
 Owns: turning the image's logs into rows (standard rows for 301B/301C/3011/3015, ours for the
-manufacturer objects), the per-object figures a class-7 object serves beside its rows (count,
-cumulative time, last start and end), the 3300 report bits of each row (the firmware's record
-of its report OR'ed with what the DL/T 698.45 module did), and selecting rows by an RSD and
-columns by an RCSD.
+manufacturer objects, the daily freezes' for 5004), the per-object figures a class-7 object
+serves beside its rows (count, cumulative time, last start and end), the 3300 report bits of
+each row (the firmware's record of its report OR'ed with what the DL/T 698.45 module did), and
+selecting rows by an RSD and columns by an RCSD.
 
 Rows are newest first in every answer, as meters list "the 1st, 2nd… latest" records; a
 selector-1 or selector-2 answer keeps that order.
@@ -36,6 +36,7 @@ from meterseal.protocols.dlt698.events import (
     QualityCoverRow,
     QualityPowerDownRow,
 )
+from meterseal.protocols.dlt698.freezes import DailyFreezeRow
 from meterseal.protocols.dlt698.logs import Log, clear_records, event_logs, firmware_report_bits
 from meterseal.protocols.dlt698.refs import (
     Csd,
@@ -54,7 +55,7 @@ from meterseal.protocols.dlt698.values import (
     TimeStatus,
 )
 
-Row = CoverOpenRow | PowerDownRow | EventClearRow
+Row = CoverOpenRow | PowerDownRow | EventClearRow | DailyFreezeRow
 ReportBits = Callable[[int, int], int]  # (oi, seq) -> bits the DL/T 698.45 module set
 
 
@@ -83,6 +84,11 @@ def build_tables(img: MeterImage, report_bits: ReportBits) -> dict[int, EventTab
     out = {oi: _event_table(log, img, report_bits) for oi, log in event_logs(img).items()}
     out[EVENT_CLEAR.oi] = _clear_table(img)
     return out
+
+
+def freeze_rows(img: MeterImage) -> tuple[DailyFreezeRow, ...]:
+    """The rows of the daily freeze 5004, newest first: every freeze the image keeps."""
+    return tuple(DailyFreezeRow.from_record(f) for f in img.freezes)
 
 
 def _bits(img: MeterImage, report_bits: ReportBits, oi: int, seq: int) -> int:

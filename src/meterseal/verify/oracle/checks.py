@@ -68,7 +68,14 @@ def check_i3(ev: Evidence) -> list[str]:
         rec = ev.records[seq]
         o = ev.truths[i][0]
         learned = ev.commit_us[seq]
-        if rec.quality != UNSYNCED and ev.rtc_invalid_at(learned):
+        # An exact or deferred time is read when the opening is seen, at or after it: the clock
+        # must have been valid then (a clock that stops after the reading, before the write,
+        # does not make the reading false). Bounds are read at the reconciliation, the write.
+        if rec.quality in (EXACT, DEFERRED):
+            clock_lost = ev.rtc_stopped_before(o)
+        else:
+            clock_lost = ev.rtc_invalid_at(learned)
+        if rec.quality != UNSYNCED and clock_lost:
             problems.append(f"record {seq} claims {QUALITY_NAMES[rec.quality]} time while the "
                             "clock was invalid")
         if rec.quality == EXACT and learned - o > tol.exact_delay_us:

@@ -107,6 +107,12 @@ class Evidence:
     def rtc_invalid_at(self, t_us: int) -> bool:
         return any(a <= t_us <= b for a, b in self.log.rtc_invalid)
 
+    def rtc_stopped_before(self, t_us: int) -> bool:
+        """The clock had already lost its time at ``t_us``: a reading at that instant is not
+        valid (a clock stopping at ``t_us`` itself was read before it stopped, as the kernel
+        orders the events of one instant)."""
+        return any(a < t_us <= b for a, b in self.log.rtc_invalid)
+
     def observable(self, a: int, b: int | None) -> tuple[bool, str]:
         return observable(a, b, self.board, self.tol, self.end_us)
 

@@ -36,10 +36,12 @@ state save — 13 with the firmware's 10 retained entries. Reports do not count:
 for the radio."""
 
 EXACT_WRITE_DELAY_US = 2_000_000
-"""How late after its debounce an ``exact`` record may be written. The firmware writes it "at
-once", which is not a number it keeps: a full queue (13 writes, 65 ms with the default EEPROM)
-is far below two seconds, and a ``deferred`` record waits for mains or a budget recovery,
-minutes to days, far above. Two seconds tells the two apart without sitting on either edge."""
+"""How late after its debounce, beyond a full queue of page writes ahead of it, an ``exact``
+record may be written. The firmware writes it "at once", which is not a number it keeps: behind
+a full queue (WRITES_AHEAD page writes: 65 ms with the default EEPROM, 13 s with the slowest the
+profile allows, 1 s a page) plus two seconds, while a ``deferred`` record waits for mains or a
+budget recovery, minutes to days. Two seconds over the queue tells the two apart without
+sitting on either edge."""
 
 REGISTER_SLACK_UNITS = 1
 """Energy registers are floored from mWh to 0.01 kWh by the firmware and again by the oracle's
@@ -96,7 +98,7 @@ class Tolerances:
     @property
     def exact_delay_us(self) -> int:
         """The latest an ``exact`` record may be committed after its true opening."""
-        return self.need_us + self.latency_us + EXACT_WRITE_DELAY_US
+        return self.need_us + self.latency_us + self.write_room_us + EXACT_WRITE_DELAY_US
 
     def clock_us(self, t_us: int) -> int:
         """The RTC's error allowed at t: it was right at the start and has drifted since."""
