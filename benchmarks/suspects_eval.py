@@ -11,8 +11,10 @@ an ablation: each group of evidence left out and the model refitted.
 
 Only this script reads truth/ (the labels); the analytics never do.
 
-    python benchmarks/suspects_eval.py --meters 5000 --days 90 --fit 11 12 --test 21 22 \
-        --thieves 0.03 0.06 --work /tmp/ms-eval
+    python benchmarks/suspects_eval.py --meters 5000 --days 90 --fit 11 --test 21 22 \
+        --thieves 0.03 0.06 --test-thieves 0.03 --work /tmp/ms-eval
+
+(fleets and stores are kept in --work and reused: a second run only re-analyses them.)
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from meterseal.headend.analytics.evaluate import (
 )
 from meterseal.headend.analytics.load import load
 from meterseal.headend.analytics.score import FEATURES
-from meterseal.headend.analytics.weights import DEFAULT, Weights
+from meterseal.headend.analytics.weights import DEFAULT, JUDGEMENT, Weights
 
 GROUPS = {
     "outage openings": ("outage_open_exact", "outage_open_bounded", "open_in_local_cut"),
@@ -277,6 +279,7 @@ def main() -> int:
     # what `meterseal suspects` ranks with (weights.DEFAULT), on the same held-out fleets
     report["shipped"] = _mean([measure(f, f.x["full"], DEFAULT, args.k) for f in test])
     report["shipped_fitted_on"] = DEFAULT.fitted_on
+    report["judgement"] = _mean([measure(f, f.x["full"], JUDGEMENT, args.k) for f in test])
     ablation = {}
     for group, cols in GROUPS.items():
         keep = [i for i, n in enumerate(FEATURES) if n not in cols]
@@ -304,7 +307,8 @@ def _print(report: dict, k: int) -> None:  # type: ignore[type-arg]
     print("|---|---|---|---|---|---|---|---|")
     for name, r in [*((v, report["variants"][v]["mean"]) for v in VARIANTS),
                     *((f"full, without {g}", r) for g, r in report["without"].items()),
-                    (f"shipped weights ({report['shipped_fitted_on']})", report["shipped"])]:
+                    (f"shipped weights ({report['shipped_fitted_on']})", report["shipped"]),
+                    ("the judgement weights, never fitted", report["judgement"])]:
         print(f"| {name} | {r['precision@k']:.2f} | {r['recall@k']:.2f} | {r['auc']:.3f} |"
               f" {r['dark_seen_in_top_k']:.2f} | {r['cny_per_year_top_k']:,.0f} |"
               f" {r['before_first_honest']:.1f} | {r['cny_per_year_before_first_honest']:,.0f} |")
