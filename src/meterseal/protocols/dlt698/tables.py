@@ -2,10 +2,10 @@
 
 Owns: turning the image's logs into rows (standard rows for 301B/301C/3011/3015, and for
 3016/303C from the NVM's clock-log pages; ours for the manufacturer objects; the daily freezes'
-for 5004), the per-object figures a class-7 object
-serves beside its rows (count, cumulative time, last start and end), the 3300 report bits of
-each row (the firmware's record of its report OR'ed with what the DL/T 698.45 module did), and
-selecting rows by an RSD and columns by an RCSD.
+for 5004), the per-object figures a class-7 object serves beside its rows (count, cumulative
+time, last start and end), the 3300 report bits of each row (the firmware's record of its
+report OR'ed with what the DL/T 698.45 module did), and selecting rows by an RSD and columns by
+an RCSD.
 
 Rows are newest first in every answer, as meters list "the 1st, 2nd… latest" records; a
 selector-1 or selector-2 answer keeps that order.
