@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from served import served  # noqa: E402
+
 ADDRESS = "202603010042"
 DI = 0x03300D01
 
@@ -90,26 +93,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def ours(scenario_path: Path) -> Iterator[int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "meterseal", "serve", "--scenario", str(scenario_path),
-         "--dlt645", "tcp://127.0.0.1:0"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = None
-        for line in proc.stdout:
-            m = re.search(r"tcp://127\.0\.0\.1:(\d+)", line)
-            if m:
-                port = int(m.group(1))
-            if "serving;" in line:
-                break
-        if port is None:
-            raise SystemExit("meterseal serve did not start")
+    with served(["--scenario", str(scenario_path), "--dlt645", "tcp://127.0.0.1:0"],
+                r"tcp://127\.0\.0\.1:(\d+)") as (_proc, port):
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @contextlib.contextmanager

@@ -32,6 +32,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from served import served  # noqa: E402
+
 ADDRESS = "202603010042"
 WIRE = bytes.fromhex(ADDRESS)[::-1]
 
@@ -87,26 +91,9 @@ THEIR_SERVER = textwrap.dedent(
 
 @contextlib.contextmanager
 def ours(scenario_path: Path) -> Iterator[int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "meterseal", "serve", "--scenario", str(scenario_path),
-         "--dlt698", "tcp://127.0.0.1:0"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = None
-        for line in proc.stdout:
-            m = re.search(r"DL/T 698.45 listening on tcp://127\.0\.0\.1:(\d+)", line)
-            if m:
-                port = int(m.group(1))
-            if "serving;" in line:
-                break
-        if port is None:
-            raise SystemExit("meterseal serve did not start")
+    with served(["--scenario", str(scenario_path), "--dlt698", "tcp://127.0.0.1:0"],
+                r"DL/T 698.45 listening on tcp://127\.0\.0\.1:(\d+)") as (_proc, port):
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def our_rows(port: int) -> tuple[list[str], list[list[str]]]:

@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import os
 import platform
-import re
 import resource
 import socket
 import subprocess
@@ -32,6 +31,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from served import served  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "src"))
 
 from meterseal.protocols.dlt645.frame import (  # noqa: E402
@@ -51,27 +54,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 @contextlib.contextmanager
 def serve() -> Iterator[tuple[subprocess.Popen[str], int]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "meterseal", "serve", "--scenario", str(SCENARIO),
-         "--dlt645", "tcp://127.0.0.1:0"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = None
-        for line in proc.stdout:
-            m = re.search(r"tcp://127\.0\.0\.1:(\d+)", line)
-            if m:
-                port = int(m.group(1))
-            if "serving;" in line:
-                break
-        if port is None:
-            raise SystemExit("meterseal serve did not start")
-        threading.Thread(target=proc.stdout.read, daemon=True).start()  # drain its log
+    with served(["--scenario", str(SCENARIO), "--dlt645", "tcp://127.0.0.1:0"],
+                r"tcp://127\.0\.0\.1:(\d+)") as (proc, port):
         yield proc, port
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def cpu_s(pid: int) -> float:

@@ -60,6 +60,7 @@ from meterseal.protocols.dlt645.values import (
     MeterDate,
     MeterTime,
 )
+from meterseal.protocols.dlt645.words import CoverOpenTime, ReportMode, ReportStatus, RunStatus7
 from meterseal.sim.live import LiveMeter
 from meterseal.sim.scenario import load_scenario
 from tests.dlt645_helpers import ROOT, SCENARIO, FakeClock
@@ -144,6 +145,11 @@ VALUES = {
     FreezeTime: st.builds(FreezeTime, st.none() | minutes),
     FreezeEnergy: st.builds(FreezeEnergy, units, st.tuples(units, units, units, units)),
     ExtendedFreeze: extended_freezes(),
+    ReportMode: st.builds(ReportMode, st.integers(0, (1 << 64) - 1)),
+    ReportStatus: st.builds(ReportStatus, st.integers(0, (1 << 96) - 1)),
+    RunStatus7: st.builds(RunStatus7, st.integers(0, 0xFFFF)),
+    CoverOpenTime: st.builds(CoverOpenTime, st.integers(0, COUNT_LIMIT - 1),
+                             st.integers(0, COUNT_LIMIT - 1)),
     ExtendedFreezeBlock: st.lists(extended_freezes(), min_size=cat.FREEZES,
                                   max_size=cat.FREEZES).map(lambda fs: ExtendedFreezeBlock(
                                       tuple(fs))),
@@ -230,6 +236,8 @@ def raw_extended_freeze(draw: st.DrawFn) -> bytes:
             + draw(raw_some_time5) + draw(raw_energy) + draw(raw_energy))
 
 
+bcd_count = st.integers(0, COUNT_LIMIT - 1).map(lambda n: bcd_bytes(n, 3))
+
 RAW = {
     Count: st.integers(0, COUNT_LIMIT - 1).map(lambda n: bcd_bytes(n, 3)),
     Energy: raw_energy,
@@ -256,6 +264,10 @@ RAW = {
     FreezeTime: st.just(bytes(5)) | raw_some_time5,
     FreezeEnergy: st.lists(raw_energy, min_size=5, max_size=5).map(b"".join),
     ExtendedFreeze: raw_extended_freeze(),
+    ReportMode: st.binary(min_size=8, max_size=8),
+    ReportStatus: st.binary(min_size=12, max_size=12),
+    RunStatus7: st.binary(min_size=2, max_size=2),
+    CoverOpenTime: st.tuples(bcd_count, bcd_count).map(b"".join),
     ExtendedFreezeBlock: st.lists(raw_extended_freeze(), min_size=cat.FREEZES,
                                   max_size=cat.FREEZES).map(b"".join),
 }

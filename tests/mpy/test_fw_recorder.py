@@ -4,7 +4,7 @@ from fw_board import HandBoard, design_config
 
 from meterseal.firmware import states as st
 from meterseal.firmware.image import decode_image
-from meterseal.firmware.recorder import T_DEBOUNCE, T_SAMPLE, Recorder
+from meterseal.firmware.recorder import T_DEBOUNCE, T_PD_JUDGE, T_SAMPLE, T_SUPPLY, Recorder
 from meterseal.firmware.records import DEFERRED, EXACT
 
 
@@ -60,9 +60,11 @@ def test_bounce_shorter_than_debounce_is_not_an_opening():
 
 def test_every_opening_in_one_outage_counts_and_low_budget_defers():
     hb, rec = _booted()
+    hb.tick(rec, T_SUPPLY, 1, ms=3000)  # 3 s of supply: a power-down now counts
     hb.mains = False
     rec.on_power_fail()
     hb.settle(rec)
+    hb.tick(rec, T_PD_JUDGE, 1, ms=1000)  # it lasted the power-down debounce
     assert rec.state == st.HOLDUP and hb.wake_armed
     for _ in range(3):
         hb.now_ms += 3600000
@@ -149,3 +151,24 @@ def test_config_names_every_value():
         except TypeError:
             continue
         raise AssertionError("accepted " + bad)
+
+
+def test_a_flicker_and_a_power_down_right_after_a_power_up_leave_no_record():
+    hb, rec = _booted()
+    hb.mains = False
+    rec.on_power_fail()  # within 3 s of the boot: not judged at all
+    hb.settle(rec)
+    assert T_PD_JUDGE not in hb.timers
+    hb.mains = True
+    rec.on_power_good()
+    hb.settle(rec)
+    hb.tick(rec, T_SUPPLY, 1, ms=3000)
+    hb.mains = False
+    rec.on_power_fail()
+    hb.settle(rec)
+    assert T_PD_JUDGE in hb.timers
+    hb.mains = True
+    rec.on_power_good()  # back before the debounce ended: a flicker
+    hb.settle(rec)
+    assert T_PD_JUDGE not in hb.timers
+    assert decode_image(hb.eeprom.image()).power_down_total == 0

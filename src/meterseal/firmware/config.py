@@ -47,6 +47,13 @@ class FirmwareConfig:
         "wake_s",
     )
 
+    # Power-down judging as field meters do it: the power-fail condition must last this long
+    # before a power-down is recorded (a shorter flicker leaves no record)...
+    PD_DEBOUNCE_US = 1000000
+    # ...and the meter must have had this much supply before it (a power-down right after a
+    # power-up is not one).
+    PD_MIN_SUPPLY_US = 3000000
+
     def __init__(
         self,
         *,

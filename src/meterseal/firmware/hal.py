@@ -120,6 +120,23 @@ class RadioPort:
         raise NotImplementedError
 
 
+class EventOutPort:
+    """The EVENTOUT line to the communication module (a GPIO): raised when an event awaits its
+    report in the active-report status word; the module, seeing it, reads the status word and
+    forwards the events. The line itself costs the backup nothing worth counting; the module's
+    read and forward are the radio burst the report's budget already decides on."""
+
+    def set(self, level):
+        raise NotImplementedError
+
+
+class NoEventOut(EventOutPort):
+    """A board without the line wired: setting it does nothing."""
+
+    def set(self, level):
+        return None
+
+
 class MeteringPort:
     def read(self):  # -> (import_mwh, export_mwh) accumulated since this boot
         raise NotImplementedError
@@ -128,7 +145,8 @@ class MeteringPort:
 class Board:
     """The bundle of ports handed to the firmware."""
 
-    def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering):
+    def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering,
+                 eventout=None):
         self.clock = clock
         self.cover = cover
         self.supply = supply
@@ -138,3 +156,4 @@ class Board:
         self.retained = retained
         self.radio = radio
         self.metering = metering
+        self.eventout = NoEventOut() if eventout is None else eventout

@@ -14,7 +14,9 @@ page sits alone in its own EEPROM page, so one write never touches two records.
                     standard's 62 daily freezes: a freeze N only overwrites freeze N - 63)
     pages 164..187  the authority journal (authlog.py): time-setting log 164..174, broadcast-time
                     log 175..185, the lockout counter's two copies 186, 187
-    pages 188..511  free
+    pages 188..499  free
+    pages 500, 501  the active-report page, copies A and B (reportword.py)
+    pages 502..511  free
 
 A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites
 record N - 11, never one of the latest 10, so a torn write can only destroy a record that had

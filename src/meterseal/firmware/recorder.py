@@ -74,6 +74,8 @@ T_POLL = 1  # hold-up polling wake, periodic, fast-forwardable
 T_DEBOUNCE = 2  # hold-up debounce burst after an edge or a changed poll
 T_REPORT = 3  # the gap before a report's next send
 T_FREEZE = 4  # the next local midnight, on mains: the daily freeze
+T_PD_JUDGE = 5  # the power-down debounce after a power-fail trip
+T_SUPPLY = 6  # the supply time a power-down must follow, counted from mains' return
 
 # Page writes that fail in a row (the NVM's supply sagged below its minimum) before the firmware
 # stops trying until the power state changes: the budget misjudged this supply, and retrying at
@@ -116,6 +118,9 @@ class Recorder:
         self.nvm_fails = 0  # page writes failed in a row
         self.freeze_due_ms = 0  # the midnight the freeze timer waits for (0: not armed)
         self.frozen_to_ms = -1  # the newest midnight frozen or queued (-1: none yet)
+        # Power-down judging: counted on timers, not on the RTC, which a clock setting moves.
+        self.supplied = False  # mains has been there for PD_MIN_SUPPLY_US since it came
+        self.pd_judging = None  # (fail ms, valid) of a power-fail trip being debounced
 
     # ----------------------------------------------------------------- handlers (board calls)
 
@@ -177,6 +182,8 @@ class Recorder:
         self.reconciling = True
         b.cover.set_bias(True)
         b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
+        if mains:
+            self._count_supply()
         self._pump()
 
     def on_timer(self, timer_id):
@@ -202,6 +209,12 @@ class Recorder:
         if timer_id == T_FREEZE:
             self._freeze_due()
             return True
+        if timer_id == T_SUPPLY:
+            self.supplied = True
+            return True
+        if timer_id == T_PD_JUDGE:
+            self._power_down_judged()
+            return False
         if timer_id == T_SAMPLE:
             self._sample()
             if self.reconciling and not self.deb.busy():
@@ -223,8 +236,11 @@ class Recorder:
         self.freeze_due_ms = 0
         now, valid = b.clock.read()
         # Keep sampling on the bulk capacitor's energy: the window can hold an opening.
-        self.pd_seq = self.journal.power_down_total + 1
-        self._queue_power_down(W_PD_START, now, valid)
+        b.timers.stop(T_SUPPLY)
+        if self.supplied:
+            self.pd_judging = (now, valid)
+            b.timers.start(T_PD_JUDGE, self.cfg.PD_DEBOUNCE_US, 0, False)
+        self.supplied = False
         self.known_ms = self._known_until(now)
         self._queue_state(now, valid)
         self._pump()
@@ -241,6 +257,11 @@ class Recorder:
         b.timers.stop(T_DEBOUNCE)
         self.watch = st.next_watch(self.watch, st.WEV_MAINS)
         self.shutdown_after_write = False  # mains is back before the watch's last write ended
+        if self.pd_judging is not None:
+            # A flicker shorter than the power-down debounce: no power-down.
+            b.timers.stop(T_PD_JUDGE)
+            self.pd_judging = None
+        self._count_supply()
         self.path.rest()
         self.assisting = False
         now, valid = b.clock.read()
@@ -294,6 +315,7 @@ class Recorder:
         self.journal.committed(item.addr, item.data)
         if kind == W_OPEN_REC and self.cfg.radio_present:
             self.reports.append(item.record.seq)
+            self.b.eventout.set(1)  # the status word's cover bit is set: tell the module
         if kind in (W_OPEN, W_CLOSE):
             entry = item.entry
             if entry in self.pending:
@@ -301,6 +323,7 @@ class Recorder:
                 self._save_retained()
             if kind == W_OPEN and self.cfg.radio_present:
                 self.reports.append(entry.seq)
+                self.b.eventout.set(1)
         if self.shutdown_after_write and self.writing is None and not self.queue:
             self._shutdown()
             return
@@ -564,6 +587,22 @@ class Recorder:
             return False
         return self.path.write_source(self.state in st.BUDGETED_IN) != SRC_NONE
 
+    def _count_supply(self):
+        self.supplied = False
+        self.b.timers.start(T_SUPPLY, self.cfg.PD_MIN_SUPPLY_US, 0, False)
+
+    def _power_down_judged(self):
+        """The power-fail condition lasted the debounce: a power-down, dated from the trip."""
+        if self.pd_judging is None or self.b.supply.mains():
+            return
+        fail_ms, fail_valid = self.pd_judging
+        self.pd_judging = None
+        now, valid = self.b.clock.read()
+        self.pd_seq = self.journal.power_down_total + 1
+        self._queue_power_down(W_PD_START, fail_ms, fail_valid)
+        self._queue_state(now, valid)  # the state page says so: a restore will end it
+        self._pump()
+
     def _queue_power_down(self, kind, now, valid):
         self.queue.append(PowerDownWrite(kind, self.pd_seq, now, EXACT if valid else UNSYNCED))
 
@@ -708,6 +747,8 @@ class Recorder:
         status goes to the NVM, like any record, through the budget."""
         seq, planned, done, flags = self.report
         self.report = None
+        if done and not self.reports:
+            self.b.eventout.set(0)  # the module has read the status word and forwarded it
         if done < planned:
             flags |= REPORT_CUT_SHORT
         if not done:

@@ -155,6 +155,7 @@ class BoardLife:
         if self.nvm_busy:
             self._tear()
         self.mcu_alive = False
+        self.set_eventout(0)  # an unpowered MCU drives no line
         self.log.alive.append((self.alive_since, self.t))
         self.fw = None
         self.close_periodic()

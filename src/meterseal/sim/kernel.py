@@ -102,6 +102,7 @@ class Kernel(BoardLife):
         self.mcu_active_until = 0
         self.alarm_v: float | None = None
         self.nvm_busy = self.radio_busy = False
+        self.eventout_level = 0  # the EVENTOUT line to the communication module
         self.radio_phase_a = 0.0
         self.radio_frame = b""
         self.retained = b""
@@ -120,7 +121,8 @@ class Kernel(BoardLife):
         self.seq = 0
         self.board = Board(ports.Clock(self), ports.Cover(self), ports.Supply(self),
                            ports.Timers(self), ports.Power(self), ports.Nvm(self),
-                           ports.Retained(self), ports.Radio(self), ports.Metering(self))
+                           ports.Retained(self), ports.Radio(self), ports.Metering(self),
+                           ports.EventOut(self))
         self._schedule_scenario()
 
     # ------------------------------------------------------------------ queue and run
@@ -307,6 +309,13 @@ class Kernel(BoardLife):
             self.push(self.t + self.board_params.nvm_write_us // 2, E_CUT)
         if not self.supply.on_rail:
             self.update_loads()
+
+    def set_eventout(self, level: int) -> None:
+        """The firmware drives the EVENTOUT line: its edges are logged (the module's read and
+        forward are the radio bursts that follow)."""
+        if level != self.eventout_level:
+            self.eventout_level = level
+            self.log.eventout.append((self.t, level))
 
     def begin_radio(self, frame: bytes) -> None:
         if not self.board_params.radio_present or self.radio_busy:

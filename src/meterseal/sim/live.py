@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from meterseal.firmware import authlog
+from meterseal.firmware import authlog, reportword
 from meterseal.firmware.authlog import AuthIndex, AuthJournal
 from meterseal.firmware.image import MeterImage, decode_image
 from meterseal.firmware.journal import Journal
@@ -141,6 +141,8 @@ class LiveMeter:
         self._auth.recover()
         self._lockout = self._auth.index.lockout()
         self._lockout_mono = self._clock()  # the running time the saved lockout is as of
+        self._report = reportword.ReportJournal(self._eeprom.read)
+        self._report.recover()
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, *, clock: Clock = time.monotonic) -> LiveMeter:
@@ -355,7 +357,55 @@ class LiveMeter:
             self._write(*write, j)
             self._image = j.image()
 
-    def _write(self, addr: int, data: bytes, journal: Journal | AuthJournal) -> None:
+    # --- the active-report path and the live state ------------------------------------------
+
+    def report_mode(self) -> int:
+        with self._lock:
+            return self._report.word.mode
+
+    def report_status(self) -> int:
+        """Set per event type once the journal holds one newer than the last reset (and its
+        report is enabled); the rules are the firmware's (reportword.py)."""
+        with self._lock:
+            img = self._image
+            return reportword.status_bits(self._report.word, img.cover_total, img.power_down,
+                                          img.power_down_total)
+
+    def set_report_mode(self, bits: int) -> None:
+        with self._lock:
+            word = self._report.word
+            word.mode = bits
+            self._write(*self._report.save(word), self._report)
+
+    def reset_report_status(self, bits: int) -> None:
+        with self._lock:
+            img = self._image
+            word = reportword.after_reset(self._report.word, bits, img.cover_total,
+                                          img.power_down_total)
+            self._write(*self._report.save(word), self._report)
+
+    def cover_open_now(self) -> bool:
+        """On mains the firmware samples the switch: the scenario's switch as it stands at the
+        end of the run (the cover does not move after it). Without mains, or for a meter built
+        from an image, what the meter last journalled: its newest record still open, else the
+        level its saved state holds."""
+        with self._lock:
+            sc = self._scenario
+            if sc is not None and _mains_at(sc, self._end_us):
+                return any(op.open_us <= self._end_us and (
+                    op.close_us is None or op.close_us > self._end_us) for op in sc.cover)
+            img = self._image
+            if img.cover:
+                return not img.cover[0].closed
+            return img.state is not None and img.state.cover_closed == 0
+
+    def terminal_cover_open_now(self) -> bool:
+        """No terminal-cover switch in this meter yet: always closed. The terminal-cover
+        channel sets this from its own state when it lands."""
+        return False
+
+    def _write(self, addr: int, data: bytes,
+               journal: Journal | AuthJournal | reportword.ReportJournal) -> None:
         self._eeprom.write(addr, data)
         journal.committed(addr, data)
         self.writes += 1
@@ -422,6 +472,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _mains_at(scenario: Scenario, t_us: int) -> bool:
+    return not any(o.at_us <= t_us < o.at_us + o.for_us for o in scenario.outages)
 
 
 def _registers_at_end(kernel: Kernel, log: RunLog) -> tuple[int, int]:

@@ -136,6 +136,14 @@ class Radio(hal.RadioPort):
         self.k.begin_radio(bytes(frame))
 
 
+class EventOut(hal.EventOutPort):
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    def set(self, level: int) -> None:
+        self.k.set_eventout(1 if level else 0)
+
+
 class Metering(hal.MeteringPort):
     def __init__(self, k: Kernel) -> None:
         self.k = k

@@ -44,6 +44,7 @@ class RunLog:
     # or what a power cut left of it. The NVM starts erased, so these replay to every state.
     writes: list[tuple[int, int, bytes]] = field(default_factory=list)
     reports: list[tuple[int, int, int, str]] = field(default_factory=list)  # t, kind, seq, on
+    eventout: list[tuple[int, int]] = field(default_factory=list)  # (t, level) EVENTOUT edges
     outages: list[OutageLog] = field(default_factory=list)
     alive: list[tuple[int, int]] = field(default_factory=list)  # MCU powered intervals
     boots: list[int] = field(default_factory=list)

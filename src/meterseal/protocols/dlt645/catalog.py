@@ -50,6 +50,13 @@ from meterseal.protocols.dlt645.values import (
     VersionString,
     decoding,
 )
+from meterseal.protocols.dlt645.words import (
+    CoverOpenTime,
+    ReportMode,
+    ReportReset,
+    ReportStatus,
+    RunStatus7,
+)
 
 __all__ = [
     "ADDRESS",
@@ -71,11 +78,16 @@ __all__ = [
     "DI_FREEZE_TIME",
     "DI_IMPORT_ENERGY",
     "DI_MFR_COVER_BLOCK",
+    "DI_MFR_COVER_OPEN_TIME",
     "DI_MFR_COVER_TOTALS",
     "DI_MFR_FREEZE",
     "DI_MFR_FREEZE_BLOCK",
     "DI_MFR_POWER_DOWN_TOTALS",
     "DI_POWER_DOWN_COUNT",
+    "DI_REPORT_MODE",
+    "DI_REPORT_RESET",
+    "DI_REPORT_STATUS",
+    "DI_RUN_STATUS7",
     "DI_TIME",
     "EVENT_CLEAR_COUNT",
     "EVENT_CLEAR_RECORD",
@@ -91,6 +103,7 @@ __all__ = [
     "MANUFACTURER",
     "MFR_COVER_OPEN_BLOCK",
     "MFR_COVER_OPEN_RECORD",
+    "MFR_COVER_OPEN_TIME",
     "MFR_COVER_OPEN_TOTALS",
     "MFR_FREEZE",
     "MFR_FREEZE_BLOCK",
@@ -100,7 +113,10 @@ __all__ = [
     "POWER_DOWN_COUNT",
     "POWER_DOWN_RECORD",
     "QUALITY_CODES",
+    "REPORT_MODE",
+    "REPORT_STATUS",
     "RING",
+    "RUN_STATUS7",
     "SOFTWARE_VERSION",
     "TABLE",
     "TIME",
@@ -110,6 +126,7 @@ __all__ = [
     "AllTimeTotals",
     "CatalogError",
     "Count",
+    "CoverOpenTime",
     "DataItem",
     "Energy",
     "EnergySnapshot",
@@ -123,6 +140,10 @@ __all__ = [
     "MeterDate",
     "MeterTime",
     "Quality",
+    "ReportMode",
+    "ReportReset",
+    "ReportStatus",
+    "RunStatus7",
     "StandardCoverOpen",
     "StandardEventClear",
     "StandardPowerDown",
@@ -156,6 +177,12 @@ DI_FREEZE_IMPORT: Final = 0x05060100  # + n
 DI_FREEZE_EXPORT: Final = 0x05060200  # + n
 
 # What an event clear (1B) may name: every event log, or one log (DI0 = FF).
+# The standard active-report path and the run status (State Grid's additions to DL/T 645-2007).
+DI_RUN_STATUS7: Final = 0x04000507
+DI_REPORT_MODE: Final = 0x04001104  # read; written with authority
+DI_REPORT_STATUS: Final = 0x04001501
+DI_REPORT_RESET: Final = 0x04001503  # written only, with authority: a ReportReset, no row
+
 DI_CLEAR_ALL: Final = 0xFFFFFFFF
 DI_CLEAR_COVER: Final = DI_COVER_COUNT | 0xFF
 DI_CLEAR_POWER_DOWN: Final = DI_POWER_DOWN_COUNT | 0xFF
@@ -172,6 +199,7 @@ DI_MFR_BROADCAST_COUNT: Final = 0x04800800  # + n: the broadcast-time log (no 64
 VENDOR_PREFIX: Final = 0x0480  # DI3 DI2 of the vendor block by default (profile key)
 DI_MFR_FREEZE: Final = 0x04800600  # + n: the n-th latest daily freeze, extended (DI1 = 05 06's)
 DI_MFR_FREEZE_BLOCK: Final = 0x048006FF  # all FREEZES of them in one answer
+DI_MFR_COVER_OPEN_TIME: Final = 0x04800DF0  # openings held and minutes open over them
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +279,12 @@ MFR_FREEZE: Final = DataItem("mfr_daily_freeze", DI_MFR_FREEZE + 1, ExtendedFree
                              vendor=True)
 MFR_FREEZE_BLOCK: Final = DataItem("mfr_daily_freeze_block", DI_MFR_FREEZE_BLOCK,
                                    ExtendedFreezeBlock, vendor=True)
+RUN_STATUS7: Final = DataItem("run_status_word7", DI_RUN_STATUS7, RunStatus7)
+REPORT_MODE: Final = DataItem("active_report_mode", DI_REPORT_MODE, ReportMode)
+REPORT_STATUS: Final = DataItem("active_report_status", DI_REPORT_STATUS, ReportStatus)
+MFR_COVER_OPEN_TIME: Final = DataItem(
+    "mfr_cover_open_time", DI_MFR_COVER_OPEN_TIME, CoverOpenTime, vendor=True
+)
 
 TABLE: Final[tuple[DataItem, ...]] = (
     IMPORT_ENERGY, EXPORT_ENERGY, DATE, TIME, ADDRESS,
@@ -260,6 +294,7 @@ TABLE: Final[tuple[DataItem, ...]] = (
     MFR_COVER_OPEN_TOTALS, MFR_COVER_OPEN_RECORD, MFR_COVER_OPEN_BLOCK,
     MFR_POWER_DOWN_TOTALS, MFR_POWER_DOWN_RECORD,
     FREEZE_TIME, FREEZE_IMPORT, FREEZE_EXPORT, MFR_FREEZE, MFR_FREEZE_BLOCK,
+    RUN_STATUS7, REPORT_MODE, REPORT_STATUS, MFR_COVER_OPEN_TIME,
 )
 
 

@@ -34,6 +34,7 @@ from meterseal.firmware.authlog import KIND_BROADCAST, KIND_TIME_SET
 from meterseal.firmware.caltime import MS_PER_DAY
 from meterseal.firmware.image import MeterImage
 from meterseal.firmware.records import EXACT, UNSYNCED, DailyFreeze
+from meterseal.firmware.reportword import open_time_ms, run_status7
 from meterseal.protocols.dlt645 import catalog as cat
 from meterseal.protocols.dlt645.catalog import (
     DI_CLEAR_ALL,
@@ -83,6 +84,13 @@ from meterseal.protocols.dlt645.values import (
     is_bcd,
     time6_from_bytes,
     time6_to_bytes,
+)
+from meterseal.protocols.dlt645.words import (
+    CoverOpenTime,
+    ReportMode,
+    ReportReset,
+    ReportStatus,
+    RunStatus7,
 )
 
 PASSWORD_LEVEL_EVENT_CLEAR: Final = 0x02  # plain password: factory mode only
@@ -161,6 +169,31 @@ class MeterModel(Protocol):
         power_down: bool,
     ) -> None:
         """Record an event clear (through the firmware's journal) and apply it."""
+        ...
+
+    def report_mode(self) -> int:
+        """The active-report mode word (64 bits, a bit per event type whose report is on)."""
+        ...
+
+    def report_status(self) -> int:
+        """The active-report status word (96 bits, a bit per event type awaiting its report)."""
+        ...
+
+    def set_report_mode(self, bits: int) -> None:
+        """An authorised write of the mode word (in NVM)."""
+        ...
+
+    def reset_report_status(self, bits: int) -> None:
+        """An authorised reset of the status bits set in ``bits`` (in NVM)."""
+        ...
+
+    def cover_open_now(self) -> bool:
+        """The meter cover as the meter knows it now (live on mains; on backup as its watch
+        last saw it)."""
+        ...
+
+    def terminal_cover_open_now(self) -> bool:
+        """The terminal cover likewise (False on a meter without a terminal-cover switch)."""
         ...
 
 
@@ -446,11 +479,13 @@ class Dlt645Session:
         data = frame.data
         if len(data) < 12:
             return abnormal_reply(frame, me, ErrorCode.OTHER)
-        if di_from_bytes(data[:4]) not in (cat.DI_DATE, cat.DI_TIME):
+        if di_from_bytes(data[:4]) not in WRITABLE:
             return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)  # nothing else writable
         auth = self._authorise(frame, me, 4)
         if not isinstance(auth, _Authorised):
             return abnormal_reply(frame, me, auth)
+        if auth.di in (cat.DI_REPORT_MODE, cat.DI_REPORT_RESET):
+            return self._write_report_word(frame, me, auth)
         model = self._model
         now_ms = model.clock()[0]
         try:
@@ -465,6 +500,22 @@ class Dlt645Session:
             return abnormal_reply(frame, me, ErrorCode.OTHER)
         model.set_time(new_ms, auth.operator)
         return normal_reply(frame, me)
+
+
+    def _write_report_word(self, frame: Frame, me: bytes, auth: _Authorised) -> Frame:
+        """The mode word (8 bytes) or a reset of status bits (12 bytes), already authorised."""
+        try:
+            if auth.di == cat.DI_REPORT_MODE:
+                self._model.set_report_mode(ReportMode.from_bytes(auth.value).bits)
+            else:
+                self._model.reset_report_status(ReportReset.from_bytes(auth.value).bits)
+        except CatalogError:
+            return abnormal_reply(frame, me, ErrorCode.OTHER)
+        return normal_reply(frame, me)
+
+
+# What a write 14 may name: the clock, and the active-report words.
+WRITABLE: Final = frozenset((cat.DI_DATE, cat.DI_TIME, cat.DI_REPORT_MODE, cat.DI_REPORT_RESET))
 
 
 @dataclass(frozen=True, slots=True)
@@ -649,6 +700,23 @@ def _mfr_freeze(model: MeterModel, di: int) -> Value:
     return _extended_freeze(model.image(), di - cat.MFR_FREEZE.first + 1)
 
 
+def _run_status7(model: MeterModel, di: int) -> Value:
+    return RunStatus7(run_status7(model.cover_open_now(), model.terminal_cover_open_now()))
+
+
+def _report_mode(model: MeterModel, di: int) -> Value:
+    return ReportMode(model.report_mode())
+
+
+def _report_status(model: MeterModel, di: int) -> Value:
+    return ReportStatus(model.report_status())
+
+
+def _mfr_cover_open_time(model: MeterModel, di: int) -> Value:
+    openings, open_ms = open_time_ms(model.image().cover, model.clock()[0])
+    return CoverOpenTime.of(openings, open_ms)
+
+
 def _mfr_freeze_block(model: MeterModel, di: int) -> Value:
     img = model.image()
     return ExtendedFreezeBlock(tuple(_extended_freeze(img, n)
@@ -684,6 +752,10 @@ _HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
     cat.FREEZE_EXPORT: _freeze_export,
     cat.MFR_FREEZE: _mfr_freeze,
     cat.MFR_FREEZE_BLOCK: _mfr_freeze_block,
+    cat.RUN_STATUS7: _run_status7,
+    cat.REPORT_MODE: _report_mode,
+    cat.REPORT_STATUS: _report_status,
+    cat.MFR_COVER_OPEN_TIME: _mfr_cover_open_time,
 }
 
 # Every DI the meter serves, with its handler: a dictionary lookup per read.
@@ -697,6 +769,8 @@ _CACHEABLE: Final = frozenset(
         cat.IMPORT_ENERGY, cat.EXPORT_ENERGY, cat.DATE, cat.TIME,
         # the clock-change logs live in the authority journal, outside the image
         cat.TIME_SET_COUNT, cat.TIME_SET_RECORD, cat.BROADCAST_COUNT, cat.BROADCAST_RECORD,
+        # live state, the report page (outside the image) and time open up to now
+        cat.RUN_STATUS7, cat.REPORT_MODE, cat.REPORT_STATUS, cat.MFR_COVER_OPEN_TIME,
     ) for di in item.dis()
 )
 

@@ -23,6 +23,7 @@ from meterseal.firmware.records import (
 )
 from meterseal.firmware.report import REPORT_COVER_OPEN
 from meterseal.verify.oracle.evidence import Evidence, walk_history
+from meterseal.verify.oracle.powerdowns import power_down_problems
 from meterseal.verify.oracle.tolerances import REGISTER_SLACK_UNITS
 
 
@@ -35,6 +36,8 @@ def check_i1(ev: Evidence) -> list[str]:
     for seq in ev.rec_truth:
         if ev.records[seq].closed and not ev.closes_seen(seq):
             problems.append(f"record {seq} is closed but the cover was not")
+    # A power-down record for a flicker or right after a power-up is a false record too.
+    problems.extend(power_down_problems(ev))
     return problems
 
 

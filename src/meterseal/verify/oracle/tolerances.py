@@ -63,6 +63,7 @@ class Tolerances:
     drift: float  # the RTC's signed rate error (fraction, not ppm)
     write_us: int  # one EEPROM page write
     radio_us: int  # one active-report burst
+    trip_us: int = 0  # mains lost -> the power-fail comparator trips (the bulk capacitor's hold-up)
 
     @property
     def latency_us(self) -> int:
@@ -122,4 +123,5 @@ def tolerances(sc: Scenario) -> Tolerances:
         drift=b.rtc_drift_ppm * 1e-6,
         write_us=b.nvm_write_us,
         radio_us=b.radio_us,
+        trip_us=b.pf_us,
     )
