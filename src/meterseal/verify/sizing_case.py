@@ -22,12 +22,11 @@ from meterseal.firmware.image import decode_image
 from meterseal.firmware.records import QUALITY_NAMES, REPORT_CUT_SHORT, REPORT_ON_BACKUP
 from meterseal.hardware import catalog
 from meterseal.hardware.board import BoardParams
-from meterseal.hardware.profile import ProfileError, resolve_profile
 from meterseal.sim.kernel import Kernel
 from meterseal.sim.scenario import CoverOp, Outage, Scenario
 from meterseal.verify.matrix import START
 from meterseal.verify.oracle import judge
-from meterseal.verify.sizing import SizingError
+from meterseal.verify.sizing import SizingError, check_options
 
 __all__ = [
     "BATTERY_ALIASES",
@@ -132,19 +131,11 @@ class CatalogRequirement:
         self._check_profile()
 
     def _check_profile(self) -> None:
-        for option, key, value in (
-            ("--temperature", "ambient.temperature_c", self.temperature_range_c[0]),
-            ("--temperature", "ambient.temperature_c", self.temperature_range_c[1]),
-            ("--tolerance", "supercap.tolerance", self.tolerance),
-        ):
-            try:
-                resolve_profile({key: value}, PROFILE)
-            except ProfileError as exc:
-                raise SizingError(f"{option}: {exc}") from None
-        try:
-            resolve_profile(dict(self.overrides), PROFILE)
-        except ProfileError as exc:
-            raise SizingError(f"--set: {exc}") from None
+        lo, hi = self.temperature_range_c
+        check_options((("--temperature", "ambient.temperature_c", lo),
+                       ("--temperature", "ambient.temperature_c", hi),
+                       ("--tolerance", "supercap.tolerance", self.tolerance)),
+                      self.overrides, PROFILE)
 
     @property
     def watch_h(self) -> float:
