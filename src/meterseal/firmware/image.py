@@ -247,12 +247,7 @@ class Index:
 
     def event_clear(self, seq):
         """The event-clear record seq (a copy), or None if not held."""
-        if seq < 1:
-            return None
-        rec = self.clears[seq % SLOTS]
-        if rec is None or rec.seq != seq:
-            return None
-        return rec.copy()
+        return _held(self.clears, seq)
 
     def event_clears(self):
         """The latest RING event clears, newest first."""
@@ -323,12 +318,7 @@ class Index:
 
     def freeze(self, seq):
         """Daily freeze seq (a copy), or None if not held."""
-        if seq < 1:
-            return None
-        rec = self.freezes[seq % FREEZE_SLOTS]
-        if rec is None or rec.seq != seq:
-            return None
-        return rec.copy()
+        return _held(self.freezes, seq)
 
     def daily_freezes(self):
         """The latest 62 daily freezes, newest first."""

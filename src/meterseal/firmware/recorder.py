@@ -35,7 +35,6 @@ from meterseal.firmware.pending import (
 from meterseal.firmware.pending import OPEN as KIND_OPEN
 from meterseal.firmware.power_path import SRC_NONE, SRC_SUPERCAP, PowerPath
 from meterseal.firmware.records import (
-    BOUNDED,
     DEFERRED,
     EXACT,
     FLAG_IN_OUTAGE,
@@ -66,14 +65,13 @@ from meterseal.firmware.writes import (
     W_PD_START,
     W_REPORT,
     W_STATE,
-    CloseWrite,
     EntryWrite,
     FreezeWrite,
     PowerDownWrite,
-    RecordWrite,
     ReportWrite,
     StateWrite,
     carries,
+    reconciled_write,
 )
 
 T_SAMPLE = 0  # mains-time sampling of the switch, periodic, fast-forwardable
@@ -480,22 +478,15 @@ class Recorder(TerminalWatch):
         next power-up finds the same difference and reconciles it again, with the same
         not_before."""
         imp, exp = self._registers()
-        quality = BOUNDED if valid else UNSYNCED
         if level == 0:
             seq = self.next_cover_seq
             self.next_cover_seq += 1
             self.open_seq = seq
-            rec = CoverOpen(seq, quality, now)
-            if valid:
-                rec.not_before_ms = self.known_ms
-                rec.not_after_ms = now
-            rec.import_before = imp
-            rec.export_before = exp
-            self.queue.append(RecordWrite(rec))
-        else:
-            if not self.open_seq:
-                return
-            self.queue.append(CloseWrite(self.open_seq, now, quality, imp, exp))
+        elif not self.open_seq:
+            return
+        self.queue.append(reconciled_write(level, now, valid, imp, exp, self.open_seq,
+                                           self.known_ms, COVER))
+        if level == 1:
             self.open_seq = 0
         self._pump()
 

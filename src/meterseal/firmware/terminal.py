@@ -15,14 +15,11 @@ method here does nothing. MicroPython-safe: plain classes.
 from meterseal.firmware.debounce import Debouncer
 from meterseal.firmware.pending import CLOSE, OPEN, TERMINAL, PendingEntry
 from meterseal.firmware.records import (
-    BOUNDED,
     EXACT,
     FLAG_TERMINAL_OPEN,
     REPORT_NOT_SENT,
-    UNSYNCED,
-    CoverOpen,
 )
-from meterseal.firmware.writes import CloseWrite, RecordWrite
+from meterseal.firmware.writes import reconciled_write
 
 
 class TerminalChannel:
@@ -131,22 +128,15 @@ class TerminalWatch:
         """As _reconcile_change, for the terminal cover."""
         t = self.term
         imp, exp = self._registers()
-        quality = BOUNDED if valid else UNSYNCED
         if level == 0:
             seq = t.next_seq
             t.next_seq += 1
             t.open_seq = seq
-            rec = CoverOpen(seq, quality, now)
-            if valid:
-                rec.not_before_ms = t.known_ms
-                rec.not_after_ms = now
-            rec.import_before = imp
-            rec.export_before = exp
-            self.queue.append(RecordWrite(rec, TERMINAL))
-        else:
-            if not t.open_seq:
-                return
-            self.queue.append(CloseWrite(t.open_seq, now, quality, imp, exp, TERMINAL))
+        elif not t.open_seq:
+            return
+        self.queue.append(reconciled_write(level, now, valid, imp, exp, t.open_seq, t.known_ms,
+                                           TERMINAL))
+        if level == 1:
             t.open_seq = 0
         self._pump()
 

@@ -8,6 +8,7 @@ MicroPython-safe: plain classes with __slots__.
 
 from meterseal.firmware.pending import COVER
 from meterseal.firmware.pending import OPEN as KIND_OPEN
+from meterseal.firmware.records import BOUNDED, UNSYNCED, CoverOpen
 
 # Kinds of queued page write, and the class that carries each.
 W_OPEN = 0  # EntryWrite: an opening seen while alive
@@ -121,3 +122,19 @@ class FreezeWrite(Write):
 
 def carries(item, entry):
     return isinstance(item, EntryWrite) and item.entry is entry
+
+
+def reconciled_write(level, now, valid, imp, exp, seq, known_ms, channel):
+    """The write of a change a power-up's reconciliation found on one switch: record seq opened
+    (level 0), bounded by [known_ms, now] when the clock is valid, or the closing of record seq
+    (level 1). Unsynced without a valid clock."""
+    quality = BOUNDED if valid else UNSYNCED
+    if level == 0:
+        rec = CoverOpen(seq, quality, now)
+        if valid:
+            rec.not_before_ms = known_ms
+            rec.not_after_ms = now
+        rec.import_before = imp
+        rec.export_before = exp
+        return RecordWrite(rec, channel)
+    return CloseWrite(seq, now, quality, imp, exp, channel)
