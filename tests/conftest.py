@@ -1,5 +1,6 @@
 """Fixtures shared by the head-end tests: a PostgreSQL server for the session (started here when
-MS_TEST_PG names none), and a store URL per test on either database."""
+MS_TEST_PG names none), and a store URL per test on either database. And Hypothesis without its
+per-example deadline: a deadline is a wall-clock assertion, and a busy machine fails it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import pg_helpers
+
+settings.register_profile("meterseal", deadline=None)
+settings.load_profile("meterseal")
 
 
 @pytest.fixture(scope="session")

@@ -245,4 +245,8 @@ catalogue_values = st.one_of(
     quality_cover_rows(),
     quality_power_down_rows(),
     st.builds(ev.AllTimeTotals, u32, u32),
+    st.builds(ev.ClockChangeRow, u32, st.one_of(st.none(), times), st.one_of(st.none(), times),
+              report_status),
+    st.builds(ev.QualityClockRow, u32, st.binary(min_size=4, max_size=4), st.booleans(),
+              st.one_of(st.none(), times), st.one_of(st.none(), times), u32),
 )

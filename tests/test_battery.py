@@ -120,6 +120,10 @@ def test_state_keys_and_their_contradictions():
          "at or below 'battery.undervoltage_v'"),
         ({"battery.state": "absent", "battery.present": True}, "contradicts 'battery.present'"),
         ({"battery.state": "weak", "battery.voltage_v": 2.4}, "no room"),
+        # A plateau at the cut-off has no curve to place an undervoltage cell on (found by
+        # the profile fuzz: it divided by zero before the check ran).
+        ({"battery.state": "undervoltage", "battery.voltage_v": 2.0,
+          "battery.undervoltage_v": 2.0}, "'battery.cutoff_v' = 2.0 must be below"),
     ]
     for overrides, needle in bad:
         with pytest.raises(ProfileError, match=r".*") as info:

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import datetime
 
 import pytest
@@ -108,9 +107,7 @@ def test_a_meter_that_does_not_answer(capsys):
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         port = silent.getsockname()[1]
-        t0 = time.monotonic()
         assert main(["read", "--dlt645", f"tcp://127.0.0.1:{port}", "--timeout", "0.3"]) == 2
-        assert time.monotonic() - t0 < 3
     assert "did not answer" in one_error_line(capsys)
 
 

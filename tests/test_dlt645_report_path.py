@@ -90,6 +90,22 @@ def test_the_run_status_word_shows_the_cover_open_while_it_is(open_meter, closed
     assert closed.bits == 0
 
 
+def test_the_run_status_word_shows_the_terminal_cover_open_while_it_is(tmp_path):
+    doc = OPEN_SCENARIO.read_text()
+    assert "[meter]\n" in doc
+    doc = doc.replace("[meter]\n", '[meter]\n"terminal_cover.present" = true\n', 1)
+    both = tmp_path / "both.toml"
+    both.write_text(doc + '\n[[terminal_cover]]\nopen_at = "1h"\n')
+    word = RunStatus7.from_bytes(read(Dlt645Session(LiveMeter.from_scenario(
+        load_scenario(both), clock=FakeClock())), DI_RUN_STATUS7))
+    assert word.bit(rw.RUN7_COVER_OPEN) and word.bit(rw.RUN7_TERMINAL_COVER_OPEN)
+    closed = tmp_path / "closed.toml"
+    closed.write_text(doc + '\n[[terminal_cover]]\nopen_at = "1h"\nclose_at = "2h"\n')
+    word = RunStatus7.from_bytes(read(Dlt645Session(LiveMeter.from_scenario(
+        load_scenario(closed), clock=FakeClock())), DI_RUN_STATUS7))
+    assert word.bit(rw.RUN7_COVER_OPEN) and not word.bit(rw.RUN7_TERMINAL_COVER_OPEN)
+
+
 def test_on_backup_the_run_status_word_says_what_the_watch_last_journalled(tmp_path):
     """The run ends inside an outage: the cover bit is the meter's own knowledge (its newest
     record still open), not the switch the twin knows."""

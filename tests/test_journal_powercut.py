@@ -56,6 +56,9 @@ def test_workload_is_long_enough():
     for op in ops:
         m.apply(op)
     assert any(not c[7] for c in m.covers.values())
+    # the terminal cover's ring wraps twice too, and some of its records carry a report status
+    assert sum(1 for op in ops if op[0] == "t_open") >= 2 * SLOTS + 1
+    assert any(op[0] == "t_report" for op in ops)
 
 
 def writes_of(ops):
@@ -75,7 +78,10 @@ def test_i4_i5_every_write_every_tear_pattern():
     assert writes == len(ops)  # one page write per op
     assert stats.cuts >= writes * (2 + 17 + 8)  # before, after, >=17 prefixes, fills, randoms
     assert stats.before > 0 and stats.after > 0
-    ct, covers, pt, pds, state, kt, clears, _cb, _pb, ft, freezes = model.view()
+    ct, covers, pt, pds, state, kt, clears, _cb, _pb, ft, freezes, tt, terms, _tr, tb = (
+        model.view())
+    assert 0 < tb < tt  # a clear of every log hid terminal records too
+    assert tt == max(op[1] for op in ops if op[0] == "t_open") and len(terms) == 10
     assert ct == max(op[1] for op in ops if op[0] == "open")
     assert pt == max(op[1] for op in ops if op[0] == "pd_start")
     assert kt == max(op[1] for op in ops if op[0] == "clear") >= 12
@@ -281,7 +287,7 @@ def test_a_clear_hides_from_the_standard_view_and_keeps_everything():
     for seq in range(1, 13):
         perform(j, ee, ("open", seq, EXACT, seq * 1000, 0, 0, seq, 0))
     before = decode_image(ee.image())
-    perform(j, ee, ("clear", 1, 50000, EXACT, 0x01020304, CLEAR_COVER, True, False))
+    perform(j, ee, ("clear", 1, 50000, EXACT, 0x01020304, CLEAR_COVER, True, False, False))
     img = decode_image(ee.image())
     # I4: the all-time total and the latest 10 records are exactly what they were
     assert img.cover_total == 12 and [r.as_tuple() for r in img.cover] == [

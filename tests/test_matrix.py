@@ -35,7 +35,7 @@ def test_matrix_keys_in_their_order() -> None:
         "cut-inside-write", "tamper-latch",
         # On the field's board (matrix_field.py).
         "field-day-10", "field-undervoltage-kw", "esd-eft-glitches", "tool-held-switch",
-        "field-deferred-after-glitch",
+        "field-terminal-cover", "field-deferred-after-glitch",
     ]
 
 

@@ -194,3 +194,30 @@ def test_the_mac_is_in_the_backup_budget():
     costly = firmware_cost((("security.mac_current_a", 0.02), ("security.mac_time_s", 0.05)))
     assert costly.watch_s < cheap.watch_s
     assert firmware_cost().ratio >= 0.95
+
+
+def test_every_record_page_fits_one_eeprom_page_with_its_trailer():
+    """The longest page, an event clear on a meter with a terminal-cover log, chained: one page
+    write must never cross a 64-byte boundary (the EEPROM model refuses it)."""
+    from meterseal.firmware.chain import FLAG_LATE, NO_MAC
+    from meterseal.firmware.records import _BY_TAG as by_tag
+    from meterseal.firmware.records import (
+        TRAILER_SIZE,
+        EventClear,
+        decode_chained,
+        encode_page,
+    )
+
+    for _cls, _fields, n in by_tag.values():
+        assert n + TRAILER_SIZE <= PAGE_SIZE
+    trailer = (7).to_bytes(4, "little") + (3).to_bytes(2, "little") + bytes((FLAG_LATE,)) \
+        + NO_MAC + NO_MAC
+    rec = EventClear(5, 1_000, 1, 0x12345678, 0xFFFFFFFF, 9, 9, 4, 2, 3, 3)
+    page = encode_page(rec, trailer)
+    assert len(page) <= PAGE_SIZE
+    back, got_trailer = decode_chained(page)
+    assert got_trailer == trailer
+    # Every baseline and the terminal total come back; the cover and power-down totals are not
+    # on this page and read back as their baselines.
+    assert (back.cover_base, back.pd_base, back.terminal_total, back.terminal_base) == (9, 2, 3, 3)
+    assert (back.cover_total, back.pd_total) == (9, 2)

@@ -217,3 +217,17 @@ def test_cli_answer_json_and_plot(tmp_path: Path) -> None:
     assert r.returncode == 0
     assert "smallest standard value: 1.5 F" in r.stdout
     assert "energy budget" in r.stdout
+
+
+def test_the_record_macs_have_their_own_line_in_the_budget() -> None:
+    """A MAC computed on backup draws the security module's current from the MCU's supply: the
+    budget names it, rather than counting it as the MCU's wakes."""
+    req = Requirement(watch_us=10 * H_US)
+    chained = sizing.run_trial(req, 1.0).budget.coulombs
+    plain = sizing.run_trial(
+        Requirement(watch_us=10 * H_US, overrides=(("security.record_mac", False),)), 1.0,
+    ).budget.coulombs
+    assert plain["record_mac"] == 0.0 < chained["record_mac"]
+    # Each MAC on backup: 5 mA for 10 ms (security.mac_current_a, mac_time_s); a handful of
+    # pages (the openings' halves, the power-down start) are written on backup.
+    assert 1 < chained["record_mac"] / (0.005 * 0.01) < 12

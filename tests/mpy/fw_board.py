@@ -68,6 +68,22 @@ class Cover(Port):
         return None
 
 
+class TerminalCover(Port):
+    """The terminal cover's switch: its own level, wake-up and bias."""
+
+    def read(self):
+        return self.t.terminal_level
+
+    def arm_wake(self, enabled):
+        self.t.terminal_wake_armed = enabled
+
+    def set_bias(self, enabled):
+        self.t.terminal_bias = enabled
+
+    def take_latch(self):
+        return None
+
+
 class Supply(Port):
     def mains(self):
         return self.t.mains
@@ -135,7 +151,7 @@ class Metering(Port):
 
 
 class HandBoard:
-    def __init__(self):
+    def __init__(self, terminal=False):
         self.now_ms = 825638400000  # 2026-03-01 08:00 local
         self.rtc_valid = True
         self.level = 1
@@ -152,8 +168,12 @@ class HandBoard:
         self.frames = []
         self.import_mwh = 0
         self.check = None  # called with the recorder after every step the test drives
+        self.terminal_level = 1
+        self.terminal_wake_armed = False
+        self.terminal_bias = False
         self.board = Board(Clock(self), Cover(self), Supply(self), Timers(self), Power(self),
-                           Nvm(self), Retained(self), Radio(self), Metering(self))
+                           Nvm(self), Retained(self), Radio(self), Metering(self),
+                           terminal=TerminalCover(self) if terminal else None)
 
     def settle(self, rec):
         """Complete every NVM write the recorder starts (and radio bursts)."""

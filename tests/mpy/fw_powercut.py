@@ -74,8 +74,11 @@ def make_workload(min_records=24, seed=1):
     ("close", seq, quality, closed_ms, imp, exp)
     ("pd_start", seq, start_ms, quality) / ("pd_end", seq, end_ms, quality)
     ("save", import_mwh, export_mwh, cover_closed, known_ms, power_down_ms, flags, pd_seq)
-    ("clear", seq, time_ms, quality, operator, di, clears_cover, clears_power_down)
+    ("clear", seq, time_ms, quality, operator, di, clears_cover, clears_power_down,
+     clears_terminal)
     ("freeze", seq, quality, time_ms, imp, exp)
+    ("t_open", seq, ...) / ("t_close", seq, ...) as open / close, in the terminal cover's pages
+    ("t_report", seq, sends, flags, time_ms): a terminal-cover record's report status
 
     Daily freezes come a few a cycle (more after an outage, as made up at restore) until their
     ring of 63 has wrapped too, when min_records asks for a full workload.
@@ -89,6 +92,7 @@ def make_workload(min_records=24, seed=1):
     pseq = 0
     kseq = 0
     fseq = 0
+    tseq = 0
     cycle = 0
     want_freezes = FREEZE_SLOTS + 3 if min_records >= 24 else min_records
     while cseq < min_records or pseq < min_records or fseq < want_freezes:
@@ -103,7 +107,7 @@ def make_workload(min_records=24, seed=1):
             op_code = 0x12345678 + kseq
             ops.append(
                 ("clear", kseq, t, UNSYNCED if rnd.below(9) == 0 else EXACT, op_code, di,
-                 di != CLEAR_PD, di != CLEAR_COVER)
+                 di != CLEAR_PD, di != CLEAR_COVER, di == CLEAR_ALL)
             )
         # mains: energy grows; sometimes the cover is opened and closed under mains
         t += 60000 + rnd.below(7200000)
@@ -115,6 +119,14 @@ def make_workload(min_records=24, seed=1):
             t += 1000 + rnd.below(600000)
             imp += rnd.below(50)
             ops.append(("close", cseq, EXACT, t, imp, exp))
+        # the terminal cover opened and closed on mains every cycle (its ring wraps with the
+        # cover's), its report status every third; times from the cycle's, so the draws above
+        # and below stay those of the workload without it
+        tseq += 1
+        ops.append(("t_open", tseq, EXACT, t + 300, 0, 0, imp, exp))
+        ops.append(("t_close", tseq, EXACT, t + 900, imp, exp))
+        if cycle % 3 == 0:
+            ops.append(("t_report", tseq, 3, 0, t + 950))
         if cycle % 9 == 4:
             # an opening whose closing the meter never learns of (it stays open in the ring)
             cseq += 1
@@ -170,11 +182,17 @@ class Model:
         self.pds = {}
         self.clears = {}
         self.freezes = {}
+        self.terminals = {}
+        self.t_reports = {}
         self.state = None
         self.gen = 0
 
     def copy(self):
         m = Model()
+        for k in self.terminals:
+            m.terminals[k] = list(self.terminals[k])
+        for k in self.t_reports:
+            m.t_reports[k] = self.t_reports[k]
         for k in self.freezes:
             m.freezes[k] = self.freezes[k]
         for k in self.covers:
@@ -189,9 +207,9 @@ class Model:
 
     def bases(self):
         if not self.clears:
-            return 0, 0
+            return 0, 0, 0
         top = self.clears[max(self.clears)]
-        return top[6], top[8]
+        return top[6], top[8], top[10]
 
     def apply(self, op):
         kind = op[0]
@@ -221,15 +239,33 @@ class Model:
         elif kind == "clear":
             ct = max(self.covers) if self.covers else 0
             pt = max(self.pds) if self.pds else 0
-            cb, pb = self.bases()
+            tt = max(self.terminals) if self.terminals else 0
+            cb, pb, tb = self.bases()
+            cb = ct if op[6] else cb
+            pb = pt if op[7] else pb
+            if tt:  # the terminal-era page keeps bases, not the other logs' totals
+                ct, pt = cb, pb
             self.clears[op[1]] = (
                 op[1], op[2], op[3], op[4], op[5],
-                ct, ct if op[6] else cb, pt, pt if op[7] else pb,
+                ct, cb, pt, pb, tt, tt if op[8] else tb,
             )
         elif kind == "freeze":
             self.freezes[op[1]] = tuple(op[1:6])
         elif kind == "seal":
             pass  # a seal changes no record, only whether one verifies
+        elif kind == "t_open":
+            rec = list(op[1:8])
+            rec.extend((False, 0, 0, 0, 0))
+            self.terminals[op[1]] = rec
+        elif kind == "t_close":
+            c = self.terminals[op[1]]
+            c[7] = True
+            c[8] = op[2]
+            c[9] = op[3]
+            c[10] = op[4]
+            c[11] = op[5]
+        elif kind == "t_report":
+            self.t_reports[op[1]] = tuple(op[1:5])
         else:
             raise ValueError(kind)
 
@@ -240,14 +276,19 @@ class Model:
         cl = [tuple(self.covers[s]) for s in range(ct, max(0, ct - RING), -1) if s in self.covers]
         pl = [tuple(self.pds[s]) for s in range(pt, max(0, pt - RING), -1) if s in self.pds]
         kl = [self.clears[s] for s in range(kt, max(0, kt - RING), -1) if s in self.clears]
-        cb, pb = self.bases()
+        cb, pb, tb = self.bases()
         ft = max(self.freezes) if self.freezes else 0
         fl = [self.freezes[s] for s in range(ft, max(0, ft - FREEZE_KEEP), -1)
               if s in self.freezes]
-        return (ct, cl, pt, pl, self.state, kt, kl, cb, pb, ft, fl)
+        tt = max(self.terminals) if self.terminals else 0
+        tl = [tuple(self.terminals[s]) for s in range(tt, max(0, tt - RING), -1)
+              if s in self.terminals]
+        tr = {s: self.t_reports[s] for s in range(tt, max(0, tt - RING), -1)
+              if s in self.t_reports}
+        return (ct, cl, pt, pl, self.state, kt, kl, cb, pb, ft, fl, tt, tl, tr, tb)
 
 
-EMPTY_VIEW = (0, [], 0, [], None, 0, [], 0, 0, 0, [])
+EMPTY_VIEW = (0, [], 0, [], None, 0, [], 0, 0, 0, [], 0, [], {}, 0)
 
 
 def image_view(img):
@@ -263,6 +304,10 @@ def image_view(img):
         img.power_down_base,
         img.freeze_total,
         [r.as_tuple() for r in img.freezes],
+        img.terminal_cover_total,
+        [r.as_tuple() for r in img.terminal_cover],
+        {s: r.as_tuple() for s, r in img.terminal_reports.items()},
+        img.terminal_cover_base,
     )
 
 
@@ -285,9 +330,15 @@ def write_for(journal, op):
     if kind == "pd_end":
         return journal.power_down_end(op[1], op[2], op[3])
     if kind == "clear":
-        return journal.event_clear(op[1], op[2], op[3], op[4], op[5], op[6], op[7])
+        return journal.event_clear(op[1], op[2], op[3], op[4], op[5], op[6], op[7], op[8])
     if kind == "freeze":
         return journal.daily_freeze(DailyFreeze(op[1], op[2], op[3], op[4], op[5]))
+    if kind == "t_open":
+        return journal.open_terminal(CoverOpen(op[1], op[2], op[3], op[4], op[5], op[6], op[7]))
+    if kind == "t_close":
+        return journal.close_terminal(op[1], op[2], op[3], op[4], op[5])
+    if kind == "t_report":
+        return journal.terminal_report_status(op[1], op[2], op[3], op[4])
     st = SavedState(0, op[1], op[2], op[3], op[4], op[5], op[6], op[7])
     return journal.save_state(st)
 
@@ -321,7 +372,7 @@ class Stats:
 
 
 def _counts(view):
-    return view[0], view[2], view[5]
+    return view[0], view[2], view[5], view[11]
 
 
 def _check_cut(eeprom, before, after, mode, where):
@@ -342,10 +393,13 @@ def _check_cut(eeprom, before, after, mode, where):
     # I4: totals equal the committed records and never go backwards
     bt = _counts(bv)
     gt = _counts(got)
-    assert gt[0] >= bt[0] and gt[1] >= bt[1] and gt[2] >= bt[2], ("a total went backwards", where)
+    assert gt[0] >= bt[0] and gt[1] >= bt[1] and gt[2] >= bt[2] and gt[3] >= bt[3], (
+        "a total went backwards", where)
     assert j.cover_total == gt[0] and j.power_down_total == gt[1] and j.clear_total == gt[2]
+    assert j.terminal_total == gt[3]
     # a clear hides records from the standard view, never from the all-time one
     assert got[7] <= got[0] and got[8] <= got[2], ("a baseline above its total", where)
+    assert got[14] <= got[11], ("the terminal baseline above its total", where)
     return j, ("before" if got == bv else "after")
 
 

@@ -236,6 +236,15 @@ GOLDEN_PAGES = (
         EventClear(0x04030201, _T2, DEFERRED, 0x33323130, 0x000D3003, 0x40, 0x20, 0x50, 0x10),
         "e10102030401a203040506013031323303300d0040000000200000005000000010000000362fc765",
     ),
+    (
+        # a clear once the terminal cover has records, tag E2: every baseline and the terminal
+        # total, not the cover's and power-down's totals (they read back as their baselines),
+        # so that the page fits 64 bytes with its chain trailer
+        EventClear(0x04030201, _T2, DEFERRED, 0x33323130, 0x000E3003, 0x20, 0x20, 0x10, 0x10,
+                   0x07, 0x05),
+        "e20102030401a203040506013031323303300e0020000000100000000700000005000000"
+        "5b6fedfe",
+    ),
 )
 
 

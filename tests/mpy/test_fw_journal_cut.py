@@ -1,5 +1,5 @@
-"""The journal's power-cut test under MicroPython: every write of a workload that wraps both
-rings twice, cut before it, inside it (a reduced tear set) and after it; recover, check I4/I5,
+"""The journal's power-cut test under MicroPython: every write of a workload that wraps every
+ring twice, cut before it, inside it (a reduced tear set) and after it; recover, check I4/I5,
 redo and continue."""
 
 from fw_eeprom import new_eeprom, random_pattern, reduced_patterns
@@ -14,7 +14,10 @@ def test_workload_wraps_both_rings_twice():
     pds = [op for op in ops if op[0] == "pd_start"]
     assert len(opens) >= 23 and len(pds) >= 23
     kinds = {op[0] for op in ops}
-    assert kinds == {"open", "close", "pd_start", "pd_end", "save", "clear", "freeze"}
+    assert kinds == {"open", "close", "pd_start", "pd_end", "save", "clear", "freeze",
+                     "t_open", "t_close", "t_report"}
+    terminal = [op for op in ops if op[0] == "t_open"]
+    assert len(terminal) >= 23  # the terminal cover's ring wraps twice too
     clears = [op for op in ops if op[0] == "clear"]
     assert len(clears) >= 12  # the event-clear ring (11 slots) wraps
     freezes = [op for op in ops if op[0] == "freeze"]

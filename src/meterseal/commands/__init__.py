@@ -11,12 +11,26 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from meterseal.commands import campaign, collect, fleet, parts, read, run, serve, size, verify
+from meterseal.commands import (
+    campaign,
+    collect,
+    dashboard,
+    fleet,
+    parts,
+    read,
+    register,
+    run,
+    serve,
+    size,
+    suspects,
+    verify,
+)
 from meterseal.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, one_line
 from meterseal.hardware.profile import ProfileError
 from meterseal.sim.scenario import ScenarioError
 
-SUBCOMMANDS = (run, verify, campaign, size, parts, fleet, serve, read, collect)
+SUBCOMMANDS = (run, verify, campaign, size, parts, fleet, serve, read, collect, register, suspects,
+               dashboard)
 
 
 class _Parser(argparse.ArgumentParser):

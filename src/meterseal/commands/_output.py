@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meterseal.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 def emit(text: str) -> None:
@@ -29,3 +33,26 @@ def plain(text: object) -> str:
     from rich.markup import escape
 
     return escape(str(text))
+
+
+def count_bar(label: str, *, quiet: bool, console: Console | None = None,
+              rate: bool = False) -> Progress:
+    """A long job's Rich bar: its label, done of total, elapsed and remaining time (and a
+    ``rate`` task field shown beside the count, when asked). Rich is imported only here, when a
+    bar is wanted."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns: list[ProgressColumn] = [TextColumn(f"[bold]{label}[/bold]"), BarColumn(),
+                                     MofNCompleteColumn()]
+    if rate:
+        columns.append(TextColumn("{task.fields[rate]}"))
+    columns += [TimeElapsedColumn(), TimeRemainingColumn()]
+    return Progress(*columns, console=console, disable=quiet)

@@ -14,12 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from meterseal.commands._output import plain
+from meterseal.commands._output import count_bar, plain
 from meterseal.commands._paths import atomic_write, target_dir, write_target
 from meterseal.errors import EXIT_FAIL, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.progress import Progress
 
 # Only plain TCP: a tls:// scheduler needs a security configuration this command has no options
@@ -76,24 +75,6 @@ def _check(args: argparse.Namespace) -> tuple[Path, Path]:
     return write_target(args.out, "--out"), target_dir(args.failures, "--failures")
 
 
-def _progress_bar(con: Console, *, quiet: bool) -> Progress:
-    """The campaign's Rich progress bar: count, rate, elapsed and remaining time."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[bold]campaign[/bold]"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=con, disable=quiet,
-    )
-
-
 def _progress_task(progress: Progress, total: int) -> Callable[[int], None]:
     """Add the run's task to a started bar; the callback that advances it by a finished batch
     and shows the rate since now."""
@@ -124,7 +105,7 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     from meterseal.verify.campaign.summary import render, summarise
 
     con = Console()
-    progress = _progress_bar(con, quiet=args.quiet)
+    progress = count_bar("campaign", quiet=args.quiet, console=con, rate=True)
     try:
         with dask_client(args.scheduler, args.workers) as client, progress:
             advance = _progress_task(progress, args.scenarios)

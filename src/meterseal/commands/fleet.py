@@ -20,10 +20,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from meterseal.commands._output import count_bar
 from meterseal.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
 
     from meterseal.fleet.engine import FleetRun
     from meterseal.fleet.plan import FleetSpec, Plan
@@ -102,20 +102,6 @@ def _spec(args: argparse.Namespace) -> FleetSpec:
                      args.thieves)
 
 
-def _progress_bar(quiet: bool) -> Progress:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(TextColumn("[bold]fleet[/bold]"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), disable=quiet)
-
-
 @dataclass(frozen=True, slots=True)
 class _Made:
     plan: Plan
@@ -137,7 +123,7 @@ def _make(spec: FleetSpec, root: Path, args: argparse.Namespace) -> _Made:
     write_fleet_toml(root, plan, name)
     write_utility(root, plan)
     write_truth(root, plan)
-    progress = _progress_bar(args.quiet)
+    progress = count_bar("fleet", quiet=args.quiet)
     try:
         with dask_client(None, args.workers) as client, progress:
             task = progress.add_task("meters", total=spec.meters)

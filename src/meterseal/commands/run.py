@@ -46,25 +46,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def print_summary(r: dict[str, Any]) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     con = Console()
     con.print(f"[bold]{plain(r['scenario'])}[/bold]")
     recs = r["records"]
-    t = Table(title=f"cover-open records: {recs['cover_open_total']} in all")
-    for col in ("seq", "opened", "closed", "quality", "bounds", "import kWh before/after"):
-        t.add_column(col)
-    for c in recs["cover_open"]:
-        bounds = f"{c['not_before']} … {c['not_after']}" if c["not_before"] else ""
-        after = c["energy_after_kwh"]["import_active"] if c["energy_after_kwh"] else "-"
-        t.add_row(str(c["seq"]), c["opened_at"], c["closed_at"] or "(open)",
-                  c["time_quality"], bounds, f"{c['energy_before_kwh']['import_active']} / {after}")
-    con.print(t)
-    for v in r["verdicts"]:
-        err = f", time error {v['time_error_s']:+.3f} s" if v["time_error_s"] is not None else ""
-        cause = f" ({plain(v['cause'])})" if v.get("cause") else ""
-        con.print(f"opening {v['truth']}: {v['status']}{cause}"
-                  + (f" → record {v['record']}" if v["record"] else "") + err)
+    _print_log(con, r, "cover", "opening")
+    if r["truth"].get("terminal_cover") or recs.get("terminal_cover_open_total"):
+        _print_log(con, r, "terminal_cover", "terminal-cover opening")
     for b in r["backup"]:
         con.print(f"outage {b['outage']}: supercap {b['supercap_v_at_outage']} V, battery "
                   f"{b['battery_v_at_outage']} V, watched until {b['watch_until'] or '-'}, "
@@ -75,3 +63,25 @@ def print_summary(r: dict[str, Any]) -> None:
     for k, msgs in r.get("problems", {}).items():
         for m in msgs:
             con.print(f"[red]{k}[/red] {plain(m)}")
+
+
+def _print_log(con: Any, r: dict[str, Any], log: str, what: str) -> None:
+    """One cover's records as a table, then the verdict on each of its true openings."""
+    from rich.table import Table
+
+    recs = r["records"]
+    title = log.replace("_", "-")
+    t = Table(title=f"{title}-open records: {recs[log + '_open_total']} in all")
+    for col in ("seq", "opened", "closed", "quality", "bounds", "import kWh before/after"):
+        t.add_column(col)
+    for c in recs[log + "_open"]:
+        bounds = f"{c['not_before']} … {c['not_after']}" if c["not_before"] else ""
+        after = c["energy_after_kwh"]["import_active"] if c["energy_after_kwh"] else "-"
+        t.add_row(str(c["seq"]), c["opened_at"], c["closed_at"] or "(open)",
+                  c["time_quality"], bounds, f"{c['energy_before_kwh']['import_active']} / {after}")
+    con.print(t)
+    for v in r["verdicts" if log == "cover" else "terminal_verdicts"]:
+        err = f", time error {v['time_error_s']:+.3f} s" if v["time_error_s"] is not None else ""
+        cause = f" ({plain(v['cause'])})" if v.get("cause") else ""
+        con.print(f"{what} {v['truth']}: {v['status']}{cause}"
+                  + (f" → record {v['record']}" if v["record"] else "") + err)

@@ -157,7 +157,7 @@ class Board:
     carry no MAC."""
 
     def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering,
-                 eventout=None, security=None):
+                 eventout=None, terminal=None, security=None):
         self.clock = clock
         self.cover = cover
         self.supply = supply
@@ -169,3 +169,5 @@ class Board:
         self.metering = metering
         self.security = security
         self.eventout = NoEventOut() if eventout is None else eventout
+        # The terminal cover's key switch (a CoverPort), or None on a board without one.
+        self.terminal = terminal

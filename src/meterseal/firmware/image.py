@@ -28,6 +28,8 @@ from meterseal.firmware.layout import (
     SLOTS,
     STATE_PAGE_A,
     STATE_PAGE_B,
+    TERMINAL_BASE_PAGE,
+    TERMINAL_REPORT_BASE_PAGE,
     cover_close_addr,
     cover_open_addr,
     event_clear_addr,
@@ -37,6 +39,9 @@ from meterseal.firmware.layout import (
     report_addr,
     seal_addr,
     state_addr,
+    terminal_close_addr,
+    terminal_open_addr,
+    terminal_report_addr,
 )
 from meterseal.firmware.records import (
     PAGE_LEN,
@@ -48,6 +53,9 @@ from meterseal.firmware.records import (
     PowerDownEnd,
     ReportStatus,
     SavedState,
+    TerminalClose,
+    TerminalOpen,
+    TerminalReport,
     chained_span,
     decode_chained,
 )
@@ -69,6 +77,8 @@ class MeterImage:
     clears, newest first; cover_base / power_down_base are the all-time totals at the last clear
     of each log: the standard view (standard_cover(), cover_count(), ...) shows only what came
     after them. freeze_total is all-time; freezes the latest 62 daily freezes, newest first.
+    terminal_cover_total / terminal_cover / terminal_reports are the terminal cover's log, kept
+    as the cover's (terminal_cover_base: its clear baseline).
     """
 
     __slots__ = (
@@ -85,6 +95,10 @@ class MeterImage:
         "power_down_total",
         "reports",
         "state",
+        "terminal_cover",
+        "terminal_cover_base",
+        "terminal_cover_total",
+        "terminal_reports",
     )
 
     def __init__(
@@ -101,6 +115,10 @@ class MeterImage:
         reports=None,
         freeze_total=0,
         freezes=None,
+        terminal_cover_total=0,
+        terminal_cover=None,
+        terminal_cover_base=0,
+        terminal_reports=None,
         chain=None,
     ):
         self.cover_total = cover_total
@@ -116,6 +134,10 @@ class MeterImage:
         self.reports = {} if reports is None else reports
         self.freeze_total = freeze_total
         self.freezes = [] if freezes is None else freezes
+        self.terminal_cover_total = terminal_cover_total
+        self.terminal_cover = [] if terminal_cover is None else terminal_cover
+        self.terminal_cover_base = terminal_cover_base
+        self.terminal_reports = {} if terminal_reports is None else terminal_reports
         # The chained pages as the NVM holds them, newest chain_seq first: (page number, page
         # bytes, seal page bytes or b""), what a reader with the key verifies (chain.py).
         self.chain = [] if chain is None else chain
@@ -123,6 +145,13 @@ class MeterImage:
     def cover_count(self):
         """The cover-open count the standard DI answers: openings since the last clear."""
         return self.cover_total - self.cover_base
+
+    def terminal_cover_count(self):
+        """The terminal-cover-open count the standard DI answers: openings since its clear."""
+        return self.terminal_cover_total - self.terminal_cover_base
+
+    def standard_terminal_cover(self):
+        return [r for r in self.terminal_cover if r.seq > self.terminal_cover_base]
 
     def power_down_count(self):
         return self.power_down_total - self.power_down_base
@@ -147,7 +176,8 @@ class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
     __slots__ = ("clears", "cover_close", "cover_open", "freeze_top", "freezes", "late", "links",
-                 "pd_end", "pd_start", "raw", "reports", "seals", "states")
+                 "pd_end", "pd_start", "raw", "reports", "seals", "states", "t_close", "t_open",
+                 "t_reports")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -167,6 +197,9 @@ class Index:
         # The freeze ring is 63 slots, asked its total at every freeze: kept until a freeze
         # page changes (None: to be found again).
         self.freeze_top = None
+        self.t_open = [None] * SLOTS
+        self.t_close = [None] * SLOTS
+        self.t_reports = [None] * SLOTS
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -179,6 +212,9 @@ class Index:
             self._load_page(read, pd_end_addr(slot), PowerDownEnd)
             self._load_page(read, event_clear_addr(slot), EventClear)
             self._load_page(read, report_addr(slot), ReportStatus)
+            self._load_page(read, terminal_open_addr(slot), TerminalOpen)
+            self._load_page(read, terminal_close_addr(slot), TerminalClose)
+            self._load_page(read, terminal_report_addr(slot), TerminalReport)
         for slot in range(FREEZE_SLOTS):
             self._load_page(read, freeze_addr(slot), DailyFreeze)
         for page in list(self.late):  # only a record written without its MAC has a seal
@@ -316,12 +352,7 @@ class Index:
 
     def event_clear(self, seq):
         """The event-clear record seq (a copy), or None if not held."""
-        if seq < 1:
-            return None
-        rec = self.clears[seq % SLOTS]
-        if rec is None or rec.seq != seq:
-            return None
-        return rec.copy()
+        return _held(self.clears, seq)
 
     def event_clears(self):
         """The latest RING event clears, newest first."""
@@ -335,18 +366,31 @@ class Index:
         rec = self.clears[top % SLOTS]
         return rec.cover_base, rec.pd_base
 
+    def terminal_baseline(self):
+        """The terminal cover's baseline set by the newest valid clear; 0 if none."""
+        top = self.clear_total()
+        return 0 if top == 0 else self.clears[top % SLOTS].terminal_base
+
     def cover(self, seq):
         """The cover-open record seq (closed if its close half is valid), or None if not held."""
-        if seq < 1:
-            return None
-        i = seq % SLOTS
-        o = self.cover_open[i]
-        if o is None or o.seq != seq:
-            return None
-        c = self.cover_close[i]
-        if c is not None and c.seq == seq:
-            return o.with_close(c)
-        return o.copy()
+        return _merged(self.cover_open, self.cover_close, seq)
+
+    def terminal(self, seq):
+        """The terminal-cover-open record seq (a CoverOpen), or None if not held."""
+        return _merged(self.t_open, self.t_close, seq)
+
+    def terminal_total(self):
+        return _highest(self.t_open)
+
+    def terminals(self):
+        """The latest RING terminal-cover-open records, newest first."""
+        return _window(self.terminal_total(), self.terminal)
+
+    def terminal_report(self, seq):
+        return _held(self.t_reports, seq)
+
+    def terminal_report_statuses(self):
+        return _statuses(self.terminal_total(), self.terminal_report)
 
     def power_down(self, seq):
         if seq < 1:
@@ -362,24 +406,11 @@ class Index:
 
     def report(self, seq):
         """The report status of cover-open record seq (a copy), or None if none is held."""
-        if seq < 1:
-            return None
-        rec = self.reports[seq % SLOTS]
-        if rec is None or rec.seq != seq:
-            return None
-        return rec.copy()
+        return _held(self.reports, seq)
 
     def report_statuses(self):
         """{seq: ReportStatus} of the latest RING cover-open records that have one."""
-        out = {}
-        top = self.cover_total()
-        seq = top
-        while seq >= 1 and seq > top - RING:
-            rec = self.report(seq)
-            if rec is not None:
-                out[seq] = rec
-            seq -= 1
-        return out
+        return _statuses(self.cover_total(), self.report)
 
     def covers(self):
         """The latest RING cover-open records, newest first."""
@@ -392,12 +423,7 @@ class Index:
 
     def freeze(self, seq):
         """Daily freeze seq (a copy), or None if not held."""
-        if seq < 1:
-            return None
-        rec = self.freezes[seq % FREEZE_SLOTS]
-        if rec is None or rec.seq != seq:
-            return None
-        return rec.copy()
+        return _held(self.freezes, seq)
 
     def daily_freezes(self):
         """The latest 62 daily freezes, newest first."""
@@ -434,6 +460,10 @@ class Index:
             self.report_statuses(),
             self.freeze_total(),
             self.daily_freezes(),
+            self.terminal_total(),
+            self.terminals(),
+            self.terminal_baseline(),
+            self.terminal_report_statuses(),
             self.chain_pages(),
         )
 
@@ -446,6 +476,40 @@ def _is_seal_page(addr):
     page = addr // PAGE_SIZE
     return addr % PAGE_SIZE == 0 and (
         SEAL_BASE_PAGE <= page < SEAL_BASE_PAGE + CHAINED_END_PAGE - CHAINED_FIRST_PAGE)
+
+
+def _merged(opens, closes, seq):
+    if seq < 1:
+        return None
+    i = seq % SLOTS
+    o = opens[i]
+    if o is None or o.seq != seq:
+        return None
+    c = closes[i]
+    if c is not None and c.seq == seq:
+        return o.with_close(c)
+    return o.copy()
+
+
+def _held(table, seq):
+    """Record seq of a one-page ring (a copy), or None if its slot holds another."""
+    if seq < 1:
+        return None
+    rec = table[seq % len(table)]
+    if rec is None or rec.seq != seq:
+        return None
+    return rec.copy()
+
+
+def _statuses(top, get):
+    out = {}
+    seq = top
+    while seq >= 1 and seq > top - RING:
+        rec = get(seq)
+        if rec is not None:
+            out[seq] = rec
+        seq -= 1
+    return out
 
 
 def _open_pd(s):
@@ -504,6 +568,18 @@ def _t_freezes(ix):
     return ix.freezes
 
 
+def _t_terminal_open(ix):
+    return ix.t_open
+
+
+def _t_terminal_close(ix):
+    return ix.t_close
+
+
+def _t_terminal_reports(ix):
+    return ix.t_reports
+
+
 def _locate(addr):
     """(table getter, index, record class) of the journal page at addr, or None."""
     if addr < 0 or addr % PAGE_SIZE:
@@ -530,6 +606,14 @@ def _locate(addr):
     rel = page - FREEZE_BASE_PAGE
     if 0 <= rel < FREEZE_SLOTS:
         return _t_freezes, rel, DailyFreeze
+    rel = page - TERMINAL_BASE_PAGE
+    if 0 <= rel < 2 * SLOTS:
+        if rel % 2:
+            return _t_terminal_close, rel // 2, TerminalClose
+        return _t_terminal_open, rel // 2, TerminalOpen
+    rel = page - TERMINAL_REPORT_BASE_PAGE
+    if 0 <= rel < SLOTS:
+        return _t_terminal_reports, rel, TerminalReport
     return None
 
 
@@ -539,6 +623,7 @@ GROUP_POWER_DOWN = "power_down"
 GROUP_CLEAR = "clear"
 GROUP_REPORT = "report"
 GROUP_FREEZE = "freeze"
+GROUP_TERMINAL = "terminal"
 
 
 def page_group(addr):
@@ -556,6 +641,8 @@ def page_group(addr):
         return GROUP_REPORT
     if table is _t_freezes:
         return GROUP_FREEZE
+    if table is _t_terminal_open or table is _t_terminal_close or table is _t_terminal_reports:
+        return GROUP_TERMINAL
     return GROUP_STATE if table is _t_states else GROUP_CLEAR
 
 

@@ -37,6 +37,9 @@ from meterseal.firmware.layout import (
     report_addr,
     seal_addr,
     state_addr,
+    terminal_close_addr,
+    terminal_open_addr,
+    terminal_report_addr,
 )
 from meterseal.firmware.records import (
     CoverClose,
@@ -45,6 +48,9 @@ from meterseal.firmware.records import (
     PowerDown,
     PowerDownEnd,
     ReportStatus,
+    TerminalClose,
+    TerminalOpen,
+    TerminalReport,
     encode_page,
 )
 
@@ -64,12 +70,14 @@ class Journal:
         "_gen_issued",
         "_index",
         "_issued_bases",
+        "_issued_terminal_base",
         "_mac",
         "_next_copy",
         "_pd_issued",
         "_read",
         "_ready",
         "_seals",
+        "_terminal_issued",
     )
 
     def __init__(self, read, mac=None):
@@ -87,7 +95,9 @@ class Journal:
         self._next_copy = 0
         self._clear_issued = 0
         self._issued_bases = (0, 0)
+        self._issued_terminal_base = 0
         self._freeze_issued = 0
+        self._terminal_issued = 0
 
     def recover(self):
         """Scan the NVM and rebuild the index; forgets every write not yet committed."""
@@ -98,7 +108,9 @@ class Journal:
         self._pd_issued = ix.power_down_total()
         self._clear_issued = ix.clear_total()
         self._freeze_issued = ix.freeze_total()
+        self._terminal_issued = ix.terminal_total()
         self._issued_bases = ix.baselines()
+        self._issued_terminal_base = ix.terminal_baseline()
         head = ix.chain_head()
         self._seals = {}
         if head is None:
@@ -140,6 +152,24 @@ class Journal:
 
     def power_down(self, seq):
         return self._index.power_down(seq)
+
+    @property
+    def terminal_total(self):
+        return self._index.terminal_total()
+
+    def terminal(self, seq):
+        """Committed terminal-cover-open record seq (a copy), or None."""
+        return self._index.terminal(seq)
+
+    def terminals(self):
+        """The latest 10 committed terminal-cover-open records, newest first."""
+        return self._index.terminals()
+
+    def next_terminal_seq(self):
+        return max(self.terminal_total, self._terminal_issued) + 1
+
+    def terminal_reported(self, seq):
+        return self._index.terminal_report(seq) is not None
 
     def power_downs(self):
         return self._index.power_downs()
@@ -223,6 +253,46 @@ class Journal:
         return self._chained(cover_close_addr(seq),
                              CoverClose(seq, close_quality, closed_ms, import_after, export_after))
 
+    def open_terminal(self, rec):
+        """Write of the open half of terminal-cover record rec, by open_cover's rules."""
+        self._need_ready()
+        seq = rec.seq
+        if seq <= self.terminal_total:
+            return None
+        if seq > self.next_terminal_seq():
+            raise ValueError("terminal-cover seq would leave a hole")
+        half = TerminalOpen(seq, rec.quality, rec.opened_ms, rec.not_before_ms, rec.not_after_ms,
+                            rec.import_before, rec.export_before)
+        write = self._chained(terminal_open_addr(seq), half)
+        if seq > self._terminal_issued:
+            self._terminal_issued = seq
+        return write
+
+    def close_terminal(self, seq, close_quality, closed_ms, import_after, export_after):
+        """Write of the close half of terminal-cover record seq; None if already closed."""
+        self._need_ready()
+        top = max(self.terminal_total, self._terminal_issued)
+        if not (1 <= seq <= top):
+            raise ValueError("closing a terminal-cover record never opened")
+        if seq <= top - RING:
+            raise ValueError("closing a terminal-cover record that left the ring")
+        rec = self._index.terminal(seq)
+        if rec is not None and rec.closed:
+            return None
+        return self._chained(terminal_close_addr(seq),
+                             TerminalClose(seq, close_quality, closed_ms, import_after,
+                                           export_after))
+
+    def terminal_report_status(self, seq, sends, flags, time_ms):
+        """Write of terminal-cover record seq's report status, by report_status's rules."""
+        self._need_ready()
+        top = max(self.terminal_total, self._terminal_issued)
+        if not (1 <= seq <= top) or seq <= top - RING:
+            raise ValueError("report status of a terminal-cover record not in the ring")
+        if self._index.terminal_report(seq) is not None:
+            return None
+        return self._chained(terminal_report_addr(seq), TerminalReport(seq, sends, flags, time_ms))
+
     def power_down_start(self, seq, start_ms, start_quality):
         """Write of the start half of power-down record seq (= next_power_down_seq(), or a retry);
         None if already committed."""
@@ -249,12 +319,13 @@ class Journal:
             return None
         return self._chained(pd_end_addr(seq), PowerDownEnd(seq, end_ms, end_quality))
 
-    def event_clear(self, seq, time_ms, time_quality, operator, di, cover, power_down):
+    def event_clear(self, seq, time_ms, time_quality, operator, di, cover, power_down,
+                    terminal=False):
         """Write of event-clear record seq (= next_clear_seq(), or a retry); None if committed.
 
-        cover / power_down say which logs the clear hides from the standard view: their
-        baselines become their committed all-time totals now; the other baseline is carried from
-        the clear before, so the newest clear alone holds both.
+        cover / power_down / terminal say which logs the clear hides from the standard view:
+        their baselines become their committed all-time totals now; the others are carried from
+        the clear before, so the newest clear alone holds every baseline.
         """
         self._need_ready()
         if seq <= self.clear_total:
@@ -263,10 +334,13 @@ class Journal:
             raise ValueError("event-clear seq would leave a hole")
         if seq == self.clear_total + 1:
             prev_cover, prev_pd = self._index.baselines()
+            prev_t = self._index.terminal_baseline()
         else:
             prev_cover, prev_pd = self._issued_bases
+            prev_t = self._issued_terminal_base
         cover_total = self.cover_total
         pd_total = self.power_down_total
+        t_total = self.terminal_total
         rec = EventClear(
             seq,
             time_ms,
@@ -277,11 +351,14 @@ class Journal:
             cover_total if cover else min(prev_cover, cover_total),
             pd_total,
             pd_total if power_down else min(prev_pd, pd_total),
+            t_total,
+            t_total if terminal else min(prev_t, t_total),
         )
         write = self._chained(event_clear_addr(seq), rec)
         if seq > self._clear_issued:
             self._clear_issued = seq
             self._issued_bases = (rec.cover_base, rec.pd_base)
+            self._issued_terminal_base = rec.terminal_base
         return write
 
     def report_status(self, seq, sends, flags, time_ms):

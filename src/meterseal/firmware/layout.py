@@ -9,7 +9,9 @@ page sits alone in its own EEPROM page, so one write never touches two records.
     pages 46..56    event-clear slots 0..10, one page each (a clear is written once, never closed)
     pages 57..67    cover-open report status, slots 0..10, one page each (written once per record,
                     when its active report is done, or at the next restore if none could go out)
-    pages 68..100   reserved for the terminal cover (68..89 its records, 90..100 their reports)
+    pages 68..89    terminal-cover-open slots 0..10, two pages each, as the cover's (own tags, so
+                    a page copied from one log to the other never passes for a record there)
+    pages 90..100   terminal-cover-open report status, slots 0..10, one page each
     pages 101..163  daily freezes, slots 0..62, one page each (the latest 62 are kept, as the
                     standard's 62 daily freezes: a freeze N only overwrites freeze N - 63)
     pages 164..187  the authority journal (authlog.py): time-setting log 164..174, broadcast-time
@@ -43,6 +45,8 @@ COVER_BASE_PAGE = const(2)
 POWER_DOWN_BASE_PAGE = const(24)
 EVENT_CLEAR_BASE_PAGE = const(46)
 REPORT_BASE_PAGE = const(57)
+TERMINAL_BASE_PAGE = const(68)
+TERMINAL_REPORT_BASE_PAGE = const(90)
 FREEZE_BASE_PAGE = const(101)
 FREEZE_KEEP = const(62)
 FREEZE_SLOTS = const(63)
@@ -62,6 +66,10 @@ TAG_EVENT_CLEAR = const(0xE1)
 TAG_REPORT = const(0xB1)
 TAG_FREEZE = const(0xF1)
 TAG_SEAL = const(0x5E)
+TAG_TERMINAL_OPEN = const(0xC3)
+TAG_TERMINAL_CLOSE = const(0xC4)
+TAG_TERMINAL_REPORT = const(0xB2)
+TAG_EVENT_CLEAR_T = const(0xE2)  # an event clear that also carries the terminal cover's baseline
 
 
 def state_addr(copy):
@@ -102,3 +110,16 @@ def freeze_addr(seq):
 def seal_addr(page):
     """The late-seal page of journal page `page` (2..187)."""
     return (SEAL_BASE_PAGE + page - CHAINED_FIRST_PAGE) * PAGE_SIZE
+
+
+def terminal_open_addr(seq):
+    return (TERMINAL_BASE_PAGE + 2 * (seq % SLOTS)) * PAGE_SIZE
+
+
+def terminal_close_addr(seq):
+    return (TERMINAL_BASE_PAGE + 2 * (seq % SLOTS) + 1) * PAGE_SIZE
+
+
+def terminal_report_addr(seq):
+    """The report status of terminal-cover-open record seq."""
+    return (TERMINAL_REPORT_BASE_PAGE + seq % SLOTS) * PAGE_SIZE

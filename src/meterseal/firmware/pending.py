@@ -8,7 +8,8 @@ is lost, and the recorder reconciles from the NVM alone.
 Layout (little-endian), at most RETAINED_SIZE = 256 bytes:
     magic "MP" (2) | entry count (1) | watch_until_ms (6) | cover_closed (1) | flags (1)
     | entries, ENTRY_SIZE = 23 bytes each | CRC-32 of all the preceding bytes (4)
-Entry: kind|rtc_valid bits (1: bit0 = kind, bit1 = rtc_valid) | time_ms (6) | seq (4)
+Entry: kind|rtc_valid|channel bits (1: bit0 = kind, bit1 = rtc_valid, bit2 = the terminal
+    cover's, not the meter cover's) | time_ms (6) | seq (4)
     | import (6) | export (6)   (energies in 0.01 kWh units)
 MAX_ENTRIES = (256 - 15) // 23 = 10 entries.
 """
@@ -18,6 +19,9 @@ from meterseal.firmware.crc import crc32
 
 OPEN = const(0)
 CLOSE = const(1)
+
+COVER = const(0)  # an entry of the meter cover's log...
+TERMINAL = const(1)  # ...or of the terminal cover's
 
 RETAINED_SIZE = const(256)
 _MAGIC = b"MP"
@@ -31,11 +35,13 @@ _U48 = 0xFFFFFFFFFFFF
 
 
 class PendingEntry:
-    """One event seen but not yet in the NVM: an OPEN (seq it will get) or CLOSE (seq it closes)."""
+    """One event seen but not yet in the NVM: an OPEN (seq it will get) or CLOSE (seq it closes),
+    of the meter cover's log or (channel TERMINAL) the terminal cover's."""
 
-    __slots__ = ("export_units", "import_units", "kind", "rtc_valid", "seq", "time_ms")
+    __slots__ = ("channel", "export_units", "import_units", "kind", "rtc_valid", "seq", "time_ms")
 
-    def __init__(self, kind, time_ms, rtc_valid, import_units, export_units, seq):
+    def __init__(self, kind, time_ms, rtc_valid, import_units, export_units, seq, channel=COVER):
+        self.channel = channel
         self.kind = kind
         self.time_ms = time_ms
         self.rtc_valid = rtc_valid
@@ -57,10 +63,11 @@ class PendingEntry:
             self.import_units,
             self.export_units,
             self.seq,
+            self.channel,
         )
 
     def __repr__(self):
-        return "PendingEntry({!r}, {!r}, {!r}, {!r}, {!r}, {!r})".format(*self.as_tuple())
+        return "PendingEntry({!r}, {!r}, {!r}, {!r}, {!r}, {!r}, {!r})".format(*self.as_tuple())
 
 
 def _need(ok, what):
@@ -86,10 +93,11 @@ def encode_pending(entries, watch_until_ms, cover_closed, flags):
     buf.append(flags)
     for e in entries:
         _need(e.kind in (OPEN, CLOSE), "entry kind")
+        _need(e.channel in (COVER, TERMINAL), "entry channel")
         _need(_uint(e.time_ms, _U48), "entry time_ms")
         _need(_uint(e.seq, _U32) and e.seq >= 1, "entry seq")
         _need(_uint(e.import_units, _U48) and _uint(e.export_units, _U48), "entry energy")
-        buf.append(e.kind | (2 if e.rtc_valid else 0))
+        buf.append(e.kind | (2 if e.rtc_valid else 0) | (4 if e.channel == TERMINAL else 0))
         buf.extend(e.time_ms.to_bytes(6, "little"))
         buf.extend(e.seq.to_bytes(4, "little"))
         buf.extend(e.import_units.to_bytes(6, "little"))
@@ -127,7 +135,7 @@ def _decode(b):
     pos = HEADER_SIZE
     for _ in range(count):
         kb = b[pos]
-        if kb & ~3:
+        if kb & ~7:
             return None
         seq = _get(b, pos + 7, 4)
         if seq < 1:
@@ -140,6 +148,7 @@ def _decode(b):
                 _get(b, pos + 11, 6),
                 _get(b, pos + 17, 6),
                 seq,
+                TERMINAL if kb & 4 else COVER,
             )
         )
         pos += ENTRY_SIZE

@@ -25,7 +25,9 @@ from meterseal.firmware.journal import Journal
 from meterseal.firmware.layout import RING
 from meterseal.firmware.pending import CLOSE as KIND_CLOSE
 from meterseal.firmware.pending import (
+    COVER,
     MAX_ENTRIES,
+    TERMINAL,
     PendingEntry,
     decode_pending,
     encode_pending,
@@ -33,7 +35,6 @@ from meterseal.firmware.pending import (
 from meterseal.firmware.pending import OPEN as KIND_OPEN
 from meterseal.firmware.power_path import SRC_MCU, SRC_NONE, SRC_SUPERCAP, PowerPath
 from meterseal.firmware.records import (
-    BOUNDED,
     DEFERRED,
     EXACT,
     FLAG_IN_OUTAGE,
@@ -48,7 +49,12 @@ from meterseal.firmware.records import (
     DailyFreeze,
     SavedState,
 )
-from meterseal.firmware.report import REPORT_COVER_OPEN, encode_report
+from meterseal.firmware.report import (
+    REPORT_COVER_OPEN,
+    REPORT_TERMINAL_COVER_OPEN,
+    encode_report,
+)
+from meterseal.firmware.terminal import TerminalChannel, TerminalWatch, report_key
 from meterseal.firmware.writes import (
     W_CLOSE,
     W_CLOSE_REC,
@@ -60,15 +66,14 @@ from meterseal.firmware.writes import (
     W_REPORT,
     W_SEAL,
     W_STATE,
-    CloseWrite,
     EntryWrite,
     FreezeWrite,
     PowerDownWrite,
-    RecordWrite,
     ReportWrite,
     SealWrite,
     StateWrite,
     carries,
+    reconciled_write,
 )
 
 T_SAMPLE = 0  # mains-time sampling of the switch, periodic, fast-forwardable
@@ -85,7 +90,7 @@ T_SUPPLY = 6  # the supply time a power-down must follow, counted from mains' re
 MAX_NVM_FAILS = 3
 
 
-class Recorder:
+class Recorder(TerminalWatch):
     def __init__(self, board, cfg):
         self.b = board
         self.cfg = cfg
@@ -100,6 +105,9 @@ class Recorder:
         if getattr(board, "security", None) is not None:
             self.journal.set_mac(self._record_mac)
         self.deb = Debouncer(1, cfg.debounce_samples)
+        # The terminal cover's switch, where the board has one (terminal.py).
+        port = getattr(board, "terminal", None)
+        self.term = None if port is None else TerminalChannel(port, cfg.debounce_samples)
         self.queue = []  # Write, oldest first
         self.writing = None  # the Write in progress
         self.radio_busy = False
@@ -165,11 +173,15 @@ class Recorder:
             else:
                 self.known_ms = max(self.known_ms, rec_ms)
         ret = decode_pending(b.retained.read())
+        ret_flags = None  # retained RAM's header flags, when it is newer than the NVM
         if ret is not None:
-            entries, ret_known_ms, ret_closed, _flags = ret
+            ret_known_ms, ret_closed = ret[1], ret[2]
             if ret_known_ms >= self.known_ms:
                 stable, self.known_ms = ret_closed, ret_known_ms
-            for e in entries:
+                ret_flags = ret[3]
+        self._terminal_boot(saved, ret_flags)
+        if ret is not None:
+            for e in ret[0]:
                 self._adopt_pending(e)
         latched = b.cover.take_latch()
         if latched is not None and stable == 1:
@@ -185,7 +197,7 @@ class Recorder:
             self._queue_state(now, valid)
         self.deb = Debouncer(stable, self.cfg.debounce_samples)
         self.reconciling = True
-        b.cover.set_bias(True)
+        self._set_bias(True)
         b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
         if mains:
             self._count_supply()
@@ -197,14 +209,13 @@ class Recorder:
             return True
         if timer_id == T_DEBOUNCE:
             self._sample()
-            if not self.deb.busy():
+            if not self._busy():
                 self.b.timers.stop(T_DEBOUNCE)
                 if self.cfg.wake_mode != WAKE_POLLING:
-                    self.b.cover.arm_wake(True)
+                    self._arm_wake(True)
             return False
         if timer_id == T_POLL:
-            level = self.b.cover.read()
-            if level != self.deb.stable or self.deb.busy():
+            if self._moved():
                 self._start_debounce_burst()
                 return False
             return True
@@ -222,9 +233,9 @@ class Recorder:
             return False
         if timer_id == T_SAMPLE:
             self._sample()
-            if self.reconciling and not self.deb.busy():
+            if self.reconciling and not self._busy():
                 self._reconciled()
-            return not self.deb.busy() and not self.reconciling
+            return not self._busy() and not self.reconciling
         return True
 
     def on_cover_edge(self):
@@ -257,7 +268,7 @@ class Recorder:
         self.state = st.next_state(self.state, st.EV_POWER_GOOD)
         self.nvm_fails = 0
         b.supply.set_alarm(None)
-        b.cover.arm_wake(False)
+        self._arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
         self.watch = st.next_watch(self.watch, st.WEV_MAINS)
@@ -283,6 +294,7 @@ class Recorder:
             level, self.known_ms = self.frozen
             self.frozen = None
             self.deb = Debouncer(level, self.cfg.debounce_samples)
+            self._terminal_thaw()
             self.reconciling = True
             self._pump()
             return
@@ -319,7 +331,7 @@ class Recorder:
             self.path.end_assist()
         self.journal.committed(item.addr, item.data)
         if kind == W_OPEN_REC and self.cfg.radio_present:
-            self.reports.append(item.record.seq)
+            self.reports.append(report_key(item.channel, item.record.seq))
             self.b.eventout.set(1)  # the status word's cover bit is set: tell the module
         if kind in (W_OPEN, W_CLOSE):
             entry = item.entry
@@ -327,7 +339,7 @@ class Recorder:
                 self.pending.remove(entry)
                 self._save_retained()
             if kind == W_OPEN and self.cfg.radio_present:
-                self.reports.append(entry.seq)
+                self.reports.append(report_key(entry.channel, entry.seq))
                 self.b.eventout.set(1)
         if self.shutdown_after_write and self.writing is None and not self.queue:
             self._shutdown()
@@ -380,15 +392,16 @@ class Recorder:
                 self._seen_open(t_ms, t_valid, EXACT)
             else:
                 self._seen_close(t_ms, t_valid, EXACT)
-            self.known_ms = t_ms
-        if not self.deb.busy() and st.has_transition(self.state, st.EV_SAVED):
+            self.known_ms = self._known_at(t_ms)
+        self._terminal_sample(now, valid)
+        if not self._busy() and st.has_transition(self.state, st.EV_SAVED):
             self._pump()  # the power-fail window waited for this debounce to settle
 
     def _start_debounce_burst(self):
         b = self.b
         if self.state not in st.BUDGETED_IN or self.watch not in st.WATCHING:
             return
-        b.cover.arm_wake(False)
+        self._arm_wake(False)
         self._sample()
         b.timers.start(T_DEBOUNCE, self.cfg.sample_period_us, self.cfg.sample_period_us, False)
 
@@ -399,13 +412,15 @@ class Recorder:
             (self.base_export_mwh + exp) // MWH_PER_UNIT,
         )
 
-    def _retained_full(self):
+    def _retained_full(self, channel=COVER):
         if self.state not in st.BUDGETED_IN or self._write_affordable():
             return False
         if len(self.pending) < MAX_ENTRIES:
             return False
         if self.frozen is None:
-            self.frozen = (1 - self.deb.stable, self.known_ms)
+            own = channel == COVER
+            self.frozen = (1 - self.deb.stable if own else self.deb.stable, self.known_ms)
+            self._terminal_freeze(not own)
         return True
 
     def _seen_open(self, t_ms, valid, quality):
@@ -441,6 +456,11 @@ class Recorder:
 
     def _adopt_pending(self, e):
         """A record the previous life saw but could not commit: commit it now, as deferred."""
+        if e.channel == TERMINAL:
+            if self._terminal_adopt(e):
+                self.pending.append(e)
+                self._queue_entry(e, DEFERRED)
+            return
         if e.kind == KIND_OPEN:
             if self.journal.cover(e.seq) is not None:
                 return
@@ -463,22 +483,15 @@ class Recorder:
         next power-up finds the same difference and reconciles it again, with the same
         not_before."""
         imp, exp = self._registers()
-        quality = BOUNDED if valid else UNSYNCED
         if level == 0:
             seq = self.next_cover_seq
             self.next_cover_seq += 1
             self.open_seq = seq
-            rec = CoverOpen(seq, quality, now)
-            if valid:
-                rec.not_before_ms = self.known_ms
-                rec.not_after_ms = now
-            rec.import_before = imp
-            rec.export_before = exp
-            self.queue.append(RecordWrite(rec))
-        else:
-            if not self.open_seq:
-                return
-            self.queue.append(CloseWrite(self.open_seq, now, quality, imp, exp))
+        elif not self.open_seq:
+            return
+        self.queue.append(reconciled_write(level, now, valid, imp, exp, self.open_seq,
+                                           self.known_ms, COVER))
+        if level == 1:
             self.open_seq = 0
         self._pump()
 
@@ -521,8 +534,8 @@ class Recorder:
         if cfg.wake_mode == WAKE_POLLING:
             b.timers.start(T_POLL, cfg.poll_period_us, cfg.poll_period_us, True)
         else:
-            b.cover.arm_wake(True)
-        if b.cover.read() != self.deb.stable or self.deb.busy():
+            self._arm_wake(True)
+        if self._moved():
             self._start_debounce_burst()
 
     def _battery_handover(self):
@@ -553,15 +566,13 @@ class Recorder:
         what the meter knew before it was off)."""
         if self.reconciling:
             return self.known_ms
-        if self.deb.busy():
-            return min(now, self.deb.since_ms)
-        return now
+        return self._known_at(now)
 
     def _end_watch(self):
         b = self.b
         now, valid = b.clock.read()
         b.supply.set_alarm(None)
-        b.cover.arm_wake(False)
+        self._arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
         self.known_ms = self._known_until(now)
@@ -582,7 +593,7 @@ class Recorder:
 
     def _shutdown(self):
         self.state = st.next_state(self.state, st.EV_WATCH_END)
-        self.b.cover.set_bias(False)
+        self._set_bias(False)
         self.b.power.shutdown()
 
     # ----------------------------------------------------------------- writes and reports
@@ -661,7 +672,7 @@ class Recorder:
             self.b.nvm.write(item.addr, item.data)
             return
         if not self.reconciling and st.has_transition(self.state, st.EV_SAVED):
-            if self.deb.busy():
+            if self._busy():
                 # A change under debounce is finished on the bulk capacitor's energy too: the
                 # watch may have no source that can afford its record (no battery, an empty
                 # supercapacitor). _sample pumps again when the debounce settles.
@@ -679,14 +690,26 @@ class Recorder:
         if kind == W_OPEN or kind == W_CLOSE:
             e = item.entry
             quality = item.quality if e.rtc_valid else UNSYNCED
+            if e.channel == TERMINAL:
+                if kind == W_OPEN:
+                    return j.open_terminal(
+                        CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units,
+                                  e.export_units))
+                return j.close_terminal(e.seq, quality, e.time_ms, e.import_units,
+                                        e.export_units)
             if kind == W_OPEN:
                 return j.open_cover(
                     CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units, e.export_units)
                 )
             return j.close_cover(e.seq, quality, e.time_ms, e.import_units, e.export_units)
         if kind == W_OPEN_REC:
+            if item.channel == TERMINAL:
+                return j.open_terminal(item.record)
             return j.open_cover(item.record)
         if kind == W_CLOSE_REC:
+            if item.channel == TERMINAL:
+                return j.close_terminal(item.seq, item.quality, item.time_ms,
+                                        item.import_units, item.export_units)
             return j.close_cover(
                 item.seq, item.quality, item.time_ms, item.import_units, item.export_units
             )
@@ -703,6 +726,10 @@ class Recorder:
                 rec.seq = j.next_freeze_seq()
             return j.daily_freeze(rec)
         if kind == W_REPORT:
+            if item.channel == TERMINAL:
+                if item.seq <= j.terminal_total - RING:
+                    return None
+                return j.terminal_report_status(item.seq, item.sends, item.flags, item.time_ms)
             if item.seq <= j.cover_total - RING:
                 return None  # the record has left the ring: its status has nowhere to go
             return j.report_status(item.seq, item.sends, item.flags, item.time_ms)
@@ -715,13 +742,16 @@ class Recorder:
             flags |= FLAG_WATCH_ENDED
         if valid:
             flags |= FLAG_RTC_VALID
+        flags |= self._terminal_flags(True)
         # The state page may only claim what the journal holds: while changes wait in retained
         # RAM, the cover was last journalled as it was before the first of them.
         level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
         if self.pending:
-            first = self.pending[0]
-            level = 1 if first.kind == KIND_OPEN else 0
-            known_ms = first.time_ms
+            known_ms = self.pending[0].time_ms
+        for first in self.pending:
+            if first.channel == COVER:
+                level = 1 if first.kind == KIND_OPEN else 0
+                break
         state = SavedState(
             0,
             self.base_import_mwh + imp,
@@ -784,8 +814,9 @@ class Recorder:
         now, _valid = self.b.clock.read()
         self._queue_report_status(seq, done, flags, now)
 
-    def _queue_report_status(self, seq, sends, flags, now):
-        self.queue.append(ReportWrite(seq, sends, flags, now))
+    def _queue_report_status(self, key, sends, flags, now):
+        channel = TERMINAL if key < 0 else COVER
+        self.queue.append(ReportWrite(abs(key), sends, flags, now, channel))
 
     def _unreported_on_restore(self, now):
         """Records whose report never went out (its status write was not affordable, or the
@@ -796,6 +827,7 @@ class Recorder:
             if not self.journal.reported(rec.seq) and rec.seq not in self.reports and (
                     self.report is None or self.report[0] != rec.seq):
                 self._queue_report_status(rec.seq, 0, REPORT_NOT_SENT, now)
+        self._terminal_unreported(now)
 
     def _report_affordable(self):
         budgeted = self.state in st.BUDGETED_IN
@@ -813,11 +845,12 @@ class Recorder:
             self._pump()
             return
         self.sends_left -= 1
-        seq = self.reports[0]
+        key = self.reports[0]
         if not self.sends_left:
             self.reports.pop(0)
         self.radio_busy = True
-        self.b.radio.send(encode_report(REPORT_COVER_OPEN, seq))
+        kind = REPORT_TERMINAL_COVER_OPEN if key < 0 else REPORT_COVER_OPEN
+        self.b.radio.send(encode_report(kind, abs(key)))
 
     # ----------------------------------------------------------------- daily freeze
 
@@ -856,5 +889,6 @@ class Recorder:
 
     def _save_retained(self):
         flags = FLAG_WATCH_ENDED if self.watch == st.WATCH_ENDED else 0
+        flags |= self._terminal_flags(False)
         level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
         self.b.retained.write(encode_pending(self.pending, known_ms, level, flags))

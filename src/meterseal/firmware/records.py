@@ -21,11 +21,15 @@ from meterseal.firmware.layout import (
     TAG_COVER_CLOSE,
     TAG_COVER_OPEN,
     TAG_EVENT_CLEAR,
+    TAG_EVENT_CLEAR_T,
     TAG_FREEZE,
     TAG_PD_END,
     TAG_PD_START,
     TAG_REPORT,
     TAG_STATE,
+    TAG_TERMINAL_CLOSE,
+    TAG_TERMINAL_OPEN,
+    TAG_TERMINAL_REPORT,
 )
 
 EXACT = const(0)
@@ -41,6 +45,7 @@ MWH_PER_UNIT = const(10000)
 FLAG_IN_OUTAGE = const(1)
 FLAG_WATCH_ENDED = const(2)
 FLAG_RTC_VALID = const(4)
+FLAG_TERMINAL_OPEN = const(8)  # the terminal cover, as last journalled, is open
 
 U8 = 0xFF
 U32 = 0xFFFFFFFF
@@ -374,6 +379,25 @@ class ReportStatus(_Record):
         return ReportStatus(self.seq, self.sends, self.flags, self.time_ms)
 
 
+class TerminalOpen(CoverOpen):
+    """The open half of a terminal-cover-open record: the cover's record in a page of its own
+    kind. Merged records (copy, with_close) come back as CoverOpen: the same 60-byte record."""
+
+    __slots__ = ()
+
+
+class TerminalClose(CoverClose):
+    """The close half of a terminal-cover-open record."""
+
+    __slots__ = ()
+
+
+class TerminalReport(ReportStatus):
+    """Whether a terminal-cover-open record's active report went out."""
+
+    __slots__ = ()
+
+
 class EventClear(_Record):
     """One event clear (DL/T 645 function 1B), written once in its own page.
 
@@ -395,6 +419,8 @@ class EventClear(_Record):
         "cover_base",
         "pd_total",
         "pd_base",
+        "terminal_total",
+        "terminal_base",
     )
     __slots__ = _FIELDS
 
@@ -409,6 +435,8 @@ class EventClear(_Record):
         cover_base=0,
         pd_total=0,
         pd_base=0,
+        terminal_total=0,
+        terminal_base=0,
     ):
         self.seq = seq
         self.time_ms = time_ms
@@ -419,6 +447,9 @@ class EventClear(_Record):
         self.cover_base = cover_base
         self.pd_total = pd_total
         self.pd_base = pd_base
+        # The terminal cover's log likewise (0, 0 in a clear written before it had one).
+        self.terminal_total = terminal_total
+        self.terminal_base = terminal_base
 
     def check(self):
         _int(self.seq, U32, "seq")
@@ -433,6 +464,9 @@ class EventClear(_Record):
         _int(self.pd_base, U32, "pd_base")
         _need(self.cover_base <= self.cover_total, "cover_base above cover_total")
         _need(self.pd_base <= self.pd_total, "pd_base above pd_total")
+        _int(self.terminal_total, U32, "terminal_total")
+        _int(self.terminal_base, U32, "terminal_base")
+        _need(self.terminal_base <= self.terminal_total, "terminal_base above terminal_total")
 
     def copy(self):
         return EventClear(
@@ -445,6 +479,8 @@ class EventClear(_Record):
             self.cover_base,
             self.pd_total,
             self.pd_base,
+            self.terminal_total,
+            self.terminal_base,
         )
 
     def operator_bytes(self):
@@ -563,6 +599,31 @@ PAGE_KINDS = (
     ),
 )
 
+
+
+def _fields_of(cls):
+    for _tag, kind, fields in PAGE_KINDS:
+        if kind is cls:
+            return fields
+    raise ValueError("no page kind")
+
+
+# The terminal cover's pages: the cover's layouts under tags of their own.
+PAGE_KINDS = PAGE_KINDS + (  # noqa: RUF005 (MicroPython has no unpacking in displays)
+    (TAG_TERMINAL_OPEN, TerminalOpen, _fields_of(CoverOpen)),
+    (TAG_TERMINAL_CLOSE, TerminalClose, _fields_of(CoverClose)),
+    (TAG_TERMINAL_REPORT, TerminalReport, _fields_of(ReportStatus)),
+    # An event clear is written under this tag since the terminal cover has a log (its total
+    # and baseline added); a page of the older tag still reads, with both at 0. Three logs'
+    # totals and bases do not fit one 64-byte page beside the chain trailer, so this page keeps
+    # every baseline (what the standard view needs) and the terminal total, and drops the cover
+    # and power-down all-time totals: they read back as their baselines, a lower bound (their
+    # records still hold the totals).
+    (TAG_EVENT_CLEAR_T, EventClear,
+     (("seq", 4), ("time_quality", 1), ("time_ms", 6), ("operator", 4), ("di", 4),
+      ("cover_base", 4), ("pd_base", 4), ("terminal_total", 4), ("terminal_base", 4))),
+)
+
 _CRC_SIZE = const(4)
 # The chain trailer between a journal page's payload and its CRC (its fields: chain.py).
 TRAILER_SIZE = const(23)
@@ -584,6 +645,7 @@ def _index_kinds():
 
 # PAGE_LEN: bytes of a page (tag + payload + CRC) by record class; each fits one 64-byte page.
 _BY_TAG, _BY_CLASS, PAGE_LEN = _index_kinds()
+_CLEAR_BEFORE_TERMINAL = (TAG_EVENT_CLEAR, _fields_of(EventClear))
 
 
 def encode_page(rec, trailer=b""):
@@ -594,6 +656,10 @@ def encode_page(rec, trailer=b""):
     kind = _BY_CLASS.get(type(rec))
     if kind is None:
         raise ValueError("not a journal record")
+    if type(rec) is EventClear and not rec.terminal_total:
+        # With no terminal-cover record yet there is nothing to carry: the clear keeps the
+        # older page format byte for byte, as a meter without a terminal cover always writes.
+        kind = _CLEAR_BEFORE_TERMINAL
     rec.check()
     _need(len(trailer) in (0, TRAILER_SIZE), "chain trailer size")
     tag, fields = kind
@@ -660,6 +726,9 @@ def _decode(data):
     for name, width in fields:
         values[name] = int.from_bytes(body[pos : pos + width], "little")
         pos += width
+    if cls is EventClear and "cover_total" not in values:
+        values["cover_total"] = values["cover_base"]
+        values["pd_total"] = values["pd_base"]
     rec = cls(**values)
     try:
         rec.check()

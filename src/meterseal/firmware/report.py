@@ -9,7 +9,8 @@ import struct
 from meterseal.firmware.crc import crc32
 
 REPORT_COVER_OPEN = 1
-REPORT_NAMES = {REPORT_COVER_OPEN: "cover_open"}
+REPORT_TERMINAL_COVER_OPEN = 2
+REPORT_NAMES = {REPORT_COVER_OPEN: "cover_open", REPORT_TERMINAL_COVER_OPEN: "terminal_cover_open"}
 _MAGIC = 0x5A
 
 

@@ -6,7 +6,9 @@ module holds the shapes only; the recorder decides when each is made and how it 
 MicroPython-safe: plain classes with __slots__.
 """
 
+from meterseal.firmware.pending import COVER
 from meterseal.firmware.pending import OPEN as KIND_OPEN
+from meterseal.firmware.records import BOUNDED, UNSYNCED, CoverOpen
 
 # Kinds of queued page write, and the class that carries each.
 W_OPEN = 0  # EntryWrite: an opening seen while alive
@@ -46,22 +48,25 @@ class EntryWrite(Write):
 
 
 class RecordWrite(Write):
-    """A reconciled opening: the record is complete (quality, bounds) when queued."""
+    """A reconciled opening: the record is complete (quality, bounds) when queued; channel says
+    whose log it joins (pending.COVER or pending.TERMINAL)."""
 
-    __slots__ = ("record",)
+    __slots__ = ("channel", "record")
 
-    def __init__(self, record):
+    def __init__(self, record, channel=COVER):
         super().__init__(W_OPEN_REC)
         self.record = record
+        self.channel = channel
 
 
 class CloseWrite(Write):
     """A reconciled closing of the open record seq."""
 
-    __slots__ = ("export_units", "import_units", "quality", "seq", "time_ms")
+    __slots__ = ("channel", "export_units", "import_units", "quality", "seq", "time_ms")
 
-    def __init__(self, seq, time_ms, quality, import_units, export_units):
+    def __init__(self, seq, time_ms, quality, import_units, export_units, channel=COVER):
         super().__init__(W_CLOSE_REC)
+        self.channel = channel
         self.seq = seq
         self.time_ms = time_ms
         self.quality = quality
@@ -92,12 +97,14 @@ class StateWrite(Write):
 
 
 class ReportWrite(Write):
-    """Whether cover-open record seq's active report went out (sends, REPORT_* flags)."""
+    """Whether cover-open record seq's active report went out (sends, REPORT_* flags); of a
+    terminal-cover record with channel pending.TERMINAL."""
 
-    __slots__ = ("flags", "sends", "seq", "time_ms")
+    __slots__ = ("channel", "flags", "sends", "seq", "time_ms")
 
-    def __init__(self, seq, sends, flags, time_ms):
+    def __init__(self, seq, sends, flags, time_ms, channel=COVER):
         super().__init__(W_REPORT)
+        self.channel = channel
         self.seq = seq
         self.sends = sends
         self.flags = flags
@@ -125,3 +132,19 @@ class SealWrite(Write):
 
 def carries(item, entry):
     return isinstance(item, EntryWrite) and item.entry is entry
+
+
+def reconciled_write(level, now, valid, imp, exp, seq, known_ms, channel):
+    """The write of a change a power-up's reconciliation found on one switch: record seq opened
+    (level 0), bounded by [known_ms, now] when the clock is valid, or the closing of record seq
+    (level 1). Unsynced without a valid clock."""
+    quality = BOUNDED if valid else UNSYNCED
+    if level == 0:
+        rec = CoverOpen(seq, quality, now)
+        if valid:
+            rec.not_before_ms = known_ms
+            rec.not_after_ms = now
+        rec.import_before = imp
+        rec.export_before = exp
+        return RecordWrite(rec, channel)
+    return CloseWrite(seq, now, quality, imp, exp, channel)

@@ -104,6 +104,7 @@ class BoardParams:
     bias: Bias
     bias_period_us: int
     tamper_latch: bool
+    terminal_cover: bool  # a second key switch under the terminal cover
     sample_us: int  # mains-time sampling of the cover switch
     debounce_samples: int
     bounce_us: int
@@ -203,6 +204,7 @@ class BoardParams:
             bias=Bias(str(p["cover.bias"])),
             bias_period_us=_us(p, "cover.bias_period_s"),
             tamper_latch=bool(p["cover.tamper_latch"]),
+            terminal_cover=bool(p["terminal_cover.present"]),
             sample_us=_us(p, "cover.sample_period_s"),
             debounce_samples=int(p["cover.debounce_samples"]),  # type: ignore[call-overload]
             bounce_us=_us(p, "cover.bounce_s", zero_ok=True),

@@ -124,6 +124,17 @@ def _unknown_key_error(key: object) -> ProfileError:
     return ProfileError(f"unknown profile key {key!r}{hint}")
 
 
+def _check_cell_curve(values: Mapping[str, ProfileValue]) -> None:
+    """The cell's discharge curve needs a cut-off below its plateau; checked before
+    ``battery.state`` places the cell on that curve."""
+    if values["battery.cutoff_v"] >= values["battery.voltage_v"]:  # type: ignore[operator]
+        raise ProfileError(
+            f"profile key 'battery.cutoff_v' = {values['battery.cutoff_v']!r} must be below "
+            f"'battery.voltage_v' = {values['battery.voltage_v']!r} V (for a dead clock battery "
+            f"set battery.present = false)"
+        )
+
+
 def _check_consistency(values: Mapping[str, ProfileValue], explicit: Mapping[str, object]) -> None:
     """Cross-key checks: combinations the board model cannot represent. ``explicit`` holds the
     keys the scenario set itself (a contradiction between two of them, or with a part, is the
@@ -132,12 +143,6 @@ def _check_consistency(values: Mapping[str, ProfileValue], explicit: Mapping[str
         raise ProfileError(
             f"profile key 'supply.power_fail_v' = {values['supply.power_fail_v']!r} must be below "
             f"'supply.rail_v' = {values['supply.rail_v']!r} V, or mains is never seen as present"
-        )
-    if values["battery.cutoff_v"] >= values["battery.voltage_v"]:  # type: ignore[operator]
-        raise ProfileError(
-            f"profile key 'battery.cutoff_v' = {values['battery.cutoff_v']!r} must be below "
-            f"'battery.voltage_v' = {values['battery.voltage_v']!r} V (for a dead clock battery "
-            f"set battery.present = false)"
         )
     if values["supercap.charge_source_v"] > values["supercap.rated_v"]:  # type: ignore[operator]
         raise ProfileError(
@@ -292,6 +297,7 @@ def resolve_profile(overrides: Mapping[str, object], name: str = "single-phase")
     values.update(explicit)
     for key in explicit:
         origins.pop(key, None)
+    _check_cell_curve(values)
     _apply_battery_state(values, explicit, origins)
     _agree_debounce(values, overrides)
     _check_consistency(values, explicit)

@@ -566,6 +566,18 @@ KEYS: tuple[ProfileKey, ...] = (
         minimum=0.0,
         maximum=1.0,
     ),
+    # --- terminal cover ----------------------------------------------------------------------
+    _k(
+        "terminal_cover.present",
+        False,
+        "-",
+        "hardware.md 'Field practice found since': a major maker's single-phase firmware checks "
+        "the meter cover and the terminal cover, so field meters have one (true); off here so "
+        "that every scenario written before it keeps its meaning: a second static pull-up "
+        "(cover.pullup_current_a) is the largest load of the watch",
+        "a second key switch under the terminal cover, with the meter cover's switch physics "
+        "(cover.* keys) and debounce, on the same backup; its openings are their own records",
+    ),
     # --- NVM ---------------------------------------------------------------------------------
     _part("nvm.part", "24lc256",
           "hardware.md non-volatile memory rows: 24LC256 / AT24C256C, the 32 KiB EEPROM of "

@@ -102,6 +102,10 @@ class MeterReading:
     power_down: list[PowerDownRecord] = field(default_factory=list)
     event_clear_count: int = 0
     event_clears: list[ClearRecord] = field(default_factory=list)
+    # The terminal cover's log (03 30 0E): empty from a meter that has none.
+    terminal_cover_count: int = 0
+    terminal_cover_total: int = 0
+    terminal_cover: list[CoverRecord] = field(default_factory=list)  # newest first
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -169,6 +173,7 @@ class Reader:
             rec = self._get(addr, cat.EVENT_CLEAR_RECORD, StandardEventClear, n)
             if not rec.is_empty:
                 clears.append(self._clear(rec))
+        t_count, t_total, terminal = self._terminal(addr, vendor=totals is not None)
         date = self._get(addr, cat.DATE, MeterDate)
         tod = self._get(addr, cat.TIME, MeterTime)
         return MeterReading(
@@ -185,6 +190,9 @@ class Reader:
             power_down=pds,
             event_clear_count=clear_count,
             event_clears=clears,
+            terminal_cover_count=t_count,
+            terminal_cover_total=t_total,
+            terminal_cover=terminal,
         )
 
     # --- reading -----------------------------------------------------------------------------
@@ -201,21 +209,45 @@ class Reader:
         except CatalogError as exc:
             raise ReadError(f"cannot read the meter's answer to {exc}") from None
 
-    def _extended_covers(self, addr: bytes) -> tuple[ExtendedCoverOpen, ...]:
-        block_di = cat.MFR_COVER_OPEN_BLOCK.di()
+    def _extended_covers(
+        self, addr: bytes, block: cat.DataItem = cat.MFR_COVER_OPEN_BLOCK,
+        record: cat.DataItem = cat.MFR_COVER_OPEN_RECORD,
+    ) -> tuple[ExtendedCoverOpen, ...]:
+        block_di = block.di()
         try:
             data = self._client.read_all(addr, block_di)
         except MeterRefused:  # a meter without the block: one record at a time
             return tuple(
-                self._get(addr, cat.MFR_COVER_OPEN_RECORD, ExtendedCoverOpen, n)
+                self._get(addr, record, ExtendedCoverOpen, n)
                 for n in range(1, RING + 1)
             )
         return self._decode(ExtendedCoverBlock, block_di, data).records
 
-    def _standard_covers(self, addr: bytes, count: int) -> list[CoverRecord]:
+    def _terminal(self, addr: bytes, *, vendor: bool) -> tuple[int, int, list[CoverRecord]]:
+        """(standard count, all-time total, records newest first) of the terminal-cover log;
+        (0, 0, []) from a meter that answers it has no such data (no terminal cover)."""
+        try:
+            count = self._get(addr, cat.TERMINAL_OPEN_COUNT, Count).value
+        except MeterRefused as exc:
+            if exc.error != ErrorCode.NO_SUCH_DATA:
+                raise
+            return 0, 0, []
+        if not vendor:
+            return count, count, self._standard_covers(addr, count, cat.TERMINAL_OPEN_RECORD)
+        totals = self._get(addr, cat.MFR_TERMINAL_OPEN_TOTALS, AllTimeTotals)
+        if totals.total == 0:
+            return count, 0, []
+        records = self._extended_covers(addr, cat.MFR_TERMINAL_OPEN_BLOCK,
+                                        cat.MFR_TERMINAL_OPEN_RECORD)
+        return count, totals.total, [self._cover(rec, totals.baseline) for rec in records
+                                     if not rec.is_empty]
+
+    def _standard_covers(
+        self, addr: bytes, count: int, item: cat.DataItem = cat.COVER_OPEN_RECORD,
+    ) -> list[CoverRecord]:
         out = []
         for n in range(1, min(count, RING) + 1):
-            std = self._get(addr, cat.COVER_OPEN_RECORD, StandardCoverOpen, n)
+            std = self._get(addr, item, StandardCoverOpen, n)
             closed = self._time(std.closed_ms)
             out.append(CoverRecord(
                 seq=0, opened_at=self._time(std.opened_ms) or "", closed_at=closed,
@@ -293,23 +325,33 @@ def format_reading(r: MeterReading) -> str:
         f"cover-open count {r.cover_open_count} (all-time {r.cover_open_total};"
         f" {r.cover_open_total - r.cover_open_count} hidden by event clears)",
     ]
-    for i, c in enumerate(r.cover_open, start=1):
-        span = f"{c.opened_at} -> {c.closed_at or '(still open)'}"
-        bounds = f" within [{c.not_before}, {c.not_after}]" if c.not_before else ""
-        closeq = f", closing {c.closed_quality}" if c.closed_quality else ""
-        hidden = " [cleared]" if c.cleared else ""
-        label = f"#{c.seq}" if c.seq else f"({i})"
-        lines.append(f"  {label:<5} {span}  {c.time_quality}{closeq}{bounds}{hidden}")
+    lines += _cover_lines(r.cover_open)
     lines.append(f"power-down count {r.power_down_count} (all-time {r.power_down_total})")
     for i, p in enumerate(r.power_down, start=1):
         hidden = " [cleared]" if p.cleared else ""
         label = f"#{p.seq}" if p.seq else f"({i})"
         lines.append(f"  {label:<5} {p.from_} -> {p.to or '(still down)'}"
                      f"  {p.time_quality}{hidden}")
+    if r.terminal_cover_total:
+        lines.append(f"terminal-cover-open count {r.terminal_cover_count} (all-time"
+                     f" {r.terminal_cover_total})")
+        lines += _cover_lines(r.terminal_cover)
     lines.append(f"event clears {r.event_clear_count}")
     for k in r.event_clears:
         lines.append(f"  {k.at}  operator {k.operator}  cleared {k.di}")
     return "\n".join(lines)
+
+
+def _cover_lines(records: list[CoverRecord]) -> list[str]:
+    lines = []
+    for i, c in enumerate(records, start=1):
+        span = f"{c.opened_at} -> {c.closed_at or '(still open)'}"
+        bounds = f" within [{c.not_before}, {c.not_after}]" if c.not_before else ""
+        closeq = f", closing {c.closed_quality}" if c.closed_quality else ""
+        hidden = " [cleared]" if c.cleared else ""
+        label = f"#{c.seq}" if c.seq else f"({i})"
+        lines.append(f"  {label:<5} {span}  {c.time_quality}{closeq}{bounds}{hidden}")
+    return lines
 
 
 def reading_json(r: MeterReading) -> str:

@@ -30,6 +30,7 @@ from meterseal.sim.events import (
     E_WAKE_END,
     GLITCH_OFF,
     GLITCH_ON,
+    TERMINAL_PIN,
 )
 from meterseal.sim.runlog import OutageLog
 from meterseal.sim.scenario import ScenarioError
@@ -90,6 +91,9 @@ class BoardLife:
             self._boot(0, 0)
 
     def _pin(self: Kernel, arg: int, _gen: int) -> None:
+        if arg >= TERMINAL_PIN:
+            self._terminal_pin(arg - TERMINAL_PIN)
+            return
         if arg == GLITCH_ON:
             self.glitch_depth += 1
         elif arg == GLITCH_OFF:
@@ -118,8 +122,25 @@ class BoardLife:
         if not on_rail:
             self.update_loads()
 
+    def _terminal_pin(self: Kernel, level: int) -> None:
+        """The terminal cover's switch moved: the same wake-up as the meter cover's (its own
+        pin, armed with it), no tamper latch."""
+        if level == self.terminal_pin:
+            return
+        self.terminal_pin = level
+        on_rail = self.supply.on_rail
+        if self.mcu_alive:
+            self._resume_skipping()
+            if self.terminal_wake and not on_rail and self.pulsed_irq:
+                period = self.board_params.bias_period_us
+                self.push(-(-self.t // period) * period, E_COVER_IRQ)
+            elif self.terminal_wake:
+                self._cover_irq(0, 0)
+        if not on_rail:
+            self.update_loads()
+
     def _cover_irq(self: Kernel, _arg: int, _gen: int) -> None:
-        if self.mcu_alive and self.cover_wake and self.fw is not None:
+        if self.mcu_alive and (self.cover_wake or self.terminal_wake) and self.fw is not None:
             self._call(self.fw.on_cover_edge)
 
     def _cut(self: Kernel, _arg: int, _gen: int) -> None:
@@ -169,6 +190,7 @@ class BoardLife:
         self.timers = {}
         self.alarm_v = None
         self.cover_wake = self.bias_on = self.radio_busy = self.active = False
+        self.terminal_wake = self.terminal_bias_on = False
         self.radio_gen += 1  # a burst in flight dies with this life
         self.sc_switch = True  # the switch's resting state: its gate is no longer driven
         self.skip_avg_a = 0.0

@@ -12,3 +12,5 @@ USED_NVM_BYTES = FREE_BASE_PAGE * PAGE_SIZE
 # E_PIN's argument: the switch's new level (0, 1), or the start / end of a false excursion.
 GLITCH_ON = 2
 GLITCH_OFF = 3
+# ...or the terminal cover's switch's new level, TERMINAL_PIN + 0 or + 1.
+TERMINAL_PIN = 4

@@ -49,10 +49,11 @@ from meterseal.sim.events import (
     E_WAKE_END,
     GLITCH_OFF,
     GLITCH_ON,
+    TERMINAL_PIN,
 )
 from meterseal.sim.metering import EnergyTruth
 from meterseal.sim.runlog import OutageLog, RunLog
-from meterseal.sim.scenario import Scenario
+from meterseal.sim.scenario import CoverOp, Scenario
 
 STATE_DORMANT = "DORMANT"
 class Observer(Protocol):
@@ -98,6 +99,8 @@ class Kernel(BoardLife):
         self.pin = 1  # what the MCU reads: the switch, inverted while a glitch lasts
         self.switch_level = 1  # the switch's own contact
         self.glitch_depth = 0
+        self.terminal_pin = 1  # the terminal cover's switch (1 = closed), where the board has one
+        self.terminal_bias_on = self.terminal_wake = False
         self.mcu_alive = self.active = self.bias_on = self.cover_wake = False
         self.sc_switch = True  # battery-first: supercapacitor on the MCU's supply (normally on)
         self.mcu_active_until = 0
@@ -126,7 +129,8 @@ class Kernel(BoardLife):
                            ports.Timers(self), ports.Power(self), ports.Nvm(self),
                            ports.Retained(self), ports.Radio(self), ports.Metering(self),
                            ports.EventOut(self),
-                           ports.Security(self) if b.record_mac else None)
+                           terminal=ports.TerminalCover(self) if b.terminal_cover else None,
+                           security=ports.Security(self) if b.record_mac else None)
         self._schedule_scenario()
 
     # ------------------------------------------------------------------ queue and run
@@ -141,8 +145,11 @@ class Kernel(BoardLife):
             if o.at_us <= sc.duration_us:
                 self.push(o.at_us, E_MAINS_OFF, k)
                 self.push(o.end_us, E_MAINS_ON)
-        for t, level in self._switch_edges():
+        for t, level in self._switch_edges(sc.cover):
             self.push(t, E_PIN, level)
+        if self.board_params.terminal_cover:  # else no switch moves with that cover
+            for t, level in self._switch_edges(sc.terminal_cover):
+                self.push(t, E_PIN, TERMINAL_PIN + level)
         for f in sc.faults:
             if f.kind == "power-cut":
                 self.push(f.at_us, E_CUT)
@@ -152,13 +159,13 @@ class Kernel(BoardLife):
         self.push(0, E_BOOT)
         self.push(sc.duration_us, E_END)
 
-    def _switch_edges(self) -> list[tuple[int, int]]:
-        """The pin edges of every cover operation, contact bounce included. A transition's
-        bounce ends before the next transition starts: the contact cannot still be bouncing
-        from the opening once the cover has closed (else two trains interleave and the pin can
-        end on the wrong level)."""
+    def _switch_edges(self, ops: Sequence[CoverOp]) -> list[tuple[int, int]]:
+        """The pin edges of every operation of one cover's switch, contact bounce included. A
+        transition's bounce ends before the next transition starts: the contact cannot still be
+        bouncing from the opening once the cover has closed (else two trains interleave and the
+        pin can end on the wrong level)."""
         transitions: list[tuple[int, int]] = []
-        for op in self.scenario.cover:
+        for op in ops:
             if op.held:
                 continue  # the switch never moves: a tool holds it pressed
             transitions.append((op.open_us, 0))
@@ -253,13 +260,14 @@ class Kernel(BoardLife):
         self.supply.set_loads(
             alive,
             L.sleep_a,
-            L.pullup_a if (self.bias_on and self.pin == 1) else 0.0,
-            (L.active_a if self.active else 0.0) + self.skip_avg_a
-            + (L.mac_a if self.mac_active else 0.0),
+            (L.pullup_a if (self.bias_on and self.pin == 1) else 0.0)
+            + (L.pullup_a if (self.terminal_bias_on and self.terminal_pin == 1) else 0.0),
+            (L.active_a if self.active else 0.0) + self.skip_avg_a,
             L.nvm_write_a if self.nvm_busy else 0.0,
             self.radio_phase_a if self.radio_busy else 0.0,
             self.sc_switch,
             L.nvm_standby_a + L.ir_receiver_a,
+            L.mac_a if self.mac_active else 0.0,
         )
         self.schedule_crossing()
 

@@ -29,7 +29,7 @@ from meterseal.firmware import authlog, reportword
 from meterseal.firmware.authlog import AuthIndex, AuthJournal
 from meterseal.firmware.image import MeterImage, decode_image
 from meterseal.firmware.journal import Journal
-from meterseal.firmware.records import MWH_PER_UNIT
+from meterseal.firmware.records import FLAG_TERMINAL_OPEN, MWH_PER_UNIT
 from meterseal.hardware.esam import Esam
 from meterseal.hardware.nvm import Eeprom
 from meterseal.hardware.rtc import Rtc, datetime_from_local_ms
@@ -349,7 +349,7 @@ class LiveMeter:
 
     def clear_events(
         self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
-        power_down: bool,
+        power_down: bool, terminal: bool = False,
     ) -> None:
         """Record an event clear through the firmware's journal: one page write."""
         if len(operator) != 4:
@@ -358,7 +358,7 @@ class LiveMeter:
             j = self._journal
             write = j.event_clear(
                 j.next_clear_seq(), time_ms, time_quality, int.from_bytes(operator, "little"),
-                di, cover, power_down,
+                di, cover, power_down, terminal,
             )
             if write is None:  # pragma: no cover - a fresh seq always writes
                 return
@@ -408,9 +408,21 @@ class LiveMeter:
             return img.state is not None and img.state.cover_closed == 0
 
     def terminal_cover_open_now(self) -> bool:
-        """No terminal-cover switch in this meter yet: always closed. The terminal-cover
-        channel sets this from its own state when it lands."""
-        return False
+        """As cover_open_now, for the terminal cover's switch (never open on a board without
+        one): the scenario's switch on mains, else the meter's newest terminal record still
+        open, else the level its saved state holds."""
+        with self._lock:
+            sc = self._scenario
+            if sc is not None and not sc.profile.get("terminal_cover.present", False):
+                return False
+            if sc is not None and _mains_at(sc, self._end_us):
+                return any(op.open_us <= self._end_us and (
+                    op.close_us is None or op.close_us > self._end_us)
+                    for op in sc.terminal_cover)
+            img = self._image
+            if img.terminal_cover:
+                return not img.terminal_cover[0].closed
+            return img.state is not None and bool(img.state.flags & FLAG_TERMINAL_OPEN)
 
     def _write(self, addr: int, data: bytes,
                journal: Journal | AuthJournal | reportword.ReportJournal) -> None:

@@ -52,6 +52,29 @@ class Cover(hal.CoverPort):
         return ms
 
 
+class TerminalCover(hal.CoverPort):
+    """The terminal cover's key switch: its own pin and pull-up, no tamper latch."""
+
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    def read(self) -> int:
+        return self.k.terminal_pin
+
+    def arm_wake(self, enabled: bool) -> None:
+        self.k.terminal_wake = bool(enabled)
+
+    def set_bias(self, enabled: bool) -> None:
+        k = self.k
+        if k.terminal_bias_on != bool(enabled):
+            k.terminal_bias_on = bool(enabled)
+            if not k.supply.on_rail:
+                k.update_loads()
+
+    def take_latch(self) -> int | None:
+        return None
+
+
 class Supply(hal.SupplyPort):
     def __init__(self, k: Kernel) -> None:
         self.k = k

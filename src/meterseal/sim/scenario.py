@@ -163,6 +163,8 @@ class Scenario:
     overrides: tuple[tuple[str, object], ...] = ()
     outages: tuple[Outage, ...] = ()
     cover: tuple[CoverOp, ...] = ()
+    # The terminal cover's operations: its own switch (terminal_cover.present), same fields.
+    terminal_cover: tuple[CoverOp, ...] = ()
     faults: tuple[Fault, ...] = ()
     loads: tuple[LoadStep, ...] = (DEFAULT_LOAD,)
     programming_key: tuple[KeyWindow, ...] = ()
@@ -228,7 +230,7 @@ def validate(sc: Scenario) -> None:
     if sc.duration_us <= 0:
         raise ScenarioError("duration: must be longer than zero")
     n = (len(sc.outages) + len(sc.cover) + len(sc.faults) + len(sc.loads)
-         + len(sc.programming_key))
+         + len(sc.programming_key) + len(sc.terminal_cover))
     if n > MAX_SCENARIO_EVENTS:
         raise ScenarioError(f"scenario: {n:,} outages, cover operations, faults, load steps and "
                             f"key presses; at most {MAX_SCENARIO_EVENTS:,}")
@@ -242,22 +244,8 @@ def validate(sc: Scenario) -> None:
         if prev_end is not None and o.at_us < prev_end:
             raise ScenarioError(f"outage at {o.at_us / 1e6:g} s overlaps the outage before it")
         prev_end = o.end_us
-    prev_close: int | None = -1
-    for i, c in enumerate(sorted(sc.cover, key=lambda c: c.open_us)):
-        if c.open_us < 0:
-            raise ScenarioError(f"cover {i + 1}: open_at before the scenario start")
-        if c.open_us >= sc.duration_us or (c.close_us is not None
-                                           and c.close_us > sc.duration_us):
-            raise ScenarioError(f"cover {i + 1}: the operation reaches past the scenario's end "
-                                "(omit close_at for a cover that stays open)")
-        if prev_close is None:
-            raise ScenarioError(
-                f"cover {i + 1}: opened again while still open (no close_at before)")
-        if c.open_us <= prev_close:
-            raise ScenarioError(f"cover {i + 1}: opened before the previous operation closed")
-        if c.close_us is not None and c.close_us <= c.open_us:
-            raise ScenarioError(f"cover {i + 1}: close_at is not after open_at")
-        prev_close = c.close_us
+    _check_cover_ops(sc.cover, "cover", sc.duration_us)
+    _check_cover_ops(sc.terminal_cover, "terminal_cover", sc.duration_us)
     for f in sc.faults:
         if f.kind not in FAULT_KINDS:
             raise ScenarioError(f"fault kind {f.kind!r} unknown (known: {', '.join(FAULT_KINDS)})")
@@ -267,6 +255,24 @@ def validate(sc: Scenario) -> None:
             _check_glitch(f, sc.duration_us)
     _check_loads(sc.loads)
     _check_keys(sc)
+
+
+def _check_cover_ops(ops: tuple[CoverOp, ...], what: str, duration_us: int) -> None:
+    prev_close: int | None = -1
+    for i, c in enumerate(sorted(ops, key=lambda c: c.open_us)):
+        if c.open_us < 0:
+            raise ScenarioError(f"{what} {i + 1}: open_at before the scenario start")
+        if c.open_us >= duration_us or (c.close_us is not None and c.close_us > duration_us):
+            raise ScenarioError(f"{what} {i + 1}: the operation reaches past the scenario's end "
+                                "(omit close_at for a cover that stays open)")
+        if prev_close is None:
+            raise ScenarioError(
+                f"{what} {i + 1}: opened again while still open (no close_at before)")
+        if c.open_us <= prev_close:
+            raise ScenarioError(f"{what} {i + 1}: opened before the previous operation closed")
+        if c.close_us is not None and c.close_us <= c.open_us:
+            raise ScenarioError(f"{what} {i + 1}: close_at is not after open_at")
+        prev_close = c.close_us
 
 
 def _check_loads(loads: tuple[LoadStep, ...]) -> None:
@@ -295,7 +301,7 @@ def _check_keys(sc: Scenario) -> None:
 
 _TOP_KEYS = {
     "name", "start", "duration", "seed", "meter", "outage", "cover", "fault", "load",
-    "programming_key",
+    "programming_key", "terminal_cover",
 }
 
 
@@ -383,18 +389,8 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
         raise ScenarioError("[meter] profile: expected a string")
 
     outages = [Outage(at, length) for at, length in _windows(doc, "outage", start)]
-    covers = []
-    for i, t in enumerate(_array(doc, "cover")):
-        t = _table_keys(f"[[cover]] {i + 1}", t, {"open_at", "close_at", "held"})
-        if "open_at" not in t:
-            raise ScenarioError(f"[[cover]] {i + 1}: missing 'open_at'")
-        close = t.get("close_at")
-        held = t.get("held", False)
-        if not isinstance(held, bool):
-            raise ScenarioError(f"[[cover]] {i + 1} held: expected true or false")
-        covers.append(CoverOp(_offset(t["open_at"], start, f"[[cover]] {i + 1} open_at"),
-                              None if close is None
-                              else _offset(close, start, f"[[cover]] {i + 1} close_at"), held))
+    covers = _cover_ops(doc, "cover", start)
+    terminal = _cover_ops(doc, "terminal_cover", start)
     faults = []
     for i, t in enumerate(_array(doc, "fault")):
         t = _table_keys(f"[[fault]] {i + 1}", t, {"kind", "at", "width", "count", "period"})
@@ -419,10 +415,29 @@ def parse_scenario(doc: Mapping[str, object], default_name: str = "scenario") ->
         overrides=tuple(sorted(meter.items())),
         outages=tuple(sorted(outages, key=lambda o: o.at_us)),
         cover=tuple(sorted(covers, key=lambda c: c.open_us)),
+        terminal_cover=tuple(sorted(terminal, key=lambda c: c.open_us)),
         faults=tuple(sorted(faults, key=lambda f: f.at_us)),
         loads=tuple(sorted(loads, key=lambda ld: ld.at_us)) or (DEFAULT_LOAD,),
         programming_key=tuple(sorted(keys, key=lambda w: w.at_us)),
     )
+
+
+def _cover_ops(doc: Mapping[str, object], section: str, start: datetime) -> list[CoverOp]:
+    """The [[cover]] (or [[terminal_cover]]) operations: open_at, optional close_at and held."""
+    ops = []
+    for i, t in enumerate(_array(doc, section)):
+        where = f"[[{section}]] {i + 1}"
+        t = _table_keys(where, t, {"open_at", "close_at", "held"})
+        if "open_at" not in t:
+            raise ScenarioError(f"{where}: missing 'open_at'")
+        close = t.get("close_at")
+        held = t.get("held", False)
+        if not isinstance(held, bool):
+            raise ScenarioError(f"{where} held: expected true or false")
+        ops.append(CoverOp(_offset(t["open_at"], start, f"{where} open_at"),
+                           None if close is None else _offset(close, start, f"{where} close_at"),
+                           held))
+    return ops
 
 
 def _dotted(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:

@@ -6,7 +6,8 @@ reads back to an EQUAL Scenario: exact integer-µs durations (no float rounding)
 is what campaigns write for every failing scenario, so ``meterseal run`` can replay it.
 
 The round trip holds for scenarios in the canonical form ``parse_scenario`` builds (overrides,
-outages, cover operations, faults, loads and programming-key windows sorted by key or time); a
+outages, cover and terminal-cover operations, faults, loads and programming-key windows sorted
+by key or time); a
 Scenario that no file can express (an offset with seconds, an empty load list, a value TOML has
 no type for, a string with a lone surrogate) raises ValueError. Must not know about physics,
 the kernel or campaigns.
@@ -115,12 +116,13 @@ def to_toml(sc: Scenario, header: str = "") -> str:
     for o in sc.outages:
         lines += ["", "[[outage]]", f"at = {_string(format_duration(o.at_us))}",
                   f"for = {_string(format_duration(o.for_us))}"]
-    for c in sc.cover:
-        lines += ["", "[[cover]]", f"open_at = {_string(format_duration(c.open_us))}"]
-        if c.close_us is not None:
-            lines.append(f"close_at = {_string(format_duration(c.close_us))}")
-        if c.held:
-            lines.append("held = true")
+    for section, ops in (("cover", sc.cover), ("terminal_cover", sc.terminal_cover)):
+        for c in ops:
+            lines += ["", f"[[{section}]]", f"open_at = {_string(format_duration(c.open_us))}"]
+            if c.close_us is not None:
+                lines.append(f"close_at = {_string(format_duration(c.close_us))}")
+            if c.held:
+                lines.append("held = true")
     for f in sc.faults:
         lines += ["", "[[fault]]", f"kind = {_string(f.kind)}",
                   f"at = {_string(format_duration(f.at_us))}"]

@@ -26,9 +26,10 @@ _Add = Callable[..., None]  # add(key, title, why, scenario, *expect)
 
 def field(name: str, duration: str, outages: Sequence[tuple[str, str]] = (),
           cover: Sequence[tuple[str, str | None]] = (), *, held: Sequence[int] = (),
-          faults: Sequence[Fault] = (), **keys: object) -> Scenario:
+          faults: Sequence[Fault] = (), terminal: Sequence[tuple[str, str | None]] = (),
+          **keys: object) -> Scenario:
     """A scenario on the field's board (the default profile); cover operations whose index is
-    in `held` have the switch held down by a tool."""
+    in `held` have the switch held down by a tool; `terminal` the terminal cover's."""
     return Scenario(
         name=name,
         start=START,
@@ -39,6 +40,7 @@ def field(name: str, duration: str, outages: Sequence[tuple[str, str]] = (),
         cover=tuple(CoverOp(d(o), None if c is None else d(c), i in held)
                     for i, (o, c) in enumerate(cover)),
         faults=tuple(faults),
+        terminal_cover=tuple(CoverOp(d(o), None if c is None else d(c)) for o, c in terminal),
     )
 
 
@@ -84,6 +86,12 @@ def _switch_attacks(add: _Add) -> None:
         field("tool-held switch", "1d", [("2h", "6h")], [("3h", "4h"), ("10h", "10h 30min")],
               held=(0,)),
         UNDETECTABLE, EXACT)
+    add("field-terminal-cover", "the terminal cover and the meter cover opened in one outage",
+        "a second switch on the same budget: each opening its own event in its own log, both "
+        "exact (the terminal cover's judged by the same invariants against its own truth)",
+        field("terminal cover and meter cover", "1d", [("2h", "10h")], [("5h", "6h")],
+              terminal=[("4h", "7h")], terminal_cover__present=True),
+        EXACT)
     add("field-deferred-after-glitch", "a 40 ms glitch on mains right before a real opening",
         "the debounce restarts on the real edge; the record is dated by it, not by the glitch",
         field("glitch then opening", "1d", [], [("5h 0.05s", "6h")],

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from meterseal.firmware.image import decode_image
-from meterseal.firmware.records import BOUNDED, QUALITY_NAMES
+from meterseal.firmware.records import BOUNDED, QUALITY_NAMES, CoverOpen
 from meterseal.firmware.report import REPORT_NAMES
 from meterseal.hardware.rtc import datetime_from_local_ms
 from meterseal.sim.kernel import Kernel
 from meterseal.sim.runlog import RunLog
-from meterseal.sim.scenario import Scenario
-from meterseal.verify.oracle import Judgment, judge
+from meterseal.sim.scenario import CoverOp, Scenario
+from meterseal.verify.oracle import Judgment, Verdict, judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +51,10 @@ def _kwh(imp: int, exp: int) -> dict[str, float]:
     return {"import_active": imp / 100.0, "export_active": exp / 100.0}
 
 
-def result_dict(out: Outcome) -> dict[str, Any]:
-    sc, log, j = out.scenario, out.log, out.judgment
-    img = decode_image(log.final_image)
+def _cover_records(sc: Scenario, records: list[CoverOpen]) -> list[dict[str, Any]]:
+    """Cover-open (or terminal-cover-open) records, oldest first."""
     covers = []
-    for r in sorted(img.cover, key=lambda r: r.seq):
+    for r in sorted(records, key=lambda r: r.seq):
         bounded = r.quality == BOUNDED
         covers.append({
             "seq": r.seq,
@@ -68,6 +67,23 @@ def result_dict(out: Outcome) -> dict[str, Any]:
             "energy_before_kwh": _kwh(r.import_before, r.export_before),
             "energy_after_kwh": _kwh(r.import_after, r.export_after) if r.closed else None,
         })
+    return covers
+
+
+def _truth_ops(sc: Scenario, ops: tuple[CoverOp, ...]) -> list[dict[str, Any]]:
+    return [{"opened_at": sim_time(sc, c.open_us), "closed_at": sim_time(sc, c.close_us),
+             **({"held": True} if c.held else {})} for c in ops]
+
+
+def _verdicts(verdicts: list[Verdict]) -> list[dict[str, Any]]:
+    return [{"truth": v.truth, "status": v.status, "record": v.record,
+             "time_error_s": v.time_error_s, **({"cause": v.cause} if v.cause else {})}
+            for v in verdicts]
+
+
+def result_dict(out: Outcome) -> dict[str, Any]:
+    sc, log, j = out.scenario, out.log, out.judgment
+    img = decode_image(log.final_image)
     power_down = [
         {"from": meter_time(sc, pd.start_ms),
          "to": meter_time(sc, pd.end_ms) if pd.ended else None,
@@ -78,9 +94,8 @@ def result_dict(out: Outcome) -> dict[str, Any]:
         "scenario": sc.name,
         "profile": sc.profile.flat(),
         "truth": {
-            "cover": [{"opened_at": sim_time(sc, c.open_us), "closed_at": sim_time(sc, c.close_us),
-                       **({"held": True} if c.held else {})}
-                      for c in sc.cover],
+            "cover": _truth_ops(sc, sc.cover),
+            "terminal_cover": _truth_ops(sc, sc.terminal_cover),
             "glitches": [{"from": sim_time(sc, a), "to": sim_time(sc, b)}
                          for f in sc.faults for a, b in f.glitches()],
             "outages": [{"from": sim_time(sc, o.at_us), "to": sim_time(sc, o.end_us)}
@@ -88,7 +103,9 @@ def result_dict(out: Outcome) -> dict[str, Any]:
         },
         "records": {
             "cover_open_total": img.cover_total,
-            "cover_open": covers,
+            "cover_open": _cover_records(sc, img.cover),
+            "terminal_cover_open_total": img.terminal_cover_total,
+            "terminal_cover_open": _cover_records(sc, img.terminal_cover),
             "power_down_total": img.power_down_total,
             "power_down": power_down,
             "daily_freeze_total": img.freeze_total,
@@ -99,14 +116,13 @@ def result_dict(out: Outcome) -> dict[str, Any]:
                 for f in sorted(img.freezes, key=lambda f: f.seq)
             ],
         },
-        "verdicts": [
-            {"truth": v.truth, "status": v.status, "record": v.record,
-             "time_error_s": v.time_error_s, **({"cause": v.cause} if v.cause else {})}
-            for v in j.verdicts
-        ],
+        "verdicts": _verdicts(j.verdicts),
+        # The same per operation of the terminal cover ("truth" indexes truth.terminal_cover).
+        "terminal_verdicts": _verdicts(j.terminal_verdicts),
         "invariants": dict(j.invariants),
         "problems": {k: v for k, v in j.problems.items() if v},
         "undetectable": j.undetectable,
+        "terminal_undetectable": j.terminal_undetectable,
         "reports": [
             {"at": sim_time(sc, t), "kind": REPORT_NAMES.get(kind, str(kind)), "record": seq,
              "on": on}

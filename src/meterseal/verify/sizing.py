@@ -77,6 +77,7 @@ CATEGORY_LABELS = {
     "nvm_writes": "NVM writes",
     "radio": "radio reports",
     "standby": "regulator, NVM standby, IR receiver",
+    "record_mac": "record MACs (security module)",
     "unattributed": "unattributed",
 }
 
@@ -116,6 +117,21 @@ _HOUR_US = 3_600_000_000
 
 class SizingError(ValueError):
     """A requirement that cannot be read or is out of range; the message names the option."""
+
+
+def check_options(options: Sequence[tuple[str, str, object]],
+                  overrides: Sequence[tuple[str, object]], profile: str) -> None:
+    """Each (option, profile key, value) and the --set overrides resolved against the profile
+    before anything runs: a SizingError naming the option at the first that is refused."""
+    for option, key, value in options:
+        try:
+            resolve_profile({key: value}, profile)
+        except ProfileError as exc:
+            raise SizingError(f"{option}: {exc}") from None
+    try:
+        resolve_profile(dict(overrides), profile)
+    except ProfileError as exc:
+        raise SizingError(f"--set: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------- requirement
@@ -161,19 +177,9 @@ class Requirement:
             if key in _OPTION_KEYS:
                 raise SizingError(f"--set {key}: set it with {_OPTION_KEYS[key]} instead")
         # Every value checked against the profile now, with the option named.
-        for option, key, value in (
-            ("--temperature", "ambient.temperature_c", self.temperature_c),
-            ("--tolerance", "supercap.tolerance", self.tolerance),
-            ("--ageing", "supercap.ageing", self.ageing),
-        ):
-            try:
-                resolve_profile({key: value}, PROFILE)
-            except ProfileError as exc:
-                raise SizingError(f"{option}: {exc}") from None
-        try:
-            resolve_profile(dict(self.overrides), PROFILE)
-        except ProfileError as exc:
-            raise SizingError(f"--set: {exc}") from None
+        check_options((("--temperature", "ambient.temperature_c", self.temperature_c),
+                       ("--tolerance", "supercap.tolerance", self.tolerance),
+                       ("--ageing", "supercap.ageing", self.ageing)), self.overrides, PROFILE)
 
     @property
     def watch_h(self) -> float:

@@ -121,7 +121,7 @@ def _panel_budget(ax: Any, s: Sizing) -> None:
     rows = [(f"{w}/{b}", trial_at(tr, ref_c)) for (w, b), tr in s.variants.items()] or [
         ("requirement", s.reference)]
     colours = ("#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf",
-               "#bcbd22", "#d62728")
+               "#bcbd22", "#e377c2", "#d62728")
     for y, (_name, t) in enumerate(rows):
         left = 0.0
         for k, cat in enumerate(CATEGORIES):

@@ -72,6 +72,7 @@ __all__ = [
     "DI_CLEAR_COUNT",
     "DI_CLEAR_COVER",
     "DI_CLEAR_POWER_DOWN",
+    "DI_CLEAR_TERMINAL",
     "DI_COVER_COUNT",
     "DI_DATE",
     "DI_EXPORT_ENERGY",
@@ -114,6 +115,9 @@ __all__ = [
     "MFR_FREEZE_BLOCK",
     "MFR_POWER_DOWN_RECORD",
     "MFR_POWER_DOWN_TOTALS",
+    "MFR_TERMINAL_OPEN_BLOCK",
+    "MFR_TERMINAL_OPEN_RECORD",
+    "MFR_TERMINAL_OPEN_TOTALS",
     "NO_QUALITY",
     "POWER_DOWN_COUNT",
     "POWER_DOWN_RECORD",
@@ -124,6 +128,8 @@ __all__ = [
     "RUN_STATUS7",
     "SOFTWARE_VERSION",
     "TABLE",
+    "TERMINAL_OPEN_COUNT",
+    "TERMINAL_OPEN_RECORD",
     "TIME",
     "TIME_SET_COUNT",
     "TIME_SET_RECORD",
@@ -168,6 +174,9 @@ DI_TIME: Final = 0x04000102
 DI_ADDRESS: Final = 0x04000401
 DI_COVER_COUNT: Final = 0x03300D00  # + n (1..RING): the n-th latest cover-open record
 DI_POWER_DOWN_COUNT: Final = 0x03110000  # + n: the n-th latest power-down record
+# + n: the n-th latest terminal-cover-open record, the cover's 60-byte layout (reference/dlt645.md
+# "Settled since": three firmware sources agree)
+DI_TERMINAL_COUNT: Final = 0x03300E00
 DI_CLEAR_COUNT: Final = 0x03300300  # + n: the n-th latest event-clear record
 DI_TIME_SET_COUNT: Final = 0x03300400  # + n: the n-th latest time-setting record
 DI_METER_CLEAR_COUNT: Final = 0x03300100  # the meter-clear log (a clear may not name it)
@@ -191,6 +200,7 @@ DI_REPORT_RESET: Final = 0x04001503  # written only, with authority: a ReportRes
 DI_CLEAR_ALL: Final = 0xFFFFFFFF
 DI_CLEAR_COVER: Final = DI_COVER_COUNT | 0xFF
 DI_CLEAR_POWER_DOWN: Final = DI_POWER_DOWN_COUNT | 0xFF
+DI_CLEAR_TERMINAL: Final = DI_TERMINAL_COUNT | 0xFF
 
 # Manufacturer-specific, and our choice (docs/dlt645.md): in the 04 80 block DL/T 645-2007
 # Table A.5 defines only 04 80 00 01..03 (manufacturer software version, hardware version,
@@ -199,6 +209,8 @@ DI_CLEAR_POWER_DOWN: Final = DI_POWER_DOWN_COUNT | 0xFF
 # from our manufacturer number. DI1 repeats the standard log's DI1 (0D cover open, 11 power down).
 DI_MFR_COVER_TOTALS: Final = 0x04800D00  # + n: the n-th latest of all time, extended
 DI_MFR_COVER_BLOCK: Final = 0x04800DFF  # all RING of them in one answer
+DI_MFR_TERMINAL_TOTALS: Final = 0x04800E00  # + n: the terminal cover's, likewise (DI1 0E)
+DI_MFR_TERMINAL_BLOCK: Final = 0x04800EFF
 DI_MFR_POWER_DOWN_TOTALS: Final = 0x04801100  # + n: likewise
 DI_MFR_BROADCAST_COUNT: Final = 0x04800800  # + n: the broadcast-time log (no 645 DI found)
 VENDOR_PREFIX: Final = 0x0480  # DI3 DI2 of the vendor block by default (profile key)
@@ -244,6 +256,10 @@ COVER_OPEN_COUNT: Final = DataItem("cover_open_count", DI_COVER_COUNT, Count)
 COVER_OPEN_RECORD: Final = DataItem(
     "cover_open_record", DI_COVER_COUNT + 1, StandardCoverOpen, RING
 )
+TERMINAL_OPEN_COUNT: Final = DataItem("terminal_cover_open_count", DI_TERMINAL_COUNT, Count)
+TERMINAL_OPEN_RECORD: Final = DataItem(
+    "terminal_cover_open_record", DI_TERMINAL_COUNT + 1, StandardCoverOpen, RING
+)
 POWER_DOWN_COUNT: Final = DataItem("power_down_count", DI_POWER_DOWN_COUNT, Count)
 POWER_DOWN_RECORD: Final = DataItem(
     "power_down_record", DI_POWER_DOWN_COUNT + 1, StandardPowerDown, RING
@@ -271,6 +287,16 @@ MFR_COVER_OPEN_RECORD: Final = DataItem(
 )
 MFR_COVER_OPEN_BLOCK: Final = DataItem(
     "mfr_cover_open_block", DI_MFR_COVER_BLOCK, ExtendedCoverBlock, vendor=True
+)
+MFR_TERMINAL_OPEN_TOTALS: Final = DataItem(
+    "mfr_terminal_cover_open_totals", DI_MFR_TERMINAL_TOTALS, AllTimeTotals, vendor=True
+)
+MFR_TERMINAL_OPEN_RECORD: Final = DataItem(
+    "mfr_terminal_cover_open_record", DI_MFR_TERMINAL_TOTALS + 1, ExtendedCoverOpen, RING,
+    vendor=True
+)
+MFR_TERMINAL_OPEN_BLOCK: Final = DataItem(
+    "mfr_terminal_cover_open_block", DI_MFR_TERMINAL_BLOCK, ExtendedCoverBlock, vendor=True
 )
 MFR_POWER_DOWN_TOTALS: Final = DataItem(
     "mfr_power_down_totals", DI_MFR_POWER_DOWN_TOTALS, AllTimeTotals, vendor=True
@@ -307,6 +333,8 @@ TABLE: Final[tuple[DataItem, ...]] = (
     FREEZE_TIME, FREEZE_IMPORT, FREEZE_EXPORT, MFR_FREEZE, MFR_FREEZE_BLOCK,
     MFR_CHAIN_HEAD, MFR_CHAIN_PAGE,
     RUN_STATUS7, REPORT_MODE, REPORT_STATUS, MFR_COVER_OPEN_TIME,
+    TERMINAL_OPEN_COUNT, TERMINAL_OPEN_RECORD,
+    MFR_TERMINAL_OPEN_TOTALS, MFR_TERMINAL_OPEN_RECORD, MFR_TERMINAL_OPEN_BLOCK,
 )
 
 

@@ -32,9 +32,9 @@ from meterseal.protocols.dlt645.values import (
     floor_s,
     quality_code,
     quality_from_code,
+    slot_seq,
     time6_from_bytes,
     time6_to_bytes,
-    uint_from_bcd,
     uint_to_bcd,
 )
 
@@ -338,10 +338,8 @@ class ExtendedCoverOpen:
     def from_bytes(cls, data: bytes) -> Self:
         expect_length(data, cls.LENGTH, cls.WHAT)
         with decoding(cls.WHAT):
-            seq = uint_from_bcd(data[:4], "seq")
-            if seq == 0:
-                if any(data):
-                    raise CatalogError("seq 0 marks an empty slot, whose bytes are all zeros")
+            seq = slot_seq(data)
+            if seq is None:
                 return cls()
             hidden, closed = _flags(data[4], "flags")
             close_quality = quality_from_code(data[6], "closing time quality", open_allowed=True)
@@ -420,10 +418,8 @@ class ExtendedPowerDown:
     def from_bytes(cls, data: bytes) -> Self:
         expect_length(data, cls.LENGTH, cls.WHAT)
         with decoding(cls.WHAT):
-            seq = uint_from_bcd(data[:4], "seq")
-            if seq == 0:
-                if any(data):
-                    raise CatalogError("seq 0 marks an empty slot, whose bytes are all zeros")
+            seq = slot_seq(data)
+            if seq is None:
                 return cls()
             hidden, ended = _flags(data[4], "flags")
             end_quality = quality_from_code(data[6], "end time quality", open_allowed=True)

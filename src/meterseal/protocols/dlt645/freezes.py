@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Final, Self, cast
 
-from meterseal.protocols.dlt645.errors import CatalogError
 from meterseal.protocols.dlt645.values import (
     MS_LIMIT,
     REGISTER_LIMIT,
@@ -36,6 +35,7 @@ from meterseal.protocols.dlt645.values import (
     local_ms,
     quality_code,
     quality_from_code,
+    slot_seq,
     uint_from_bcd,
     uint_to_bcd,
 )
@@ -196,10 +196,8 @@ class ExtendedFreeze:
     def from_bytes(cls, data: bytes) -> Self:
         expect_length(data, cls.LENGTH, cls.WHAT)
         with decoding(cls.WHAT):
-            seq = uint_from_bcd(data[:4], "seq")
-            if seq == 0:
-                if any(data):
-                    raise CatalogError("seq 0 marks an empty slot, whose bytes are all zeros")
+            seq = slot_seq(data)
+            if seq is None:
                 return cls()
             return cls(seq, quality_from_code(data[4], "time quality"),
                        time5_from_bytes(data[5:10], "freeze time"),

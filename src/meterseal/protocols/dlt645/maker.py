@@ -35,7 +35,7 @@ from meterseal.protocols.dlt645.freezes import FreezeTime
 from meterseal.protocols.dlt645.session import Dlt645Session
 from meterseal.protocols.dlt645.values import AllTimeTotals, Count, decoding, expect_length
 
-DI_MANUFACTURER: Final = 0x04800003
+DI_MANUFACTURER: Final = cat.DI_MANUFACTURER  # Table A.5, one definition: the catalogue's
 # Ours: 04 80 0D 00 + 04 80 11 00 + 03 30 03 00 + 05 06 00 01 in one answer.
 DI_MFR_LOG_TOTALS: Final = 0x0480FF00
 OURS: Final = "meterseal"  # our manufacturer number: the 04 80 0D/11/FF identifiers are ours

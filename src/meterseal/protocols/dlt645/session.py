@@ -41,6 +41,7 @@ from meterseal.protocols.dlt645.catalog import (
     DI_CLEAR_COUNT,
     DI_CLEAR_COVER,
     DI_CLEAR_POWER_DOWN,
+    DI_CLEAR_TERMINAL,
     DI_METER_CLEAR_COUNT,
     RING,
     DataItem,
@@ -167,7 +168,7 @@ class MeterModel(Protocol):
 
     def clear_events(
         self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
-        power_down: bool,
+        power_down: bool, terminal: bool = False,
     ) -> None:
         """Record an event clear (through the firmware's journal) and apply it."""
         ...
@@ -458,12 +459,15 @@ class Dlt645Session:
             return abnormal_reply(frame, me, auth)
         model = self._model
         di = auth.di
+        terminal = di in (DI_CLEAR_ALL, DI_CLEAR_TERMINAL)
         if di == DI_CLEAR_ALL:
             cover, power_down = True, True
         elif di == DI_CLEAR_COVER:
             cover, power_down = True, False
         elif di == DI_CLEAR_POWER_DOWN:
             cover, power_down = False, True
+        elif di == DI_CLEAR_TERMINAL:
+            cover, power_down = False, False
         elif di >> 8 in (DI_CLEAR_COUNT >> 8, DI_METER_CLEAR_COUNT >> 8):
             # the event-clear and meter-clear logs are the evidence of clears: never cleared
             return abnormal_reply(frame, me, ErrorCode.NOT_AUTHORISED)
@@ -471,7 +475,7 @@ class Dlt645Session:
             return abnormal_reply(frame, me, ErrorCode.NO_SUCH_DATA)
         now_ms = model.clock()[0]
         quality = EXACT if model.clock_trusted() else UNSYNCED
-        model.clear_events(now_ms, quality, auth.operator, di, cover, power_down)
+        model.clear_events(now_ms, quality, auth.operator, di, cover, power_down, terminal)
         return normal_reply(frame, me)
 
     # --- 14 write: the date and the time (an authorised time set) -----------------------------
@@ -577,6 +581,18 @@ def _cover_record(model: MeterModel, di: int) -> Value:
     return StandardCoverOpen.from_record(records[n - 1])
 
 
+def _terminal_count(model: MeterModel, di: int) -> Value:
+    return Count.rolled(model.image().terminal_cover_count())
+
+
+def _terminal_record(model: MeterModel, di: int) -> Value:
+    n = di - cat.TERMINAL_OPEN_RECORD.first + 1
+    records = model.image().standard_terminal_cover()
+    if n > len(records):
+        return StandardCoverOpen()
+    return StandardCoverOpen.from_record(records[n - 1])
+
+
 def _power_down_count(model: MeterModel, di: int) -> Value:
     return Count.rolled(model.image().power_down_count())
 
@@ -655,6 +671,27 @@ def _mfr_cover_record(model: MeterModel, di: int) -> Value:
 def _mfr_cover_block(model: MeterModel, di: int) -> Value:
     img = model.image()
     return ExtendedCoverBlock(tuple(_extended_cover(img, n) for n in range(1, RING + 1)))
+
+
+def _mfr_terminal_totals(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    return AllTimeTotals.rolled(img.terminal_cover_total, img.terminal_cover_base)
+
+
+def _extended_terminal(img: MeterImage, n: int) -> ExtendedCoverOpen:
+    """The n-th latest terminal-cover-open record of all time, cleared or not."""
+    if n > len(img.terminal_cover):
+        return ExtendedCoverOpen()
+    return ExtendedCoverOpen.from_record(img.terminal_cover[n - 1], img.terminal_cover_base)
+
+
+def _mfr_terminal_record(model: MeterModel, di: int) -> Value:
+    return _extended_terminal(model.image(), di - cat.MFR_TERMINAL_OPEN_RECORD.first + 1)
+
+
+def _mfr_terminal_block(model: MeterModel, di: int) -> Value:
+    img = model.image()
+    return ExtendedCoverBlock(tuple(_extended_terminal(img, n) for n in range(1, RING + 1)))
 
 
 def _mfr_power_down_totals(model: MeterModel, di: int) -> Value:
@@ -790,6 +827,11 @@ _HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
     cat.REPORT_MODE: _report_mode,
     cat.REPORT_STATUS: _report_status,
     cat.MFR_COVER_OPEN_TIME: _mfr_cover_open_time,
+    cat.TERMINAL_OPEN_COUNT: _terminal_count,
+    cat.TERMINAL_OPEN_RECORD: _terminal_record,
+    cat.MFR_TERMINAL_OPEN_TOTALS: _mfr_terminal_totals,
+    cat.MFR_TERMINAL_OPEN_RECORD: _mfr_terminal_record,
+    cat.MFR_TERMINAL_OPEN_BLOCK: _mfr_terminal_block,
 }
 
 # Every DI the meter serves, with its handler: a dictionary lookup per read.

@@ -97,6 +97,17 @@ def expect_length(data: bytes, length: int, what: str) -> None:
         raise CatalogError(f"{what} has {length} bytes, got {len(data)}")
 
 
+def slot_seq(data: bytes) -> int | None:
+    """The all-time seq (4 BCD bytes) an extended record's answer starts with, or None for an
+    empty slot (seq 0, every byte zero); seq 0 with anything else is refused."""
+    seq = uint_from_bcd(data[:4], "seq")
+    if seq == 0:
+        if any(data):
+            raise CatalogError("seq 0 marks an empty slot, whose bytes are all zeros")
+        return None
+    return seq
+
+
 def bcd_byte(n: int) -> int:
     """One packed-BCD byte of 0..99."""
     return (n // 10) << 4 | n % 10

@@ -7,7 +7,8 @@ class-7 attributes, the daily freeze 5004, and our manufacturer objects), elemen
 an OAD's index, the record query (rows by RSD, columns by RCSD), and the event-clear methods
 with their guard: an association authorised by the meter's password, and the programming key
 pressed, as DL/T 645 asks for its event clear. The tables are rebuilt only when the model's
-image or the report desk changes.
+image or the report desk changes; those of the clock logs only when the NVM's clock-log pages
+change (an accepted time set or broadcast writes those, not the image of the event logs).
 
 Must not know: frames, PIIDs, segments, sockets; who asked (the session says whether the
 association is authorised).
@@ -40,6 +41,7 @@ from meterseal.protocols.dlt698.catalog import (
     ATTR_REPORT_MODE,
     ATTR_TIME_STATUS,
     ATTR_VALID,
+    CLOCK_EVENTS,
     COVER_OPEN,
     DEVICE_ALLOW_ACTIVE_REPORT,
     DEVICE_ALLOW_FOLLOW_REPORT,
@@ -57,7 +59,10 @@ from meterseal.protocols.dlt698.catalog import (
     OI_DEVICE,
     OI_EXPORT_ENERGY,
     OI_IMPORT_ENERGY,
+    OI_MFR_BROADCAST_TIME,
+    OI_MFR_TIME_SET,
     POWER_DOWN,
+    TERMINAL_COVER_OPEN,
 )
 from meterseal.protocols.dlt698.errors import Dar
 from meterseal.protocols.dlt698.freezes import (
@@ -67,12 +72,14 @@ from meterseal.protocols.dlt698.freezes import (
     DailyFreezeRow,
     capture_table,
 )
+from meterseal.protocols.dlt698.logs import CLOCK_PAGES
 from meterseal.protocols.dlt698.model import MeterModel
 from meterseal.protocols.dlt698.refs import Oad, OadData, Omd
 from meterseal.protocols.dlt698.reports import ReportDesk
 from meterseal.protocols.dlt698.tables import (
     EventTable,
     Row,
+    build_clock_tables,
     build_tables,
     freeze_rows,
     project,
@@ -88,12 +95,18 @@ from meterseal.protocols.dlt698.values import (
 Answer = Data | int  # a value, or the DAR saying why not
 
 # The event clears a method runs: (DL/T 645 identifier of the same clear, cover, power down).
-CLEARS: dict[Omd, tuple[int, bool, bool]] = {
-    COVER_OPEN.reset: (COVER_OPEN.clear_di or 0, True, False),
-    POWER_DOWN.reset: (POWER_DOWN.clear_di or 0, False, True),
-    Omd(OI_DEVICE, DEVICE_METHOD_EVENT_INIT): (DI_CLEAR_ALL, True, True),
+# (the 1B identifier of the same clear, and whether it clears the cover, power-down and
+# terminal-cover logs)
+CLEARS: dict[Omd, tuple[int, bool, bool, bool]] = {
+    COVER_OPEN.reset: (COVER_OPEN.clear_di or 0, True, False, False),
+    POWER_DOWN.reset: (POWER_DOWN.clear_di or 0, False, True, False),
+    TERMINAL_COVER_OPEN.reset: (TERMINAL_COVER_OPEN.clear_di or 0, False, False, True),
+    Omd(OI_DEVICE, DEVICE_METHOD_EVENT_INIT): (DI_CLEAR_ALL, True, True, True),
 }
 NO_OPERATOR = bytes(4)  # DL/T 698.45 carries no operator code; the clear record holds zeros
+CLOCK_OIS = frozenset(e.oi for e in CLOCK_EVENTS)
+# What a time set or a broadcast changes without changing the image: never from a cached answer.
+CLOCK_DEPENDENT = CLOCK_OIS | {OI_MFR_TIME_SET, OI_MFR_BROADCAST_TIME}
 
 
 def _logical_name(oi: int) -> Data:
@@ -120,6 +133,8 @@ class Answers:
         self._key: tuple[object, int] | None = None
         self._tables: dict[int, EventTable] = {}
         self._freezes: tuple[DailyFreezeRow, ...] = ()
+        self._clock_pages: bytes | None = None
+        self._clock_tables: dict[int, EventTable] = {}
 
     def version(self) -> tuple[object, int]:
         """What the cached answers depend on: the image object and the desk's epoch."""
@@ -133,6 +148,23 @@ class Answers:
                 self._freezes = freeze_rows(key[0])  # type: ignore[arg-type]
                 self._key = key
             return self._tables
+
+    def clock_tables(self) -> dict[int, EventTable]:
+        """3016 and 303C, decoded from the NVM as it is now, kept while its clock-log pages
+        stay the same."""
+        nvm = self.model.nvm_image()
+        pages = nvm[CLOCK_PAGES]
+        with self._lock:
+            if pages != self._clock_pages:
+                self._clock_tables = build_clock_tables(nvm)
+                self._clock_pages = pages
+            return self._clock_tables
+
+    def table(self, oi: int) -> EventTable | None:
+        """The record table of event object ``oi``, or None if the meter has none."""
+        if oi in CLOCK_OIS:
+            return self.clock_tables().get(oi)
+        return self.tables().get(oi)
 
     def freezes(self) -> tuple[DailyFreezeRow, ...]:
         """The daily freeze's rows (5004), newest first."""
@@ -150,8 +182,11 @@ class Answers:
         return value if isinstance(value, int) else element(value, oad.index)
 
     def cacheable(self, oad: Oad) -> bool:
-        """Whether the answer depends only on the image and the desk (not on the clock)."""
-        return oad.oi not in (OI_DATE_TIME, OI_IMPORT_ENERGY, OI_EXPORT_ENERGY)
+        """Whether the answer depends only on the image and the desk (not on the clock, nor on
+        the clock logs)."""
+        return oad.oi not in (OI_DATE_TIME, OI_IMPORT_ENERGY, OI_EXPORT_ENERGY) and (
+            oad.oi not in CLOCK_DEPENDENT
+        )
 
     def _handler(self, oi: int) -> Callable[[int], Answer] | None:
         fixed = {
@@ -164,11 +199,11 @@ class Answers:
         }.get(oi)
         if fixed is not None:
             return fixed
-        table = self.tables().get(oi)
+        table = self.table(oi)
         if table is not None:
             return lambda a: self._event_attribute(table, a)
         event = MFR_BY_OI.get(oi)
-        mfr = None if event is None else self.tables().get(event.oi)
+        mfr = None if event is None else self.table(event.oi)
         if mfr is not None:
             return lambda a: self._manufacturer(mfr, oi, a)
         return None
@@ -242,7 +277,7 @@ class Answers:
         oad = query.oad
         if oad.oi == OI_DAILY_FREEZE:
             return self._records(query, self.freezes(), FREEZE_COLUMNS)
-        table = self.tables().get(oad.oi)
+        table = self.table(oad.oi)
         if table is None:
             dar = Dar.OBJECT_UNDEFINED
             if MFR_BY_OI.get(oad.oi) is not None or self._handler(oad.oi) is not None:
@@ -275,10 +310,10 @@ class Answers:
             )
         if not authorised or not self.model.programming_key_pressed():
             return Dar.PASSWORD_OR_UNAUTHORISED
-        di, cover, power_down = clear
+        di, cover, power_down, terminal = clear
         now_ms = self.model.clock()[0]
         quality = EXACT if self.model.clock_trusted() else UNSYNCED
-        self.model.clear_events(now_ms, quality, NO_OPERATOR, di, cover, power_down)
+        self.model.clear_events(now_ms, quality, NO_OPERATOR, di, cover, power_down, terminal)
         return Dar.SUCCESS
 
     def check_password(self, password: str) -> bool:

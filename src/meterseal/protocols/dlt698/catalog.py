@@ -15,6 +15,8 @@ from typing import Final
 
 from meterseal.protocols.dlt698.events import (
     CLEAR_COLUMNS,
+    CLOCK_ASSOCIATED,
+    CLOCK_COLUMNS,
     COVER_ASSOCIATED,
     COVER_COLUMNS,
     POWER_DOWN_COLUMNS,
@@ -42,6 +44,8 @@ OI_DAILY_FREEZE: Final = 0x5004  # class 9: the daily freeze (its rows: freezes.
 OI_MFR_COVER_OPEN: Final = 0xFF1B
 OI_MFR_TERMINAL_COVER_OPEN: Final = 0xFF1C
 OI_MFR_POWER_DOWN: Final = 0xFF11
+OI_MFR_TIME_SET: Final = 0xFF16
+OI_MFR_BROADCAST_TIME: Final = 0xFF3C
 MFR_HISTORY: Final = 2  # array of rows, newest first: the latest 10 of all time
 MFR_TOTALS: Final = 3  # structure {all-time total, baseline}
 MAKER: Final = "MSEL"
@@ -104,17 +108,29 @@ COVER_OPEN: Final = EventObject(
 )
 TERMINAL_COVER_OPEN: Final = EventObject(
     OI_TERMINAL_COVER_OPEN, "terminal_cover_open", COVER_COLUMNS, COVER_ASSOCIATED, REPORT_START,
+    clear_di=0x03300EFF,
 )
 POWER_DOWN: Final = EventObject(
     OI_POWER_DOWN, "power_down", POWER_DOWN_COLUMNS, (), REPORT_BOTH, clear_di=0x031100FF,
 )
 EVENT_CLEAR: Final = EventObject(OI_EVENT_CLEAR, "event_clear", CLEAR_COLUMNS, (), REPORT_NONE)
-EVENT_OBJECTS: Final = (COVER_OPEN, TERMINAL_COVER_OPEN, POWER_DOWN, EVENT_CLEAR)
+# The clock logs: no reset here (a clock change stays evidence; the firmware keeps no baseline
+# for them, and DL/T 645's clears leave them too), and no report (the firmware raises none).
+TIME_SET: Final = EventObject(
+    OI_TIME_SET, "time_set", CLOCK_COLUMNS, CLOCK_ASSOCIATED, REPORT_NONE,
+)
+BROADCAST_TIME: Final = EventObject(
+    OI_BROADCAST_TIME, "broadcast_time", CLOCK_COLUMNS, CLOCK_ASSOCIATED, REPORT_NONE,
+)
+CLOCK_EVENTS: Final = (TIME_SET, BROADCAST_TIME)
+EVENT_OBJECTS: Final = (COVER_OPEN, TERMINAL_COVER_OPEN, POWER_DOWN, EVENT_CLEAR, *CLOCK_EVENTS)
 EVENT_BY_OI: Final = {e.oi: e for e in EVENT_OBJECTS}
 MFR_BY_OI: Final = {
     OI_MFR_COVER_OPEN: COVER_OPEN,
     OI_MFR_TERMINAL_COVER_OPEN: TERMINAL_COVER_OPEN,
     OI_MFR_POWER_DOWN: POWER_DOWN,
+    OI_MFR_TIME_SET: TIME_SET,
+    OI_MFR_BROADCAST_TIME: BROADCAST_TIME,
 }
 
 # DL/T 645 event-clear identifiers (1B) and the DL/T 698.45 methods of the same clears: both
@@ -125,6 +141,7 @@ CLEARED_BY_DI: Final[dict[int, tuple[Omd, ...]]] = {
     DI_CLEAR_ALL: (EVENT_INIT,),
     0x03300DFF: (COVER_OPEN.reset,),
     0x031100FF: (POWER_DOWN.reset,),
+    0x03300EFF: (TERMINAL_COVER_OPEN.reset,),
 }
 
 

@@ -2,9 +2,11 @@
 ours.
 
 Owns: a cover-open row (301B, and 301C for the terminal cover), a power-down row (3011), an
-event-clear row (3015), the rows of our manufacturer objects (time quality, bounds, the all-time
-sequence number, whether an event clear hides the record), the column OADs of each, and how a
-firmware record becomes a row (``from_record``). A row's A-XDR form is the structure of its
+event-clear row (3015), a clock-change row (3016 time setting, 303C broadcast time), the rows of
+our manufacturer objects (time quality, bounds, the all-time sequence number, whether an event
+clear hides the record; for a clock change the operator code, whether the clock was valid before
+it and the broadcast total then), the column OADs of each, and how a firmware record becomes a
+row (``from_record``). A row's A-XDR form is the structure of its
 columns in order; ``columns()`` gives them by OAD for row and column selection.
 
 Must not know: OIs of the objects that hold these rows (catalog.py), APDUs, sessions. The
@@ -25,6 +27,7 @@ from meterseal.protocols.dlt698.axdr import (
     DoubleLongUnsigned,
     Enum,
     Null,
+    OctetString,
     Structure,
     Unsigned,
 )
@@ -32,6 +35,7 @@ from meterseal.protocols.dlt698.axdr_time import DateTimeS
 from meterseal.protocols.dlt698.errors import InvalidField
 from meterseal.protocols.dlt698.refs import Oad, Omd, OmdData
 from meterseal.protocols.dlt698.values import (
+    MS_LIMIT,
     NO_REPORT,
     QUALITY_BY_CODE,
     QUALITY_CODES,
@@ -55,6 +59,7 @@ from meterseal.protocols.dlt698.values import (
 )
 
 if TYPE_CHECKING:
+    from meterseal.firmware.authlog import ClockChange
     from meterseal.firmware.records import CoverOpen, EventClear, PowerDown
 
 # --- column OADs -----------------------------------------------------------------------------
@@ -68,12 +73,18 @@ EXPORT_BEFORE: Final = Oad(0x0020, 0x22, 0x01)
 IMPORT_AFTER: Final = Oad(0x0010, 0x82, 0x01)  # feature 4: after the event's end
 EXPORT_AFTER: Final = Oad(0x0020, 0x82, 0x01)
 CLEARED_LIST: Final = Oad(0x330C, 0x02, 0x06)  # the event-clear row's list of cleared OMDs
+# A clock change's two times as associated data: 4000 (date-time) attribute 2 before the event
+# (feature 1) and after its end (feature 4) -- the features 301B's energies use (docs/dlt698.md).
+CLOCK_BEFORE: Final = Oad(0x4000, 0x22)
+CLOCK_AFTER: Final = Oad(0x4000, 0x82)
 
 STANDARD_COLUMNS: Final = (RECORD_NUMBER, START_TIME, END_TIME, SOURCE, REPORT_STATUS)
 COVER_ASSOCIATED: Final = (IMPORT_BEFORE, EXPORT_BEFORE, IMPORT_AFTER, EXPORT_AFTER)
 COVER_COLUMNS: Final = STANDARD_COLUMNS + COVER_ASSOCIATED
 POWER_DOWN_COLUMNS: Final = STANDARD_COLUMNS
 CLEAR_COLUMNS: Final = (*STANDARD_COLUMNS, CLEARED_LIST)
+CLOCK_ASSOCIATED: Final = (CLOCK_BEFORE, CLOCK_AFTER)
+CLOCK_COLUMNS: Final = STANDARD_COLUMNS + CLOCK_ASSOCIATED
 
 
 def _quality_name(code: int) -> Quality:
@@ -107,6 +118,13 @@ class _Row(_Value):
 def _check_u32(value: int | None, what: str) -> None:
     if value is not None and (isinstance(value, bool) or not 0 <= value < U32):
         raise InvalidField(f"{what} must fit 32 bits, got {value!r}")
+
+
+def servable_time(ms: int) -> int | None:
+    """A clock reading as date_time_s can carry it (down to the second), or None when it lies
+    outside 2000..2099: a clock that had lost its time may have read anything, and a row must
+    say nothing rather than a wrapped year."""
+    return floor_s(ms) if 0 <= ms < MS_LIMIT else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +268,56 @@ class EventClearRow(_Row):
         return cls(
             u32(n, "record number"), time_ms(as_type(at, DateTimeS, "time"), "time"), omds,
             ReportStatus.from_data(report),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClockChangeRow(_Row):
+    """A row of 3016 (time setting) or 303C (broadcast time): record number, start (the
+    meter's clock before the change), end (its clock after), source (null), report status,
+    then the same two times as the associated data 4000 2200 and 4000 8200. A time the clock
+    could not carry (it had lost its time) is null in both places."""
+
+    number: int
+    before_ms: int | None
+    after_ms: int | None
+    report: ReportStatus = NO_REPORT
+    COLUMNS: ClassVar[tuple[Oad, ...]] = CLOCK_COLUMNS
+    WHAT: ClassVar[str] = "a clock-change row"
+
+    def __post_init__(self) -> None:
+        _check_u32(self.number, "record number")
+        check_time(self.before_ms, "time before")
+        check_time(self.after_ms, "time after")
+
+    @property
+    def start_ms(self) -> int | None:
+        return self.before_ms
+
+    @property
+    def end_ms(self) -> int | None:
+        return self.after_ms
+
+    @classmethod
+    def from_record(cls, rec: ClockChange, number: int) -> Self:
+        return cls(number % U32, servable_time(rec.before_ms), servable_time(rec.after_ms))
+
+    def values(self) -> tuple[Data, ...]:
+        before, after = opt_time(self.before_ms), opt_time(self.after_ms)
+        return (
+            DoubleLongUnsigned(self.number), before, after, NULL, self.report.to_data(), before,
+            after,
+        )
+
+    @classmethod
+    def from_data(cls, value: Data) -> Self:
+        n, start, end, source, report, before, after = items(value, Structure, 7, cls.WHAT)
+        need(isinstance(source, Null), "a clock-change row's source is null")
+        need(start == before and end == after,
+             "a clock-change row carries each time twice, the same both times")
+        return cls(
+            u32(n, "record number"), read_opt_time(start, "time before"),
+            read_opt_time(end, "time after"), ReportStatus.from_data(report),
         )
 
 
@@ -404,6 +472,58 @@ class QualityPowerDownRow(_Row):
             u32(seq, "seq"), as_type(cleared, Bool, "cleared").value, _quality(q, "quality"),
             _opt_quality(eq, "end quality"), time_ms(as_type(start, DateTimeS, "start"), "start"),
             read_opt_time(end, "end"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QualityClockRow(_Row):
+    """A clock change as our manufacturer object serves it: seq (all-time; a clock log is never
+    cleared), the operator code as DL/T 645 received it (4 bytes, C0 first; zeros for a
+    broadcast), whether the clock was valid before the change, the time before and after (as
+    3016's 201E and 2020), and the broadcast-time total at the change (a reader tells from it
+    whether broadcasts moved the clock after the latest authorised set)."""
+
+    seq: int
+    operator: bytes
+    before_valid: bool
+    before_ms: int | None
+    after_ms: int | None
+    broadcasts: int
+    COLUMNS: ClassVar[tuple[Oad, ...]] = ()
+    WHAT: ClassVar[str] = "a manufacturer clock-change row"
+
+    def __post_init__(self) -> None:
+        _check_u32(self.seq, "seq")
+        _check_u32(self.broadcasts, "broadcast total")
+        if not isinstance(self.operator, bytes) or len(self.operator) != 4:
+            raise InvalidField(f"an operator code is 4 bytes, got {self.operator!r}")
+        if not isinstance(self.before_valid, bool):
+            raise InvalidField("before_valid is a bool")
+        check_time(self.before_ms, "time before")
+        check_time(self.after_ms, "time after")
+
+    @classmethod
+    def from_record(cls, rec: ClockChange) -> Self:
+        return cls(
+            rec.seq % U32, int(rec.operator).to_bytes(4, "little"), bool(rec.before_valid),
+            servable_time(rec.before_ms), servable_time(rec.after_ms), rec.broadcasts % U32,
+        )
+
+    def values(self) -> tuple[Data, ...]:
+        return (
+            DoubleLongUnsigned(self.seq), OctetString(self.operator), Bool(self.before_valid),
+            opt_time(self.before_ms), opt_time(self.after_ms), DoubleLongUnsigned(self.broadcasts),
+        )
+
+    @classmethod
+    def from_data(cls, value: Data) -> Self:
+        seq, op, valid, before, after, broadcasts = items(value, Structure, 6, cls.WHAT)
+        operator = as_type(op, OctetString, "operator").value
+        need(len(operator) == 4, "an operator code is 4 bytes")
+        return cls(
+            u32(seq, "seq"), operator, as_type(valid, Bool, "before valid").value,
+            read_opt_time(before, "time before"), read_opt_time(after, "time after"),
+            u32(broadcasts, "broadcast total"),
         )
 
 

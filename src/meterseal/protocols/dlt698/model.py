@@ -31,6 +31,11 @@ class MeterModel(Protocol):
         object until the NVM changes."""
         ...
 
+    def nvm_image(self) -> bytes:
+        """The whole NVM as a reader of the chip would dump it (the clock logs are decoded
+        from it: they are not in the MeterImage)."""
+        ...
+
     def clock(self) -> tuple[int, bool]:
         """(local ms, valid) of the meter's RTC now."""
         ...
@@ -61,7 +66,7 @@ class MeterModel(Protocol):
 
     def clear_events(
         self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
-        power_down: bool,
+        power_down: bool, terminal: bool = False,
     ) -> None:
         """Record an event clear (through the firmware's journal) and apply it."""
         ...

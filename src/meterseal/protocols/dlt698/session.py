@@ -70,6 +70,7 @@ from meterseal.protocols.dlt698.frame import (
     split_apdu,
 )
 from meterseal.protocols.dlt698.model import MeterModel
+from meterseal.protocols.dlt698.refs import Oad
 from meterseal.protocols.dlt698.reports import Pending, ReportDesk, confirm, report_results
 from meterseal.protocols.dlt698.services import (
     CONNECT_BAD_PASSWORD,
@@ -455,7 +456,8 @@ class Dlt698Session:
 
     def _cacheable(self, apdu: bytes) -> bool:
         if apdu[1] == 3:
-            return True  # records change only with the image or the desk
+            # records change only with the image or the desk, but for the clock logs
+            return self.answers.cacheable(Oad(int.from_bytes(apdu[3:5], "big"), 2))
         try:
             request = decode_apdu(apdu)
         except CodecError:

@@ -1,10 +1,11 @@
 """The record tables of the DL/T 698.45 face, built from an image, and the row selectors.
 
-Owns: turning the image's logs into rows (standard rows for 301B/301C/3011/3015, ours for the
-manufacturer objects, the daily freezes' for 5004), the per-object figures a class-7 object
-serves beside its rows (count, cumulative time, last start and end), the 3300 report bits of
-each row (the firmware's record of its report OR'ed with what the DL/T 698.45 module did), and
-selecting rows by an RSD and columns by an RCSD.
+Owns: turning the image's logs into rows (standard rows for 301B/301C/3011/3015, and for
+3016/303C from the NVM's clock-log pages; ours for the manufacturer objects; the daily freezes'
+for 5004), the per-object figures a class-7 object serves beside its rows (count, cumulative
+time, last start and end), the 3300 report bits of each row (the firmware's record of its
+report OR'ed with what the DL/T 698.45 module did), and selecting rows by an RSD and columns by
+an RCSD.
 
 Rows are newest first in every answer, as meters list "the 1st, 2nd… latest" records; a
 selector-1 or selector-2 answer keeps that order.
@@ -30,14 +31,22 @@ from meterseal.protocols.dlt698.catalog import (
 )
 from meterseal.protocols.dlt698.events import (
     AllTimeTotals,
+    ClockChangeRow,
     CoverOpenRow,
     EventClearRow,
     PowerDownRow,
+    QualityClockRow,
     QualityCoverRow,
     QualityPowerDownRow,
 )
 from meterseal.protocols.dlt698.freezes import DailyFreezeRow
-from meterseal.protocols.dlt698.logs import Log, clear_records, event_logs, firmware_report_bits
+from meterseal.protocols.dlt698.logs import (
+    Log,
+    clear_records,
+    clock_logs,
+    event_logs,
+    firmware_report_bits,
+)
 from meterseal.protocols.dlt698.refs import (
     Csd,
     Oad,
@@ -50,12 +59,13 @@ from meterseal.protocols.dlt698.refs import (
 )
 from meterseal.protocols.dlt698.values import (
     MS_PER_S,
+    U32,
     CurrentValue,
     ReportStatus,
     TimeStatus,
 )
 
-Row = CoverOpenRow | PowerDownRow | EventClearRow | DailyFreezeRow
+Row = CoverOpenRow | PowerDownRow | EventClearRow | ClockChangeRow | DailyFreezeRow
 ReportBits = Callable[[int, int], int]  # (oi, seq) -> bits the DL/T 698.45 module set
 
 
@@ -70,7 +80,9 @@ class EventTable:
     count: int  # occurrences since the last clear (attribute 7)
     cumulative_s: int
     time_status: TimeStatus
-    history: tuple[QualityCoverRow, ...] | tuple[QualityPowerDownRow, ...] = ()
+    history: (
+        tuple[QualityCoverRow, ...] | tuple[QualityPowerDownRow, ...] | tuple[QualityClockRow, ...]
+    ) = ()
     totals: AllTimeTotals | None = None
 
     @property
@@ -146,6 +158,23 @@ def _clear_table(img: MeterImage) -> EventTable:
         EVENT_CLEAR, rows, tuple(r.seq for r in records), img.clear_total, 0,
         TimeStatus(newest.time_ms if newest else None, None),
     )
+
+
+def build_clock_tables(nvm: bytes) -> dict[int, EventTable]:
+    """The tables of 3016 and 303C for a whole NVM image, by OI. A clock change is an instant:
+    its cumulative time is 0 (the step between the two clocks is no duration). Its record number
+    is seq - 1, as 3015's: no clear ever moves the start of a clock log."""
+    out: dict[int, EventTable] = {}
+    for oi, log in clock_logs(nvm).items():
+        rows = tuple(ClockChangeRow.from_record(r, r.seq - 1) for r in log.records)
+        newest = rows[0] if rows else None
+        out[oi] = EventTable(
+            log.event, rows, tuple(r.seq for r in log.records), log.total, 0,
+            TimeStatus(newest.before_ms if newest else None, newest.after_ms if newest else None),
+            tuple(QualityClockRow.from_record(r) for r in log.records),
+            AllTimeTotals(log.total % U32, 0),
+        )
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -282,6 +282,10 @@ def _wide_cover(rng: random.Random, o: dict[str, object]) -> None:
                                 6)
     if rng.random() < 0.5:
         o["cover.tamper_latch"] = True
+    if rng.random() < 0.5:
+        # a second switch under the terminal cover: its pull-up on the same backup, and no
+        # record may come of it while nobody touches that cover
+        o["terminal_cover.present"] = True
 
 
 def _wide_nvm(rng: random.Random, o: dict[str, object]) -> None:

@@ -21,7 +21,6 @@ from meterseal.firmware.records import (
     UNSYNCED,
     CoverOpen,
 )
-from meterseal.firmware.report import REPORT_COVER_OPEN
 from meterseal.verify.oracle.evidence import Evidence, walk_history
 from meterseal.verify.oracle.powerdowns import power_down_problems
 from meterseal.verify.oracle.tolerances import REGISTER_SLACK_UNITS
@@ -207,7 +206,7 @@ def _power_down_changes(
 def _reports_before_records(ev: Evidence) -> list[str]:
     problems = []
     for t_done, kind, seq, _on in ev.log.reports:
-        if kind != REPORT_COVER_OPEN:
+        if kind != ev.report_kind:
             continue
         # The log stamps a report when its burst ends.
         sent = t_done - ev.tol.radio_us

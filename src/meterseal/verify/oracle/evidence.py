@@ -28,14 +28,16 @@ from meterseal.firmware.image import (
     GROUP_FREEZE,
     GROUP_POWER_DOWN,
     GROUP_REPORT,
+    GROUP_TERMINAL,
     Index,
     MeterImage,
     decode_image,
     page_group,
 )
+from meterseal.firmware.pending import COVER, TERMINAL, PendingEntry, decode_pending
 from meterseal.firmware.pending import OPEN as PENDING_OPEN
-from meterseal.firmware.pending import PendingEntry, decode_pending
 from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, CoverOpen
+from meterseal.firmware.report import REPORT_COVER_OPEN, REPORT_TERMINAL_COVER_OPEN
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
 from meterseal.verify.oracle.observe import BoardTimeline, observable
@@ -44,6 +46,11 @@ from meterseal.verify.oracle.tolerances import CLOCK_ROUNDING_US, Tolerances, to
 Rank = float | int | tuple[int, int]
 HELD_CAUSE = ("the switch was held pressed while the cover was off: nothing electrical can see "
               "that")
+NO_SWITCH_CAUSE = ("the board has no terminal-cover switch (terminal_cover.present = false): "
+                   "nothing can see the terminal cover")
+# What the checks call a channel's records, and the active-report kind that claims them.
+CHANNEL_NAMES = {COVER: "cover", TERMINAL: "terminal cover"}
+REPORT_KINDS = {COVER: REPORT_COVER_OPEN, TERMINAL: REPORT_TERMINAL_COVER_OPEN}
 
 
 
@@ -72,6 +79,9 @@ class Evidence:
     group_of: dict[int, list[int]] = field(default_factory=dict)  # truths not told apart
     verdicts: list[Verdict] = field(default_factory=list)
     pending_closes: set[int] = field(default_factory=set)  # closings the run ended before writing
+    # Whose switch and records these are: the meter cover's (COVER) or the terminal cover's. The
+    # checks are the same for both; each judges its own truth against its own log.
+    channel: int = COVER
     board: BoardTimeline = field(init=False)
     opens: list[int] = field(init=False)  # the true openings' instants, in order
 
@@ -81,7 +91,9 @@ class Evidence:
     def __post_init__(self) -> None:
         self.board = BoardTimeline.of(self.log)
         self.opens = [o for o, _c in self.truths]
-        self.noise = sorted(g for f in self.sc.faults for g in f.glitches())
+        # Glitch faults are injected on the meter cover's pin only.
+        self.noise = sorted(g for f in self.sc.faults for g in f.glitches()
+                            if self.channel == COVER)
         self.noise_us = max((self.late_us(a) for a, _b in self.noise), default=0)
 
     def late_us(self, t: int) -> int:
@@ -119,7 +131,13 @@ class Evidence:
     def history(self) -> Iterator[tuple[int, MeterImage]]:
         """The NVM after every write or tear, decoded: replayed page by page from the run's
         write log each time it is walked (memory stays that of one image)."""
-        return replay(self.log.writes)
+        if self.channel == COVER:
+            return replay(self.log.writes)
+        return (terminal_view(img) for img in replay(self.log.writes))
+
+    @property
+    def report_kind(self) -> int:
+        return REPORT_KINDS[self.channel]
 
     def closes_seen(self, seq: int) -> list[int]:
         """True closings a record's close half may stand for: of its opening and the openings
@@ -147,8 +165,12 @@ def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, Mete
         img = MeterImage(
             img.cover_total, img.cover, img.power_down_total, img.power_down, img.state,
             img.clear_total, img.clears, img.cover_base, img.power_down_base, img.reports,
-            img.freeze_total, img.freezes)
-        if group == GROUP_COVER:
+            img.freeze_total, img.freezes, img.terminal_cover_total, img.terminal_cover,
+            img.terminal_cover_base, img.terminal_reports)
+        if group == GROUP_TERMINAL:
+            img.terminal_cover_total, img.terminal_cover = ix.terminal_total(), ix.terminals()
+            img.terminal_reports = ix.terminal_report_statuses()
+        elif group == GROUP_COVER:
             img.cover_total, img.cover = ix.cover_total(), ix.covers()
             img.reports = ix.report_statuses()
         elif group == GROUP_REPORT:
@@ -159,7 +181,21 @@ def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, Mete
             img.state = ix.state()
             img.clear_total, img.clears = ix.clear_total(), ix.event_clears()
             img.cover_base, img.power_down_base = ix.baselines()
+            img.terminal_cover_base = ix.terminal_baseline()
         yield t, img
+
+
+def terminal_view(snap: tuple[int, MeterImage]) -> tuple[int, MeterImage]:
+    """A snapshot with the terminal cover's log where the meter cover's is (and no power-down
+    log, which the meter cover's evidence judges), so every check reads it unchanged."""
+    t, img = snap
+    return t, _terminal_image(img)
+
+
+def _terminal_image(img: MeterImage) -> MeterImage:
+    return MeterImage(
+        img.terminal_cover_total, img.terminal_cover, 0, [], img.state, img.clear_total,
+        img.clears, img.terminal_cover_base, 0, img.terminal_reports)
 
 
 def walk_history(
@@ -175,24 +211,35 @@ def walk_history(
                 known[r.seq] = r
 
 
-def build_evidence(sc: Scenario, log: RunLog) -> Evidence:
+def build_evidence(sc: Scenario, log: RunLog, channel: int = COVER) -> Evidence:
+    """The evidence of one channel: the meter cover (COVER) or the terminal cover (TERMINAL)."""
     records: dict[int, CoverOpen] = {}
     commit_us: dict[int, int] = {}
     close_commit_us: dict[int, int] = {}
-    for t, img in walk_history(replay(log.writes), records):
+    snapshots: Iterable[tuple[int, MeterImage]] = replay(log.writes)
+    final = decode_image(log.final_image)
+    ops = sc.cover
+    if channel == TERMINAL:
+        snapshots = (terminal_view(s) for s in snapshots)
+        final = _terminal_image(final)
+        ops = sc.terminal_cover
+    for t, img in walk_history(snapshots, records):
         for r in img.cover:
             old = records.get(r.seq)
             if old is None:
                 commit_us[r.seq] = t
             if r.closed and (old is None or not old.closed):
                 close_commit_us[r.seq] = t
-    ev = Evidence(sc, log, tolerances(sc), [(op.open_us, op.close_us) for op in sc.cover],
-                  [op.held for op in sc.cover], decode_image(log.final_image), records, commit_us,
-                  close_commit_us)
+    tol = tolerances(sc)
+    # Without a switch under it, every terminal-cover operation is as invisible as a held one.
+    hidden = channel == TERMINAL and not tol.terminal_switch
+    ev = Evidence(sc, log, tol, [(op.open_us, op.close_us) for op in ops],
+                  [op.held or hidden for op in ops], final, records, commit_us, close_commit_us,
+                  channel=channel)
     _group(ev)
     _match(ev)
     ev.verdicts = _verdicts(ev, {i: seq for seq, i in ev.rec_truth.items()})
-    ev.pending_closes = _pending_closes(log)
+    ev.pending_closes = _pending_closes(log, channel)
     return ev
 
 
@@ -319,11 +366,13 @@ def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
     (with why) or missed (with why)."""
     retained = decode_pending(ev.log.final_retained)
     pending_opens = [e for e in (retained[0] if retained else []) if e.kind == PENDING_OPEN
-                     and e.rtc_valid and e.seq not in ev.records]
+                     and e.channel == ev.channel and e.rtc_valid and e.seq not in ev.records]
     verdicts = []
+    no_switch = ev.channel == TERMINAL and not ev.tol.terminal_switch
     for i, (o, c) in enumerate(ev.truths):
-        if ev.held[i]:
-            verdicts.append(Verdict(i, "undetectable", None, None, HELD_CAUSE))
+        if ev.held[i] or no_switch:
+            verdicts.append(Verdict(i, "undetectable", None, None,
+                                    NO_SWITCH_CAUSE if no_switch else HELD_CAUSE))
             continue
         seq = matched.get(i)
         if seq is not None:
@@ -358,10 +407,11 @@ def _time_error_us(ev: Evidence, seq: int, o: int) -> int | None:
     return ev.true_us(rec.opened_ms) - o
 
 
-def _pending_closes(log: RunLog) -> set[int]:
+def _pending_closes(log: RunLog, channel: int) -> set[int]:
     """Closings seen and stamped that the run ended before writing."""
     retained = decode_pending(log.final_retained)
-    return {e.seq for e in (retained[0] if retained else []) if e.kind != PENDING_OPEN}
+    return {e.seq for e in (retained[0] if retained else [])
+            if e.kind != PENDING_OPEN and e.channel == channel}
 
 
 def _waiting_for(ev: Evidence, o: int, pending: list[PendingEntry]) -> PendingEntry | None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from meterseal.firmware.image import GROUP_TERMINAL, page_group
+from meterseal.firmware.pending import TERMINAL
 from meterseal.firmware.records import CoverOpen
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
 from meterseal.verify.oracle import checks
-from meterseal.verify.oracle.evidence import Verdict, build_evidence
+from meterseal.verify.oracle.evidence import Evidence, Verdict, build_evidence
 
 INVARIANTS = ("I1", "I2", "I3", "I4", "I5", "I6")
 
@@ -25,6 +27,10 @@ class Judgment:
     records: dict[int, CoverOpen]  # every cover-open record committed, each half as first seen
     commit_us: dict[int, int]  # when each record's open half first appeared in the NVM
     close_commit_us: dict[int, int] = field(default_factory=dict)
+    # The terminal cover's own: a verdict per true terminal-cover operation, and its records.
+    terminal_verdicts: list[Verdict] = field(default_factory=list)
+    terminal_undetectable: int = 0
+    terminal_records: dict[int, CoverOpen] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -33,9 +39,32 @@ class Judgment:
 
 def judge(sc: Scenario, log: RunLog) -> Judgment:
     ev = build_evidence(sc, log)
-    # Looked up at each call, so a test can swap the checks and watch the judgment change.
-    problems = {k: checks.CHECKS[k](ev) for k in INVARIANTS}
+    problems = _problems(ev)
+    terminal = _terminal_evidence(sc, log)
+    if terminal is not None:
+        # The same invariants over the terminal cover's truth and log, named as its own.
+        for k, found in _problems(terminal).items():
+            problems[k] = problems[k] + [f"terminal cover: {p}" for p in found]
     invariants = {k: ("pass" if not problems[k] else "fail") for k in INVARIANTS}
     undetectable = sum(v.status == "undetectable" for v in ev.verdicts)
-    return Judgment(ev.verdicts, invariants, problems, undetectable, ev.records, ev.commit_us,
-                    ev.close_commit_us)
+    j = Judgment(ev.verdicts, invariants, problems, undetectable, ev.records, ev.commit_us,
+                 ev.close_commit_us)
+    if terminal is not None:
+        j.terminal_verdicts = terminal.verdicts
+        j.terminal_undetectable = sum(v.status == "undetectable" for v in terminal.verdicts)
+        j.terminal_records = terminal.records
+    return j
+
+
+def _problems(ev: Evidence) -> dict[str, list[str]]:
+    # Looked up at each call, so a test can swap the checks and watch the judgment change.
+    return {k: checks.CHECKS[k](ev) for k in INVARIANTS}
+
+
+def _terminal_evidence(sc: Scenario, log: RunLog) -> Evidence | None:
+    """The terminal cover's evidence, unless the run has nothing of it to judge: no operation
+    in the scenario and not one page write to its log (a campaign's usual run)."""
+    if not sc.terminal_cover and not any(page_group(a) == GROUP_TERMINAL
+                                         for _t, a, _d in log.writes):
+        return None
+    return build_evidence(sc, log, TERMINAL)

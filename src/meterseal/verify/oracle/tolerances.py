@@ -64,6 +64,7 @@ class Tolerances:
     write_us: int  # one EEPROM page write
     radio_us: int  # one active-report burst
     trip_us: int = 0  # mains lost -> the power-fail comparator trips (the bulk capacitor's hold-up)
+    terminal_switch: bool = False  # the board has a key switch under the terminal cover
 
     @property
     def latency_us(self) -> int:
@@ -124,4 +125,5 @@ def tolerances(sc: Scenario) -> Tolerances:
         write_us=b.nvm_write_us,
         radio_us=b.radio_us,
         trip_us=b.pf_us,
+        terminal_switch=b.terminal_cover,
     )
