@@ -97,7 +97,11 @@ class Link:
 def read_link(page, data):
     """The Link of the journal page `page` holding `data`, or None if it holds no valid chained
     record (erased, torn, garbage, or a page written without a trailer)."""
-    got = decode_chained(data)
+    return link_of(page, data, decode_chained(data))
+
+
+def link_of(page, data, got):
+    """read_link when `got` is decode_chained(data), already at hand."""
     if got is None or not got[1]:
         return None
     rec, t = got

@@ -11,7 +11,7 @@ The same Index serves the firmware's Journal (updated write by write) and decode
 firmware and every reader downstream see one truth.
 """
 
-from meterseal.firmware.chain import decode_seal, encode_seal, raw_chain_seq, read_link
+from meterseal.firmware.chain import decode_seal, encode_seal, link_of, raw_chain_seq
 from meterseal.firmware.layout import (
     CHAINED_END_PAGE,
     CHAINED_FIRST_PAGE,
@@ -177,7 +177,7 @@ class Index:
 
     __slots__ = ("clears", "cover_close", "cover_open", "freeze_top", "freezes", "late", "links",
                  "pd_end", "pd_start", "raw", "reports", "seals", "states", "t_close", "t_open",
-                 "t_reports")
+                 "t_reports", "waiting")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -191,6 +191,7 @@ class Index:
         self.links = {}  # page number -> chain.Link of the valid record it holds
         self.seals = {}  # page number -> (chain_seq, prev_mac, mac) of its valid seal page
         self.late = {}  # page number -> None: the pages written without their MAC
+        self.waiting = {}  # page number -> None: the late pages with no valid seal (yet)
         # page number -> bytes of every page whose chained CRC holds, valid record or not: the
         # reader is shown what the NVM holds, not only what still decodes to a record.
         self.raw = {}
@@ -245,32 +246,42 @@ class Index:
             if seal is None or seal[0] != page - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE:
                 return False
             self.seals[seal[0]] = seal[1:]
+            link = self.links.get(seal[0])
+            if link is not None and link.late() and seal[1] == link.chain_seq:
+                self.waiting.pop(seal[0], None)
             return True
         got = decode_chained(data)
         if got is None or not self.apply(addr, got[0]):
             return False
-        link = read_link(page, data) if got[1] else None
+        link = link_of(page, data, got) if got[1] else None
         self.late.pop(page, None)
+        self.waiting.pop(page, None)
         self.raw.pop(page, None)
         if link is None:
             self.links.pop(page, None)
         else:
             self.links[page] = link
-            self.raw[page] = link.page_bytes()
+            self.raw[page] = bytes(data[:len(link.head) + 20])  # head, two MACs, CRC
             if link.late():
                 self.late[page] = None
+                if self.link_mac(link) is None:
+                    self.waiting[page] = None
         return True
 
     def clear(self, addr):
         """Forget what the page at addr held (it is unreadable now)."""
         if _is_seal_page(addr):
-            self.seals.pop(addr // PAGE_SIZE - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE, None)
+            page = addr // PAGE_SIZE - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE
+            self.seals.pop(page, None)
+            if page in self.late:
+                self.waiting[page] = None
             return
         where = _locate(addr)
         if where is not None:
             where[0](self)[where[1]] = None
             self.links.pop(addr // PAGE_SIZE, None)
             self.late.pop(addr // PAGE_SIZE, None)
+            self.waiting.pop(addr // PAGE_SIZE, None)
             if where[2] is DailyFreeze:
                 self.freeze_top = None
 
@@ -303,11 +314,7 @@ class Index:
 
     def unsealed(self):
         """The chained pages written without a MAC that have no seal yet, oldest first."""
-        out = []
-        for page in self.late:
-            link = self.links[page]
-            if self.link_mac(link) is None:
-                out.append(link)
+        out = [self.links[page] for page in self.waiting]
         out.sort(key=_chain_seq)
         return out
 

@@ -24,6 +24,7 @@ It knows nothing of timing, energy, the HAL or the power states.
 """
 
 from meterseal.firmware.chain import FLAG_LATE, NO_MAC, encode_seal, mac_input, trailer
+from meterseal.firmware.crc import crc32
 from meterseal.firmware.image import Index
 from meterseal.firmware.layout import (
     PAGE_SIZE,
@@ -426,19 +427,21 @@ class Journal:
         seq = self._chain_seq + 1
         prev_page, prev_mac = self._chain_page, self._chain_mac
         mac = None
+        body = encode_page(rec)[:-4]  # tag and payload: encoded (and checked) once
         if prev_mac is not None:
-            head = encode_page(rec)[:-4] + trailer(seq, prev_page, 0, b"", b"")
+            head = body + trailer(seq, prev_page, 0, b"", b"")
             mac = self._mac(mac_input(page, head, prev_mac))
         if mac is None:
-            data = encode_page(rec, trailer(seq, prev_page, FLAG_LATE, NO_MAC, NO_MAC))
+            body += trailer(seq, prev_page, FLAG_LATE, NO_MAC, NO_MAC)
         else:
-            data = encode_page(rec, trailer(seq, prev_page, 0, prev_mac, mac))
+            body += trailer(seq, prev_page, 0, prev_mac, mac)
+        data = body + crc32(body).to_bytes(4, "little")
         self._chain_seq, self._chain_page, self._chain_mac = seq, page, mac
         return addr, data
 
     def needs_seal(self):
         """Is a committed page waiting for its seal, with none issued yet?"""
-        if not self._index.late or self._mac is None:
+        if not self._index.waiting or self._mac is None:
             return False
         for link in self._index.unsealed():
             if not self._seal_tried(link):

@@ -54,7 +54,7 @@ class Esam:
         """The MAC of one journal page's chain message (HMAC-SHA256 under the record key,
         truncated to RECORD_MAC_LENGTH)."""
         self.record_macs += 1
-        return hmac.new(self._record_key, data, hashlib.sha256).digest()[:RECORD_MAC_LENGTH]
+        return hmac.digest(self._record_key, data, "sha256")[:RECORD_MAC_LENGTH]
 
     def open(self, header: bytes, sealed: bytes) -> bytes | None:
         """The plaintext of ``sealed`` (ciphertext + MAC) if its MAC over ``header`` and the
