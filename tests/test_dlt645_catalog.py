@@ -25,6 +25,7 @@ from meterseal.firmware.records import (
     PowerDownEnd,
 )
 from meterseal.protocols.dlt645 import catalog as cat
+from meterseal.protocols.dlt645.answers import HANDLERS
 from meterseal.protocols.dlt645.catalog import (
     RING,
     TABLE,
@@ -46,7 +47,7 @@ from meterseal.protocols.dlt645.catalog import (
 )
 from meterseal.protocols.dlt645.chainvalues import ChainHead, ChainPage
 from meterseal.protocols.dlt645.errors import CatalogError, Dlt645Error
-from meterseal.protocols.dlt645.session import HANDLERS, Dlt645Session
+from meterseal.protocols.dlt645.session import Dlt645Session
 from meterseal.protocols.dlt645.values import (
     COUNT_LIMIT,
     MS_LIMIT,
