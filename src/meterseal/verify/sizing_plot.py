@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-from meterseal.verify.sizing import CATEGORIES, CATEGORY_LABELS, Sizing, trial_at, verdict
+from meterseal.verify.sizing import Sizing, trial_at, verdict
+from meterseal.verify.sizing_trial import CATEGORIES, CATEGORY_LABELS
 
 
 def plot_sizing(s: Sizing, where: str | Path | IO[bytes]) -> None:
