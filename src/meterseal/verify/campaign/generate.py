@@ -2,8 +2,8 @@
 
 Owns what a campaign randomises and with which statistics. ``draw(seed, index)`` gives the same
 Scenario in any process, on any worker, in any order: its random stream is seeded from a hash
-of the two numbers alone, and the one simulation it may run (the probe, below) is deterministic.
-It knows the scenario and profile contracts and reads the kernel's log; it judges nothing.
+of the two numbers alone, and the one simulation it may run (the probe of adversaries.py) is
+deterministic. It knows the scenario and profile contracts; it judges nothing.
 
 What is drawn (weights are probabilities; "log-uniform a–b" spreads evenly over the decades):
 
