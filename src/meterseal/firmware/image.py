@@ -43,8 +43,8 @@ from meterseal.firmware.layout import (
     terminal_open_addr,
     terminal_report_addr,
 )
+from meterseal.firmware.pagecodec import PAGE_LEN, chained_span, decode_chained
 from meterseal.firmware.records import (
-    PAGE_LEN,
     CoverClose,
     CoverOpen,
     DailyFreeze,
@@ -56,8 +56,6 @@ from meterseal.firmware.records import (
     TerminalClose,
     TerminalOpen,
     TerminalReport,
-    chained_span,
-    decode_chained,
 )
 
 _HALF_GEN = 0x80000000
