@@ -32,7 +32,7 @@ from typing import Any, Final, Protocol
 
 from meterseal.firmware.authlog import KIND_BROADCAST, KIND_TIME_SET
 from meterseal.firmware.caltime import MS_PER_DAY
-from meterseal.firmware.image import MeterImage
+from meterseal.firmware.meterimage import MeterImage
 from meterseal.firmware.records import EXACT, UNSYNCED, DailyFreeze
 from meterseal.firmware.reportword import open_time_ms, run_status7
 from meterseal.protocols.dlt645 import catalog as cat
