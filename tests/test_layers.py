@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "meterseal"
 CODEC = {
     "records", "image", "layout", "bcd", "caltime", "crc", "pending", "report", "compat", "authlog",
     "chain", "hmac256",
-    "reportword",
+    "reportword", "pagecodec", "pagemap", "meterimage",
 }
 
 # room -> rooms (or "firmware:codec") it may import, besides itself and errors.

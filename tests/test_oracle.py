@@ -22,7 +22,8 @@ from meterseal.firmware.layout import (
     cover_close_addr,
     cover_open_addr,
 )
-from meterseal.firmware.records import EXACT, CoverOpen, encode_page
+from meterseal.firmware.pagecodec import encode_page
+from meterseal.firmware.records import EXACT, CoverOpen
 from meterseal.sim import ports
 from meterseal.sim.runlog import RunLog
 from meterseal.verify.matrix import _sc, case_by_key

@@ -200,13 +200,9 @@ def test_every_record_page_fits_one_eeprom_page_with_its_trailer():
     """The longest page, an event clear on a meter with a terminal-cover log, chained: one page
     write must never cross a 64-byte boundary (the EEPROM model refuses it)."""
     from meterseal.firmware.chain import FLAG_LATE, NO_MAC
-    from meterseal.firmware.records import _BY_TAG as by_tag
-    from meterseal.firmware.records import (
-        TRAILER_SIZE,
-        EventClear,
-        decode_chained,
-        encode_page,
-    )
+    from meterseal.firmware.pagecodec import _BY_TAG as by_tag
+    from meterseal.firmware.pagecodec import TRAILER_SIZE, decode_chained, encode_page
+    from meterseal.firmware.records import EventClear
 
     for _cls, _fields, n in by_tag.values():
         assert n + TRAILER_SIZE <= PAGE_SIZE

@@ -15,6 +15,7 @@ from meterseal.firmware.bcd import (
 )
 from meterseal.firmware.caltime import MS_LIMIT, ms_from_civil
 from meterseal.firmware.crc import crc32, crc32_soft
+from meterseal.firmware.pagecodec import decode_page, encode_page
 from meterseal.firmware.pending import (
     CLOSE,
     MAX_ENTRIES,
@@ -35,8 +36,6 @@ from meterseal.firmware.records import (
     PowerDown,
     PowerDownEnd,
     SavedState,
-    decode_page,
-    encode_page,
 )
 
 

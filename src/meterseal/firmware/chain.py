@@ -31,7 +31,7 @@ from meterseal.firmware.compat import const
 from meterseal.firmware.crc import crc32
 from meterseal.firmware.hmac256 import hmac_sha256
 from meterseal.firmware.layout import TAG_SEAL
-from meterseal.firmware.records import PAGE_LEN, TRAILER_SIZE, decode_chained
+from meterseal.firmware.pagecodec import PAGE_LEN, TRAILER_SIZE, decode_chained
 
 MAC_SIZE = const(8)
 FLAG_LATE = const(1)

@@ -1,11 +1,12 @@
-"""What the NVM holds: the index of valid pages, and the decoded image downstream reads.
+"""What the NVM holds: the Index of valid pages, and decode_image, which turns it into the
+MeterImage (meterimage.py) every reader downstream sees.
 
-Owns the rules that turn pages into records: which page kind lives at which address, that a
-record N is valid only in slot N % 11, that a close/end half counts only when its seq matches its
-slot's open/start half, that the totals are the highest valid seq, that the latest 10 are shown
-newest first, that the valid SavedState copy with the highest generation wins, and that the
-newest valid event clear sets the baselines below which a log's records are hidden from the
-standard view (never erased: the all-time totals and records stay). It never
+Owns the rules that turn pages into records: that a page counts only where its kind lives
+(pagemap.py), that a record N is valid only in slot N % 11, that a close/end half counts only
+when its seq matches its slot's open/start half, that the totals are the highest valid seq, that
+the latest 10 are shown newest first, that the valid SavedState copy with the highest generation
+wins, and that the newest valid event clear sets the baselines below which a log's records are
+hidden from the standard view (never erased: the all-time totals and records stay). It never
 writes and knows nothing of devices: pages come through a read(addr, n) callable or a bytes image.
 The same Index serves the firmware's Journal (updated write by write) and decode_image, so the
 firmware and every reader downstream see one truth.
@@ -15,21 +16,12 @@ from meterseal.firmware.chain import decode_seal, encode_seal, link_of, raw_chai
 from meterseal.firmware.layout import (
     CHAINED_END_PAGE,
     CHAINED_FIRST_PAGE,
-    COVER_BASE_PAGE,
-    EVENT_CLEAR_BASE_PAGE,
-    FREEZE_BASE_PAGE,
     FREEZE_KEEP,
     FREEZE_SLOTS,
     PAGE_SIZE,
-    POWER_DOWN_BASE_PAGE,
-    REPORT_BASE_PAGE,
     RING,
     SEAL_BASE_PAGE,
     SLOTS,
-    STATE_PAGE_A,
-    STATE_PAGE_B,
-    TERMINAL_BASE_PAGE,
-    TERMINAL_REPORT_BASE_PAGE,
     cover_close_addr,
     cover_open_addr,
     event_clear_addr,
@@ -43,8 +35,10 @@ from meterseal.firmware.layout import (
     terminal_open_addr,
     terminal_report_addr,
 )
+from meterseal.firmware.meterimage import MeterImage
+from meterseal.firmware.pagecodec import PAGE_LEN, chained_span, decode_chained
+from meterseal.firmware.pagemap import is_seal_page, locate
 from meterseal.firmware.records import (
-    PAGE_LEN,
     CoverClose,
     CoverOpen,
     DailyFreeze,
@@ -56,8 +50,6 @@ from meterseal.firmware.records import (
     TerminalClose,
     TerminalOpen,
     TerminalReport,
-    chained_span,
-    decode_chained,
 )
 
 _HALF_GEN = 0x80000000
@@ -67,109 +59,6 @@ _U32 = 0xFFFFFFFF
 def gen_newer(a, b):
     """True when generation a was saved after b (serial-number order, survives u32 wrap)."""
     return a != b and ((a - b) & _U32) < _HALF_GEN
-
-
-class MeterImage:
-    """The records an NVM image holds, as every reader downstream must see them.
-
-    cover_total / power_down_total are all-time (they never go back, whatever was cleared);
-    cover / power_down the latest 10 of all time, newest first. clears holds the latest 10 event
-    clears, newest first; cover_base / power_down_base are the all-time totals at the last clear
-    of each log: the standard view (standard_cover(), cover_count(), ...) shows only what came
-    after them. freeze_total is all-time; freezes the latest 62 daily freezes, newest first.
-    terminal_cover_total / terminal_cover / terminal_reports are the terminal cover's log, kept
-    as the cover's (terminal_cover_base: its clear baseline).
-    """
-
-    __slots__ = (
-        "chain",
-        "clear_total",
-        "clears",
-        "cover",
-        "cover_base",
-        "cover_total",
-        "freeze_total",
-        "freezes",
-        "power_down",
-        "power_down_base",
-        "power_down_total",
-        "reports",
-        "state",
-        "terminal_cover",
-        "terminal_cover_base",
-        "terminal_cover_total",
-        "terminal_reports",
-    )
-
-    def __init__(
-        self,
-        cover_total,
-        cover,
-        power_down_total,
-        power_down,
-        state,
-        clear_total=0,
-        clears=None,
-        cover_base=0,
-        power_down_base=0,
-        reports=None,
-        freeze_total=0,
-        freezes=None,
-        terminal_cover_total=0,
-        terminal_cover=None,
-        terminal_cover_base=0,
-        terminal_reports=None,
-        chain=None,
-    ):
-        self.cover_total = cover_total
-        self.cover = cover
-        self.power_down_total = power_down_total
-        self.power_down = power_down
-        self.state = state
-        self.clear_total = clear_total
-        self.clears = [] if clears is None else clears
-        self.cover_base = cover_base
-        self.power_down_base = power_down_base
-        # {seq: ReportStatus} of the latest cover-open records whose report is recorded.
-        self.reports = {} if reports is None else reports
-        self.freeze_total = freeze_total
-        self.freezes = [] if freezes is None else freezes
-        self.terminal_cover_total = terminal_cover_total
-        self.terminal_cover = [] if terminal_cover is None else terminal_cover
-        self.terminal_cover_base = terminal_cover_base
-        self.terminal_reports = {} if terminal_reports is None else terminal_reports
-        # The chained pages as the NVM holds them, newest chain_seq first: (page number, page
-        # bytes, seal page bytes or b""), what a reader with the key verifies (chain.py).
-        self.chain = [] if chain is None else chain
-
-    def cover_count(self):
-        """The cover-open count the standard DI answers: openings since the last clear."""
-        return self.cover_total - self.cover_base
-
-    def terminal_cover_count(self):
-        """The terminal-cover-open count the standard DI answers: openings since its clear."""
-        return self.terminal_cover_total - self.terminal_cover_base
-
-    def standard_terminal_cover(self):
-        return [r for r in self.terminal_cover if r.seq > self.terminal_cover_base]
-
-    def power_down_count(self):
-        return self.power_down_total - self.power_down_base
-
-    def standard_cover(self):
-        """The cover-open records the standard DIs show (after the last clear), newest first."""
-        return [r for r in self.cover if r.seq > self.cover_base]
-
-    def standard_power_down(self):
-        return [r for r in self.power_down if r.seq > self.power_down_base]
-
-    def __repr__(self):
-        return (
-            f"MeterImage(cover_total={self.cover_total}, cover={self.cover!r}, "
-            f"power_down_total={self.power_down_total}, power_down={self.power_down!r}, "
-            f"state={self.state!r}, clear_total={self.clear_total}, clears={self.clears!r}, "
-            f"cover_base={self.cover_base}, power_down_base={self.power_down_base})"
-        )
 
 
 class Index:
@@ -241,7 +130,7 @@ class Index:
         """Index the page written at addr; False (index unchanged) if data is no page that
         belongs there."""
         page = addr // PAGE_SIZE
-        if _is_seal_page(addr):
+        if is_seal_page(addr):
             seal = decode_seal(data)
             if seal is None or seal[0] != page - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE:
                 return False
@@ -270,13 +159,13 @@ class Index:
 
     def clear(self, addr):
         """Forget what the page at addr held (it is unreadable now)."""
-        if _is_seal_page(addr):
+        if is_seal_page(addr):
             page = addr // PAGE_SIZE - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE
             self.seals.pop(page, None)
             if page in self.late:
                 self.waiting[page] = None
             return
-        where = _locate(addr)
+        where = locate(addr)
         if where is not None:
             where[0](self)[where[1]] = None
             self.links.pop(addr // PAGE_SIZE, None)
@@ -333,7 +222,7 @@ class Index:
     def apply(self, addr, rec):
         """Record that the page at addr now holds rec; False (index unchanged) if rec does not
         belong at addr: wrong kind, or a seq of another slot."""
-        where = _locate(addr)
+        where = locate(addr)
         if where is None:
             return False
         table, i, kind = where
@@ -479,12 +368,6 @@ def _chain_seq(link):
     return link.chain_seq
 
 
-def _is_seal_page(addr):
-    page = addr // PAGE_SIZE
-    return addr % PAGE_SIZE == 0 and (
-        SEAL_BASE_PAGE <= page < SEAL_BASE_PAGE + CHAINED_END_PAGE - CHAINED_FIRST_PAGE)
-
-
 def _merged(opens, closes, seq):
     if seq < 1:
         return None
@@ -541,116 +424,6 @@ def _window(top, get, keep=RING):
             out.append(rec)
         seq -= 1
     return out
-
-
-def _t_states(ix):
-    return ix.states
-
-
-def _t_cover_open(ix):
-    return ix.cover_open
-
-
-def _t_cover_close(ix):
-    return ix.cover_close
-
-
-def _t_pd_start(ix):
-    return ix.pd_start
-
-
-def _t_pd_end(ix):
-    return ix.pd_end
-
-
-def _t_clears(ix):
-    return ix.clears
-
-
-def _t_reports(ix):
-    return ix.reports
-
-
-def _t_freezes(ix):
-    return ix.freezes
-
-
-def _t_terminal_open(ix):
-    return ix.t_open
-
-
-def _t_terminal_close(ix):
-    return ix.t_close
-
-
-def _t_terminal_reports(ix):
-    return ix.t_reports
-
-
-def _locate(addr):
-    """(table getter, index, record class) of the journal page at addr, or None."""
-    if addr < 0 or addr % PAGE_SIZE:
-        return None
-    page = addr // PAGE_SIZE
-    if page == STATE_PAGE_A or page == STATE_PAGE_B:
-        return _t_states, page - STATE_PAGE_A, SavedState
-    rel = page - COVER_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_cover_close, rel // 2, CoverClose
-        return _t_cover_open, rel // 2, CoverOpen
-    rel = page - POWER_DOWN_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_pd_end, rel // 2, PowerDownEnd
-        return _t_pd_start, rel // 2, PowerDown
-    rel = page - EVENT_CLEAR_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_clears, rel, EventClear
-    rel = page - REPORT_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_reports, rel, ReportStatus
-    rel = page - FREEZE_BASE_PAGE
-    if 0 <= rel < FREEZE_SLOTS:
-        return _t_freezes, rel, DailyFreeze
-    rel = page - TERMINAL_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_terminal_close, rel // 2, TerminalClose
-        return _t_terminal_open, rel // 2, TerminalOpen
-    rel = page - TERMINAL_REPORT_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_terminal_reports, rel, TerminalReport
-    return None
-
-
-GROUP_STATE = "state"
-GROUP_COVER = "cover"
-GROUP_POWER_DOWN = "power_down"
-GROUP_CLEAR = "clear"
-GROUP_REPORT = "report"
-GROUP_FREEZE = "freeze"
-GROUP_TERMINAL = "terminal"
-
-
-def page_group(addr):
-    """Which part of the image a page write at addr can change (GROUP_*), or None for an
-    address that holds no journal page."""
-    where = _locate(addr)
-    if where is None:
-        return None
-    table = where[0]
-    if table is _t_cover_open or table is _t_cover_close:
-        return GROUP_COVER
-    if table is _t_pd_start or table is _t_pd_end:
-        return GROUP_POWER_DOWN
-    if table is _t_reports:
-        return GROUP_REPORT
-    if table is _t_freezes:
-        return GROUP_FREEZE
-    if table is _t_terminal_open or table is _t_terminal_close or table is _t_terminal_reports:
-        return GROUP_TERMINAL
-    return GROUP_STATE if table is _t_states else GROUP_CLEAR
 
 
 def decode_image(image):

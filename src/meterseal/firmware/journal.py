@@ -42,6 +42,7 @@ from meterseal.firmware.layout import (
     terminal_open_addr,
     terminal_report_addr,
 )
+from meterseal.firmware.pagecodec import encode_page
 from meterseal.firmware.records import (
     CoverClose,
     CoverOpen,
@@ -52,7 +53,6 @@ from meterseal.firmware.records import (
     TerminalClose,
     TerminalOpen,
     TerminalReport,
-    encode_page,
 )
 
 _U32 = 0xFFFFFFFF

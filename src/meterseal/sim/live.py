@@ -27,8 +27,9 @@ from pathlib import Path
 
 from meterseal.firmware import authlog, reportword
 from meterseal.firmware.authlog import AuthIndex, AuthJournal
-from meterseal.firmware.image import MeterImage, decode_image
+from meterseal.firmware.image import decode_image
 from meterseal.firmware.journal import Journal
+from meterseal.firmware.meterimage import MeterImage
 from meterseal.firmware.records import FLAG_TERMINAL_OPEN, MWH_PER_UNIT
 from meterseal.hardware.esam import Esam
 from meterseal.hardware.nvm import Eeprom

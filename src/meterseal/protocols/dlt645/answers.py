@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Final
 
 from meterseal.firmware.authlog import KIND_BROADCAST, KIND_TIME_SET
-from meterseal.firmware.image import MeterImage
+from meterseal.firmware.meterimage import MeterImage
 from meterseal.firmware.records import DailyFreeze
 from meterseal.firmware.reportword import open_time_ms, run_status7
 from meterseal.protocols.dlt645 import catalog as cat
