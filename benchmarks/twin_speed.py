@@ -30,7 +30,7 @@ from meterseal.verify.oracle import judge
 YEAR_US = 365 * 86_400_000_000
 
 
-def year_scenario(wake_mode: str, seed: int = 2026) -> Scenario:
+def year_scenario(wake_mode: str, seed: int = 2026, record_mac: bool = True) -> Scenario:
     rng = random.Random(seed)
     lengths = [60, 600, 1800, 3600, 7200, 4 * 3600, 8 * 3600, 12 * 3600, 86400,
                2 * 86400, 3 * 86400, 5 * 60]
@@ -46,7 +46,8 @@ def year_scenario(wake_mode: str, seed: int = 2026) -> Scenario:
         o = k * slot + rng.randrange(slot // 4, slot // 2)
         covers.append(CoverOp(o, o + rng.randrange(10, 7200) * 1_000_000))
     return Scenario(name=f"one year, {wake_mode}", start=START, duration_us=YEAR_US, seed=seed,
-                    overrides=(("mcu.wake_mode", wake_mode),), outages=tuple(outages),
+                    overrides=(("mcu.wake_mode", wake_mode), ("security.record_mac", record_mac)),
+                    outages=tuple(outages),
                     cover=tuple(covers))
 
 
@@ -113,6 +114,11 @@ def main() -> None:
               f"{with_oracle:7.1f} with the oracle; target >= {target:g} -> "
               f"{'met' if sim >= target else 'NOT met'} ({sim / target:.2f}x target); "
               f"{sim * base:.2f} meter-years per reference-loop")
+    # What the record chain costs: the same year with no MAC on any page.
+    sim, with_oracle = years_per_cpu_second(year_scenario("interrupt", record_mac=False),
+                                            args.repeat)
+    print(f"no chain : {sim:7.1f} meter-years per CPU-second (simulation), {with_oracle:7.1f} "
+          "with the oracle: interrupt wake, security.record_mac = false")
     print(f"memory  : peak {peak_memory_mb(year_scenario('polling')):.1f} MB traced for a "
           "one-year run with trace and oracle (target < 200 MB); "
           f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
