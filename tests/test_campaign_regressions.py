@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from meterseal.sim.scenario import Scenario, load_scenario
+from meterseal.verify.oracle.tolerances import tolerances
 from meterseal.verify.result import result_dict, simulate
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -75,6 +76,26 @@ def test_an_opening_as_mains_fails_on_an_empty_backup() -> None:
     assert out.judgment.passed, out.judgment.problems
     (rec,) = result_dict(out)["records"]["cover_open"]
     assert rec["time_quality"] == "exact"
+
+
+def test_a_tamper_latch_keeps_the_edge_of_an_opening_the_mcu_died_debouncing() -> None:
+    # Battery+supercap board with the battery-domain tamper latch: the cover opens 19 ms after
+    # mains fails and the MCU browns out 61 ms later, inside the 172 ms debounce. The latch was
+    # armed only at the MCU's death, with the pin already low, so it waited for the next falling
+    # edge: a bounce of the closing 1.1 s later, filed as a deferred opening at the closing
+    # (I1). The latch now keeps the edge the pin fell on, and the opening is dated by it.
+    sc = _drawn(2026, 45013)
+    out = simulate(sc)
+    assert out.judgment.passed, out.judgment.problems
+    doc = result_dict(out)
+    (rec,) = doc["records"]["cover_open"]
+    assert rec["time_quality"] == "deferred"
+    (verdict,) = doc["verdicts"]
+    assert verdict["status"] == "recorded", verdict
+    # The clock has drifted almost a second by then; what is left is the contact bounce.
+    (op,) = sc.cover
+    drift_s = tolerances(sc).drift * op.open_us / 1e6
+    assert abs(verdict["time_error_s"] - drift_s) < 0.01, (verdict, drift_s)
 
 
 # ------------------------------------------------------------- found, not fixed: strict xfail

@@ -48,6 +48,11 @@ class SimulationError(ScenarioError):
 
 
 class BoardLife:
+    # The RTC's count when the cover pin last fell while the MCU was alive (None: not since
+    # the pin last rose). The tamper latch is the battery domain's, armed whether or not the
+    # MCU runs; an edge the MCU was still debouncing when it died is the latch's to keep.
+    fell_ms: int | None = None
+
     # ------------------------------------------------------------------ scenario events
 
     def _mains_off(self: Kernel, k: int, _gen: int) -> None:
@@ -105,6 +110,8 @@ class BoardLife:
             return
         self.pin = level
         on_rail = self.supply.on_rail
+        if self.board_params.tamper_latch:
+            self.fell_ms = self.rtc.read(self.t)[0] if level == 0 and self.rtc.running else None
         if not self.mcu_alive:
             if (self.board_params.tamper_latch and level == 0 and self.latch_ms is None
                     and self.rtc.running and self.supply.retained_survives()):
@@ -184,6 +191,13 @@ class BoardLife:
         self.wake_gen += 1
         if not self.supply.retained_survives():
             self.retained = b""
+        elif (self.board_params.tamper_latch and self.pin == 0 and self.latch_ms is None
+              and self.fell_ms is not None and self.rtc.running):
+            # The cover is open as the MCU dies: the latch holds the edge it fell on. Armed only
+            # from now on, it would wait for the next falling edge, and a closing's contact
+            # bounce is one: the opening would be filed at the closing (campaign 2026 #45013).
+            # A boot that already knew the cover open discards it.
+            self.latch_ms = self.fell_ms
         self.update_loads()
 
     def _reset_mcu_state(self: Kernel) -> None:
