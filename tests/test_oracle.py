@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -25,8 +26,10 @@ from meterseal.firmware.layout import (
 from meterseal.firmware.records import EXACT, CoverOpen, encode_page
 from meterseal.sim import ports
 from meterseal.sim.runlog import RunLog
+from meterseal.sim.scenario import load_scenario
 from meterseal.verify.matrix import _sc, case_by_key
 from meterseal.verify.oracle import INVARIANTS, Judgment, checks, judge
+from meterseal.verify.oracle.observe import UNKEEPABLE_CAUSE
 from meterseal.verify.oracle.tolerances import tolerances
 from meterseal.verify.result import simulate
 
@@ -302,3 +305,37 @@ def test_a_firmware_stamping_5_s_late_fails_meterseal_verify(
     assert commands.main(["verify", "--quiet"]) == 1
     out = capsys.readouterr().out
     assert "before-outage" in out and "case(s) failed" in out
+
+
+# ------------------------------------------------- a record no hardware of the board could keep
+
+# Campaign 2026 #99536: an opening seen on backup when no route could program the EEPROM; its
+# record waited in retained RAM, which lost its supply long before mains returned. The oracle
+# lets the meter off only for that: a meter that drops the same record under any other board
+# history is lying.
+UNKEPT = load_scenario(Path(__file__).parent / "scenarios" / "campaign-2026-99536.toml")
+
+
+@pytest.fixture(scope="module")
+def unkept() -> RunLog:
+    out = simulate(UNKEPT, trace=False)
+    assert out.judgment.passed, out.judgment.problems
+    assert [v.cause for v in out.judgment.verdicts] == [UNKEEPABLE_CAUSE]
+    return out.log
+
+
+def test_a_meter_that_drops_a_record_it_could_have_written_is_refused(unkept: RunLog) -> None:
+    # The same run, but the supply could have programmed a page when the cover opened.
+    forged_log = dataclasses.replace(unkept, unwritable_edges=[])
+    j = judge(UNKEPT, forged_log)
+    assert_breaks_only(j, "I2")
+    assert [v.status for v in j.verdicts] == ["missed"]
+
+
+def test_a_meter_that_drops_a_record_retained_ram_still_held_is_refused(unkept: RunLog) -> None:
+    # The same run, but retained RAM kept its supply until mains returned: the restore had the
+    # record in hand and had to write it.
+    forged_log = dataclasses.replace(unkept, retained_lost=[])
+    j = judge(UNKEPT, forged_log)
+    assert_breaks_only(j, "I2")
+    assert [v.status for v in j.verdicts] == ["missed"]

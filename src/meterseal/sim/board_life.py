@@ -112,6 +112,8 @@ class BoardLife:
         on_rail = self.supply.on_rail
         if self.board_params.tamper_latch:
             self.fell_ms = self.rtc.read(self.t)[0] if level == 0 and self.rtc.running else None
+        if self.mcu_alive and not on_rail and not self.supply.page_write_fits():
+            self.log.unwritable_edges.append(self.t)
         if not self.mcu_alive:
             if (self.board_params.tamper_latch and level == 0 and self.latch_ms is None
                     and self.rtc.running and self.supply.retained_survives()):
@@ -190,7 +192,7 @@ class BoardLife:
         self._reset_mcu_state()
         self.wake_gen += 1
         if not self.supply.retained_survives():
-            self.retained = b""
+            self._lose_retained()
         elif (self.board_params.tamper_latch and self.pin == 0 and self.latch_ms is None
               and self.fell_ms is not None and self.rtc.running):
             # The cover is open as the MCU dies: the latch holds the edge it fell on. Armed only
@@ -272,8 +274,13 @@ class BoardLife:
             if out is not None and out.rtc_stopped_us is None:
                 out.rtc_stopped_us = self.t
         elif what == X_BATTERY_UV and not self.mcu_alive and not self.supply.retained_survives():
-            self.retained = b""
+            self._lose_retained()
         self.update_loads()
+
+    def _lose_retained(self: Kernel) -> None:
+        """Retained RAM lost its supply with the MCU off: whatever waited in it is gone."""
+        self.retained = b""
+        self.log.retained_lost.append(self.t)
 
     def _guard_crossing(self: Kernel, what: int) -> None:
         if self.t != self._cross_t:

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from meterseal.sim.runlog import RunLog
 from meterseal.verify.oracle.tolerances import Tolerances
 
+UNKEEPABLE_CAUSE = ("seen, but no NVM write could run on the backup, and retained RAM lost its "
+                    "supply before mains returned")
+
 
 @dataclass(slots=True)
 class BoardTimeline:
@@ -29,6 +32,8 @@ class BoardTimeline:
     alive_end_at_boot: dict[int, int]
     periodic: dict[int, tuple[list[int], list[tuple[int, int, int]]]] = field(
         default_factory=dict)  # period -> (starts, (start, period, stop)) sorted by start
+    unwritable: frozenset[int] = frozenset()  # pin edges on backup no NVM write could follow
+    retained_lost: list[int] = field(default_factory=list)  # retained RAM lost its supply
 
     @classmethod
     def of(cls, log: RunLog) -> BoardTimeline:
@@ -39,7 +44,8 @@ class BoardTimeline:
             periodic.setdefault(entry[1], []).append(entry)
         return cls(alive, [s for s, _e in alive], outages, [a for a, _b in outages],
                    sorted(log.boots), {s: e for s, e in alive},
-                   {p: ([x[0] for x in sorted(v)], sorted(v)) for p, v in periodic.items()})
+                   {p: ([x[0] for x in sorted(v)], sorted(v)) for p, v in periodic.items()},
+                   frozenset(log.unwritable_edges), sorted(log.retained_lost))
 
 
 def observable(
@@ -50,10 +56,12 @@ def observable(
     close = end if b is None else b
     overlaps = _alive_overlaps(a, close, log)
     seen = _seen_while_alive(overlaps, log, tol)
-    if seen is not None:
+    if seen is not None and not _lost_with_retained_ram(a, log):
         return True, seen
     if _still_so_at_power_up(a, close, log, tol):
         return True, "still so at power-up"
+    if seen is not None:
+        return False, UNKEEPABLE_CAUSE
     if not overlaps:
         return False, "came and went while the MCU was off"
     if _seen_but_died(a, close, overlaps, log, tol):
@@ -90,6 +98,21 @@ def _seen_while_alive(
             elif hi_seen - seg_lo >= need:
                 return "seen while watching"
     return None
+
+
+def _lost_with_retained_ram(a: int, log: BoardTimeline) -> bool:
+    """Could nothing on the board have kept a change at a? Its edge came with the MCU awake on
+    backup and no NVM write possible on any route, so only retained RAM could hold it; with
+    mains off nothing charges the backup, so no write became possible later; and retained RAM
+    lost its supply before mains returned."""
+    if a not in log.unwritable:
+        return False
+    j = bisect.bisect_right(log.outage_starts, a) - 1
+    if j < 0 or not log.outages[j][0] <= a < log.outages[j][1]:
+        return False
+    mains_back = log.outages[j][1]
+    k = bisect.bisect_right(log.retained_lost, a)
+    return k < len(log.retained_lost) and log.retained_lost[k] <= mains_back
 
 
 def _still_so_at_power_up(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> bool:
