@@ -129,3 +129,27 @@ def test_a_closing_in_an_outage_is_lost_and_a_later_one_stands_in() -> None:
                                                        "undetectable"]
 
 
+
+
+def test_a_record_waiting_in_retained_ram_stands_for_the_opening_it_cannot_be_told_from() -> None:
+    # A polling meter (1 s) on backup: 3.9 s into a short outage the cover opens for 81 ms,
+    # closes for 22 ms (shorter than the debounce) and opens again; the run ends 1.2 s later
+    # with one opening waiting in retained RAM. It dates both openings within a poll and was
+    # given to the first; the second, not separable from it, was judged missed (I2).
+    out = simulate(_drawn(2026, 33198))
+    assert out.judgment.passed, out.judgment.problems
+    statuses = [v["status"] for v in result_dict(out)["verdicts"]]
+    assert statuses == ["undetectable", "recorded", "undetectable"]
+
+
+def test_an_opening_waiting_unsynced_in_retained_ram_is_recorded() -> None:
+    # A supercapacitor-only board whose clock stopped in a 33 h outage: 47 min after mains
+    # returns it fails again, the cover opens 7 ms later, and the page writes fail on the
+    # 2.55 V supercapacitor. The run ends with the opening waiting in retained RAM, stamped
+    # by a clock without its time; it was judged missed, since only waiting entries with a
+    # valid clock were read (I2). It stands for the latest unrecorded opening, as an unsynced
+    # record does.
+    out = simulate(_drawn(2026, 59373))
+    assert out.judgment.passed, out.judgment.problems
+    (verdict,) = result_dict(out)["verdicts"]
+    assert verdict["status"] == "recorded" and verdict["time_error_s"] is None

@@ -26,7 +26,7 @@ from meterseal.firmware.layout import (
 from meterseal.firmware.records import EXACT, CoverOpen, encode_page
 from meterseal.sim import ports
 from meterseal.sim.runlog import RunLog
-from meterseal.sim.scenario import load_scenario
+from meterseal.sim.scenario import Scenario, load_scenario
 from meterseal.verify.matrix import _sc, case_by_key
 from meterseal.verify.oracle import INVARIANTS, Judgment, checks, judge
 from meterseal.verify.oracle.observe import UNKEEPABLE_CAUSE
@@ -339,3 +339,33 @@ def test_a_meter_that_drops_a_record_retained_ram_still_held_is_refused(unkept: 
     j = judge(UNKEPT, forged_log)
     assert_breaks_only(j, "I2")
     assert [v.status for v in j.verdicts] == ["missed"]
+
+
+# ------------------------------------------------------------ records waiting in retained RAM
+
+
+def _scenario(name: str) -> Scenario:
+    return load_scenario(Path(__file__).parent / "scenarios" / name)
+
+
+def test_an_unsynced_waiting_record_from_a_clock_that_never_stopped_is_refused() -> None:
+    # Campaign 2026 #59373 ends with an opening waiting in retained RAM, stamped by a clock
+    # that had lost its time. Had the clock kept it, the entry would have a time to give:
+    # without one it stands for nothing, and the opening is missed.
+    sc = _scenario("campaign-2026-59373.toml")
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    j = judge(sc, dataclasses.replace(log, rtc_invalid=[]))
+    assert_breaks_only(j, "I2")
+    assert [v.status for v in j.verdicts] == ["missed"]
+
+
+def test_a_meter_without_the_waiting_record_misses_the_openings_it_stood_for() -> None:
+    # Campaign 2026 #33198: one record waiting in retained RAM stands for two openings the
+    # switch could not tell apart. Without it, the second, which no poll could miss, is missed.
+    sc = _scenario("campaign-2026-33198.toml")
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    j = judge(sc, dataclasses.replace(log, final_retained=b""))
+    assert_breaks_only(j, "I2")
+    assert [v.status for v in j.verdicts] == ["undetectable", "undetectable", "missed"]
