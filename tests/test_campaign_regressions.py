@@ -153,3 +153,16 @@ def test_an_opening_waiting_unsynced_in_retained_ram_is_recorded() -> None:
     assert out.judgment.passed, out.judgment.problems
     (verdict,) = result_dict(out)["verdicts"]
     assert verdict["status"] == "recorded" and verdict["time_error_s"] is None
+
+
+def test_a_watch_ended_with_retained_ram_waits_for_the_write_under_way() -> None:
+    # Battery-only board: a power cut 104 ms into an outage reboots the MCU with the cover open
+    # for 40 ms. The boot reconciles an opening and begins its page write; the write's own
+    # pulse through the cell trips the supply alarm, and the watch ended at once with retained
+    # RAM kept: the power-off tore the write. Retained RAM already said "open", so the restore
+    # 16 s later had nothing to reconcile, and the cover stayed open 9 h on mains with no
+    # record (I2). The watch now ends when the write under way is done.
+    out = simulate(_drawn(2026, 84266))
+    assert out.judgment.passed, out.judgment.problems
+    recs = result_dict(out)["records"]["cover_open"]
+    assert [(r["seq"], r["time_quality"]) for r in recs] == [(1, "exact"), (2, "bounded")]

@@ -572,8 +572,13 @@ class Recorder(TerminalWatch):
         b.timers.stop(T_DEBOUNCE)
         self.known_ms = self._known_until(now)
         self._save_retained()
-        if self.retained_ok:
+        if self.retained_ok and self.writing is None:
             self._shutdown()
+            return
+        if self.retained_ok:
+            # A page write under way ends first: powering off would tear it, and a reconciled
+            # record it carries waits in no retained entry (retained RAM already says "open").
+            self.shutdown_after_write = True
             return
         # Retained RAM dies with the MCU: what waits there goes to the NVM now if it can.
         for e in self.pending:
