@@ -110,7 +110,7 @@ def test_an_opening_no_write_could_follow_dies_with_retained_ram() -> None:
     (verdict,) = doc["verdicts"]
     assert verdict["status"] == "undetectable"
     assert verdict["cause"] == UNKEEPABLE_CAUSE
-    assert out.log.unwritable_edges and out.log.retained_lost
+    assert out.log.unwritable and out.log.retained_lost
 
 
 def test_a_closing_in_an_outage_is_lost_and_a_later_one_stands_in() -> None:
@@ -166,3 +166,15 @@ def test_a_watch_ended_with_retained_ram_waits_for_the_write_under_way() -> None
     assert out.judgment.passed, out.judgment.problems
     recs = result_dict(out)["records"]["cover_open"]
     assert [(r["seq"], r["time_quality"]) for r in recs] == [(1, "exact"), (2, "bounded")]
+
+
+def test_an_opening_found_at_a_power_up_that_no_write_could_follow_dies_with_the_mcu() -> None:
+    # Supercapacitor-only board: the cover opens 0.4 s before mains returns after a 2-day
+    # outage; mains fails again 24 ms after the power-up, before its reconciliation's debounce
+    # ends, with no bulk hold-up, and the supercapacitor (2.46 V) cannot program the EEPROM
+    # (2.5 V). The opening waits in retained RAM, which dies with the MCU 23 min later. It was
+    # judged missed as "still so at power-up" (I2); nothing on this board could have kept it.
+    out = simulate(_drawn(2026, 95425))
+    assert out.judgment.passed, out.judgment.problems
+    (verdict,) = result_dict(out)["verdicts"]
+    assert verdict["status"] == "undetectable" and verdict["cause"] == UNKEEPABLE_CAUSE

@@ -326,7 +326,7 @@ def unkept() -> RunLog:
 
 def test_a_meter_that_drops_a_record_it_could_have_written_is_refused(unkept: RunLog) -> None:
     # The same run, but the supply could have programmed a page when the cover opened.
-    forged_log = dataclasses.replace(unkept, unwritable_edges=[])
+    forged_log = dataclasses.replace(unkept, unwritable=[])
     j = judge(UNKEPT, forged_log)
     assert_breaks_only(j, "I2")
     assert [v.status for v in j.verdicts] == ["missed"]
@@ -339,6 +339,18 @@ def test_a_meter_that_drops_a_record_retained_ram_still_held_is_refused(unkept: 
     j = judge(UNKEPT, forged_log)
     assert_breaks_only(j, "I2")
     assert [v.status for v in j.verdicts] == ["missed"]
+
+
+def test_a_meter_that_drops_a_power_up_opening_it_could_have_written_is_refused() -> None:
+    # Campaign 2026 #95425: an opening found at a power-up; mains failed again before the
+    # reconciliation's debounce ended, on a supercapacitor that could not program a page.
+    # Had it been able to (the rail's loss not logged unwritable), the opening is missed.
+    sc = load_scenario(Path(__file__).parent / "scenarios" / "campaign-2026-95425.toml")
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    j = judge(sc, dataclasses.replace(log, unwritable=[]))
+    assert_breaks_only(j, "I2")
+    assert [(v.status, v.cause) for v in j.verdicts] == [("missed", "still so at power-up")]
 
 
 # ------------------------------------------------------------ records waiting in retained RAM

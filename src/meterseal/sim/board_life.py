@@ -81,6 +81,7 @@ class BoardLife:
         self.supply.on_rail = False
         self._skip_energy_changed()
         self.update_loads()
+        self._note_unwritable()
 
     def _mains_on(self: Kernel, _arg: int, _gen: int) -> None:
         self.supply.mains = self.supply.on_rail = True
@@ -112,8 +113,7 @@ class BoardLife:
         on_rail = self.supply.on_rail
         if self.board_params.tamper_latch:
             self.fell_ms = self.rtc.read(self.t)[0] if level == 0 and self.rtc.running else None
-        if self.mcu_alive and not on_rail and not self.supply.page_write_fits():
-            self.log.unwritable_edges.append(self.t)
+        self._note_unwritable()
         if not self.mcu_alive:
             if (self.board_params.tamper_latch and level == 0 and self.latch_ms is None
                     and self.rtc.running and self.supply.retained_survives()):
@@ -176,6 +176,7 @@ class BoardLife:
         self._reset_mcu_state()
         self.fw = Recorder(self.board, self.fw_cfg)
         self.update_loads()
+        self._note_unwritable()
         self._call(self.fw.boot)
 
     def _die(self: Kernel) -> None:
@@ -276,6 +277,12 @@ class BoardLife:
         elif what == X_BATTERY_UV and not self.mcu_alive and not self.supply.retained_survives():
             self._lose_retained()
         self.update_loads()
+
+    def _note_unwritable(self: Kernel) -> None:
+        """Log the instant if the MCU is awake on backup and no page write could run now: the
+        oracle's evidence that what was seen from here on could only wait in retained RAM."""
+        if self.mcu_alive and not self.supply.on_rail and not self.supply.page_write_fits():
+            self.log.unwritable.append(self.t)
 
     def _lose_retained(self: Kernel) -> None:
         """Retained RAM lost its supply with the MCU off: whatever waited in it is gone."""

@@ -32,7 +32,7 @@ class BoardTimeline:
     alive_end_at_boot: dict[int, int]
     periodic: dict[int, tuple[list[int], list[tuple[int, int, int]]]] = field(
         default_factory=dict)  # period -> (starts, (start, period, stop)) sorted by start
-    unwritable: frozenset[int] = frozenset()  # pin edges on backup no NVM write could follow
+    unwritable: list[int] = field(default_factory=list)  # on backup, no NVM write possible
     retained_lost: list[int] = field(default_factory=list)  # retained RAM lost its supply
 
     @classmethod
@@ -45,7 +45,7 @@ class BoardTimeline:
         return cls(alive, [s for s, _e in alive], outages, [a for a, _b in outages],
                    sorted(log.boots), {s: e for s, e in alive},
                    {p: ([x[0] for x in sorted(v)], sorted(v)) for p, v in periodic.items()},
-                   frozenset(log.unwritable_edges), sorted(log.retained_lost))
+                   sorted(log.unwritable), sorted(log.retained_lost))
 
 
 def observable(
@@ -58,9 +58,10 @@ def observable(
     seen = _seen_while_alive(overlaps, log, tol)
     if seen is not None and not _lost_with_retained_ram(a, log):
         return True, seen
-    if _still_so_at_power_up(a, close, log, tol):
+    ups = _power_up_sightings(a, close, log, tol)
+    if any(not _lost_with_retained_ram(done, log) for done in ups):
         return True, "still so at power-up"
-    if seen is not None:
+    if seen is not None or ups:
         return False, UNKEEPABLE_CAUSE
     if not overlaps:
         return False, "came and went while the MCU was off"
@@ -100,34 +101,37 @@ def _seen_while_alive(
     return None
 
 
-def _lost_with_retained_ram(a: int, log: BoardTimeline) -> bool:
-    """Could nothing on the board have kept a change at a? Its edge came with the MCU awake on
-    backup and no NVM write possible on any route, so only retained RAM could hold it; with
-    mains off nothing charges the backup, so no write became possible later; and retained RAM
-    lost its supply before mains returned."""
-    if a not in log.unwritable:
+def _lost_with_retained_ram(t: int, log: BoardTimeline) -> bool:
+    """Could nothing on the board have kept what the MCU saw at t? Earlier in the same outage
+    (or at t) the MCU was awake on backup and no NVM write could run on any route; with mains
+    off nothing charges the backup, so none could run at t or after, and only retained RAM could
+    hold it; and retained RAM lost its supply after t, before mains returned."""
+    j = bisect.bisect_right(log.outage_starts, t) - 1
+    if j < 0 or not log.outages[j][0] <= t < log.outages[j][1]:
         return False
-    j = bisect.bisect_right(log.outage_starts, a) - 1
-    if j < 0 or not log.outages[j][0] <= a < log.outages[j][1]:
+    since, mains_back = log.outages[j]
+    i = bisect.bisect_right(log.unwritable, t) - 1
+    if i < 0 or log.unwritable[i] < since:
         return False
-    mains_back = log.outages[j][1]
-    k = bisect.bisect_right(log.retained_lost, a)
+    k = bisect.bisect_right(log.retained_lost, t)
     return k < len(log.retained_lost) and log.retained_lost[k] <= mains_back
 
 
-def _still_so_at_power_up(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> bool:
-    """Was the state still there at a power-up, long enough to be debounced by the power-up's
-    reconciliation, with the MCU living on to write it?"""
+def _power_up_sightings(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> list[int]:
+    """When power-ups surely saw the state (its reconciliation's debounce done) with the MCU
+    living on to write it: one instant per such power-up, none if the state was never still
+    there at one."""
     boots = log.boots
     done_after = tol.need_us + tol.sample_us
+    out = []
     i = bisect.bisect_left(boots, a)
     while i < len(boots) and boots[i] + done_after <= close:
         tb = boots[i]
         done = tb + done_after
         if log.alive_end_at_boot.get(tb, tb) >= done + tol.write_room_us:
-            return True
+            out.append(done)
         i += 1
-    return False
+    return out
 
 
 def _seen_but_died(a: int, close: int, overlaps: list[tuple[int, int, int]],
