@@ -178,3 +178,19 @@ def test_an_opening_found_at_a_power_up_that_no_write_could_follow_dies_with_the
     assert out.judgment.passed, out.judgment.problems
     (verdict,) = result_dict(out)["verdicts"]
     assert verdict["status"] == "undetectable" and verdict["cause"] == UNKEEPABLE_CAUSE
+
+
+def test_sampling_resumes_at_once_when_mains_returns_inside_a_debounce() -> None:
+    # Battery-only board, mains sampling every 10.2 ms: the cover opens 11.5 ms into a 22 ms
+    # outage. The last sample before the power-good read a bounce, and the power-good
+    # restarted the sampling timer a full period on: the first agreeing sample, the exact
+    # stamp, came 20 ms after the opening, beyond the bounce and one period (I3). The first
+    # sample is now taken at the power-good.
+    sc = _drawn(2026, 32450)
+    out = simulate(sc)
+    assert out.judgment.passed, out.judgment.problems
+    (verdict,) = result_dict(out)["verdicts"]
+    (op,) = sc.cover
+    drift_s = tolerances(sc).drift * op.open_us / 1e6
+    assert verdict["status"] == "recorded"
+    assert 0 <= verdict["time_error_s"] - drift_s <= 0.0102 + 0.00357, verdict

@@ -282,7 +282,9 @@ class Recorder(TerminalWatch):
         if self.pd_seq:
             self._queue_power_down(W_PD_END, now, valid)
             self.pd_seq = 0
-        b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
+        # The first sample at once: a debounce under way across the outage must not wait a
+        # period more, or its first agreeing sample (the stamp) comes up to two periods late.
+        b.timers.start(T_SAMPLE, 0, self.cfg.sample_period_us, True)
         if self.frozen is not None:
             # Changes after retained RAM filled were seen but not kept: reconcile from the
             # last state that was kept, as after a power-up.
