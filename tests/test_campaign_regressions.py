@@ -194,3 +194,27 @@ def test_sampling_resumes_at_once_when_mains_returns_inside_a_debounce() -> None
     drift_s = tolerances(sc).drift * op.open_us / 1e6
     assert verdict["status"] == "recorded"
     assert 0 <= verdict["time_error_s"] - drift_s <= 0.0102 + 0.00357, verdict
+
+
+def test_an_unsynced_record_stands_for_the_opening_the_meter_surely_saw() -> None:
+    # A diode-OR board whose clock stops at every outage: in an 18.5 h outage the meter sees a
+    # 613 ms opening and not a 141 ms one 13 h later (pulsed bias, 0.275 s period); its record
+    # is unsynced, without a time. The oracle gave it the latest opening before its write, the
+    # one the meter could not be sure to see, and judged the one it saw missed (I2).
+    out = simulate(_drawn(2026, 82128))
+    assert out.judgment.passed, out.judgment.problems
+    verdicts = result_dict(out)["verdicts"]
+    assert [(v["status"], v["record"]) for v in verdicts[2:4]] == [("recorded", 1),
+                                                                  ("undetectable", None)]
+
+
+def test_an_opening_accepted_after_the_rail_is_lost_that_no_write_could_follow() -> None:
+    # Supercapacitor-only board: the cover opens 0.1 ms before mains fails (10 ms of bulk
+    # hold-up); the debounce ends on the 2.67 V supercapacitor, where three page writes fail
+    # below the EEPROM's 2.47 V, and the record dies with the MCU 6 min later. The rule for a
+    # change no write could follow was read at its edge (still on mains) instead of at the
+    # earliest its debounce could end (I2).
+    out = simulate(_drawn(2026, 28744))
+    assert out.judgment.passed, out.judgment.problems
+    (verdict, *_rest) = result_dict(out)["verdicts"]
+    assert verdict["status"] == "undetectable" and verdict["cause"] == UNKEEPABLE_CAUSE

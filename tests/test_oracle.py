@@ -23,7 +23,7 @@ from meterseal.firmware.layout import (
     cover_close_addr,
     cover_open_addr,
 )
-from meterseal.firmware.records import EXACT, CoverOpen, encode_page
+from meterseal.firmware.records import BOUNDED, EXACT, CoverOpen, encode_page
 from meterseal.sim import ports
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario, load_scenario
@@ -381,3 +381,19 @@ def test_a_meter_without_the_waiting_record_misses_the_openings_it_stood_for() -
     j = judge(sc, dataclasses.replace(log, final_retained=b""))
     assert_breaks_only(j, "I2")
     assert [v.status for v in j.verdicts] == ["undetectable", "undetectable", "missed"]
+
+
+def test_a_meter_that_dates_its_record_to_an_opening_it_could_not_be_sure_to_see() -> None:
+    # Campaign 2026 #82128: an unsynced record (no time) stands for the opening the meter
+    # surely saw, not for a later one it could not be sure to see. A meter that dates the
+    # same record to that later opening, within a second, says it saw the one and not the
+    # other: the one it surely saw is missed.
+    sc = _scenario("campaign-2026-82128.toml")
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    later_ms = log.start_local_ms + sc.cover[3].open_us // 1000
+    dated = changed(log, 1, quality=BOUNDED, not_before_ms=later_ms - 1000,
+                    not_after_ms=later_ms + 1000, opened_ms=later_ms + 1000)
+    j = judge(sc, forged(log, replace_record(1, dated)))
+    assert "I2" in failing(j), j.problems
+    assert j.verdicts[2].status == "missed"

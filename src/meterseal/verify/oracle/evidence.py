@@ -282,9 +282,13 @@ def _window(ev: Evidence, seq: int, matched: dict[int, int]) -> Iterable[int]:
         w = tol.stamp_us + ev.noise_us + tol.clock_us(t_commit) + 1
         lo, hi = ev.true_us(rec.not_before_ms) - w, ev.true_us(rec.not_after_ms) + w
     else:
-        i = bisect.bisect_right(ev.opens, t_commit) - 1
-        while i >= 0 and i in matched:
-            i -= 1
+        free = [i for i in range(bisect.bisect_right(ev.opens, t_commit) - 1, -1, -1)
+                if i not in matched and not ev.held[i]]
+        # No time to go by: the latest opening the hardware surely saw, else the latest. The
+        # meter may have seen an opening and missed a later one it could not be sure to see
+        # (#82128): that later one must not take the record from the one it saw.
+        sure = next((i for i in free if ev.observable(*ev.truths[i])[0]), None)
+        i = sure if sure is not None else (free[0] if free else -1)
         return range(i, i + 1) if i >= 0 else range(0)
     return range(bisect.bisect_left(ev.opens, lo), bisect.bisect_right(ev.opens, hi))
 

@@ -56,10 +56,12 @@ def observable(
     close = end if b is None else b
     overlaps = _alive_overlaps(a, close, log)
     seen = _seen_while_alive(overlaps, log, tol)
-    if seen is not None and not _lost_with_retained_ram(a, log):
+    # The earliest a debounce can accept a change: its first agreeing sample and as many more.
+    accept_us = tol.debounce_us - tol.sample_us
+    if seen is not None and not _lost_with_retained_ram(a + accept_us, log):
         return True, seen
-    ups = _power_up_sightings(a, close, log, tol)
-    if any(not _lost_with_retained_ram(done, log) for done in ups):
+    ups = _power_ups_still_so(a, close, log, tol)
+    if any(not _lost_with_retained_ram(tb + accept_us, log) for tb in ups):
         return True, "still so at power-up"
     if seen is not None or ups:
         return False, UNKEEPABLE_CAUSE
@@ -102,10 +104,11 @@ def _seen_while_alive(
 
 
 def _lost_with_retained_ram(t: int, log: BoardTimeline) -> bool:
-    """Could nothing on the board have kept what the MCU saw at t? Earlier in the same outage
-    (or at t) the MCU was awake on backup and no NVM write could run on any route; with mains
-    off nothing charges the backup, so none could run at t or after, and only retained RAM could
-    hold it; and retained RAM lost its supply after t, before mains returned."""
+    """Could nothing on the board have kept what the MCU saw at t (at the earliest)? Earlier in
+    the same outage (or at t) the MCU was awake on backup and no NVM write could run on any
+    route; with mains off nothing charges the backup, so none could run at t or after, and only
+    retained RAM could hold it; and retained RAM lost its supply after t, before mains
+    returned."""
     j = bisect.bisect_right(log.outage_starts, t) - 1
     if j < 0 or not log.outages[j][0] <= t < log.outages[j][1]:
         return False
@@ -117,19 +120,17 @@ def _lost_with_retained_ram(t: int, log: BoardTimeline) -> bool:
     return k < len(log.retained_lost) and log.retained_lost[k] <= mains_back
 
 
-def _power_up_sightings(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> list[int]:
-    """When power-ups surely saw the state (its reconciliation's debounce done) with the MCU
-    living on to write it: one instant per such power-up, none if the state was never still
-    there at one."""
+def _power_ups_still_so(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> list[int]:
+    """The power-ups at which the state was still there, long enough to be debounced by the
+    reconciliation, with the MCU living on to write it (none: never so)."""
     boots = log.boots
     done_after = tol.need_us + tol.sample_us
     out = []
     i = bisect.bisect_left(boots, a)
     while i < len(boots) and boots[i] + done_after <= close:
         tb = boots[i]
-        done = tb + done_after
-        if log.alive_end_at_boot.get(tb, tb) >= done + tol.write_room_us:
-            out.append(done)
+        if log.alive_end_at_boot.get(tb, tb) >= tb + done_after + tol.write_room_us:
+            out.append(tb)
         i += 1
     return out
 
