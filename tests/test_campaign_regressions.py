@@ -97,6 +97,18 @@ def test_a_tamper_latch_keeps_the_edge_of_an_opening_the_mcu_died_debouncing() -
     assert abs(verdict["time_error_s"] - drift_s) < 0.01, (verdict, drift_s)
 
 
+def test_a_tamper_latch_ignores_the_bounce_of_a_closing_the_mcu_died_in() -> None:
+    # Drawn by the campaign's current generator (seed 2026, #53626): the cover opens 16 ms into
+    # an outage for 63 ms and the MCU browns out 1 ms after the closing, inside its contact
+    # bounce, with the pin low. The latch took that bounce's fall as the opening's edge, 63 ms
+    # late (I1). A fall within the bounce of a rise is the closing's, and the latch keeps the
+    # opening's edge.
+    out = simulate(_drawn(2026, 53626))
+    assert out.judgment.passed, out.judgment.problems
+    (rec,) = result_dict(out)["records"]["cover_open"]
+    assert rec["time_quality"] == "deferred"
+
+
 def test_an_opening_no_write_could_follow_dies_with_retained_ram() -> None:
     # Battery-first board with a spent cell (0.14 mAh, 142 ohm): 18 h into a 2-day outage the
     # cover opens for 18 s with the MCU watching, but neither the cell (1.07 V under a page

@@ -48,10 +48,12 @@ class SimulationError(ScenarioError):
 
 
 class BoardLife:
-    # The RTC's count when the cover pin last fell while the MCU was alive (None: not since
-    # the pin last rose). The tamper latch is the battery domain's, armed whether or not the
-    # MCU runs; an edge the MCU was still debouncing when it died is the latch's to keep.
+    # The RTC's count when the cover pin fell to open (None: the clock was not running), and
+    # when it last rose. The tamper latch is the battery domain's, armed whether or not the MCU
+    # runs: an edge the MCU was still debouncing when it died is the latch's to keep. A fall
+    # within the bounce of a rise is that closing's contact bounce, not an opening.
     fell_ms: int | None = None
+    rose_us: int = 0
 
     # ------------------------------------------------------------------ scenario events
 
@@ -112,7 +114,10 @@ class BoardLife:
         self.pin = level
         on_rail = self.supply.on_rail
         if self.board_params.tamper_latch:
-            self.fell_ms = self.rtc.read(self.t)[0] if level == 0 and self.rtc.running else None
+            if level == 1:
+                self.rose_us = self.t
+            elif self.fell_ms is None or self.t - self.rose_us > self.board_params.bounce_us:
+                self.fell_ms = self.rtc.read(self.t)[0] if self.rtc.running else None
         self._note_unwritable()
         if not self.mcu_alive:
             if (self.board_params.tamper_latch and level == 0 and self.latch_ms is None
