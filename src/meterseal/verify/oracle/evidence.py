@@ -36,7 +36,7 @@ from meterseal.firmware.image import (
 )
 from meterseal.firmware.pending import COVER, TERMINAL, PendingEntry, decode_pending
 from meterseal.firmware.pending import OPEN as PENDING_OPEN
-from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, UNSYNCED, CoverOpen
+from meterseal.firmware.records import BOUNDED, DEFERRED, EXACT, CoverOpen
 from meterseal.firmware.report import REPORT_COVER_OPEN, REPORT_TERMINAL_COVER_OPEN
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
@@ -248,18 +248,12 @@ def build_evidence(sc: Scenario, log: RunLog, channel: int = COVER) -> Evidence:
 
 def _match(ev: Evidence) -> None:
     matched: dict[int, int] = {}  # truth -> seq
-    # Records with a time first, each within its tolerance; then the unsynced ones, which have
-    # none: the newest takes the latest opening left, as the meter numbers what it saw in order
-    # (#87994: two written at one restore were given each other's openings).
-    untimed = [seq for seq in sorted(ev.records) if ev.records[seq].quality == UNSYNCED]
-    timed = [seq for seq in sorted(ev.records) if ev.records[seq].quality != UNSYNCED]
-    for seq in timed + untimed[::-1]:
+    for seq in sorted(ev.records):
         i = _best(ev, seq, matched, _strict_rank, _window(ev, seq, matched))
         if i is None:
             ev.unmatched.append(seq)
         else:
             matched[i] = seq
-    ev.unmatched.sort()
     if ev.unmatched:
         missed = [v.truth for v in _verdicts(ev, matched) if v.status == "missed"]
         for seq in list(ev.unmatched):
