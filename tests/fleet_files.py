@@ -7,7 +7,7 @@ import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from meterseal.firmware.image import MeterImage
+from meterseal.firmware.meterimage import MeterImage
 from meterseal.firmware.records import QUALITY_NAMES
 from meterseal.hardware.rtc import datetime_from_local_ms
 from meterseal.sim.fleetdir import load_fleet

@@ -19,16 +19,11 @@ from meterseal.hardware.profile import list_keys, resolve_profile
 from meterseal.sim.kernel import Kernel
 from meterseal.sim.scenario import CoverOp, load_scenario
 from meterseal.sim.scenario_toml import to_toml
+from meterseal.verify.campaign.adversaries import ADVERSARIAL_KINDS, JITTER_US
 from meterseal.verify.campaign.engine import batch_size, dask_client, run_campaign
-from meterseal.verify.campaign.generate import (
-    ADVERSARIAL_KINDS,
-    JITTER_US,
-    KINDS,
-    MS,
-    PROBE_RAISED,
-    draw,
-)
+from meterseal.verify.campaign.generate import KINDS, PROBE_RAISED, draw
 from meterseal.verify.campaign.rows import COLUMN_NAMES, SCHEMA, run_batch
+from meterseal.verify.campaign.sampling import MS
 from meterseal.verify.result import result_dict, simulate
 
 SAMPLE = [draw(11, i) for i in range(400)]

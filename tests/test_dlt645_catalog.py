@@ -25,6 +25,7 @@ from meterseal.firmware.records import (
     PowerDownEnd,
 )
 from meterseal.protocols.dlt645 import catalog as cat
+from meterseal.protocols.dlt645.answers import HANDLERS
 from meterseal.protocols.dlt645.catalog import (
     RING,
     TABLE,
@@ -44,8 +45,9 @@ from meterseal.protocols.dlt645.catalog import (
     decode_as,
     lookup,
 )
+from meterseal.protocols.dlt645.chainvalues import ChainHead, ChainPage
 from meterseal.protocols.dlt645.errors import CatalogError, Dlt645Error
-from meterseal.protocols.dlt645.session import HANDLERS, Dlt645Session
+from meterseal.protocols.dlt645.session import Dlt645Session
 from meterseal.protocols.dlt645.values import (
     COUNT_LIMIT,
     MS_LIMIT,
@@ -153,6 +155,11 @@ VALUES = {
     ExtendedFreezeBlock: st.lists(extended_freezes(), min_size=cat.FREEZES,
                                   max_size=cat.FREEZES).map(lambda fs: ExtendedFreezeBlock(
                                       tuple(fs))),
+    ChainHead: st.builds(ChainHead, st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1),
+                         st.binary(min_size=8, max_size=8), st.integers(0, 0xFFFF)),
+    ChainPage: st.just(ChainPage()) | st.builds(
+        ChainPage, st.integers(1, 0xFFFF), st.binary(min_size=64, max_size=64),
+        st.just(b"") | st.binary(min_size=27, max_size=27).filter(any)),
 }
 
 
@@ -270,6 +277,11 @@ RAW = {
     CoverOpenTime: st.tuples(bcd_count, bcd_count).map(b"".join),
     ExtendedFreezeBlock: st.lists(raw_extended_freeze(), min_size=cat.FREEZES,
                                   max_size=cat.FREEZES).map(b"".join),
+    ChainHead: st.binary(min_size=16, max_size=16),
+    ChainPage: st.just(bytes(93)) | st.tuples(
+        st.integers(1, 0xFFFF).map(lambda p: p.to_bytes(2, "little")),
+        st.binary(min_size=64, max_size=64),
+        st.just(bytes(27)) | st.binary(min_size=27, max_size=27).filter(any)).map(b"".join),
 }
 
 

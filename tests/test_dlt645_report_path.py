@@ -44,8 +44,8 @@ OPEN_SCENARIO = ROOT / "tests" / "data" / "dlt645_cover_left_open.toml"
 ME = address_from_string(ADDRESS)
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 OPERATOR = b"\x12\x34\x56\x78"
-COVER_BIT = 1 << rw.BIT_COVER_OPEN
-PD_BIT = 1 << rw.BIT_POWER_DOWN
+COVER_BIT = 1 << 10  # the cover-open bit of both words
+PD_BIT = 1 << 69  # the status word's power-down bit (settled: docs/dlt645.md)
 HOUR_MS = 3_600_000
 
 
@@ -125,7 +125,7 @@ def test_on_backup_the_run_status_word_says_what_the_watch_last_journalled(tmp_p
 def test_the_report_bit_is_set_by_the_opening_and_stays_until_an_authorised_reset(open_meter):
     session = Dlt645Session(open_meter)
     status = ReportStatus.from_bytes(read(session, DI_REPORT_STATUS))
-    assert status.bit(rw.BIT_COVER_OPEN) and status.bit(rw.BIT_POWER_DOWN)
+    assert status.bit(rw.BIT_COVER_OPEN) and status.bit(rw.STATUS_BIT_POWER_DOWN)
     # a plain level-02 write in the field, and a level-98 one under a wrong key: refused (b2)
     plain = Frame(ME, FunctionCode.WRITE, di_to_bytes(DI_REPORT_RESET) + b"\x02"
                   + bytes.fromhex(PASSWORD) + OPERATOR + ReportReset(COVER_BIT).to_bytes())
@@ -140,7 +140,7 @@ def test_the_report_bit_is_set_by_the_opening_and_stays_until_an_authorised_rese
                                          ReportReset(COVER_BIT).to_bytes()))
     assert reply.control == 0x94, reply
     after = ReportStatus.from_bytes(read(session, DI_REPORT_STATUS))
-    assert not after.bit(rw.BIT_COVER_OPEN) and after.bit(rw.BIT_POWER_DOWN)
+    assert not after.bit(rw.BIT_COVER_OPEN) and after.bit(rw.STATUS_BIT_POWER_DOWN)
     # the cover is still open: the live bit stays, only the report was acknowledged
     assert RunStatus7.from_bytes(read(session, DI_RUN_STATUS7)).bit(rw.RUN7_COVER_OPEN)
 
@@ -160,12 +160,13 @@ def test_a_reset_survives_a_restart_from_the_image(open_meter, tmp_path):
 def test_the_mode_word_is_readable_writable_with_authority_and_gates_the_status(open_meter):
     session = Dlt645Session(open_meter)
     assert ReportMode.from_bytes(read(session, DI_REPORT_MODE)).bits == rw.DEFAULT_MODE
-    only_pd = ReportMode(PD_BIT).to_bytes()
+    # The mode word numbers the power-down 37, the status word 69 (reportword.py).
+    only_pd = ReportMode(1 << rw.MODE_BIT_POWER_DOWN).to_bytes()
     plain = Frame(ME, FunctionCode.WRITE, di_to_bytes(DI_REPORT_MODE) + b"\x02"
                   + bytes.fromhex(PASSWORD) + OPERATOR + only_pd)
     refused(session.answer(plain))
     assert session.answer(secured_write(open_meter, DI_REPORT_MODE, only_pd)).control == 0x94
-    assert ReportMode.from_bytes(read(session, DI_REPORT_MODE)).bits == PD_BIT
+    assert ReportMode.from_bytes(read(session, DI_REPORT_MODE)).bits == 1 << 37
     assert ReportStatus.from_bytes(read(session, DI_REPORT_STATUS)).bits == PD_BIT
     short = secured_write(open_meter, DI_REPORT_MODE, only_pd[:7])
     refused(session.answer(short), ErrorCode.OTHER)

@@ -20,6 +20,7 @@ from meterseal.firmware.bcd import (
 from meterseal.firmware.caltime import MS_LIMIT, civil_from_ms, ms_from_civil
 from meterseal.firmware.crc import crc32, crc32_soft
 from meterseal.firmware.image import decode_image
+from meterseal.firmware.pagecodec import decode_page, encode_page
 from meterseal.firmware.pending import (
     MAX_ENTRIES,
     RETAINED_SIZE,
@@ -36,8 +37,6 @@ from meterseal.firmware.records import (
     PowerDown,
     PowerDownEnd,
     SavedState,
-    decode_page,
-    encode_page,
 )
 
 EPOCH = datetime(2000, 1, 1)

@@ -222,7 +222,7 @@ def test_campaign_output_paths_that_read_as_markup_are_printed_not_interpreted(
 
 
 # ------------------------------------------------------------------ found by the 20,000 campaign
-# `meterseal campaign --scenarios 20000 --seed 7` (the wider boards of generate.py); each
+# `meterseal campaign --scenarios 20000 --seed 7` (the wider boards of boards.py); each
 # scenario below is the campaign's failing file with every operation and key removed that the
 # failure did not need.
 

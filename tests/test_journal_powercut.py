@@ -20,12 +20,15 @@ from fw_powercut import (
     CLEAR_COVER,
     EMPTY_VIEW,
     Model,
+    check_chain,
     check_journal_matches,
     image_view,
     make_workload,
     perform,
     run_exhaustive,
     run_random_cuts,
+    use_chain,
+    with_seals,
     write_for,
 )
 
@@ -298,3 +301,43 @@ def test_a_clear_hides_from_the_standard_view_and_keeps_everything():
     img = decode_image(ee.image())
     assert img.cover_count() == 1 and [r.seq for r in img.standard_cover()] == [13]
     assert img.cover_total == 13
+
+
+@pytest.fixture
+def chained():
+    use_chain(True)
+    yield
+    use_chain(False)
+
+
+def test_chain_survives_a_cut_at_every_write_every_tear_pattern(chained):
+    """The record chain, with late pages and their seals, cut before, inside (every pattern)
+    and after every write: after each cut every chained page verifies and links (check_chain
+    runs inside each cut's check), and the end state verifies completely."""
+    ops = with_seals(make_workload(min_records=12, seed=5))
+    assert any(op[0] == "seal" for op in ops)
+    _stats, _model = run_exhaustive(ops, new_eeprom, all_patterns, full_continue=False, tail=3)
+    ee = Eeprom()
+    j = new_journal_chained(ee)
+    for op in ops:
+        perform(j, ee, op)
+    sealed, late = check_chain(ee.image())
+    assert late == 0 and sealed > 40
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_chain_survives_repeated_cuts_in_one_life(chained, seed):
+    ops = with_seals(make_workload(min_records=24, seed=seed + 200))
+
+    def pattern(s, n):
+        return random.Random(s).choice([Tear("prefix", k=s % (n + 1)), Tear("mixed", seed=s)])
+
+    assert run_random_cuts(ops, new_eeprom, pattern, seed=seed, cuts=40) == 40
+
+
+def new_journal_chained(ee):
+    from fw_powercut import new_journal
+
+    j = new_journal(ee.read)
+    j.recover()
+    return j

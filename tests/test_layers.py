@@ -13,7 +13,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "meterseal"
 # The firmware's record codec: what code outside the firmware may decode NVM images with.
 CODEC = {
     "records", "image", "layout", "bcd", "caltime", "crc", "pending", "report", "compat", "authlog",
-    "reportword",
+    "chain", "hmac256",
+    "reportword", "pagecodec", "pagemap", "meterimage",
 }
 
 # room -> rooms (or "firmware:codec") it may import, besides itself and errors.

@@ -23,7 +23,8 @@ from meterseal.firmware.layout import (
     cover_close_addr,
     cover_open_addr,
 )
-from meterseal.firmware.records import BOUNDED, EXACT, CoverOpen, encode_page
+from meterseal.firmware.pagecodec import encode_page
+from meterseal.firmware.records import BOUNDED, EXACT, CoverOpen
 from meterseal.sim import ports
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario, load_scenario

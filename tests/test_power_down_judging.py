@@ -11,7 +11,8 @@ import pytest
 from meterseal.firmware.config import FirmwareConfig
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.layout import pd_start_addr
-from meterseal.firmware.records import EXACT, PowerDown, encode_page
+from meterseal.firmware.pagecodec import encode_page
+from meterseal.firmware.records import EXACT, PowerDown
 from meterseal.sim.scenario import Outage
 from meterseal.verify.matrix import _sc
 from meterseal.verify.oracle import judge

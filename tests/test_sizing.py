@@ -15,8 +15,8 @@ import pytest
 
 from meterseal.hardware.parts import effective_loads
 from meterseal.sim.kernel import Kernel
-from meterseal.verify import sizing
-from meterseal.verify.sizing import Requirement, SizingError
+from meterseal.verify import sizing, sizing_trial
+from meterseal.verify.sizing_requirement import Requirement, SizingError, part_values
 
 H_US = 3_600_000_000
 FEW = (0.22, 0.47, 1.0, 1.5, 2.2, 3.3)
@@ -30,7 +30,7 @@ def meterseal(*args: str) -> subprocess.CompletedProcess[str]:
 def twin_watch_us(req: Requirement, capacitance_f: float) -> int | None:
     """The firmware's watch after mains loss, from a plain kernel run (None: it outlasted the
     simulated outage)."""
-    sc = sizing.trial_scenario(req, capacitance_f)
+    sc = sizing_trial.trial_scenario(req, capacitance_f)
     out = Kernel(sc, trace=False).run().outages[0]
     return None if out.watch_until_us is None else out.watch_until_us - out.from_us
 
@@ -95,11 +95,11 @@ def test_energy_budget_balances_and_matches_hand_figures() -> None:
     """The drains add up to what the capacitor gave, C·(V_start − V_end); sleep, RTC and radio
     equal current × time worked out by hand."""
     req = Requirement(watch_us=10 * H_US, battery="weak", openings=2)
-    t = sizing.run_trial(req, 1.0)
+    t = sizing_trial.run_trial(req, 1.0)
     b = t.budget
     assert abs(b.coulombs["unattributed"]) <= 1e-9 * b.stored
     assert b.total == pytest.approx(t.effective_f * (t.v_start - t.v_end), rel=1e-9)
-    loads = effective_loads(sizing.trial_scenario(req, 1.0).profile)
+    loads = effective_loads(sizing_trial.trial_scenario(req, 1.0).profile)
     bulk_s = 0.08  # the PSU's bulk capacitor feeds the MCU for the first 80 ms
     assert b.coulombs["mcu_sleep"] == pytest.approx(loads.sleep_a * (t.watch_s - bulk_s),
                                                     rel=1e-6)
@@ -113,9 +113,9 @@ def test_energy_budget_balances_and_matches_hand_figures() -> None:
 
 def test_pulsed_bias_and_polling_show_in_the_budget() -> None:
     req = Requirement(watch_us=10 * H_US)
-    static = sizing.run_trial(req, 1.0, bias="static")
-    pulsed = sizing.run_trial(req, 1.0, bias="pulsed")
-    polling = sizing.run_trial(req, 1.0, wake_mode="polling")
+    static = sizing_trial.run_trial(req, 1.0, bias="static")
+    pulsed = sizing_trial.run_trial(req, 1.0, bias="pulsed")
+    polling = sizing_trial.run_trial(req, 1.0, wake_mode="polling")
     assert pulsed.budget.share("switch_bias") < 0.01 < static.budget.share("switch_bias")
     assert pulsed.watch_s > static.watch_s
     assert polling.budget.coulombs["wakes"] > 100 * static.budget.coulombs["wakes"]
@@ -125,11 +125,11 @@ def test_pulsed_bias_and_polling_show_in_the_budget() -> None:
 def test_part_family_reproduces_the_datasheet_rows() -> None:
     # Eaton PB: 0.1 F 4.0 Ω 3 µA, 0.47 F 1.0 Ω 7 µA, 1.0 F 0.5 Ω 12 µA (at 5 V).
     for c, esr, leak_a in ((0.1, 4.0, 3e-6), (0.47, 1.0, 7e-6), (1.0, 0.5, 12e-6)):
-        got_esr, got_leak = sizing.part_values(c, 0.5, 5.0 / 12e-6)
+        got_esr, got_leak = part_values(c, 0.5, 5.0 / 12e-6)
         assert got_esr == pytest.approx(esr)
         assert got_leak == pytest.approx(5.0 / leak_a)
     # Beyond the table the end segments go on: more capacitance, less ESR, more leakage.
-    esr5, leak5 = sizing.part_values(5.0, 0.5, 420e3)
+    esr5, leak5 = part_values(5.0, 0.5, 420e3)
     assert esr5 < 0.5 and leak5 < 420e3
 
 
@@ -217,3 +217,17 @@ def test_cli_answer_json_and_plot(tmp_path: Path) -> None:
     assert r.returncode == 0
     assert "smallest standard value: 1.5 F" in r.stdout
     assert "energy budget" in r.stdout
+
+
+def test_the_record_macs_have_their_own_line_in_the_budget() -> None:
+    """A MAC computed on backup draws the security module's current from the MCU's supply: the
+    budget names it, rather than counting it as the MCU's wakes."""
+    req = Requirement(watch_us=10 * H_US)
+    chained = sizing_trial.run_trial(req, 1.0).budget.coulombs
+    plain = sizing_trial.run_trial(
+        Requirement(watch_us=10 * H_US, overrides=(("security.record_mac", False),)), 1.0,
+    ).budget.coulombs
+    assert plain["record_mac"] == 0.0 < chained["record_mac"]
+    # Each MAC on backup: 5 mA for 10 ms (security.mac_current_a, mac_time_s); a handful of
+    # pages (the openings' halves, the power-down start) are written on backup.
+    assert 1 < chained["record_mac"] / (0.005 * 0.01) < 12

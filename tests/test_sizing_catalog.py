@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from meterseal.verify.sizing import SizingError
 from meterseal.verify.sizing_case import CatalogRequirement, run_case
 from meterseal.verify.sizing_catalog import pick_parts, size_catalog
+from meterseal.verify.sizing_requirement import SizingError
 from meterseal.verify.sizing_verdict import (
     INVARIANT,
     REPORT_ENERGY,

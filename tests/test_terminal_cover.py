@@ -26,6 +26,7 @@ from meterseal.firmware.layout import (
     terminal_close_addr,
     terminal_open_addr,
 )
+from meterseal.firmware.pagecodec import encode_page
 from meterseal.firmware.pending import TERMINAL, PendingEntry, decode_pending, encode_pending
 from meterseal.firmware.records import (
     DEFERRED,
@@ -33,7 +34,6 @@ from meterseal.firmware.records import (
     CoverOpen,
     TerminalClose,
     TerminalOpen,
-    encode_page,
 )
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import ScenarioError, load_scenario, parse_scenario

@@ -6,6 +6,7 @@ the workload (dicts of tuples), never from the journal itself.
 """
 
 from meterseal.firmware.caltime import ms_from_civil
+from meterseal.firmware.chain import NO_MAC, SoftSecurity, decode_seal, mac_input, read_link
 from meterseal.firmware.image import decode_image
 from meterseal.firmware.journal import Journal
 from meterseal.firmware.records import (
@@ -23,6 +24,25 @@ from meterseal.firmware.records import (
 
 RING = 10
 FREEZE_KEEP = 62
+PAGE = 64
+SEAL_BASE = 188
+
+# The record chain, when a test turns it on (use_chain): the security port, and whether the op
+# being written runs "on backup" (its MAC not affordable: written late, sealed by a "seal" op).
+CHAIN = [None]
+ON_BACKUP = [False]
+
+
+def use_chain(on):
+    CHAIN[0] = SoftSecurity(b"\x11" * 16) if on else None
+
+
+def _mac(data):
+    return None if ON_BACKUP[0] else CHAIN[0].mac(data)
+
+
+def new_journal(read):
+    return Journal(read, _mac if CHAIN[0] is not None else None)
 FREEZE_SLOTS = 63
 DAY_MS = 86400000
 
@@ -221,12 +241,18 @@ class Model:
             pt = max(self.pds) if self.pds else 0
             tt = max(self.terminals) if self.terminals else 0
             cb, pb, tb = self.bases()
+            cb = ct if op[6] else cb
+            pb = pt if op[7] else pb
+            if tt:  # the terminal-era page keeps bases, not the other logs' totals
+                ct, pt = cb, pb
             self.clears[op[1]] = (
                 op[1], op[2], op[3], op[4], op[5],
-                ct, ct if op[6] else cb, pt, pt if op[7] else pb, tt, tt if op[8] else tb,
+                ct, cb, pt, pb, tt, tt if op[8] else tb,
             )
         elif kind == "freeze":
             self.freezes[op[1]] = tuple(op[1:6])
+        elif kind == "seal":
+            pass  # a seal changes no record, only whether one verifies
         elif kind == "t_open":
             rec = list(op[1:8])
             rec.extend((False, 0, 0, 0, 0))
@@ -291,6 +317,10 @@ def image_view(img):
 def write_for(journal, op):
     """The one page write the journal asks for this op, or None (already committed)."""
     kind = op[0]
+    # Every third closing is "seen on backup" with no energy for its MAC: written late.
+    ON_BACKUP[0] = kind == "close" and op[1] % 3 == 0
+    if kind == "seal":
+        return journal.next_seal()
     if kind == "open":
         return journal.open_cover(CoverOpen(op[1], op[2], op[3], op[4], op[5], op[6], op[7]))
     if kind == "close":
@@ -348,7 +378,7 @@ def _counts(view):
 def _check_cut(eeprom, before, after, mode, where):
     """I4 and I5 after one cut: returns 'before' or 'after' (the state the NVM decodes to)."""
     got = image_view(decode_image(eeprom.image()))
-    j = Journal(eeprom.read)
+    j = new_journal(eeprom.read)
     j.recover()
     assert image_view(j.image()) == got, ("recovered journal differs from decode", where)
     bv = before.view()
@@ -359,6 +389,7 @@ def _check_cut(eeprom, before, after, mode, where):
         assert got == av, ("cut after the write lost it", where, got, av)
     else:
         assert got == bv or got == av, ("torn write decoded to a third state", where, got, bv, av)
+    check_chain(eeprom.image(), where)
     # I4: totals equal the committed records and never go backwards
     bt = _counts(bv)
     gt = _counts(got)
@@ -379,7 +410,7 @@ def run_exhaustive(ops, new_eeprom, patterns, full_continue=True, tail=2, stats=
     if stats is None:
         stats = Stats()
     ee = new_eeprom(None)
-    j = Journal(ee.read)
+    j = new_journal(ee.read)
     j.recover()
     model = Model()
     for i in range(len(ops)):
@@ -419,6 +450,9 @@ def run_exhaustive(ops, new_eeprom, patterns, full_continue=True, tail=2, stats=
                 assert not did, ("redo rewrote a committed page", where)
             if did:
                 m2.apply(op)
+            elif op[0] == "seal":
+                # A seal changes no view: a tear that wrote it whole leaves nothing to redo.
+                assert check_chain(e2.image(), where)[1] == 0, ("a late page left unsealed", where)
             elif side == "before":
                 raise AssertionError(("redo of an uncommitted op wrote nothing", where))
             check_journal_matches(j2, e2, m2)
@@ -443,7 +477,7 @@ def run_random_cuts(ops, new_eeprom, random_pattern, seed, cuts):
     after each, recover and go on. Returns the number of cuts made."""
     rnd = Lcg(seed)
     ee = new_eeprom(None)
-    j = Journal(ee.read)
+    j = new_journal(ee.read)
     j.recover()
     model = Model()
     i = 0
@@ -481,3 +515,45 @@ def run_random_cuts(ops, new_eeprom, random_pattern, seed, cuts):
         i += 1
     check_journal_matches(j, ee, model)
     return made
+
+
+def with_seals(ops):
+    """The workload with a seal op after each closing written late (the restore that seals)."""
+    out = []
+    for op in ops:
+        out.append(op)
+        if op[0] == "close" and op[1] % 3 == 0:
+            out.append(("seal",))
+    return out
+
+
+def check_chain(image, where=None):
+    """Every chained page of the image verifies under the key, and the chain links where both
+    ends are held: what a reader with the key checks. Returns (sealed, late) page counts."""
+    if CHAIN[0] is None:
+        return 0, 0
+    links = {}
+    for page in range(2, 188):
+        link = read_link(page, image[page * PAGE:(page + 1) * PAGE])
+        if link is not None:
+            links[link.chain_seq] = link
+    macs = {}
+    late = 0
+    for seq in links:
+        link = links[seq]
+        prev, mac = link.prev_mac, link.mac
+        if link.late():
+            a = (SEAL_BASE + link.page - 2) * PAGE
+            seal = decode_seal(image[a:a + PAGE])
+            if seal is None or seal[1] != seq:
+                late += 1
+                continue
+            prev, mac = seal[2], seal[3]
+        assert CHAIN[0].mac(mac_input(link.page, link.head, prev)) == mac, ("bad MAC", seq, where)
+        if seq == 1:
+            assert prev == NO_MAC, ("first link", where)
+        macs[seq] = (prev, mac)
+    for seq in macs:
+        if seq - 1 in macs:
+            assert macs[seq][0] == macs[seq - 1][1], ("chain broken", seq, where)
+    return len(macs), late

@@ -15,6 +15,7 @@ from meterseal.firmware.bcd import (
 )
 from meterseal.firmware.caltime import MS_LIMIT, ms_from_civil
 from meterseal.firmware.crc import crc32, crc32_soft
+from meterseal.firmware.pagecodec import decode_page, encode_page
 from meterseal.firmware.pending import (
     CLOSE,
     MAX_ENTRIES,
@@ -35,8 +36,6 @@ from meterseal.firmware.records import (
     PowerDown,
     PowerDownEnd,
     SavedState,
-    decode_page,
-    encode_page,
 )
 
 
@@ -237,11 +236,13 @@ GOLDEN_PAGES = (
         "e10102030401a203040506013031323303300d0040000000200000005000000010000000362fc765",
     ),
     (
-        # a clear once the terminal cover has records: its total and baseline appended, tag E2
-        EventClear(0x04030201, _T2, DEFERRED, 0x33323130, 0x000E3003, 0x40, 0x20, 0x50, 0x10,
+        # a clear once the terminal cover has records, tag E2: every baseline and the terminal
+        # total, not the cover's and power-down's totals (they read back as their baselines),
+        # so that the page fits 64 bytes with its chain trailer
+        EventClear(0x04030201, _T2, DEFERRED, 0x33323130, 0x000E3003, 0x20, 0x20, 0x10, 0x10,
                    0x07, 0x05),
-        "e20102030401a203040506013031323303300e00400000002000000050000000100000000700000005000000"
-        "a2467ef3",
+        "e20102030401a203040506013031323303300e0020000000100000000700000005000000"
+        "5b6fedfe",
     ),
 )
 

@@ -172,3 +172,45 @@ def test_a_flicker_and_a_power_down_right_after_a_power_up_leave_no_record():
     hb.settle(rec)
     assert T_PD_JUDGE not in hb.timers
     assert decode_image(hb.eeprom.image()).power_down_total == 0
+
+
+def test_a_record_that_cannot_afford_its_mac_on_backup_is_sealed_at_restore():
+    from fw_powercut import CHAIN, check_chain, use_chain
+
+    from meterseal.firmware.chain import read_link
+    from meterseal.firmware.layout import PAGE_SIZE, cover_open_addr
+
+    use_chain(True)
+    try:
+        hb = HandBoard()
+        hb.board.security = CHAIN[0]
+        cfg = design_config()
+        cfg.mac_a = 0.005
+        cfg.mac_s = 0.01
+        rec = Recorder(hb.board, cfg)
+        rec.boot()
+        hb.settle(rec)
+        hb.tick(rec, T_SAMPLE, 10)
+        hb.mains = False
+        rec.on_power_fail()
+        hb.settle(rec)
+        b = rec.budget
+        # Above the write floor, below it plus the MAC's cost: written now, without its MAC.
+        hb.backup_v = b.write_floor_v + b.mac_need_v / 2
+        hb.now_ms += 3600000
+        hb.level = 0
+        rec.on_cover_edge()
+        hb.tick(rec, T_DEBOUNCE, 10)
+        img = hb.eeprom.image()
+        a = cover_open_addr(1)
+        assert decode_image(img).cover_total == 1
+        assert read_link(a // PAGE_SIZE, img[a:a + PAGE_SIZE]).late()
+        assert check_chain(img)[1] >= 1  # awaiting its seal
+        hb.mains = True
+        hb.backup_v = 4.6
+        rec.on_power_good()
+        hb.settle(rec)
+        sealed, late = check_chain(hb.eeprom.image())
+        assert late == 0 and sealed >= 2  # the opening and its report status
+    finally:
+        use_chain(False)

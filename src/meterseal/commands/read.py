@@ -1,9 +1,11 @@
-"""`meterseal read --dlt645 URL | --dlt698 URL [--address A] [--json]`: the head-end reader for
-one meter, over either of its faces; both print the same reading."""
+"""`meterseal read --dlt645 URL | --dlt698 URL [--address A] [--json] [--key HEX]`: the head-end
+reader for one meter, over either of its faces; both print the same reading. With the meter's
+key (DL/T 645), it also verifies the record chain and exits 1 when a record fails."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 
 from meterseal.commands._links import SerialTarget, TcpTarget, parse_link
@@ -33,6 +35,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                       help="seconds to wait for each answer (default 3)")
     read.add_argument("--utc-offset", type=float, default=8.0, metavar="H",
                       help="the meter's local standard time offset, for printing (default 8)")
+    read.add_argument("--key", metavar="HEX",
+                      help="the meter's 128-bit key (32 hex digits): verify its record chain "
+                           "and name every record that fails (DL/T 645 only; exit 1 if any)")
+    read.add_argument("--expect-head", type=int, default=0, metavar="N",
+                      help="with --key: the chain head seen at an earlier read, so that records "
+                           "removed from the end are caught too")
     read.set_defaults(func=cmd_read)
 
 
@@ -42,6 +50,20 @@ def _check(args: argparse.Namespace) -> None:
                          f"got {args.timeout:g}")
     if not (math.isfinite(args.utc_offset) and -12 <= args.utc_offset <= 14):
         raise UsageError(f"--utc-offset: need hours from -12 to +14, got {args.utc_offset:g}")
+    if args.key is not None:
+        if args.dlt698:
+            raise UsageError("--key: the record chain is served on the DL/T 645 face; use "
+                             "--dlt645")
+        try:
+            key = bytes.fromhex(args.key)
+        except ValueError:
+            key = b""
+        if len(key) != 16:
+            raise UsageError(f"--key: need 32 hex digits (the meter's 128-bit key), got "
+                             f"{args.key!r}")
+        args.key_bytes = key
+    if args.expect_head < 0 or (args.expect_head and args.key is None):
+        raise UsageError("--expect-head: a chain head (0 or more), and only with --key")
 
 
 def cmd_read(args: argparse.Namespace) -> int:
@@ -50,13 +72,24 @@ def cmd_read(args: argparse.Namespace) -> int:
     _check(args)
     if args.dlt698:
         reading = _read698(args, parse_link(args.dlt698, "--dlt698"))
+        verdict = None
     else:
-        reading = _read645(args, parse_link(args.dlt645))
-    emit(reading_json(reading) if args.json else format_reading(reading))
-    return 0
+        reading, verdict = _read645(args, parse_link(args.dlt645))
+    if verdict is None:
+        emit(reading_json(reading) if args.json else format_reading(reading))
+        return 0
+    from meterseal.headend.chainread import format_verdict, verdict_json
+
+    if args.json:
+        emit(json.dumps({**reading.to_json(), "chain": verdict_json(verdict)}, indent=2,
+                        ensure_ascii=False))
+    else:
+        emit(format_reading(reading) + "\n" + format_verdict(verdict))
+    return 0 if verdict.clean else 1
 
 
 def _read645(args: argparse.Namespace, target: TcpTarget | SerialTarget):  # type: ignore[no-untyped-def]
+    from meterseal.headend.chainread import ChainReadError, check_meter_chain
     from meterseal.headend.reader import Reader, ReadError
     from meterseal.protocols.dlt645.client import Dlt645Client
     from meterseal.protocols.dlt645.errors import Dlt645Error
@@ -77,8 +110,12 @@ def _read645(args: argparse.Namespace, target: TcpTarget | SerialTarget):  # typ
         raise UsageError(str(exc)) from None
     with client:
         try:
-            return Reader(client, address=address, utc_offset_h=args.utc_offset).read()
-        except (Dlt645Error, ReadError) as exc:
+            reading = Reader(client, address=address, utc_offset_h=args.utc_offset).read()
+            if args.key is None:
+                return reading, None
+            me = address_from_string(reading.address)
+            return reading, check_meter_chain(client, me, args.key_bytes, args.expect_head)
+        except (Dlt645Error, ReadError, ChainReadError) as exc:
             raise UsageError(str(exc)) from None
 
 

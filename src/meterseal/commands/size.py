@@ -22,12 +22,8 @@ from meterseal.hardware import catalog
 from meterseal.hardware.profile import ProfileError, list_keys, resolve_profile
 from meterseal.sim.scenario import ScenarioError, parse_duration
 from meterseal.verify.sizing import (
-    BATTERY_STATES,
-    PART_FAMILIES,
     STANDARD_F,
-    Requirement,
     Sizing,
-    SizingError,
     size,
     sizing_dict,
     trial_at,
@@ -36,6 +32,12 @@ from meterseal.verify.sizing import (
 )
 from meterseal.verify.sizing_case import CatalogRequirement
 from meterseal.verify.sizing_catalog import catalog_dict, catalog_verdict, pick_parts
+from meterseal.verify.sizing_requirement import (
+    BATTERY_STATES,
+    PART_FAMILIES,
+    Requirement,
+    SizingError,
+)
 
 
 def print_sizing(s: Sizing) -> None:

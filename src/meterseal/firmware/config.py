@@ -29,6 +29,8 @@ class FirmwareConfig:
         "esr_ohm",
         "esr_ratio_cold",
         "has_battery_domain",
+        "mac_a",
+        "mac_s",
         "margin_v",
         "nvm_min_v",
         "nvm_write_a",
@@ -83,6 +85,8 @@ class FirmwareConfig:
         nvm_min_v,
         esr_ratio_cold,
         c_ratio_cold,
+        mac_a=0.0,
+        mac_s=0.0,
     ):
         self.sample_period_us = int(sample_period_us)
         self.debounce_samples = int(debounce_samples)
@@ -121,6 +125,10 @@ class FirmwareConfig:
         self.radio_peak_a = float(radio_peak_a)
         # The NVM programs a page only at or above this supply (0: no limit beyond brown-out).
         self.nvm_min_v = float(nvm_min_v)
+        # The security module computing one record MAC: its current and time (the MCU is
+        # awake beside it).
+        self.mac_a = float(mac_a)
+        self.mac_s = float(mac_s)
 
     @property
     def debounce_us(self):

@@ -142,11 +142,22 @@ class MeteringPort:
         raise NotImplementedError
 
 
+class SecurityPort:
+    """The security module (ESAM): it holds the meter's key, which never leaves it."""
+
+    def mac(self, data):  # -> bytes (8)
+        """The record MAC of data (firmware/chain.py). The module draws its current for its
+        compute time (the board accounts it); the firmware asks only when its budget covers
+        that."""
+        raise NotImplementedError
+
+
 class Board:
-    """The bundle of ports handed to the firmware."""
+    """The bundle of ports handed to the firmware. security is None on a board whose records
+    carry no MAC."""
 
     def __init__(self, clock, cover, supply, timers, power, nvm, retained, radio, metering,
-                 eventout=None, terminal=None):
+                 eventout=None, terminal=None, security=None):
         self.clock = clock
         self.cover = cover
         self.supply = supply
@@ -156,6 +167,7 @@ class Board:
         self.retained = retained
         self.radio = radio
         self.metering = metering
+        self.security = security
         self.eventout = NoEventOut() if eventout is None else eventout
         # The terminal cover's key switch (a CoverPort), or None on a board without one.
         self.terminal = terminal

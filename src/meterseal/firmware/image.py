@@ -1,31 +1,27 @@
-"""What the NVM holds: the index of valid pages, and the decoded image downstream reads.
+"""What the NVM holds: the Index of valid pages, and decode_image, which turns it into the
+MeterImage (meterimage.py) every reader downstream sees.
 
-Owns the rules that turn pages into records: which page kind lives at which address, that a
-record N is valid only in slot N % 11, that a close/end half counts only when its seq matches its
-slot's open/start half, that the totals are the highest valid seq, that the latest 10 are shown
-newest first, that the valid SavedState copy with the highest generation wins, and that the
-newest valid event clear sets the baselines below which a log's records are hidden from the
-standard view (never erased: the all-time totals and records stay). It never
+Owns the rules that turn pages into records: that a page counts only where its kind lives
+(pagemap.py), that a record N is valid only in slot N % 11, that a close/end half counts only
+when its seq matches its slot's open/start half, that the totals are the highest valid seq, that
+the latest 10 are shown newest first, that the valid SavedState copy with the highest generation
+wins, and that the newest valid event clear sets the baselines below which a log's records are
+hidden from the standard view (never erased: the all-time totals and records stay). It never
 writes and knows nothing of devices: pages come through a read(addr, n) callable or a bytes image.
 The same Index serves the firmware's Journal (updated write by write) and decode_image, so the
 firmware and every reader downstream see one truth.
 """
 
+from meterseal.firmware.chain import decode_seal, encode_seal, link_of, raw_chain_seq
 from meterseal.firmware.layout import (
-    COVER_BASE_PAGE,
-    EVENT_CLEAR_BASE_PAGE,
-    FREEZE_BASE_PAGE,
+    CHAINED_END_PAGE,
+    CHAINED_FIRST_PAGE,
     FREEZE_KEEP,
     FREEZE_SLOTS,
     PAGE_SIZE,
-    POWER_DOWN_BASE_PAGE,
-    REPORT_BASE_PAGE,
     RING,
+    SEAL_BASE_PAGE,
     SLOTS,
-    STATE_PAGE_A,
-    STATE_PAGE_B,
-    TERMINAL_BASE_PAGE,
-    TERMINAL_REPORT_BASE_PAGE,
     cover_close_addr,
     cover_open_addr,
     event_clear_addr,
@@ -33,13 +29,16 @@ from meterseal.firmware.layout import (
     pd_end_addr,
     pd_start_addr,
     report_addr,
+    seal_addr,
     state_addr,
     terminal_close_addr,
     terminal_open_addr,
     terminal_report_addr,
 )
+from meterseal.firmware.meterimage import MeterImage
+from meterseal.firmware.pagecodec import PAGE_LEN, chained_span, decode_chained
+from meterseal.firmware.pagemap import is_seal_page, locate
 from meterseal.firmware.records import (
-    PAGE_LEN,
     CoverClose,
     CoverOpen,
     DailyFreeze,
@@ -51,7 +50,6 @@ from meterseal.firmware.records import (
     TerminalClose,
     TerminalOpen,
     TerminalReport,
-    decode_page,
 )
 
 _HALF_GEN = 0x80000000
@@ -63,109 +61,12 @@ def gen_newer(a, b):
     return a != b and ((a - b) & _U32) < _HALF_GEN
 
 
-class MeterImage:
-    """The records an NVM image holds, as every reader downstream must see them.
-
-    cover_total / power_down_total are all-time (they never go back, whatever was cleared);
-    cover / power_down the latest 10 of all time, newest first. clears holds the latest 10 event
-    clears, newest first; cover_base / power_down_base are the all-time totals at the last clear
-    of each log: the standard view (standard_cover(), cover_count(), ...) shows only what came
-    after them. freeze_total is all-time; freezes the latest 62 daily freezes, newest first.
-    terminal_cover_total / terminal_cover / terminal_reports are the terminal cover's log, kept
-    as the cover's (terminal_cover_base: its clear baseline).
-    """
-
-    __slots__ = (
-        "clear_total",
-        "clears",
-        "cover",
-        "cover_base",
-        "cover_total",
-        "freeze_total",
-        "freezes",
-        "power_down",
-        "power_down_base",
-        "power_down_total",
-        "reports",
-        "state",
-        "terminal_cover",
-        "terminal_cover_base",
-        "terminal_cover_total",
-        "terminal_reports",
-    )
-
-    def __init__(
-        self,
-        cover_total,
-        cover,
-        power_down_total,
-        power_down,
-        state,
-        clear_total=0,
-        clears=None,
-        cover_base=0,
-        power_down_base=0,
-        reports=None,
-        freeze_total=0,
-        freezes=None,
-        terminal_cover_total=0,
-        terminal_cover=None,
-        terminal_cover_base=0,
-        terminal_reports=None,
-    ):
-        self.cover_total = cover_total
-        self.cover = cover
-        self.power_down_total = power_down_total
-        self.power_down = power_down
-        self.state = state
-        self.clear_total = clear_total
-        self.clears = [] if clears is None else clears
-        self.cover_base = cover_base
-        self.power_down_base = power_down_base
-        # {seq: ReportStatus} of the latest cover-open records whose report is recorded.
-        self.reports = {} if reports is None else reports
-        self.freeze_total = freeze_total
-        self.freezes = [] if freezes is None else freezes
-        self.terminal_cover_total = terminal_cover_total
-        self.terminal_cover = [] if terminal_cover is None else terminal_cover
-        self.terminal_cover_base = terminal_cover_base
-        self.terminal_reports = {} if terminal_reports is None else terminal_reports
-
-    def cover_count(self):
-        """The cover-open count the standard DI answers: openings since the last clear."""
-        return self.cover_total - self.cover_base
-
-    def terminal_cover_count(self):
-        """The terminal-cover-open count the standard DI answers: openings since its clear."""
-        return self.terminal_cover_total - self.terminal_cover_base
-
-    def standard_terminal_cover(self):
-        return [r for r in self.terminal_cover if r.seq > self.terminal_cover_base]
-
-    def power_down_count(self):
-        return self.power_down_total - self.power_down_base
-
-    def standard_cover(self):
-        """The cover-open records the standard DIs show (after the last clear), newest first."""
-        return [r for r in self.cover if r.seq > self.cover_base]
-
-    def standard_power_down(self):
-        return [r for r in self.power_down if r.seq > self.power_down_base]
-
-    def __repr__(self):
-        return (
-            f"MeterImage(cover_total={self.cover_total}, cover={self.cover!r}, "
-            f"power_down_total={self.power_down_total}, power_down={self.power_down!r}, "
-            f"state={self.state!r}, clear_total={self.clear_total}, clears={self.clears!r}, "
-            f"cover_base={self.cover_base}, power_down_base={self.power_down_base})"
-        )
-
-
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("clears", "cover_close", "cover_open", "freeze_top", "freezes", "pd_end",
-                 "pd_start", "reports", "states", "t_close", "t_open", "t_reports")
+    __slots__ = ("clears", "cover_close", "cover_open", "freeze_top", "freezes", "late", "links",
+                 "pd_end", "pd_start", "raw", "reports", "seals", "states", "t_close", "t_open",
+                 "t_reports", "waiting")
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -176,6 +77,13 @@ class Index:
         self.clears = [None] * SLOTS
         self.reports = [None] * SLOTS
         self.freezes = [None] * FREEZE_SLOTS
+        self.links = {}  # page number -> chain.Link of the valid record it holds
+        self.seals = {}  # page number -> (chain_seq, prev_mac, mac) of its valid seal page
+        self.late = {}  # page number -> None: the pages written without their MAC
+        self.waiting = {}  # page number -> None: the late pages with no valid seal (yet)
+        # page number -> bytes of every page whose chained CRC holds, valid record or not: the
+        # reader is shown what the NVM holds, not only what still decodes to a record.
+        self.raw = {}
         # The freeze ring is 63 slots, asked its total at every freeze: kept until a freeze
         # page changes (None: to be found again).
         self.freeze_top = None
@@ -199,29 +107,122 @@ class Index:
             self._load_page(read, terminal_report_addr(slot), TerminalReport)
         for slot in range(FREEZE_SLOTS):
             self._load_page(read, freeze_addr(slot), DailyFreeze)
+        for page in list(self.late):  # only a record written without its MAC has a seal
+            addr = seal_addr(page)
+            self.put(addr, read(addr, PAGE_SIZE))
 
     def _load_page(self, read, addr, kind):
-        self.put(addr, read(addr, PAGE_LEN[kind]))
+        self.put(addr, read(addr, PAGE_SIZE if kind is not SavedState else PAGE_LEN[kind]))
 
     def put(self, addr, data):
         """The page at addr now holds these bytes (a write, or what a cut left): index what
         they decode to, or forget the slot if they decode to nothing that belongs there."""
-        rec = decode_page(data)
-        if rec is None or not self.apply(addr, rec):
+        if not self.commit(addr, data):
             self.clear(addr)
+        if addr % PAGE_SIZE == 0 and CHAINED_FIRST_PAGE <= addr // PAGE_SIZE < CHAINED_END_PAGE:
+            n = chained_span(data)
+            if n:
+                self.raw[addr // PAGE_SIZE] = bytes(data[:n])
+            else:
+                self.raw.pop(addr // PAGE_SIZE, None)
+
+    def commit(self, addr, data):
+        """Index the page written at addr; False (index unchanged) if data is no page that
+        belongs there."""
+        page = addr // PAGE_SIZE
+        if is_seal_page(addr):
+            seal = decode_seal(data)
+            if seal is None or seal[0] != page - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE:
+                return False
+            self.seals[seal[0]] = seal[1:]
+            link = self.links.get(seal[0])
+            if link is not None and link.late() and seal[1] == link.chain_seq:
+                self.waiting.pop(seal[0], None)
+            return True
+        got = decode_chained(data)
+        if got is None or not self.apply(addr, got[0]):
+            return False
+        link = link_of(page, data, got) if got[1] else None
+        self.late.pop(page, None)
+        self.waiting.pop(page, None)
+        self.raw.pop(page, None)
+        if link is None:
+            self.links.pop(page, None)
+        else:
+            self.links[page] = link
+            self.raw[page] = bytes(data[:len(link.head) + 20])  # head, two MACs, CRC
+            if link.late():
+                self.late[page] = None
+                if self.link_mac(link) is None:
+                    self.waiting[page] = None
+        return True
 
     def clear(self, addr):
         """Forget what the page at addr held (it is unreadable now)."""
-        where = _locate(addr)
+        if is_seal_page(addr):
+            page = addr // PAGE_SIZE - SEAL_BASE_PAGE + CHAINED_FIRST_PAGE
+            self.seals.pop(page, None)
+            if page in self.late:
+                self.waiting[page] = None
+            return
+        where = locate(addr)
         if where is not None:
             where[0](self)[where[1]] = None
+            self.links.pop(addr // PAGE_SIZE, None)
+            self.late.pop(addr // PAGE_SIZE, None)
+            self.waiting.pop(addr // PAGE_SIZE, None)
             if where[2] is DailyFreeze:
                 self.freeze_top = None
+
+    # --- the chain -----------------------------------------------------------------------
+
+    def chain_head(self):
+        """The Link with the highest chain_seq, or None when no page is chained."""
+        head = None
+        for link in self.links.values():
+            if head is None or link.chain_seq > head.chain_seq:
+                head = link
+        return head
+
+    def link_mac(self, link):
+        """The MAC of a chained page: its own, or its seal's; None while it awaits its seal."""
+        if not link.late():
+            return link.mac
+        seal = self.seals.get(link.page)
+        if seal is None or seal[0] != link.chain_seq:
+            return None
+        return seal[2]
+
+    def newest_with_mac(self):
+        """The highest chain_seq among pages that carry their MAC or have their seal (0: none)."""
+        top = 0
+        for link in self.links.values():
+            if link.chain_seq > top and self.link_mac(link) is not None:
+                top = link.chain_seq
+        return top
+
+    def unsealed(self):
+        """The chained pages written without a MAC that have no seal yet, oldest first."""
+        out = [self.links[page] for page in self.waiting]
+        out.sort(key=_chain_seq)
+        return out
+
+    def chain_pages(self):
+        """(page, page bytes, seal bytes or b"") of every page that holds a chained page (a
+        valid record or not), newest chain_seq first."""
+        out = []
+        for page, data in self.raw.items():
+            link = self.links.get(page)
+            seal = self.seals.get(page) if link is not None and link.late() else None
+            sealed = b"" if seal is None else encode_seal(page, seal[0], seal[1], seal[2])
+            out.append((raw_chain_seq(data), page, data, sealed))
+        out.sort(reverse=True)
+        return [(page, data, sealed) for _seq, page, data, sealed in out]
 
     def apply(self, addr, rec):
         """Record that the page at addr now holds rec; False (index unchanged) if rec does not
         belong at addr: wrong kind, or a seq of another slot."""
-        where = _locate(addr)
+        where = locate(addr)
         if where is None:
             return False
         table, i, kind = where
@@ -359,7 +360,12 @@ class Index:
             self.terminals(),
             self.terminal_baseline(),
             self.terminal_report_statuses(),
+            self.chain_pages(),
         )
+
+
+def _chain_seq(link):
+    return link.chain_seq
 
 
 def _merged(opens, closes, seq):
@@ -418,116 +424,6 @@ def _window(top, get, keep=RING):
             out.append(rec)
         seq -= 1
     return out
-
-
-def _t_states(ix):
-    return ix.states
-
-
-def _t_cover_open(ix):
-    return ix.cover_open
-
-
-def _t_cover_close(ix):
-    return ix.cover_close
-
-
-def _t_pd_start(ix):
-    return ix.pd_start
-
-
-def _t_pd_end(ix):
-    return ix.pd_end
-
-
-def _t_clears(ix):
-    return ix.clears
-
-
-def _t_reports(ix):
-    return ix.reports
-
-
-def _t_freezes(ix):
-    return ix.freezes
-
-
-def _t_terminal_open(ix):
-    return ix.t_open
-
-
-def _t_terminal_close(ix):
-    return ix.t_close
-
-
-def _t_terminal_reports(ix):
-    return ix.t_reports
-
-
-def _locate(addr):
-    """(table getter, index, record class) of the journal page at addr, or None."""
-    if addr < 0 or addr % PAGE_SIZE:
-        return None
-    page = addr // PAGE_SIZE
-    if page == STATE_PAGE_A or page == STATE_PAGE_B:
-        return _t_states, page - STATE_PAGE_A, SavedState
-    rel = page - COVER_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_cover_close, rel // 2, CoverClose
-        return _t_cover_open, rel // 2, CoverOpen
-    rel = page - POWER_DOWN_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_pd_end, rel // 2, PowerDownEnd
-        return _t_pd_start, rel // 2, PowerDown
-    rel = page - EVENT_CLEAR_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_clears, rel, EventClear
-    rel = page - REPORT_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_reports, rel, ReportStatus
-    rel = page - FREEZE_BASE_PAGE
-    if 0 <= rel < FREEZE_SLOTS:
-        return _t_freezes, rel, DailyFreeze
-    rel = page - TERMINAL_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_terminal_close, rel // 2, TerminalClose
-        return _t_terminal_open, rel // 2, TerminalOpen
-    rel = page - TERMINAL_REPORT_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_terminal_reports, rel, TerminalReport
-    return None
-
-
-GROUP_STATE = "state"
-GROUP_COVER = "cover"
-GROUP_POWER_DOWN = "power_down"
-GROUP_CLEAR = "clear"
-GROUP_REPORT = "report"
-GROUP_FREEZE = "freeze"
-GROUP_TERMINAL = "terminal"
-
-
-def page_group(addr):
-    """Which part of the image a page write at addr can change (GROUP_*), or None for an
-    address that holds no journal page."""
-    where = _locate(addr)
-    if where is None:
-        return None
-    table = where[0]
-    if table is _t_cover_open or table is _t_cover_close:
-        return GROUP_COVER
-    if table is _t_pd_start or table is _t_pd_end:
-        return GROUP_POWER_DOWN
-    if table is _t_reports:
-        return GROUP_REPORT
-    if table is _t_freezes:
-        return GROUP_FREEZE
-    if table is _t_terminal_open or table is _t_terminal_close or table is _t_terminal_reports:
-        return GROUP_TERMINAL
-    return GROUP_STATE if table is _t_states else GROUP_CLEAR
 
 
 def decode_image(image):

@@ -12,6 +12,10 @@ Owns the write rules that make the NVM survive a power cut anywhere:
 An event clear is one more single-page op in its own ring: it records the clear and moves the
 baselines of the standard view; it never rewrites or erases a cover-open or power-down page, so
 the all-time totals (I4) and every committed record (I5) are untouched by it.
+Every record page carries a chain trailer (chain.py) once set_mac() names the security module:
+the chain is issued with the writes, in the order they are handed out, and recover() takes it
+back to the newest committed page, so a write that never committed leaves no gap. A page written
+without its MAC (set_mac's function declined) is sealed later by next_seal(), in chain order.
 It performs no I/O: it reads through read(addr, n) at recovery and hands back (addr, data) for the
 firmware's write queue. Contract with that queue: every write handed out is performed, in the order
 handed out, unless power dies (then recover() starts afresh); a write the firmware drops on purpose
@@ -19,8 +23,11 @@ must be followed by recover(), since the SavedState alternation counts writes as
 It knows nothing of timing, energy, the HAL or the power states.
 """
 
+from meterseal.firmware.chain import FLAG_LATE, NO_MAC, encode_seal, mac_input, trailer
+from meterseal.firmware.crc import crc32
 from meterseal.firmware.image import Index
 from meterseal.firmware.layout import (
+    PAGE_SIZE,
     RING,
     cover_close_addr,
     cover_open_addr,
@@ -29,11 +36,13 @@ from meterseal.firmware.layout import (
     pd_end_addr,
     pd_start_addr,
     report_addr,
+    seal_addr,
     state_addr,
     terminal_close_addr,
     terminal_open_addr,
     terminal_report_addr,
 )
+from meterseal.firmware.pagecodec import encode_page
 from meterseal.firmware.records import (
     CoverClose,
     CoverOpen,
@@ -44,8 +53,6 @@ from meterseal.firmware.records import (
     TerminalClose,
     TerminalOpen,
     TerminalReport,
-    decode_page,
-    encode_page,
 )
 
 _U32 = 0xFFFFFFFF
@@ -55,6 +62,9 @@ class Journal:
     """The firmware's record journal on the NVM. Call recover() before anything else."""
 
     __slots__ = (
+        "_chain_mac",
+        "_chain_page",
+        "_chain_seq",
         "_clear_issued",
         "_cover_issued",
         "_freeze_issued",
@@ -62,15 +72,22 @@ class Journal:
         "_index",
         "_issued_bases",
         "_issued_terminal_base",
+        "_mac",
         "_next_copy",
         "_pd_issued",
         "_read",
         "_ready",
+        "_seals",
         "_terminal_issued",
     )
 
-    def __init__(self, read):
+    def __init__(self, read, mac=None):
         self._read = read
+        self._mac = mac
+        self._chain_seq = 0
+        self._chain_page = 0
+        self._chain_mac = NO_MAC
+        self._seals = {}  # page -> (chain_seq, mac) of seals issued since recover()
         self._index = Index()
         self._ready = False
         self._cover_issued = 0
@@ -95,6 +112,13 @@ class Journal:
         self._terminal_issued = ix.terminal_total()
         self._issued_bases = ix.baselines()
         self._issued_terminal_base = ix.terminal_baseline()
+        head = ix.chain_head()
+        self._seals = {}
+        if head is None:
+            self._chain_seq, self._chain_page, self._chain_mac = 0, 0, NO_MAC
+        else:
+            self._chain_seq, self._chain_page = head.chain_seq, head.page
+            self._chain_mac = ix.link_mac(head)
         latest = ix.latest_state_copy()
         if latest is None:
             self._gen_issued = 0
@@ -211,10 +235,10 @@ class Journal:
             rec.import_before,
             rec.export_before,
         )
-        data = encode_page(half)
+        write = self._chained(cover_open_addr(seq), half)
         if seq > self._cover_issued:
             self._cover_issued = seq
-        return cover_open_addr(seq), data
+        return write
 
     def close_cover(self, seq, close_quality, closed_ms, import_after, export_after):
         """Write of the close half of record seq; None if its close already committed."""
@@ -227,8 +251,8 @@ class Journal:
         rec = self._index.cover(seq)
         if rec is not None and rec.closed:
             return None
-        data = encode_page(CoverClose(seq, close_quality, closed_ms, import_after, export_after))
-        return cover_close_addr(seq), data
+        return self._chained(cover_close_addr(seq),
+                             CoverClose(seq, close_quality, closed_ms, import_after, export_after))
 
     def open_terminal(self, rec):
         """Write of the open half of terminal-cover record rec, by open_cover's rules."""
@@ -240,10 +264,10 @@ class Journal:
             raise ValueError("terminal-cover seq would leave a hole")
         half = TerminalOpen(seq, rec.quality, rec.opened_ms, rec.not_before_ms, rec.not_after_ms,
                             rec.import_before, rec.export_before)
-        data = encode_page(half)
+        write = self._chained(terminal_open_addr(seq), half)
         if seq > self._terminal_issued:
             self._terminal_issued = seq
-        return terminal_open_addr(seq), data
+        return write
 
     def close_terminal(self, seq, close_quality, closed_ms, import_after, export_after):
         """Write of the close half of terminal-cover record seq; None if already closed."""
@@ -256,9 +280,9 @@ class Journal:
         rec = self._index.terminal(seq)
         if rec is not None and rec.closed:
             return None
-        data = encode_page(TerminalClose(seq, close_quality, closed_ms, import_after,
-                                         export_after))
-        return terminal_close_addr(seq), data
+        return self._chained(terminal_close_addr(seq),
+                             TerminalClose(seq, close_quality, closed_ms, import_after,
+                                           export_after))
 
     def terminal_report_status(self, seq, sends, flags, time_ms):
         """Write of terminal-cover record seq's report status, by report_status's rules."""
@@ -268,7 +292,7 @@ class Journal:
             raise ValueError("report status of a terminal-cover record not in the ring")
         if self._index.terminal_report(seq) is not None:
             return None
-        return terminal_report_addr(seq), encode_page(TerminalReport(seq, sends, flags, time_ms))
+        return self._chained(terminal_report_addr(seq), TerminalReport(seq, sends, flags, time_ms))
 
     def power_down_start(self, seq, start_ms, start_quality):
         """Write of the start half of power-down record seq (= next_power_down_seq(), or a retry);
@@ -278,10 +302,10 @@ class Journal:
             return None
         if seq > self.next_power_down_seq():
             raise ValueError("power-down seq would leave a hole")
-        data = encode_page(PowerDown(seq, start_ms, start_quality))
+        write = self._chained(pd_start_addr(seq), PowerDown(seq, start_ms, start_quality))
         if seq > self._pd_issued:
             self._pd_issued = seq
-        return pd_start_addr(seq), data
+        return write
 
     def power_down_end(self, seq, end_ms, end_quality):
         """Write of the end half of power-down record seq; None if its end already committed."""
@@ -294,8 +318,7 @@ class Journal:
         rec = self._index.power_down(seq)
         if rec is not None and rec.ended:
             return None
-        data = encode_page(PowerDownEnd(seq, end_ms, end_quality))
-        return pd_end_addr(seq), data
+        return self._chained(pd_end_addr(seq), PowerDownEnd(seq, end_ms, end_quality))
 
     def event_clear(self, seq, time_ms, time_quality, operator, di, cover, power_down,
                     terminal=False):
@@ -332,12 +355,12 @@ class Journal:
             t_total,
             t_total if terminal else min(prev_t, t_total),
         )
-        data = encode_page(rec)
+        write = self._chained(event_clear_addr(seq), rec)
         if seq > self._clear_issued:
             self._clear_issued = seq
             self._issued_bases = (rec.cover_base, rec.pd_base)
             self._issued_terminal_base = rec.terminal_base
-        return event_clear_addr(seq), data
+        return write
 
     def report_status(self, seq, sends, flags, time_ms):
         """Write of cover-open record seq's report status; None if one is already committed
@@ -348,7 +371,7 @@ class Journal:
             raise ValueError("report status of a cover record not in the ring")
         if self._index.report(seq) is not None:
             return None
-        return report_addr(seq), encode_page(ReportStatus(seq, sends, flags, time_ms))
+        return self._chained(report_addr(seq), ReportStatus(seq, sends, flags, time_ms))
 
     def reported(self, seq):
         """Is a report status committed for cover-open record seq?"""
@@ -363,10 +386,10 @@ class Journal:
             return None
         if seq > self.next_freeze_seq():
             raise ValueError("freeze seq would leave a hole")
-        data = encode_page(rec)
+        write = self._chained(freeze_addr(seq), rec)
         if seq > self._freeze_issued:
             self._freeze_issued = seq
-        return freeze_addr(seq), data
+        return write
 
     def save_state(self, state):
         """Write of a new SavedState; assigns state.gen (the next generation) in place.
@@ -385,9 +408,90 @@ class Journal:
 
     def committed(self, addr, data):
         """The firmware reports that the write (addr, data) completed."""
-        rec = decode_page(data)
-        if rec is None or not self._index.apply(addr, rec):
+        if not self._index.commit(addr, data):
             raise ValueError("not a journal page for this address")
+
+    # --- the record chain (chain.py) -------------------------------------------------------
+
+    def set_mac(self, mac):
+        """Chain every record page from now on: mac(data) gives the security module's MAC of
+        data, or None when it cannot be afforded now (the page is then written late, flagged,
+        and sealed by next_seal() later). None: write pages without a chain."""
+        self._mac = mac
+
+    def _chained(self, addr, rec):
+        """(addr, page bytes) of rec, with its chain trailer after the chain as issued."""
+        if self._mac is None:
+            return addr, encode_page(rec)
+        page = addr // PAGE_SIZE
+        seq = self._chain_seq + 1
+        prev_page, prev_mac = self._chain_page, self._chain_mac
+        mac = None
+        body = encode_page(rec)[:-4]  # tag and payload: encoded (and checked) once
+        if prev_mac is not None:
+            head = body + trailer(seq, prev_page, 0, b"", b"")
+            mac = self._mac(mac_input(page, head, prev_mac))
+        if mac is None:
+            body += trailer(seq, prev_page, FLAG_LATE, NO_MAC, NO_MAC)
+        else:
+            body += trailer(seq, prev_page, 0, prev_mac, mac)
+        data = body + crc32(body).to_bytes(4, "little")
+        self._chain_seq, self._chain_page, self._chain_mac = seq, page, mac
+        return addr, data
+
+    def needs_seal(self):
+        """Is a committed page waiting for its seal, with none issued yet?"""
+        if not self._index.waiting or self._mac is None:
+            return False
+        for link in self._index.unsealed():
+            if not self._seal_tried(link):
+                return True
+        return False
+
+    def next_seal(self):
+        """The seal write of the oldest committed page written without its MAC, or None (none
+        waits, or its MAC cannot be had now: its predecessor is gone, or the module declined)."""
+        self._need_ready()
+        if self._mac is None:
+            return None
+        floor = self._index.newest_with_mac()
+        for link in self._index.unsealed():
+            if self._seal_tried(link):
+                continue
+            prev = self._mac_before(link)
+            if prev is None or link.chain_seq < floor or link.prev_mac != NO_MAC or (
+                    link.mac != NO_MAC):
+                # Never sealed: its predecessor left the NVM unsealed, or the page cannot be a
+                # genuine late page (late pages follow every MAC'd one and carry zeros) — the
+                # module must not vouch for a page changed by hand. The reader reports it.
+                self._seals[link.page] = (link.chain_seq, None)
+                continue
+            mac = self._mac(mac_input(link.page, link.head, prev))
+            if mac is None:
+                return None
+            self._seals[link.page] = (link.chain_seq, mac)
+            if link.chain_seq == self._chain_seq and link.page == self._chain_page:
+                self._chain_mac = mac  # later records chain on the seal's MAC
+            return seal_addr(link.page), encode_seal(link.page, link.chain_seq, prev, mac)
+        return None
+
+    def _seal_tried(self, link):
+        got = self._seals.get(link.page)
+        return got is not None and got[0] == link.chain_seq
+
+    def _issued_seal(self, link):
+        got = self._seals.get(link.page)
+        return got[1] if got is not None and got[0] == link.chain_seq else None
+
+    def _mac_before(self, link):
+        """The MAC of the chain's record before link's, committed or sealed as issued."""
+        if link.prev_page == 0:
+            return NO_MAC if link.chain_seq == 1 else None
+        prev = self._index.links.get(link.prev_page)
+        if prev is None or prev.chain_seq != link.chain_seq - 1:
+            return None
+        mac = self._index.link_mac(prev)
+        return mac if mac is not None else self._issued_seal(prev)
 
     def _need_ready(self):
         if not self._ready:

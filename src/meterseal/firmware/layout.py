@@ -16,13 +16,19 @@ page sits alone in its own EEPROM page, so one write never touches two records.
                     standard's 62 daily freezes: a freeze N only overwrites freeze N - 63)
     pages 164..187  the authority journal (authlog.py): time-setting log 164..174, broadcast-time
                     log 175..185, the lockout counter's two copies 186, 187
-    pages 188..499  free
+    pages 188..373  late MAC seals, one per journal page 2..187 (seal of page P at P + 186):
+                    the MAC of a record written on backup without one (chain.py)
+    pages 374..499  free
     pages 500, 501  the active-report page, copies A and B (reportword.py)
     pages 502..511  free
 
 A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 and overwrites
 record N - 11, never one of the latest 10, so a torn write can only destroy a record that had
 already left the ring. The event-clear ring follows the same rule.
+
+Every journal page in 2..187 written by the Journal ends in a chain trailer before its CRC (the
+format is in chain.py): tag | payload | chain_seq 4 | prev_page 2 | flags 1 | prev_mac 8 | mac 8
+| CRC-32, 63 bytes at most. SavedState pages carry none.
 """
 
 from meterseal.firmware.compat import const
@@ -44,7 +50,10 @@ TERMINAL_REPORT_BASE_PAGE = const(90)
 FREEZE_BASE_PAGE = const(101)
 FREEZE_KEEP = const(62)
 FREEZE_SLOTS = const(63)
-FREE_BASE_PAGE = const(188)
+SEAL_BASE_PAGE = const(188)
+CHAINED_FIRST_PAGE = const(2)
+CHAINED_END_PAGE = const(188)  # journal pages that may carry a chain trailer: 2..187
+FREE_BASE_PAGE = const(374)
 
 # Page tags: first byte of every page, one per page kind. 0x00 and 0xFF are never tags, so an
 # erased page (0xFF) or a zeroed one can never pass for a record.
@@ -56,6 +65,7 @@ TAG_PD_END = const(0xD2)
 TAG_EVENT_CLEAR = const(0xE1)
 TAG_REPORT = const(0xB1)
 TAG_FREEZE = const(0xF1)
+TAG_SEAL = const(0x5E)
 TAG_TERMINAL_OPEN = const(0xC3)
 TAG_TERMINAL_CLOSE = const(0xC4)
 TAG_TERMINAL_REPORT = const(0xB2)
@@ -95,6 +105,11 @@ def report_addr(seq):
 def freeze_addr(seq):
     """Daily freeze seq."""
     return (FREEZE_BASE_PAGE + seq % FREEZE_SLOTS) * PAGE_SIZE
+
+
+def seal_addr(page):
+    """The late-seal page of journal page `page` (2..187)."""
+    return (SEAL_BASE_PAGE + page - CHAINED_FIRST_PAGE) * PAGE_SIZE
 
 
 def terminal_open_addr(seq):

@@ -41,6 +41,7 @@ class Budget:
         "battery_end_v",
         "c",
         "esr",
+        "mac_need_v",
         "radio_need_v",
         "report_need_v",
         "wake_need_v",
@@ -72,6 +73,11 @@ class Budget:
         debounce_v = cfg.debounce_samples * cfg.active_a * cfg.wake_s / c
         write_cost_v = (cfg.nvm_write_a + cfg.active_a) * cfg.nvm_write_s / c
         self.watch_floor_v = self.write_floor_v + debounce_v + 2 * write_cost_v
+        # A record MAC: the module and the MCU for its compute time, on top of the write it
+        # goes with. It is not in the watch floor: a record that cannot afford it is written
+        # without it and sealed at the restore (chain.py) rather than end the watch; the charge
+        # of the MACs that are computed is part of the watch's cost.
+        self.mac_need_v = self.pulse_need_v(cfg.mac_a + cfg.active_a, cfg.mac_s)
         # On the battery the charge of a write is nothing; its pulse through the cell is all.
         self.battery_end_v = write_base + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
 
@@ -179,6 +185,28 @@ class PowerPath:
                 return SRC_SUPERCAP
             return SRC_NONE
         return SRC_MCU if self.supply.backup_v() >= b.write_floor_v else SRC_NONE
+
+    def mac_affordable(self, budgeted, source):
+        """May the security module compute a record MAC now, for a write on `source`? On mains
+        always; on backup (also in the power-fail window) only where the MAC's pulse, on top of
+        the write's, cannot bring the supply to any level the watch steers by (its comparator
+        would end or hand over the watch): rather than end the watch, a MAC waits for the
+        restore."""
+        if not budgeted and self.supply.mains():
+            return True  # outside the watch the MAC costs backup nothing only with mains there
+        b = self.budget
+        cfg = self.cfg
+        if self.on_battery:
+            # The MAC is computed on the battery, before a supercapacitor assist switches in.
+            load = cfg.active_a + cfg.mac_a + (cfg.nvm_write_a if source == SRC_MCU else 0.0)
+            floor = max(max(cfg.brownout_v, cfg.nvm_min_v) + cfg.margin_v,
+                        cfg.battery_undervoltage_v, b.battery_end_v)
+            if self.supply.battery_v() - load * cfg.battery_pulse_ohm < floor:
+                return False
+            if source == SRC_MCU:
+                return True
+        v = self.supply.supercap_v() if source == SRC_SUPERCAP else self.supply.backup_v()
+        return v - cfg.nvm_write_a * b.esr >= b.watch_floor_v + b.mac_need_v
 
     def begin_assist(self):
         self.supply.use_supercap(True)

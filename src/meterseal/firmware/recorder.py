@@ -15,63 +15,40 @@ Rules it keeps:
 
 Its whole state, the power state and the secondary states beside it, is declared in states.py
 with its rules; what a power state allows is read from there, never from a comparison here.
+
+The Recorder keeps the event entry points (the handlers), the power-state steps of a restore,
+the hold-up watch, the power-down judging and the daily freeze. The rest of what it does runs on
+its state as mixins, one concern each: the meter cover's changes (cover.py), the terminal
+cover's (terminal.py), the queue of page writes (writequeue.py), the active reports
+(activereport.py).
 """
 
 from meterseal.firmware import states as st
+from meterseal.firmware.activereport import ActiveReport
 from meterseal.firmware.config import WAKE_POLLING
+from meterseal.firmware.cover import CoverWatch
 from meterseal.firmware.debounce import Debouncer
 from meterseal.firmware.freeze import missed_midnights, next_midnight
 from meterseal.firmware.journal import Journal
-from meterseal.firmware.layout import RING
-from meterseal.firmware.pending import CLOSE as KIND_CLOSE
-from meterseal.firmware.pending import (
-    COVER,
-    MAX_ENTRIES,
-    TERMINAL,
-    PendingEntry,
-    decode_pending,
-    encode_pending,
-)
-from meterseal.firmware.pending import OPEN as KIND_OPEN
-from meterseal.firmware.power_path import SRC_NONE, SRC_SUPERCAP, PowerPath
+from meterseal.firmware.pending import decode_pending
+from meterseal.firmware.power_path import SRC_MCU, PowerPath
 from meterseal.firmware.records import (
     DEFERRED,
     EXACT,
     FLAG_IN_OUTAGE,
-    FLAG_RTC_VALID,
-    FLAG_WATCH_ENDED,
     MWH_PER_UNIT,
-    REPORT_CUT_SHORT,
-    REPORT_NOT_SENT,
-    REPORT_ON_BACKUP,
     UNSYNCED,
-    CoverOpen,
     DailyFreeze,
-    SavedState,
-)
-from meterseal.firmware.report import (
-    REPORT_COVER_OPEN,
-    REPORT_TERMINAL_COVER_OPEN,
-    encode_report,
 )
 from meterseal.firmware.terminal import TerminalChannel, TerminalWatch, report_key
+from meterseal.firmware.writequeue import WriteQueue
 from meterseal.firmware.writes import (
     W_CLOSE,
-    W_CLOSE_REC,
-    W_FREEZE,
     W_OPEN,
     W_OPEN_REC,
     W_PD_END,
     W_PD_START,
-    W_REPORT,
-    W_STATE,
-    EntryWrite,
     FreezeWrite,
-    PowerDownWrite,
-    ReportWrite,
-    StateWrite,
-    carries,
-    reconciled_write,
 )
 
 T_SAMPLE = 0  # mains-time sampling of the switch, periodic, fast-forwardable
@@ -82,13 +59,8 @@ T_FREEZE = 4  # the next local midnight, on mains: the daily freeze
 T_PD_JUDGE = 5  # the power-down debounce after a power-fail trip
 T_SUPPLY = 6  # the supply time a power-down must follow, counted from mains' return
 
-# Page writes that fail in a row (the NVM's supply sagged below its minimum) before the firmware
-# stops trying until the power state changes: the budget misjudged this supply, and retrying at
-# once would only spend what is left on writes that cannot program.
-MAX_NVM_FAILS = 3
 
-
-class Recorder(TerminalWatch):
+class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
     def __init__(self, board, cfg):
         self.b = board
         self.cfg = cfg
@@ -99,6 +71,9 @@ class Recorder(TerminalWatch):
         self.report = None  # [seq, sends planned, sends done, flags] of the report in progress
         self.state = st.DORMANT
         self.journal = Journal(board.nvm.read)
+        self.write_on = SRC_MCU  # the source the write being encoded will run on
+        if getattr(board, "security", None) is not None:
+            self.journal.set_mac(self._record_mac)
         self.deb = Debouncer(1, cfg.debounce_samples)
         # The terminal cover's switch, where the board has one (terminal.py).
         port = getattr(board, "terminal", None)
@@ -375,122 +350,7 @@ class Recorder(TerminalWatch):
             return
         self._pump()
 
-    # ----------------------------------------------------------------- cover
-
-    def _sample(self):
-        b = self.b
-        level = b.cover.read()
-        now, valid = b.clock.read()
-        if self.deb.feed(level, now, valid):
-            t_ms, t_valid = self.deb.since_ms, self.deb.since_valid
-            if self.reconciling:
-                self._reconcile_change(level, now, valid)
-            elif level == 0:
-                self._seen_open(t_ms, t_valid, EXACT)
-            else:
-                self._seen_close(t_ms, t_valid, EXACT)
-            self.known_ms = self._known_at(t_ms)
-        self._terminal_sample(now, valid)
-        if not self._busy() and st.has_transition(self.state, st.EV_SAVED):
-            self._pump()  # the power-fail window waited for this debounce to settle
-
-    def _start_debounce_burst(self):
-        b = self.b
-        if self.state not in st.BUDGETED_IN or self.watch not in st.WATCHING:
-            return
-        self._arm_wake(False)
-        self._sample()
-        b.timers.start(T_DEBOUNCE, self.cfg.sample_period_us, self.cfg.sample_period_us, False)
-
-    def _registers(self):
-        imp, exp = self.b.metering.read()
-        return (
-            (self.base_import_mwh + imp) // MWH_PER_UNIT,
-            (self.base_export_mwh + exp) // MWH_PER_UNIT,
-        )
-
-    def _retained_full(self, channel=COVER):
-        if self.state not in st.BUDGETED_IN or self._write_affordable():
-            return False
-        if len(self.pending) < MAX_ENTRIES:
-            return False
-        if self.frozen is None:
-            own = channel == COVER
-            self.frozen = (1 - self.deb.stable if own else self.deb.stable, self.known_ms)
-            self._terminal_freeze(not own)
-        return True
-
-    def _seen_open(self, t_ms, valid, quality):
-        if self._retained_full():
-            return
-        imp, exp = self._registers()
-        seq = self.next_cover_seq
-        self.next_cover_seq += 1
-        entry = PendingEntry(KIND_OPEN, t_ms, 1 if valid else 0, imp, exp, seq)
-        self.open_seq = seq
-        self._add_pending(entry, quality)
-
-    def _seen_close(self, t_ms, valid, quality):
-        if not self.open_seq or self._retained_full():
-            return
-        imp, exp = self._registers()
-        entry = PendingEntry(KIND_CLOSE, t_ms, 1 if valid else 0, imp, exp, self.open_seq)
-        self.open_seq = 0
-        self._add_pending(entry, quality)
-
-    def _add_pending(self, entry, quality):
-        self.pending.append(entry)
-        self._save_retained()
-        if self.state in st.BUDGETED_IN and not self._write_affordable():
-            return  # stays pending: committed as deferred when energy returns
-        # Records a sag left pending (their write dropped from the queue) go first, as
-        # deferred: a close must never land before its open, nor a record before an older one.
-        for e in self.pending[:-1]:
-            if not self._queued_entry(e):
-                self._queue_entry(e, DEFERRED)
-        self._queue_entry(entry, quality)
-        self._pump()
-
-    def _adopt_pending(self, e):
-        """A record the previous life saw but could not commit: commit it now, as deferred."""
-        if e.channel == TERMINAL:
-            if self._terminal_adopt(e):
-                self.pending.append(e)
-                self._queue_entry(e, DEFERRED)
-            return
-        if e.kind == KIND_OPEN:
-            if self.journal.cover(e.seq) is not None:
-                return
-            if e.seq >= self.next_cover_seq:
-                self.next_cover_seq = e.seq + 1
-            self.open_seq = e.seq
-        else:
-            rec = self.journal.cover(e.seq)
-            if rec is not None and rec.closed:
-                return
-            if self.open_seq == e.seq:
-                self.open_seq = 0
-        self.pending.append(e)
-        self._queue_entry(e, DEFERRED)
-
-    def _reconcile_change(self, level, now, valid):
-        """The switch, debounced at power-up, differs from the last state the meter knew.
-
-        Nothing here goes through retained RAM: if power fails before the write commits, the
-        next power-up finds the same difference and reconciles it again, with the same
-        not_before."""
-        imp, exp = self._registers()
-        if level == 0:
-            seq = self.next_cover_seq
-            self.next_cover_seq += 1
-            self.open_seq = seq
-        elif not self.open_seq:
-            return
-        self.queue.append(reconciled_write(level, now, valid, imp, exp, self.open_seq,
-                                           self.known_ms, COVER))
-        if level == 1:
-            self.open_seq = 0
-        self._pump()
+    # ----------------------------------------------------------------- restore
 
     def _reconciled(self):
         self.reconciling = False
@@ -516,6 +376,14 @@ class Recorder(TerminalWatch):
             self._arm_watch()
 
     # ----------------------------------------------------------------- hold-up watch
+
+    def _start_debounce_burst(self):
+        b = self.b
+        if self.state not in st.BUDGETED_IN or self.watch not in st.WATCHING:
+            return
+        self._arm_wake(False)
+        self._sample()
+        b.timers.start(T_DEBOUNCE, self.cfg.sample_period_us, self.cfg.sample_period_us, False)
 
     def _arm_watch(self):
         b = self.b
@@ -598,12 +466,7 @@ class Recorder(TerminalWatch):
         self._set_bias(False)
         self.b.power.shutdown()
 
-    # ----------------------------------------------------------------- writes and reports
-
-    def _write_affordable(self):
-        if self.nvm_fails >= MAX_NVM_FAILS:
-            return False
-        return self.path.write_source(self.state in st.BUDGETED_IN) != SRC_NONE
+    # ----------------------------------------------------------------- power-down judging
 
     def _count_supply(self):
         self.supplied = False
@@ -621,217 +484,14 @@ class Recorder(TerminalWatch):
         self._queue_state(now, valid)  # the state page says so: a restore will end it
         self._pump()
 
-    def _queue_power_down(self, kind, now, valid):
-        self.queue.append(PowerDownWrite(kind, self.pd_seq, now, EXACT if valid else UNSYNCED))
+    # ----------------------------------------------------------------- registers and daily freeze
 
-    def _queue_entry(self, entry, quality):
-        self.queue.append(EntryWrite(entry, quality))
-
-    def _queued_entry(self, entry):
-        if carries(self.writing, entry):
-            return True
-        for item in self.queue:
-            if carries(item, entry):
-                return True
-        return False
-
-    def _queue_state(self, now, valid):
-        # The saved state is written only as the last thing queued: drop older queued copies.
-        self.queue = [q for q in self.queue if q.kind != W_STATE]
-        self.queue.append(StateWrite(valid))
-
-    def _pump(self):
-        # Records never wait for a report: the radio burst runs beside the write, and the ADC
-        # reading under its load already counts its ESR drop.
-        if self.writing is not None or self.state not in st.RUNS_IN:
-            return
-        budgeted = self.state in st.BUDGETED_IN
-        while self.queue:
-            item = self.queue.pop(0)
-            source = self.path.write_source(budgeted)
-            if self.nvm_fails >= MAX_NVM_FAILS:
-                source = SRC_NONE  # this supply cannot program the NVM: wait for another
-            if source == SRC_NONE:
-                # Nothing is dropped: a reconciled record lives only here. What waits is written
-                # when energy returns, so what was seen is no longer written at once.
-                self.queue.insert(0, item)
-                for q in self.queue:
-                    if q.kind == W_OPEN or q.kind == W_CLOSE:
-                        if q.quality == EXACT:
-                            q.quality = DEFERRED
-                return
-            write = self._encode(item)
-            if write is None:
-                continue
-            item.addr, item.data = write
-            self.writing = item
-            if source == SRC_SUPERCAP:
-                self.assisting = True
-                self.path.begin_assist()
-            self.b.nvm.write(item.addr, item.data)
-            return
-        if not self.reconciling and st.has_transition(self.state, st.EV_SAVED):
-            if self._busy():
-                # A change under debounce is finished on the bulk capacitor's energy too: the
-                # watch may have no source that can afford its record (no battery, an empty
-                # supercapacitor). _sample pumps again when the debounce settles.
-                return
-            # A power-up's reconciliation is finished on the bulk capacitor's energy first.
-            self.state = st.next_state(self.state, st.EV_SAVED)
-            self._arm_watch()
-            return
-        self._send_report()
-
-    def _encode(self, item):
-        """The one page write for a queue item, or None if it is already committed."""
-        j = self.journal
-        kind = item.kind
-        if kind == W_OPEN or kind == W_CLOSE:
-            e = item.entry
-            quality = item.quality if e.rtc_valid else UNSYNCED
-            if e.channel == TERMINAL:
-                if kind == W_OPEN:
-                    return j.open_terminal(
-                        CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units,
-                                  e.export_units))
-                return j.close_terminal(e.seq, quality, e.time_ms, e.import_units,
-                                        e.export_units)
-            if kind == W_OPEN:
-                return j.open_cover(
-                    CoverOpen(e.seq, quality, e.time_ms, 0, 0, e.import_units, e.export_units)
-                )
-            return j.close_cover(e.seq, quality, e.time_ms, e.import_units, e.export_units)
-        if kind == W_OPEN_REC:
-            if item.channel == TERMINAL:
-                return j.open_terminal(item.record)
-            return j.open_cover(item.record)
-        if kind == W_CLOSE_REC:
-            if item.channel == TERMINAL:
-                return j.close_terminal(item.seq, item.quality, item.time_ms,
-                                        item.import_units, item.export_units)
-            return j.close_cover(
-                item.seq, item.quality, item.time_ms, item.import_units, item.export_units
-            )
-        if kind == W_PD_START:
-            self.pd_start_ms = item.time_ms
-            return j.power_down_start(item.seq, item.time_ms, item.quality)
-        if kind == W_PD_END:
-            return j.power_down_end(item.seq, item.time_ms, item.quality)
-        if kind == W_FREEZE:
-            rec = item.record
-            if not rec.seq:
-                rec.seq = j.next_freeze_seq()
-            return j.daily_freeze(rec)
-        if kind == W_REPORT:
-            if item.channel == TERMINAL:
-                if item.seq <= j.terminal_total - RING:
-                    return None
-                return j.terminal_report_status(item.seq, item.sends, item.flags, item.time_ms)
-            if item.seq <= j.cover_total - RING:
-                return None  # the record has left the ring: its status has nowhere to go
-            return j.report_status(item.seq, item.sends, item.flags, item.time_ms)
-        valid = item.rtc_valid
+    def _registers(self):
         imp, exp = self.b.metering.read()
-        flags = 0
-        if self.pd_seq:
-            flags |= FLAG_IN_OUTAGE
-        if self.watch == st.WATCH_ENDED:
-            flags |= FLAG_WATCH_ENDED
-        if valid:
-            flags |= FLAG_RTC_VALID
-        flags |= self._terminal_flags(True)
-        # The state page may only claim what the journal holds: while changes wait in retained
-        # RAM, the cover was last journalled as it was before the first of them.
-        level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
-        if self.pending:
-            known_ms = self.pending[0].time_ms
-        for first in self.pending:
-            if first.channel == COVER:
-                level = 1 if first.kind == KIND_OPEN else 0
-                break
-        state = SavedState(
-            0,
-            self.base_import_mwh + imp,
-            self.base_export_mwh + exp,
-            level,
-            known_ms,
-            self.pd_start_ms if self.pd_seq else 0,
-            flags,
-            self.pd_seq,
+        return (
+            (self.base_import_mwh + imp) // MWH_PER_UNIT,
+            (self.base_export_mwh + exp) // MWH_PER_UNIT,
         )
-        return j.save_state(state)
-
-    def _send_report(self):
-        if (not self.reports or self.radio_busy or self.sends_left
-                or self.state not in st.REPORTS_IN):
-            return
-        if not self._report_affordable():
-            # Not affordable: the records are safe, their reports are dropped — and say so.
-            now, _valid = self.b.clock.read()
-            for seq in self.reports:
-                self._queue_report_status(seq, 0, REPORT_NOT_SENT, now)
-            self.reports = []
-            self._pump()
-            return
-        planned = max(1, self.cfg.radio_sends)
-        flags = REPORT_ON_BACKUP if self.state in st.BUDGETED_IN else 0
-        self.report = [self.reports[0], planned, 0, flags]
-        self.sends_left = planned
-        self._send_again()
-
-    def _report_done(self):
-        """The report in progress is over (every send made, or the supply stopped it): its
-        status goes to the NVM, like any record, through the budget."""
-        seq, planned, done, flags = self.report
-        self.report = None
-        if done and not self.reports:
-            self.b.eventout.set(0)  # the module has read the status word and forwarded it
-        if done < planned:
-            flags |= REPORT_CUT_SHORT
-        if not done:
-            flags |= REPORT_NOT_SENT
-        now, _valid = self.b.clock.read()
-        self._queue_report_status(seq, done, flags, now)
-
-    def _queue_report_status(self, key, sends, flags, now):
-        channel = TERMINAL if key < 0 else COVER
-        self.queue.append(ReportWrite(abs(key), sends, flags, now, channel))
-
-    def _unreported_on_restore(self, now):
-        """Records whose report never went out (its status write was not affordable, or the
-        MCU died first) are marked so when mains is back."""
-        if not self.cfg.radio_present:
-            return
-        for rec in self.journal.covers():
-            if not self.journal.reported(rec.seq) and rec.seq not in self.reports and (
-                    self.report is None or self.report[0] != rec.seq):
-                self._queue_report_status(rec.seq, 0, REPORT_NOT_SENT, now)
-        self._terminal_unreported(now)
-
-    def _report_affordable(self):
-        budgeted = self.state in st.BUDGETED_IN
-        return self.path.report_affordable(budgeted, self.watch != st.WATCH_PENDING
-                                           and self.watch != st.WATCH_ENDED)
-
-    def _send_again(self):
-        """One send of the report at the head of the queue; the report is done when its sends
-        are (a send the supply cannot afford any more ends it early)."""
-        if not self.reports or self.state not in st.REPORTS_IN or not self._report_affordable():
-            self.sends_left = 0
-            self.reports = self.reports[1:]
-            if self.report is not None:
-                self._report_done()
-            self._pump()
-            return
-        self.sends_left -= 1
-        key = self.reports[0]
-        if not self.sends_left:
-            self.reports.pop(0)
-        self.radio_busy = True
-        kind = REPORT_TERMINAL_COVER_OPEN if key < 0 else REPORT_COVER_OPEN
-        self.b.radio.send(encode_report(kind, abs(key)))
-
-    # ----------------------------------------------------------------- daily freeze
 
     def _freezes_on_mains(self, now, valid):
         """On mains again: make up the midnights missed since the newest freeze (only with a
@@ -865,9 +525,3 @@ class Recorder(TerminalWatch):
         imp, exp = self._registers()
         self.frozen_to_ms = midnight_ms
         self.queue.append(FreezeWrite(DailyFreeze(0, quality, midnight_ms, imp, exp)))
-
-    def _save_retained(self):
-        flags = FLAG_WATCH_ENDED if self.watch == st.WATCH_ENDED else 0
-        flags |= self._terminal_flags(False)
-        level, known_ms = self.frozen or (self.deb.stable, self.known_ms)
-        self.b.retained.write(encode_pending(self.pending, known_ms, level, flags))

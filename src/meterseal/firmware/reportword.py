@@ -15,8 +15,10 @@ Same page rules as journal.py and authlog.py: tag | little-endian fields | CRC-3
 does not decode is no page. It knows nothing of frames, DIs, sessions or the HAL, and hands out
 (addr, data) writes it learns of only when told they committed. Runs under MicroPython.
 
-The bit numbers are those of the State Grid active-report word as far as we could find them
-(docs/dlt645.md says which are unsettled); they live here only.
+The bit numbers are the State Grid single-phase meter's (docs/dlt645.md gives the sources); the
+two words number events differently past bit 15: the 64-bit mode word has one 16-bit group for
+the phase events, the 96-bit status word one per phase, so the power-down is bit 37 of the mode
+word and bit 69 of the status word. They live here only.
 """
 
 from meterseal.firmware.compat import const
@@ -30,9 +32,11 @@ TAG_REPORT_WORD = const(0x5A)
 MODE_BYTES = const(8)
 STATUS_BYTES = const(12)
 
+# The same in both words.
 BIT_COVER_OPEN = const(10)
 BIT_TERMINAL_COVER_OPEN = const(11)
-BIT_POWER_DOWN = const(39)
+MODE_BIT_POWER_DOWN = const(37)
+STATUS_BIT_POWER_DOWN = const(69)
 
 # Run-status word 7 (04 00 05 07): set while the cover is open, also in low power.
 RUN7_COVER_OPEN = const(8)
@@ -41,7 +45,7 @@ RUN7_TERMINAL_COVER_OPEN = const(9)
 # A power-down is reported only after this much supply before it (field rule).
 REPORT_SUPPLY_MS = const(3600000)
 
-DEFAULT_MODE = (1 << BIT_COVER_OPEN) | (1 << BIT_TERMINAL_COVER_OPEN) | (1 << BIT_POWER_DOWN)
+DEFAULT_MODE = (1 << BIT_COVER_OPEN) | (1 << BIT_TERMINAL_COVER_OPEN) | (1 << MODE_BIT_POWER_DOWN)
 
 _U32 = 0xFFFFFFFF
 _HALF = 0x80000000
@@ -177,14 +181,16 @@ def status_bits(word, cover_total, power_downs, pd_total):
     """The status word (an int of 96 bits) for the report page `word` and the journal's
     all-time totals and held power-down records (newest first)."""
     bits = 0
-    if cover_total > word.cover_acked:
+    mode = word.mode
+    if cover_total > word.cover_acked and mode >> BIT_COVER_OPEN & 1:
         bits |= 1 << BIT_COVER_OPEN
-    # Older ones than the ring holds have nothing on record to judge them by.
-    for seq in range(pd_total, max(word.pd_acked, pd_total - 10), -1):
-        if pd_reportable(power_downs, seq):
-            bits |= 1 << BIT_POWER_DOWN
-            break
-    return bits & word.mode
+    if mode >> MODE_BIT_POWER_DOWN & 1:
+        # Older ones than the ring holds have nothing on record to judge them by.
+        for seq in range(pd_total, max(word.pd_acked, pd_total - 10), -1):
+            if pd_reportable(power_downs, seq):
+                bits |= 1 << STATUS_BIT_POWER_DOWN
+                break
+    return bits
 
 
 def after_reset(word, reset_bits, cover_total, pd_total):
@@ -193,7 +199,7 @@ def after_reset(word, reset_bits, cover_total, pd_total):
     new = word.copy()
     if reset_bits >> BIT_COVER_OPEN & 1:
         new.cover_acked = cover_total
-    if reset_bits >> BIT_POWER_DOWN & 1:
+    if reset_bits >> STATUS_BIT_POWER_DOWN & 1:
         new.pd_acked = pd_total
     return new
 

@@ -20,6 +20,7 @@ W_OPEN_REC = 5  # RecordWrite: a reconciled opening, written from its record dir
 W_CLOSE_REC = 6  # CloseWrite: a reconciled closing
 W_REPORT = 7  # ReportWrite: a record's report status
 W_FREEZE = 8  # FreezeWrite: a daily freeze
+W_SEAL = 9  # SealWrite: the MAC of a record written without one, on mains
 
 
 
@@ -118,6 +119,15 @@ class FreezeWrite(Write):
     def __init__(self, record):
         super().__init__(W_FREEZE)
         self.record = record
+
+
+class SealWrite(Write):
+    """The seal of the oldest record page that waits for its MAC (the journal picks it)."""
+
+    __slots__ = ()
+
+    def __init__(self):
+        super().__init__(W_SEAL)
 
 
 def carries(item, entry):

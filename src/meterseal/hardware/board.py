@@ -145,6 +145,11 @@ class BoardParams:
     radio_retries: int
     radio_retry_gap_us: int
     radio_own_storage: bool
+    # The security module: whether records are chained with its MAC, its key (hex), and how
+    # long one MAC takes (its current is loads.mac_a).
+    record_mac: bool = False
+    security_key_hex: str = ""
+    mac_us: int = 0
 
     @property
     def debounce_us(self) -> int:
@@ -238,6 +243,10 @@ class BoardParams:
             radio_retries=int(p["radio.retries"]),  # type: ignore[call-overload]
             radio_retry_gap_us=_us(p, "radio.retry_gap_s", zero_ok=True),
             radio_own_storage=bool(p["radio.own_storage"]),
+            record_mac=bool(p.get("security.record_mac", False)),
+            security_key_hex=str(p.get("security.key", "")),
+            mac_us=_us(p, "security.mac_time_s", zero_ok=True) if "security.mac_time_s" in p
+            else 0,
         )
 
 

@@ -14,6 +14,7 @@ Must not know: frames, sessions, the meter's records.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from cryptography.hazmat.primitives import cmac
@@ -21,6 +22,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 BLOCK = 16
 MAC_LENGTH = 4
+# The record chain (firmware/chain.py documents the message and why 8 bytes): HMAC-SHA256 under
+# a key derived from the meter's key, so the key that authorises commands never signs records.
+RECORD_MAC_LENGTH = 8
+RECORD_KEY_LABEL = b"meterseal record chain v1"
 _IV = bytes(BLOCK)
 
 
@@ -32,7 +37,7 @@ class Esam:
     random challenge instead; the deadline bounds what a restart forgets here.
     """
 
-    __slots__ = ("_key", "_seen", "failures")
+    __slots__ = ("_key", "_record_key", "_seen", "failures", "record_macs")
 
     REMEMBERED = 256
 
@@ -42,6 +47,14 @@ class Esam:
         self._key = bytes(key)
         self._seen: dict[bytes, None] = {}
         self.failures = 0
+        self._record_key = hmac.new(self._key, RECORD_KEY_LABEL, hashlib.sha256).digest()
+        self.record_macs = 0  # record MACs computed: the module's own count
+
+    def record_mac(self, data: bytes) -> bytes:
+        """The MAC of one journal page's chain message (HMAC-SHA256 under the record key,
+        truncated to RECORD_MAC_LENGTH)."""
+        self.record_macs += 1
+        return hmac.digest(self._record_key, data, "sha256")[:RECORD_MAC_LENGTH]
 
     def open(self, header: bytes, sealed: bytes) -> bytes | None:
         """The plaintext of ``sealed`` (ciphertext + MAC) if its MAC over ``header`` and the

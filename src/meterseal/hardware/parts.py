@@ -84,6 +84,7 @@ class Loads:
     quiescent_a: float = 0.0
     nvm_standby_a: float = 0.0
     ir_receiver_a: float = 0.0
+    mac_a: float = 0.0  # the security module while it computes a record MAC
 
     @property
     def standby_a(self) -> float:
@@ -192,6 +193,7 @@ def effective_loads(profile: Mapping[str, object]) -> Loads:
         quiescent_a=_num(profile, "supply.quiescent_current_a", 0.0),
         nvm_standby_a=_num(profile, "nvm.standby_current_a", 0.0),
         ir_receiver_a=_num(profile, "mcu.ir_receiver_current_a", 0.0),
+        mac_a=_num(profile, "security.mac_current_a", 0.0),
     )
 
 

@@ -797,6 +797,36 @@ KEYS: tuple[ProfileKey, ...] = (
         pattern=r"[0-9A-Fa-f]{32}",
     ),
     _k(
+        "security.record_mac",
+        True,
+        "-",
+        "issue 13 item 5: each record the journal commits carries a MAC from the security "
+        "module chained over the previous one (firmware/chain.py)",
+        "chain every journal record with a MAC from the security module (HMAC-SHA256, 8 bytes, "
+        "keyed from security.key); off: records carry no MAC",
+    ),
+    _k(
+        "security.mac_current_a",
+        0.005,
+        "A",
+        "[U] assumption: no ESAM/SM4 chip's active current is in reference/hardware.md; 5 mA "
+        "brackets a smart-card-class secure element working at a few MHz",
+        "the security module's supply current while it computes one record MAC (the MCU, "
+        "awake beside it, is counted as mcu.active_current_a)",
+        minimum=0.0,
+        maximum=0.1,
+    ),
+    _k(
+        "security.mac_time_s",
+        0.01,
+        "s",
+        "[U] assumption: no ESAM timing is in reference/hardware.md; 10 ms covers the command "
+        "exchange of a ~60-byte message over the module's serial link and the MAC itself",
+        "how long the security module computes one record MAC (with its command exchange)",
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    _k(
         "security.lockout_h",
         24.0,
         "h",

@@ -56,7 +56,8 @@ X_KEYS = (
 )
 
 # The loads a supply carries, in this order (sizing's energy budget names them so).
-CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio", "standby")
+CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio", "standby",
+              "record_mac")
 
 _NEVER = math.inf
 _NONE, _SC, _BATT = 0, 1, 2  # a load's source
@@ -209,36 +210,37 @@ class SupplyPath:
 
     def set_loads(self, mcu_alive: bool, sleep_a: float, bias_a: float, wakes_a: float,
                   nvm_a: float, radio_a: float, sc_switch: bool = True,
-                  standby_a: float = 0.0) -> None:
+                  standby_a: float = 0.0, mac_a: float = 0.0) -> None:
         """The loads now (each 0 when off), routed to their sources.
 
         On the rail nothing draws from the backup. Off it, the MCU domain (sleep, switch bias,
         wakes, NVM writes), the communication module and the RTC domain each draw from the
         source the topology gives them; ``sc_switch`` is the MCU-driven switch that puts the
         supercapacitor on the MCU's supply in the battery-first design (closed unless the
-        firmware opens it).
+        firmware opens it). ``mac_a`` is the security module computing a record MAC: it sits on
+        the MCU's supply, so it draws from the MCU domain's source.
         """
         self.loads_in = (mcu_alive, sleep_a, bias_a, wakes_a, nvm_a, radio_a, sc_switch,
                          standby_a)
         rail = self.on_rail
         loads = self.board.loads
         if not (mcu_alive and not rail):
-            sleep_a = bias_a = wakes_a = nvm_a = radio_a = standby_a = 0.0
+            sleep_a = bias_a = wakes_a = nvm_a = radio_a = standby_a = mac_a = 0.0
         if not rail:
             # The regulator and supervisor draw on whatever feeds the MCU domain, MCU or not.
             standby_a += loads.quiescent_a
-        mcu_i = sleep_a + bias_a + wakes_a + nvm_a + standby_a
+        mcu_i = sleep_a + bias_a + wakes_a + nvm_a + standby_a + mac_a
         rtc_i = 0.0 if rail else loads.rtc_a
         mcu_src, radio_src, rtc_src = self._routes(sc_switch)
         i_sc = i_batt = 0.0
-        parts = [sleep_a, bias_a, rtc_i, wakes_a, nvm_a, radio_a, standby_a]
+        parts = [sleep_a, bias_a, rtc_i, wakes_a, nvm_a, radio_a, standby_a, mac_a]
         for i, src in ((mcu_i, mcu_src), (radio_a, radio_src), (rtc_i, rtc_src)):
             if src == _SC:
                 i_sc += i
             elif src == _BATT:
                 i_batt += i
         if mcu_src != _SC:
-            parts[0] = parts[1] = parts[3] = parts[4] = parts[6] = 0.0
+            parts[0] = parts[1] = parts[3] = parts[4] = parts[6] = parts[7] = 0.0
         if radio_src != _SC:
             parts[5] = 0.0
         if rtc_src != _SC:

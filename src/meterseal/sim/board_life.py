@@ -1,11 +1,12 @@
 """What happens to the board: mains, the cover pin, faults, supply crossings, the MCU's life.
 
 The half of the kernel that reacts to the physical world, kept apart from the half that orders
-events and runs the firmware's ports (kernel.py): mains falling (the power-fail comparator, the
-bulk capacitor's hold-up) and returning, the cover switch's edges (an interrupt, or a hardware
-sampler at the bias pulses), power cuts, the supply reaching a level (brown-out, the firmware's
-comparator, the RTC's minimum), and the MCU booting, waking and dying (a write in progress is
-torn). A mix-in of Kernel: it works on the kernel's state and queue.
+events and runs the firmware's ports (kernel.py, peripherals.py): mains falling (the power-fail
+comparator, the bulk capacitor's hold-up) and returning, the cover switch's edges (an
+interrupt, or a hardware sampler at the bias pulses), power cuts, the supply reaching a level
+(brown-out, the firmware's comparator, the RTC's minimum), and the MCU booting, waking and
+dying (a write in progress is torn). A mix-in of Kernel: it works on the kernel's state and
+queue.
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ class BoardLife:
     def _wake_end(self: Kernel, _arg: int, gen: int) -> None:
         if gen != self.wake_gen:
             return
-        self.active = False
+        self.active = self.mac_active = False
         if self.mcu_alive:
             self.update_loads()
 

@@ -50,6 +50,8 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
         radio_own_storage=b.radio_own_storage,
         radio_peak_a=max((a for a, _us in b.radio_phases), default=0.0),
         nvm_min_v=b.nvm_min_v,
+        mac_a=L.mac_a,
+        mac_s=b.mac_us * 1e-6,
     )
 
 

@@ -1,11 +1,12 @@
 """The discrete-event kernel: orders events, fast-forwards idle ticks, runs the firmware.
 
-It owns time (integer µs), the event queue with lazy deletion, the MCU's life (boot, death,
-wakes), the firmware's ports' timing (timers, NVM page writes, radio bursts, which a power cut
-can land inside), the fast-forward of idle periodic ticks (charged as their average current)
-and fault injection. Physics is hardware's (the supply path, the parts, the EEPROM, the RTC),
-behaviour the firmware's; the metering truth, the log's shapes and the trace have modules of
-their own in sim/.
+It owns time (integer µs), the event queue with lazy deletion, the scenario's schedule and
+fault injection, the firmware's timers and the fast-forward of idle periodic ticks (charged as
+their average current). What happens to the board and the MCU's life (boot, death, wakes) is
+board_life.py's, the peripherals' work that a power cut can land inside (NVM page writes,
+radio bursts, record MACs) peripherals.py's: mix-ins of this class. Physics is hardware's (the
+supply path, the parts, the EEPROM, the RTC), behaviour the firmware's; the metering truth, the
+log's shapes and the trace have modules of their own in sim/.
 
 Observers (``Kernel(..., observers=[...])``) see every interval between events with the supply
 as it stood (``segment(t0_us, t1_us, supply)``), to account energy without changing anything.
@@ -23,14 +24,12 @@ from meterseal.firmware import states as st
 from meterseal.firmware.hal import Board
 from meterseal.firmware.layout import NVM_SIZE
 from meterseal.firmware.recorder import Recorder
-from meterseal.firmware.report import decode_report
-from meterseal.hardware.board import Bias, BoardParams, Topology, WakeMode
+from meterseal.hardware.board import Bias, BoardParams, WakeMode
 from meterseal.hardware.cover import bounce_edges
+from meterseal.hardware.esam import Esam
 from meterseal.hardware.nvm import Eeprom
 from meterseal.hardware.rtc import Rtc, local_ms_from_datetime
-from meterseal.hardware.supply import (
-    SupplyPath,
-)
+from meterseal.hardware.supply import SupplyPath
 from meterseal.sim import ports
 from meterseal.sim.board_life import BoardLife
 from meterseal.sim.design import firmware_config
@@ -41,9 +40,7 @@ from meterseal.sim.events import (
     E_END,
     E_MAINS_OFF,
     E_MAINS_ON,
-    E_NVM_DONE,
     E_PIN,
-    E_RADIO_DONE,
     E_TIMER,
     E_WAKE_END,
     GLITCH_OFF,
@@ -51,6 +48,7 @@ from meterseal.sim.events import (
     TERMINAL_PIN,
 )
 from meterseal.sim.metering import EnergyTruth
+from meterseal.sim.peripherals import Peripherals
 from meterseal.sim.runlog import OutageLog, RunLog
 from meterseal.sim.scenario import CoverOp, Scenario
 
@@ -67,7 +65,7 @@ class _Timer:
         self.ff = self.skipping = False
 
 
-class Kernel(BoardLife):
+class Kernel(BoardLife, Peripherals):
     def __init__(self, scenario: Scenario, *, fast_forward: bool = True, trace: bool = True,
                  observers: Sequence[Observer] = (), power_loss_at: int | None = None) -> None:
         self.scenario = scenario
@@ -122,11 +120,14 @@ class Kernel(BoardLife):
         self._cross_n = 0
         self.q: list[tuple[int, int, int, int, int]] = []
         self.seq = 0
+        self.mac_active = False  # the security module computes a record MAC (until the wake ends)
+        self.esam = Esam(bytes.fromhex(b.security_key_hex)) if b.record_mac else None
         self.board = Board(ports.Clock(self), ports.Cover(self), ports.Supply(self),
                            ports.Timers(self), ports.Power(self), ports.Nvm(self),
                            ports.Retained(self), ports.Radio(self), ports.Metering(self),
                            ports.EventOut(self),
-                           ports.TerminalCover(self) if b.terminal_cover else None)
+                           terminal=ports.TerminalCover(self) if b.terminal_cover else None,
+                           security=ports.Security(self) if b.record_mac else None)
         self._schedule_scenario()
 
     # ------------------------------------------------------------------ queue and run
@@ -263,6 +264,7 @@ class Kernel(BoardLife):
             self.radio_phase_a if self.radio_busy else 0.0,
             self.sc_switch,
             L.nvm_standby_a + L.ir_receiver_a,
+            L.mac_a if self.mac_active else 0.0,
         )
         self.schedule_crossing()
 
@@ -275,7 +277,7 @@ class Kernel(BoardLife):
         if what >= 0 and dt < 1e12:
             self.push(self.t + math.ceil(dt * 1e6), E_CROSS, what, self.cross_gen)
 
-    # ------------------------------------------------------------------ the firmware's ports
+    # ------------------------------------------------------------------ timers and shutdown
 
     def start_timer(self, tid: int, delay_us: int, period_us: int, ff: bool) -> None:
         tm = self.timers.get(tid)
@@ -305,100 +307,12 @@ class Kernel(BoardLife):
                 tm.skipping = False
                 self._skip_energy_changed()
 
-    def begin_nvm_write(self, addr: int, data: bytes) -> None:
-        if self.nvm_busy:
-            raise RuntimeError("firmware started an NVM write while one is in progress")
-        self.eeprom.begin_write(addr, data)
-        self.nvm_busy = True
-        self.nvm_gen += 1
-        self.log.nvm_writes += 1
-        self.push(self.t + self.board_params.nvm_write_us, E_NVM_DONE, 0, self.nvm_gen)
-        if self.eeprom.loses_power():  # a power-loss test's cut, half-way through this write
-            self.push(self.t + self.board_params.nvm_write_us // 2, E_CUT)
-        if not self.supply.on_rail:
-            self.update_loads()
-
-    def set_eventout(self, level: int) -> None:
-        """The firmware drives the EVENTOUT line: its edges are logged (the module's read and
-        forward are the radio bursts that follow)."""
-        if level != self.eventout_level:
-            self.eventout_level = level
-            self.log.eventout.append((self.t, level))
-
-    def begin_radio(self, frame: bytes) -> None:
-        if not self.board_params.radio_present or self.radio_busy:
-            return
-        b = self.board_params
-        if (not self.supply.on_rail and b.topology == Topology.BATTERY_ONLY
-                and not b.radio_own_storage):
-            return  # the module has no backup supply: nothing goes out
-        self.radio_busy = True
-        self.radio_frame = frame
-        self.radio_gen += 1
-        self._radio_phase(0)
-
-    def _radio_phase(self, k: int) -> None:
-        """Phase k of one send: its current until its end (E_RADIO_DONE carries the phase)."""
-        current_a, duration_us = self.board_params.radio_phases[k]
-        self.radio_phase_a = current_a
-        self.push(self.t + max(1, duration_us), E_RADIO_DONE, k, self.radio_gen)
-        if not self.supply.on_rail:
-            self.update_loads()
-
-    def use_supercap(self, on: bool) -> None:
-        """The firmware switches the supercapacitor onto (or off) the MCU's supply."""
-        if self.sc_switch != on:
-            self.sc_switch = on
-            if not self.supply.on_rail:
-                self.update_loads()
-
     def shutdown(self) -> None:
         """The firmware ended its watch: the MCU powers off; that instant is its watch_until."""
         out = self.current_outage
         if out is not None and out.watch_until_us is None:
             out.watch_until_us = self.t
         self._die()
-
-    def _nvm_done(self, _arg: int, gen: int) -> None:
-        if gen != self.nvm_gen or not self.nvm_busy:
-            return
-        s = self.supply
-        if not s.on_rail and s.mcu_terminal_v() < self.board_params.nvm_min_v:
-            # The chip's supply sagged below its own minimum during the write: what it
-            # programmed is undefined, and it says so (no acknowledge).
-            self._tear()
-            if not s.on_rail:
-                self.update_loads()
-            if self.fw is not None and self.mcu_alive:
-                self._call(self.fw.on_nvm_failed)
-            return
-        addr, data = self.eeprom.pending_write()
-        self.eeprom.finish_write()
-        self.nvm_busy = False
-        self.log.writes.append((self.t, addr, data))
-        if not self.supply.on_rail:
-            self.update_loads()
-        if self.fw is not None and self.mcu_alive:
-            self._call(self.fw.on_nvm_done)
-
-    def _radio_done(self, k: int, gen: int) -> None:
-        if gen != self.radio_gen or not self.radio_busy:
-            return  # the burst of an earlier life, cut by its power loss
-        if k + 1 < len(self.board_params.radio_phases):
-            self._radio_phase(k + 1)
-            if not self.supply.on_rail:
-                self.update_loads()
-            return
-        self.radio_busy = False
-        decoded = decode_report(self.radio_frame)
-        if decoded is not None:
-            kind, seq = decoded
-            self.log.reports.append((self.t, kind, seq,
-                                     "mains" if self.supply.mains else "backup"))
-        if not self.supply.on_rail:
-            self.update_loads()
-        if self.fw is not None and self.mcu_alive:
-            self._call(self.fw.on_radio_done)
 
     # ------------------------------------------------------------------ fast-forward
 

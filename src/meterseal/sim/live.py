@@ -27,8 +27,9 @@ from pathlib import Path
 
 from meterseal.firmware import authlog, reportword
 from meterseal.firmware.authlog import AuthIndex, AuthJournal
-from meterseal.firmware.image import MeterImage, decode_image
+from meterseal.firmware.image import decode_image
 from meterseal.firmware.journal import Journal
+from meterseal.firmware.meterimage import MeterImage
 from meterseal.firmware.records import FLAG_TERMINAL_OPEN, MWH_PER_UNIT
 from meterseal.hardware.esam import Esam
 from meterseal.hardware.nvm import Eeprom
@@ -46,12 +47,14 @@ DEFAULT_KEY = "00112233445566778899aabbccddeeff"
 class Security:
     """What a meter's authority rules are made of (the profile's security and billing keys)."""
 
-    __slots__ = ("factory_mode", "key", "lockout_s", "max_tries", "settle_day", "settle_hour")
+    __slots__ = ("factory_mode", "key", "lockout_s", "max_tries", "record_mac", "settle_day",
+                 "settle_hour")
 
     def __init__(self, *, factory_mode: bool = False, key: str = DEFAULT_KEY,
                  lockout_s: int = 86400, max_tries: int = 3, settle_day: int = 1,
-                 settle_hour: int = 0) -> None:
+                 settle_hour: int = 0, record_mac: bool = False) -> None:
         self.factory_mode = factory_mode
+        self.record_mac = record_mac
         self.key = bytes.fromhex(key)
         self.lockout_s = lockout_s
         self.max_tries = max_tries
@@ -66,6 +69,7 @@ class Security:
             max_tries=int(p["dlt645.max_password_tries_per_day"]),
             settle_day=int(p["billing.settlement_day"]),
             settle_hour=int(p["billing.settlement_hour"]),
+            record_mac=bool(p.get("security.record_mac", False)),
         )
 
 
@@ -136,6 +140,11 @@ class LiveMeter:
         """Read the NVM as a booting meter does: both journals, the lockout as last saved."""
         self._journal = Journal(self._eeprom.read)
         self._journal.recover()
+        if self._security.record_mac:
+            # Powered, as on mains: records written on backup without their MAC get it now.
+            self._journal.set_mac(self._esam.record_mac)
+            while (seal := self._journal.next_seal()) is not None:
+                self._write(*seal, self._journal)
         self._image: MeterImage = self._journal.image()
         self._auth = AuthJournal(self._eeprom.read)
         self._auth.recover()

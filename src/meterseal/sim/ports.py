@@ -159,6 +159,14 @@ class Radio(hal.RadioPort):
         self.k.begin_radio(bytes(frame))
 
 
+class Security(hal.SecurityPort):
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    def mac(self, data: bytes) -> bytes:
+        return self.k.compute_mac(bytes(data))
+
+
 class EventOut(hal.EventOutPort):
     def __init__(self, k: Kernel) -> None:
         self.k = k

@@ -67,6 +67,7 @@ class RunLog:
     final_retained: bytes = b""  # retained RAM at the end (what waits to be written)
     torn_writes: int = 0
     nvm_writes: int = 0  # page writes begun (the power-loss sweep cuts inside each)
+    record_macs: int = 0  # record MACs the security module computed
 
     def images(self, size: int = 0) -> Iterator[tuple[int, bytes]]:
         """The NVM after each write or tear, as bytes: (t_us, image of its first ``size`` bytes,

@@ -26,7 +26,7 @@ from meterseal.sim.kernel import Kernel
 from meterseal.sim.scenario import CoverOp, Outage, Scenario
 from meterseal.verify.matrix import START
 from meterseal.verify.oracle import judge
-from meterseal.verify.sizing import SizingError, check_options
+from meterseal.verify.sizing_requirement import SizingError, check_options
 
 __all__ = [
     "BATTERY_ALIASES",

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from meterseal.hardware import catalog
-from meterseal.verify.sizing import SizingError
 from meterseal.verify.sizing_case import (
     BRACKET_DOUBLING_C,
     END_OF_LIFE,
@@ -28,6 +27,7 @@ from meterseal.verify.sizing_case import (
     CatalogRequirement,
     run_case,
 )
+from meterseal.verify.sizing_requirement import SizingError
 from meterseal.verify.sizing_verdict import RATED_TEMPERATURE, CaseVerdict, judge_case
 
 __all__ = [

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-from meterseal.verify.sizing import CATEGORIES, CATEGORY_LABELS, Sizing, trial_at, verdict
+from meterseal.verify.sizing import Sizing, trial_at, verdict
+from meterseal.verify.sizing_trial import CATEGORIES, CATEGORY_LABELS
 
 
 def plot_sizing(s: Sizing, where: str | Path | IO[bytes]) -> None:
@@ -121,7 +122,7 @@ def _panel_budget(ax: Any, s: Sizing) -> None:
     rows = [(f"{w}/{b}", trial_at(tr, ref_c)) for (w, b), tr in s.variants.items()] or [
         ("requirement", s.reference)]
     colours = ("#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf",
-               "#bcbd22", "#d62728")
+               "#bcbd22", "#e377c2", "#d62728")
     for y, (_name, t) in enumerate(rows):
         left = 0.0
         for k, cat in enumerate(CATEGORIES):

@@ -2,8 +2,9 @@
 
 ``frame`` is the codec; ``catalog``, ``values`` and ``events`` the data catalogue (every value a
 meter serves as a class with to_bytes/from_bytes, and the DI table); ``session`` answers as a
-meter (sans-I/O, against a MeterModel); ``tcp`` and ``serial`` (needs pyserial) serve a session;
-``client`` asks meters. The meter's identifiers: docs/dlt645.md.
+meter (sans-I/O, against the MeterModel of ``model``; what each DI answers is ``answers``'s);
+``tcp`` and ``serial`` (needs pyserial) serve a session; ``client`` asks meters. The meter's
+identifiers: docs/dlt645.md.
 """
 
 from meterseal.protocols.dlt645.catalog import TABLE, DataItem, decode_as, lookup

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
+from meterseal.protocols.dlt645.chainvalues import ChainHead, ChainPage
 from meterseal.protocols.dlt645.errors import CatalogError
 from meterseal.protocols.dlt645.events import (
     RING,
@@ -62,6 +63,7 @@ __all__ = [
     "ADDRESS",
     "BROADCAST_COUNT",
     "BROADCAST_RECORD",
+    "CHAIN_PAGES",
     "COVER_OPEN_COUNT",
     "COVER_OPEN_RECORD",
     "DATE",
@@ -78,6 +80,7 @@ __all__ = [
     "DI_FREEZE_IMPORT",
     "DI_FREEZE_TIME",
     "DI_IMPORT_ENERGY",
+    "DI_MFR_CHAIN_HEAD",
     "DI_MFR_COVER_BLOCK",
     "DI_MFR_COVER_OPEN_TIME",
     "DI_MFR_COVER_TOTALS",
@@ -102,6 +105,8 @@ __all__ = [
     "HARDWARE_VERSION",
     "IMPORT_ENERGY",
     "MANUFACTURER",
+    "MFR_CHAIN_HEAD",
+    "MFR_CHAIN_PAGE",
     "MFR_COVER_OPEN_BLOCK",
     "MFR_COVER_OPEN_RECORD",
     "MFR_COVER_OPEN_TIME",
@@ -211,6 +216,9 @@ DI_MFR_BROADCAST_COUNT: Final = 0x04800800  # + n: the broadcast-time log (no 64
 VENDOR_PREFIX: Final = 0x0480  # DI3 DI2 of the vendor block by default (profile key)
 DI_MFR_FREEZE: Final = 0x04800600  # + n: the n-th latest daily freeze, extended (DI1 = 05 06's)
 DI_MFR_FREEZE_BLOCK: Final = 0x048006FF  # all FREEZES of them in one answer
+# The record chain (chainvalues.py): DI1 AC ("authenticated chain"), no standard DI1 of 03 30.
+DI_MFR_CHAIN_HEAD: Final = 0x0480AC00  # + n: the n-th newest chained journal page
+CHAIN_PAGES: Final = 186  # NVM pages 2..187 may each hold one
 DI_MFR_COVER_OPEN_TIME: Final = 0x04800DF0  # openings held and minutes open over them
 
 
@@ -305,6 +313,9 @@ MFR_FREEZE: Final = DataItem("mfr_daily_freeze", DI_MFR_FREEZE + 1, ExtendedFree
                              vendor=True)
 MFR_FREEZE_BLOCK: Final = DataItem("mfr_daily_freeze_block", DI_MFR_FREEZE_BLOCK,
                                    ExtendedFreezeBlock, vendor=True)
+MFR_CHAIN_HEAD: Final = DataItem("mfr_chain_head", DI_MFR_CHAIN_HEAD, ChainHead, vendor=True)
+MFR_CHAIN_PAGE: Final = DataItem("mfr_chain_page", DI_MFR_CHAIN_HEAD + 1, ChainPage, CHAIN_PAGES,
+                                 vendor=True)
 RUN_STATUS7: Final = DataItem("run_status_word7", DI_RUN_STATUS7, RunStatus7)
 REPORT_MODE: Final = DataItem("active_report_mode", DI_REPORT_MODE, ReportMode)
 REPORT_STATUS: Final = DataItem("active_report_status", DI_REPORT_STATUS, ReportStatus)
@@ -320,6 +331,7 @@ TABLE: Final[tuple[DataItem, ...]] = (
     MFR_COVER_OPEN_TOTALS, MFR_COVER_OPEN_RECORD, MFR_COVER_OPEN_BLOCK,
     MFR_POWER_DOWN_TOTALS, MFR_POWER_DOWN_RECORD,
     FREEZE_TIME, FREEZE_IMPORT, FREEZE_EXPORT, MFR_FREEZE, MFR_FREEZE_BLOCK,
+    MFR_CHAIN_HEAD, MFR_CHAIN_PAGE,
     RUN_STATUS7, REPORT_MODE, REPORT_STATUS, MFR_COVER_OPEN_TIME,
     TERMINAL_OPEN_COUNT, TERMINAL_OPEN_RECORD,
     MFR_TERMINAL_OPEN_TOTALS, MFR_TERMINAL_OPEN_RECORD, MFR_TERMINAL_OPEN_BLOCK,

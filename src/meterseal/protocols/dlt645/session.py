@@ -20,22 +20,20 @@ everything that belongs to the meter (its clock and its logs, its lockout, its s
 its records) lives in the model, so several links can share one meter.
 
 What each identifier carries is the data catalogue's (catalog.py, values.py): a read looks its
-DI up in a table of handlers, each building a catalogue value from the model. The
-manufacturer-specific identifiers are documented in docs/dlt645.md.
+DI up in the table of handlers of answers.py, each building a catalogue value from the model;
+what a meter model must offer is model.py's. The manufacturer-specific identifiers are
+documented in docs/dlt645.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Final
 
-from meterseal.firmware.authlog import KIND_BROADCAST, KIND_TIME_SET
 from meterseal.firmware.caltime import MS_PER_DAY
-from meterseal.firmware.image import MeterImage
-from meterseal.firmware.records import EXACT, UNSYNCED, DailyFreeze
-from meterseal.firmware.reportword import open_time_ms, run_status7
+from meterseal.firmware.records import EXACT, UNSYNCED
 from meterseal.protocols.dlt645 import catalog as cat
+from meterseal.protocols.dlt645.answers import CACHEABLE, HANDLERS
 from meterseal.protocols.dlt645.catalog import (
     DI_CLEAR_ALL,
     DI_CLEAR_COUNT,
@@ -43,19 +41,6 @@ from meterseal.protocols.dlt645.catalog import (
     DI_CLEAR_POWER_DOWN,
     DI_CLEAR_TERMINAL,
     DI_METER_CLEAR_COUNT,
-    RING,
-    DataItem,
-    ExtendedCoverBlock,
-    ExtendedCoverOpen,
-    ExtendedFreeze,
-    ExtendedFreezeBlock,
-    ExtendedPowerDown,
-    FreezeEnergy,
-    FreezeTime,
-    StandardCoverOpen,
-    StandardEventClear,
-    StandardPowerDown,
-    StandardTimeSet,
 )
 from meterseal.protocols.dlt645.errors import CatalogError
 from meterseal.protocols.dlt645.frame import (
@@ -72,142 +57,21 @@ from meterseal.protocols.dlt645.frame import (
     is_broadcast,
     normal_reply,
 )
+from meterseal.protocols.dlt645.model import MeterModel
 from meterseal.protocols.dlt645.values import (
-    Address,
-    AllTimeTotals,
-    Count,
-    Energy,
     MeterDate,
     MeterTime,
-    Value,
-    VersionString,
     floor_s,
     is_bcd,
     time6_from_bytes,
     time6_to_bytes,
 )
-from meterseal.protocols.dlt645.words import (
-    CoverOpenTime,
-    ReportMode,
-    ReportReset,
-    ReportStatus,
-    RunStatus7,
-)
+from meterseal.protocols.dlt645.words import ReportMode, ReportReset
 
 PASSWORD_LEVEL_EVENT_CLEAR: Final = 0x02  # plain password: factory mode only
 LEVEL_SECURED: Final = 0x98  # data through the security module
-MANUFACTURER_NAME: Final = "meterseal"  # what 04 80 00 03 answers (maker.py may say otherwise)
-SOFTWARE_VERSION: Final = "meterseal-fw 0.1.0"
-HARDWARE_VERSION: Final = "meterseal twin single-phase"
 FIRST_CHUNK: Final = MAX_DATA_LENGTH - 4  # a first answer: DI + data
 NEXT_CHUNK: Final = MAX_DATA_LENGTH - 5  # a follow-up answer: DI + data + SEQ
-
-
-class MeterModel(Protocol):
-    """What a session needs of a meter: the live meter of sim/live.py, or a test double.
-
-    Times are local epoch ms (ms since 2000-01-01T00:00 in the meter's local standard time).
-    Methods may be called from several links at once; the model keeps itself consistent.
-    """
-
-    @property
-    def address(self) -> bytes:
-        """The meter's 6-byte communication address, wire order (lowest byte first)."""
-        ...
-
-    @property
-    def factory_mode(self) -> bool:
-        """Whether plain level-02 passwords are accepted (factory mode only)."""
-        ...
-
-    @property
-    def esam(self) -> SecurityModule: ...
-
-    def image(self) -> MeterImage:
-        """The records as the NVM holds them now, decoded by the firmware's codec."""
-        ...
-
-    def auth(self) -> ClockLogs:
-        """The authority journal as the NVM holds it now (firmware authlog.AuthIndex)."""
-        ...
-
-    def clock(self) -> tuple[int, bool]:
-        """(local ms, valid) of the meter's RTC now."""
-        ...
-
-    def clock_trusted(self) -> bool:
-        """Valid, and not moved by a broadcast since the latest authorised time set."""
-        ...
-
-    def broadcast_time(self, local_ms: int) -> int:
-        """Apply a broadcast time by the meter's rules: 0 accepted (and recorded), else why not
-        (firmware authlog.BC_*)."""
-        ...
-
-    def set_time(self, local_ms: int, operator: bytes) -> None:
-        """An authorised time set: move the clock and record it with the operator code."""
-        ...
-
-    def energy(self) -> tuple[int, int]:
-        """(import, export) active energy registers, in 0.01 kWh."""
-        ...
-
-    def programming_key_pressed(self) -> bool: ...
-
-    def password(self, level: int) -> bytes | None:
-        """P0 P1 P2 of the password of that level (wire order), or None if it has none."""
-        ...
-
-    def password_locked(self) -> bool:
-        """Too many wrong passwords or keys lately (a count in NVM, on the meter's own
-        monotonic running time): every password and key is refused."""
-        ...
-
-    def note_security_failure(self) -> None: ...
-
-    def clear_events(
-        self, time_ms: int, time_quality: int, operator: bytes, di: int, cover: bool,
-        power_down: bool, terminal: bool = False,
-    ) -> None:
-        """Record an event clear (through the firmware's journal) and apply it."""
-        ...
-
-    def report_mode(self) -> int:
-        """The active-report mode word (64 bits, a bit per event type whose report is on)."""
-        ...
-
-    def report_status(self) -> int:
-        """The active-report status word (96 bits, a bit per event type awaiting its report)."""
-        ...
-
-    def set_report_mode(self, bits: int) -> None:
-        """An authorised write of the mode word (in NVM)."""
-        ...
-
-    def reset_report_status(self, bits: int) -> None:
-        """An authorised reset of the status bits set in ``bits`` (in NVM)."""
-        ...
-
-    def cover_open_now(self) -> bool:
-        """The meter cover as the meter knows it now (live on mains; on backup as its watch
-        last saw it)."""
-        ...
-
-    def terminal_cover_open_now(self) -> bool:
-        """The terminal cover likewise (False on a meter without a terminal-cover switch)."""
-        ...
-
-
-class SecurityModule(Protocol):
-    def open(self, header: bytes, sealed: bytes) -> bytes | None:
-        """The plaintext of a level-98 data field if its MAC over header + ciphertext holds."""
-        ...
-
-
-class ClockLogs(Protocol):
-    def total(self, kind: int) -> int: ...
-
-    def changes(self, kind: int) -> list[Any]: ...
 
 
 @dataclass(slots=True)
@@ -505,7 +369,6 @@ class Dlt645Session:
         model.set_time(new_ms, auth.operator)
         return normal_reply(frame, me)
 
-
     def _write_report_word(self, frame: Frame, me: bytes, auth: _Authorised) -> Frame:
         """The mode word (8 bytes) or a reset of status bits (12 bytes), already authorised."""
         try:
@@ -542,281 +405,6 @@ def _secured_command(plain: bytes | None) -> tuple[int, int, int, bytes] | None:
     return plain[0], di_from_bytes(plain[1:5]), deadline, bytes(plain[11:])
 
 
-# --- what each identifier answers ------------------------------------------------------------
-# A handler builds the catalogue value a read of one DI answers, from the model as it is now.
-
-Handler = Callable[[MeterModel, int], Value]
-
-
-def _import_energy(model: MeterModel, di: int) -> Value:
-    return Energy.rolled(model.energy()[0])
-
-
-def _export_energy(model: MeterModel, di: int) -> Value:
-    return Energy.rolled(model.energy()[1])
-
-
-def _date(model: MeterModel, di: int) -> Value:
-    return MeterDate.of(model.clock()[0])
-
-
-def _time(model: MeterModel, di: int) -> Value:
-    return MeterTime.of(model.clock()[0])
-
-
-def _address(model: MeterModel, di: int) -> Value:
-    return Address(bytes(model.address))
-
-
-def _cover_count(model: MeterModel, di: int) -> Value:
-    return Count.rolled(model.image().cover_count())
-
-
-def _cover_record(model: MeterModel, di: int) -> Value:
-    n = di - cat.COVER_OPEN_RECORD.first + 1
-    records = model.image().standard_cover()
-    if n > len(records):
-        return StandardCoverOpen()  # no such record (yet): all zeros, as meters answer
-    return StandardCoverOpen.from_record(records[n - 1])
-
-
-def _terminal_count(model: MeterModel, di: int) -> Value:
-    return Count.rolled(model.image().terminal_cover_count())
-
-
-def _terminal_record(model: MeterModel, di: int) -> Value:
-    n = di - cat.TERMINAL_OPEN_RECORD.first + 1
-    records = model.image().standard_terminal_cover()
-    if n > len(records):
-        return StandardCoverOpen()
-    return StandardCoverOpen.from_record(records[n - 1])
-
-
-def _power_down_count(model: MeterModel, di: int) -> Value:
-    return Count.rolled(model.image().power_down_count())
-
-
-def _power_down_record(model: MeterModel, di: int) -> Value:
-    n = di - cat.POWER_DOWN_RECORD.first + 1
-    records = model.image().standard_power_down()
-    if n > len(records):
-        return StandardPowerDown()
-    return StandardPowerDown.from_record(records[n - 1])
-
-
-def _clear_count(model: MeterModel, di: int) -> Value:
-    return Count.rolled(model.image().clear_total)
-
-
-def _clear_record(model: MeterModel, di: int) -> Value:
-    n = di - cat.EVENT_CLEAR_RECORD.first + 1
-    records = model.image().clears
-    if n > len(records):
-        return StandardEventClear()
-    return StandardEventClear.from_record(records[n - 1])
-
-
-def _time_set_count(model: MeterModel, di: int) -> Value:
-    return Count.rolled(model.auth().total(KIND_TIME_SET))
-
-
-def _time_set_record(model: MeterModel, di: int) -> Value:
-    return _change(model, KIND_TIME_SET, di - cat.TIME_SET_RECORD.first + 1)
-
-
-def _broadcast_count(model: MeterModel, di: int) -> Value:
-    return Count.rolled(model.auth().total(KIND_BROADCAST))
-
-
-def _broadcast_record(model: MeterModel, di: int) -> Value:
-    return _change(model, KIND_BROADCAST, di - cat.BROADCAST_RECORD.first + 1)
-
-
-def _change(model: MeterModel, kind: int, n: int) -> Value:
-    records = model.auth().changes(kind)
-    if n > len(records):
-        return StandardTimeSet()
-    return StandardTimeSet.from_change(records[n - 1])
-
-
-def _software_version(model: MeterModel, di: int) -> Value:
-    return VersionString(SOFTWARE_VERSION)
-
-
-def _hardware_version(model: MeterModel, di: int) -> Value:
-    return VersionString(HARDWARE_VERSION)
-
-
-def _manufacturer(model: MeterModel, di: int) -> Value:
-    return VersionString(MANUFACTURER_NAME)
-
-
-def _mfr_cover_totals(model: MeterModel, di: int) -> Value:
-    img = model.image()
-    return AllTimeTotals.rolled(img.cover_total, img.cover_base)
-
-
-def _extended_cover(img: MeterImage, n: int) -> ExtendedCoverOpen:
-    """The n-th latest cover-open record of all time, cleared or not."""
-    if n > len(img.cover):
-        return ExtendedCoverOpen()
-    return ExtendedCoverOpen.from_record(img.cover[n - 1], img.cover_base)
-
-
-def _mfr_cover_record(model: MeterModel, di: int) -> Value:
-    return _extended_cover(model.image(), di - cat.MFR_COVER_OPEN_RECORD.first + 1)
-
-
-def _mfr_cover_block(model: MeterModel, di: int) -> Value:
-    img = model.image()
-    return ExtendedCoverBlock(tuple(_extended_cover(img, n) for n in range(1, RING + 1)))
-
-
-def _mfr_terminal_totals(model: MeterModel, di: int) -> Value:
-    img = model.image()
-    return AllTimeTotals.rolled(img.terminal_cover_total, img.terminal_cover_base)
-
-
-def _extended_terminal(img: MeterImage, n: int) -> ExtendedCoverOpen:
-    """The n-th latest terminal-cover-open record of all time, cleared or not."""
-    if n > len(img.terminal_cover):
-        return ExtendedCoverOpen()
-    return ExtendedCoverOpen.from_record(img.terminal_cover[n - 1], img.terminal_cover_base)
-
-
-def _mfr_terminal_record(model: MeterModel, di: int) -> Value:
-    return _extended_terminal(model.image(), di - cat.MFR_TERMINAL_OPEN_RECORD.first + 1)
-
-
-def _mfr_terminal_block(model: MeterModel, di: int) -> Value:
-    img = model.image()
-    return ExtendedCoverBlock(tuple(_extended_terminal(img, n) for n in range(1, RING + 1)))
-
-
-def _mfr_power_down_totals(model: MeterModel, di: int) -> Value:
-    img = model.image()
-    return AllTimeTotals.rolled(img.power_down_total, img.power_down_base)
-
-
-def _mfr_power_down_record(model: MeterModel, di: int) -> Value:
-    img = model.image()
-    n = di - cat.MFR_POWER_DOWN_RECORD.first + 1
-    if n > len(img.power_down):
-        return ExtendedPowerDown()
-    return ExtendedPowerDown.from_record(img.power_down[n - 1], img.power_down_base)
-
-
-def _nth_freeze(model: MeterModel, item: DataItem, di: int) -> DailyFreeze | None:
-    """The n-th latest daily freeze of the DI's run, or None (not frozen yet)."""
-    n = di - item.first + 1
-    freezes = model.image().freezes
-    return freezes[n - 1] if n <= len(freezes) else None
-
-
-def _freeze_time(model: MeterModel, di: int) -> Value:
-    rec = _nth_freeze(model, cat.FREEZE_TIME, di)
-    return FreezeTime() if rec is None else FreezeTime.from_record(rec)
-
-
-def _freeze_import(model: MeterModel, di: int) -> Value:
-    rec = _nth_freeze(model, cat.FREEZE_IMPORT, di)
-    return FreezeEnergy() if rec is None else FreezeEnergy.rolled(rec.import_units)
-
-
-def _freeze_export(model: MeterModel, di: int) -> Value:
-    rec = _nth_freeze(model, cat.FREEZE_EXPORT, di)
-    return FreezeEnergy() if rec is None else FreezeEnergy.rolled(rec.export_units)
-
-
-def _extended_freeze(img: MeterImage, n: int) -> ExtendedFreeze:
-    return ExtendedFreeze.from_record(img.freezes[n - 1]) if n <= len(img.freezes) \
-        else ExtendedFreeze()
-
-
-def _mfr_freeze(model: MeterModel, di: int) -> Value:
-    return _extended_freeze(model.image(), di - cat.MFR_FREEZE.first + 1)
-
-
-def _run_status7(model: MeterModel, di: int) -> Value:
-    return RunStatus7(run_status7(model.cover_open_now(), model.terminal_cover_open_now()))
-
-
-def _report_mode(model: MeterModel, di: int) -> Value:
-    return ReportMode(model.report_mode())
-
-
-def _report_status(model: MeterModel, di: int) -> Value:
-    return ReportStatus(model.report_status())
-
-
-def _mfr_cover_open_time(model: MeterModel, di: int) -> Value:
-    openings, open_ms = open_time_ms(model.image().cover, model.clock()[0])
-    return CoverOpenTime.of(openings, open_ms)
-
-
-def _mfr_freeze_block(model: MeterModel, di: int) -> Value:
-    img = model.image()
-    return ExtendedFreezeBlock(tuple(_extended_freeze(img, n)
-                                     for n in range(1, cat.FREEZES + 1)))
-
-
-_HANDLERS_BY_ITEM: Final[dict[DataItem, Handler]] = {
-    cat.IMPORT_ENERGY: _import_energy,
-    cat.EXPORT_ENERGY: _export_energy,
-    cat.DATE: _date,
-    cat.TIME: _time,
-    cat.ADDRESS: _address,
-    cat.COVER_OPEN_COUNT: _cover_count,
-    cat.COVER_OPEN_RECORD: _cover_record,
-    cat.POWER_DOWN_COUNT: _power_down_count,
-    cat.POWER_DOWN_RECORD: _power_down_record,
-    cat.EVENT_CLEAR_COUNT: _clear_count,
-    cat.EVENT_CLEAR_RECORD: _clear_record,
-    cat.TIME_SET_COUNT: _time_set_count,
-    cat.TIME_SET_RECORD: _time_set_record,
-    cat.SOFTWARE_VERSION: _software_version,
-    cat.HARDWARE_VERSION: _hardware_version,
-    cat.MANUFACTURER: _manufacturer,
-    cat.BROADCAST_COUNT: _broadcast_count,
-    cat.BROADCAST_RECORD: _broadcast_record,
-    cat.MFR_COVER_OPEN_TOTALS: _mfr_cover_totals,
-    cat.MFR_COVER_OPEN_RECORD: _mfr_cover_record,
-    cat.MFR_COVER_OPEN_BLOCK: _mfr_cover_block,
-    cat.MFR_POWER_DOWN_TOTALS: _mfr_power_down_totals,
-    cat.MFR_POWER_DOWN_RECORD: _mfr_power_down_record,
-    cat.FREEZE_TIME: _freeze_time,
-    cat.FREEZE_IMPORT: _freeze_import,
-    cat.FREEZE_EXPORT: _freeze_export,
-    cat.MFR_FREEZE: _mfr_freeze,
-    cat.MFR_FREEZE_BLOCK: _mfr_freeze_block,
-    cat.RUN_STATUS7: _run_status7,
-    cat.REPORT_MODE: _report_mode,
-    cat.REPORT_STATUS: _report_status,
-    cat.MFR_COVER_OPEN_TIME: _mfr_cover_open_time,
-    cat.TERMINAL_OPEN_COUNT: _terminal_count,
-    cat.TERMINAL_OPEN_RECORD: _terminal_record,
-    cat.MFR_TERMINAL_OPEN_TOTALS: _mfr_terminal_totals,
-    cat.MFR_TERMINAL_OPEN_RECORD: _mfr_terminal_record,
-    cat.MFR_TERMINAL_OPEN_BLOCK: _mfr_terminal_block,
-}
-
-# Every DI the meter serves, with its handler: a dictionary lookup per read.
-HANDLERS: Final[dict[int, Handler]] = {
-    di: handler for item, handler in _HANDLERS_BY_ITEM.items() for di in item.dis()
-}
-
-# Answers that change only when the model's image does (records, totals) or never (address).
-_CACHEABLE: Final = frozenset(
-    di for item in _HANDLERS_BY_ITEM if item not in (
-        cat.IMPORT_ENERGY, cat.EXPORT_ENERGY, cat.DATE, cat.TIME,
-        # the clock-change logs live in the authority journal, outside the image
-        cat.TIME_SET_COUNT, cat.TIME_SET_RECORD, cat.BROADCAST_COUNT, cat.BROADCAST_RECORD,
-        # live state, the report page (outside the image) and time open up to now
-        cat.RUN_STATUS7, cat.REPORT_MODE, cat.REPORT_STATUS, cat.MFR_COVER_OPEN_TIME,
-    ) for di in item.dis()
-)
-
-
 # --- helpers (pure) ---------------------------------------------------------------------------
 
 
@@ -827,7 +415,7 @@ def _cacheable(request: Frame, reply: Frame) -> bool:
         return request.function_code == FunctionCode.READ_ADDRESS and not reply.is_abnormal
     if len(request.data) < 4:
         return False
-    return di_from_bytes(request.data[:4]) in _CACHEABLE
+    return di_from_bytes(request.data[:4]) in CACHEABLE
 
 
 def broadcast_time_ms(data: bytes) -> int | None:

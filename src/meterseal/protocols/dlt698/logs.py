@@ -23,8 +23,8 @@ from meterseal.firmware.authlog import (
     TIME_SET_BASE_PAGE,
     decode_auth,
 )
-from meterseal.firmware.image import MeterImage
 from meterseal.firmware.layout import PAGE_SIZE, SLOTS
+from meterseal.firmware.meterimage import MeterImage
 from meterseal.protocols.dlt698.catalog import (
     BROADCAST_TIME,
     COVER_OPEN,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from meterseal.firmware.image import MeterImage
+from meterseal.firmware.meterimage import MeterImage
 
 
 class MeterModel(Protocol):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from meterseal.firmware.image import MeterImage
+from meterseal.firmware.meterimage import MeterImage
 from meterseal.protocols.dlt698.axdr import NULL, Data
 from meterseal.protocols.dlt698.axdr_time import DateTimeS
 from meterseal.protocols.dlt698.catalog import (

@@ -47,7 +47,7 @@ COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("index", _I, "the scenario's index in the campaign"),
     ("seed", _I, "the campaign seed"),
     ("scenario_seed", _I, "the scenario's own seed (switch bounce, torn bytes)"),
-    ("kind", _S, "random, or the adversarial timing placed (generate.ADVERSARIAL_KINDS)"),
+    ("kind", _S, "random, or the adversarial timing placed (adversaries.ADVERSARIAL_KINDS)"),
     ("boundary_us", _I, "the state boundary aimed at, µs from the start (null for random)"),
     ("placed_us", _I, "where the adversarial edge or cut landed, µs from the start"),
     ("start", _S, "scenario start, ISO-8601 with offset"),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 
-from meterseal.firmware.image import MeterImage
 from meterseal.firmware.layout import RING
+from meterseal.firmware.meterimage import MeterImage
 from meterseal.firmware.records import (
     BOUNDED,
     DEFERRED,

@@ -23,15 +23,14 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from meterseal.firmware.image import (
+from meterseal.firmware.image import Index, decode_image
+from meterseal.firmware.meterimage import MeterImage
+from meterseal.firmware.pagemap import (
     GROUP_COVER,
     GROUP_FREEZE,
     GROUP_POWER_DOWN,
     GROUP_REPORT,
     GROUP_TERMINAL,
-    Index,
-    MeterImage,
-    decode_image,
     page_group,
 )
 from meterseal.firmware.pending import COVER, TERMINAL, PendingEntry, decode_pending

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from meterseal.firmware.image import GROUP_TERMINAL, page_group
+from meterseal.firmware.pagemap import GROUP_TERMINAL, page_group
 from meterseal.firmware.pending import TERMINAL
 from meterseal.firmware.records import CoverOpen
 from meterseal.sim.runlog import RunLog

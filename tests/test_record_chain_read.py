@@ -1,0 +1,58 @@
+"""`meterseal read --key`: the head-end verifies a served meter's record chain over DL/T 645 and
+names each record that fails; the meter kept in a file (`serve --image`) is edited between two
+runs of the server, as an attacker with the EEPROM on a programmer would."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from meterseal.commands import main
+from meterseal.firmware.crc import crc32
+from meterseal.firmware.image import decode_image
+from meterseal.firmware.layout import PAGE_SIZE, cover_open_addr
+from meterseal.sim.scenario import load_scenario
+from tests.dlt645_helpers import SCENARIO, serve
+
+KEY = str(load_scenario(SCENARIO).profile["security.key"])
+
+
+def _read(port: int, *extra: str) -> int:
+    return main(["read", "--dlt645", f"tcp://127.0.0.1:{port}", *extra])
+
+
+def test_read_with_the_key_verifies_an_untouched_meter_and_names_a_rewritten_record(
+        tmp_path, capsys):
+    image_file = tmp_path / "meter.nvm"
+    with serve(extra=["--image", str(image_file)]) as served:
+        assert _read(served.port, "--key", KEY, "--json") == 0
+        chain = json.loads(capsys.readouterr().out)["chain"]
+    assert chain["clean"] and chain["failures"] == [] and len(chain["verified"]) >= 40
+    # An opening moved by a day: its time field rewritten, the page's CRC made right again.
+    nvm = bytearray(image_file.read_bytes())
+    top = decode_image(bytes(nvm)).cover_total
+    a = cover_open_addr(top - 2)
+    page = a // PAGE_SIZE
+    opened = int.from_bytes(nvm[a + 6:a + 12], "little") - 86_400_000
+    nvm[a + 6:a + 12] = opened.to_bytes(6, "little")
+    end = next(len(d) for p, d, _s in decode_image(bytes(image_file.read_bytes())).chain
+               if p == page)
+    nvm[a + end - 4:a + end] = crc32(bytes(nvm[a:a + end - 4])).to_bytes(4, "little")
+    image_file.write_bytes(bytes(nvm))
+    with serve(extra=["--image", str(image_file)]) as served:
+        assert _read(served.port, "--key", KEY) == 1
+        text = capsys.readouterr().out
+        assert f"cover-open {top - 2} (opening)" in text and f"NVM page {page}" in text
+        assert "MAC does not verify" in text
+        # Without the key the reader still reads the (forged) records, as any reader would.
+        assert _read(served.port) == 0
+        capsys.readouterr()
+
+
+@pytest.mark.parametrize("key, needle", [("00", "--key"), ("zz" * 16, "--key")])
+def test_a_bad_key_is_one_line_and_exit_2(key, needle, capsys):
+    """Bad user input: one line on stderr, exit 2."""
+    assert main(["read", "--dlt645", "tcp://127.0.0.1:1", "--key", key]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and "Traceback" not in err[0]
