@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -23,11 +24,13 @@ from meterseal.firmware.layout import (
     cover_open_addr,
 )
 from meterseal.firmware.pagecodec import encode_page
-from meterseal.firmware.records import EXACT, CoverOpen
+from meterseal.firmware.records import BOUNDED, EXACT, CoverOpen
 from meterseal.sim import ports
 from meterseal.sim.runlog import RunLog
+from meterseal.sim.scenario import Scenario, load_scenario
 from meterseal.verify.matrix import _sc, case_by_key
 from meterseal.verify.oracle import INVARIANTS, Judgment, checks, judge
+from meterseal.verify.oracle.observe import UNKEEPABLE_CAUSE
 from meterseal.verify.oracle.tolerances import tolerances
 from meterseal.verify.result import simulate
 
@@ -303,3 +306,95 @@ def test_a_firmware_stamping_5_s_late_fails_meterseal_verify(
     assert commands.main(["verify", "--quiet"]) == 1
     out = capsys.readouterr().out
     assert "before-outage" in out and "case(s) failed" in out
+
+
+# ------------------------------------------------- a record no hardware of the board could keep
+
+# Campaign 2026 #99536: an opening seen on backup when no route could program the EEPROM; its
+# record waited in retained RAM, which lost its supply long before mains returned. The oracle
+# lets the meter off only for that: a meter that drops the same record under any other board
+# history is lying.
+UNKEPT = load_scenario(Path(__file__).parent / "scenarios" / "campaign-2026-99536.toml")
+
+
+@pytest.fixture(scope="module")
+def unkept() -> RunLog:
+    out = simulate(UNKEPT, trace=False)
+    assert out.judgment.passed, out.judgment.problems
+    assert [v.cause for v in out.judgment.verdicts] == [UNKEEPABLE_CAUSE]
+    return out.log
+
+
+def test_a_meter_that_drops_a_record_it_could_have_written_is_refused(unkept: RunLog) -> None:
+    # The same run, but the supply could have programmed a page when the cover opened.
+    forged_log = dataclasses.replace(unkept, unwritable=[])
+    j = judge(UNKEPT, forged_log)
+    assert_breaks_only(j, "I2")
+    assert [v.status for v in j.verdicts] == ["missed"]
+
+
+def test_a_meter_that_drops_a_record_retained_ram_still_held_is_refused(unkept: RunLog) -> None:
+    # The same run, but retained RAM kept its supply until mains returned: the restore had the
+    # record in hand and had to write it.
+    forged_log = dataclasses.replace(unkept, retained_lost=[])
+    j = judge(UNKEPT, forged_log)
+    assert_breaks_only(j, "I2")
+    assert [v.status for v in j.verdicts] == ["missed"]
+
+
+def test_a_meter_that_drops_a_power_up_opening_it_could_have_written_is_refused() -> None:
+    # Campaign 2026 #95425: an opening found at a power-up; mains failed again before the
+    # reconciliation's debounce ended, on a supercapacitor that could not program a page.
+    # Had it been able to (the rail's loss not logged unwritable), the opening is missed.
+    sc = load_scenario(Path(__file__).parent / "scenarios" / "campaign-2026-95425.toml")
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    j = judge(sc, dataclasses.replace(log, unwritable=[]))
+    assert_breaks_only(j, "I2")
+    assert [(v.status, v.cause) for v in j.verdicts] == [("missed", "still so at power-up")]
+
+
+# ------------------------------------------------------------ records waiting in retained RAM
+
+
+def _scenario(name: str) -> Scenario:
+    return load_scenario(Path(__file__).parent / "scenarios" / name)
+
+
+def test_an_unsynced_waiting_record_from_a_clock_that_never_stopped_is_refused() -> None:
+    # Campaign 2026 #59373 ends with an opening waiting in retained RAM, stamped by a clock
+    # that had lost its time. Had the clock kept it, the entry would have a time to give:
+    # without one it stands for nothing, and the opening is missed.
+    sc = _scenario("campaign-2026-59373.toml")
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    j = judge(sc, dataclasses.replace(log, rtc_invalid=[]))
+    assert_breaks_only(j, "I2")
+    assert [v.status for v in j.verdicts] == ["missed"]
+
+
+def test_a_meter_without_the_waiting_record_misses_the_openings_it_stood_for() -> None:
+    # Campaign 2026 #33198: one record waiting in retained RAM stands for two openings the
+    # switch could not tell apart. Without it, the second, which no poll could miss, is missed.
+    sc = _scenario("campaign-2026-33198.toml")
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    j = judge(sc, dataclasses.replace(log, final_retained=b""))
+    assert_breaks_only(j, "I2")
+    assert [v.status for v in j.verdicts] == ["undetectable", "undetectable", "missed"]
+
+
+def test_a_meter_that_dates_its_record_to_an_opening_it_could_not_be_sure_to_see() -> None:
+    # Campaign 2026 #82128: an unsynced record (no time) stands for the opening the meter
+    # surely saw, not for a later one it could not be sure to see. A meter that dates the
+    # same record to that later opening, within a second, says it saw the one and not the
+    # other: the one it surely saw is missed.
+    sc = _scenario("campaign-2026-82128.toml")
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    later_ms = log.start_local_ms + sc.cover[3].open_us // 1000
+    dated = changed(log, 1, quality=BOUNDED, not_before_ms=later_ms - 1000,
+                    not_after_ms=later_ms + 1000, opened_ms=later_ms + 1000)
+    j = judge(sc, forged(log, replace_record(1, dated)))
+    assert "I2" in failing(j), j.problems
+    assert j.verdicts[2].status == "missed"

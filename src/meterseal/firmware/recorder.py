@@ -257,7 +257,9 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         if self.pd_seq:
             self._queue_power_down(W_PD_END, now, valid)
             self.pd_seq = 0
-        b.timers.start(T_SAMPLE, self.cfg.sample_period_us, self.cfg.sample_period_us, True)
+        # The first sample at once: a debounce under way across the outage must not wait a
+        # period more, or its first agreeing sample (the stamp) comes up to two periods late.
+        b.timers.start(T_SAMPLE, 0, self.cfg.sample_period_us, True)
         if self.frozen is not None:
             # Changes after retained RAM filled were seen but not kept: reconcile from the
             # last state that was kept, as after a power-up.
@@ -440,8 +442,13 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         b.timers.stop(T_DEBOUNCE)
         self.known_ms = self._known_until(now)
         self._save_retained()
-        if self.retained_ok:
+        if self.retained_ok and self.writing is None:
             self._shutdown()
+            return
+        if self.retained_ok:
+            # A page write under way ends first: powering off would tear it, and a reconciled
+            # record it carries waits in no retained entry (retained RAM already says "open").
+            self.shutdown_after_write = True
             return
         # Retained RAM dies with the MCU: what waits there goes to the NVM now if it can.
         for e in self.pending:

@@ -523,7 +523,8 @@ KEYS: tuple[ProfileKey, ...] = (
         "-",
         "[U] assumption: hardware.md notes battery/RTC-domain tamper inputs as an option; the "
         "seed design uses a plain MCU pin, so off",
-        "a battery-domain tamper input latches and time-stamps the first edge with the MCU off",
+        "a battery-domain tamper input latches and time-stamps the first edge with the MCU off "
+        "(or, the cover already open as the MCU dies, the edge it fell on)",
     ),
     _k(
         "cover.sample_period_s",

@@ -17,6 +17,7 @@ Must not know events, the firmware or the scenario: loads in, voltages and cross
 
 from __future__ import annotations
 
+import copy
 import math
 
 from meterseal.hardware import rc2
@@ -77,6 +78,7 @@ class SupplyPath:
         "has_supercap",
         "i_batt",
         "i_sc",
+        "loads_in",
         "mains",
         "mcu_on_battery",
         "node",
@@ -121,6 +123,9 @@ class SupplyPath:
         self.rtc_unpowered = False
         self.sc_switch = True
         self.parts: tuple[float, ...] = (0.0,) * len(CATEGORIES)
+        # The loads as last set (set_loads' arguments), so a trial load can be put on top.
+        self.loads_in: tuple[bool, float, float, float, float, float, bool, float] = (
+            False, 0.0, 0.0, 0.0, 0.0, 0.0, True, 0.0)
         self.v_inf = self.v
         self.tau = 1.0
         # The charge-redistribution branch (C_d behind R_d), when the part has one: its
@@ -215,6 +220,8 @@ class SupplyPath:
         firmware opens it). ``mac_a`` is the security module computing a record MAC: it sits on
         the MCU's supply, so it draws from the MCU domain's source.
         """
+        self.loads_in = (mcu_alive, sleep_a, bias_a, wakes_a, nvm_a, radio_a, sc_switch,
+                         standby_a)
         rail = self.on_rail
         loads = self.board.loads
         if not (mcu_alive and not rail):
@@ -261,6 +268,26 @@ class SupplyPath:
             self.v_inf, self.tau = self.node.v_inf, self.node.tau_s
         else:
             self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc, *source)
+
+    def page_write_fits(self) -> bool:
+        """Could an awake MCU program an NVM page now, off the rail, on any route its firmware
+        may choose (battery-first: with the supercapacitor switched in or not)? The MCU's supply
+        must stay at or above the NVM's minimum and the brown-out level from the write's start
+        (the ESR and cell drop) to its end (its charge). Changes nothing: a copy carries it."""
+        b = self.board
+        _alive, sleep_a, bias_a, _wakes, _nvm, _radio, switch, standby_a = self.loads_in
+        floor_v = max(b.nvm_min_v, b.brownout_v)
+        routes = (True, False) if b.topology == Topology.BATTERY_FIRST else (switch,)
+        for sc_switch in routes:
+            trial = copy.copy(self)
+            trial.battery = copy.copy(self.battery)
+            trial.set_loads(True, sleep_a, bias_a, b.loads.active_a, b.loads.nvm_write_a, 0.0,
+                            sc_switch, standby_a)
+            start_v = trial.mcu_terminal_v()
+            trial.advance(trial.v_t + b.nvm_write_us)
+            if min(start_v, trial.mcu_terminal_v()) >= floor_v:
+                return True
+        return False
 
     def _routes(self, sc_switch: bool) -> tuple[int, int, int]:
         """(MCU domain, communication module, RTC domain): the source of each, _SC or _BATT

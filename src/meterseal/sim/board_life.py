@@ -49,6 +49,13 @@ class SimulationError(ScenarioError):
 
 
 class BoardLife:
+    # The RTC's count when the cover pin fell to open (None: the clock was not running), and
+    # when it last rose. The tamper latch is the battery domain's, armed whether or not the MCU
+    # runs: an edge the MCU was still debouncing when it died is the latch's to keep. A fall
+    # within the bounce of a rise is that closing's contact bounce, not an opening.
+    fell_ms: int | None = None
+    rose_us: int = 0
+
     # ------------------------------------------------------------------ scenario events
 
     def _mains_off(self: Kernel, k: int, _gen: int) -> None:
@@ -77,6 +84,7 @@ class BoardLife:
         self.supply.on_rail = False
         self._skip_energy_changed()
         self.update_loads()
+        self._note_unwritable()
 
     def _mains_on(self: Kernel, _arg: int, _gen: int) -> None:
         self.supply.mains = self.supply.on_rail = True
@@ -106,6 +114,12 @@ class BoardLife:
             return
         self.pin = level
         on_rail = self.supply.on_rail
+        if self.board_params.tamper_latch:
+            if level == 1:
+                self.rose_us = self.t
+            elif self.fell_ms is None or self.t - self.rose_us > self.board_params.bounce_us:
+                self.fell_ms = self.rtc.read(self.t)[0] if self.rtc.running else None
+        self._note_unwritable()
         if not self.mcu_alive:
             if (self.board_params.tamper_latch and level == 0 and self.latch_ms is None
                     and self.rtc.running and self.supply.retained_survives()):
@@ -168,6 +182,7 @@ class BoardLife:
         self._reset_mcu_state()
         self.fw = Recorder(self.board, self.fw_cfg)
         self.update_loads()
+        self._note_unwritable()
         self._call(self.fw.boot)
 
     def _die(self: Kernel) -> None:
@@ -184,7 +199,14 @@ class BoardLife:
         self._reset_mcu_state()
         self.wake_gen += 1
         if not self.supply.retained_survives():
-            self.retained = b""
+            self._lose_retained()
+        elif (self.board_params.tamper_latch and self.pin == 0 and self.latch_ms is None
+              and self.fell_ms is not None and self.rtc.running):
+            # The cover is open as the MCU dies: the latch holds the edge it fell on. Armed only
+            # from now on, it would wait for the next falling edge, and a closing's contact
+            # bounce is one: the opening would be filed at the closing (campaign 2026 #45013).
+            # A boot that already knew the cover open discards it.
+            self.latch_ms = self.fell_ms
         self.update_loads()
 
     def _reset_mcu_state(self: Kernel) -> None:
@@ -259,8 +281,19 @@ class BoardLife:
             if out is not None and out.rtc_stopped_us is None:
                 out.rtc_stopped_us = self.t
         elif what == X_BATTERY_UV and not self.mcu_alive and not self.supply.retained_survives():
-            self.retained = b""
+            self._lose_retained()
         self.update_loads()
+
+    def _note_unwritable(self: Kernel) -> None:
+        """Log the instant if the MCU is awake on backup and no page write could run now: the
+        oracle's evidence that what was seen from here on could only wait in retained RAM."""
+        if self.mcu_alive and not self.supply.on_rail and not self.supply.page_write_fits():
+            self.log.unwritable.append(self.t)
+
+    def _lose_retained(self: Kernel) -> None:
+        """Retained RAM lost its supply with the MCU off: whatever waited in it is gone."""
+        self.retained = b""
+        self.log.retained_lost.append(self.t)
 
     def _guard_crossing(self: Kernel, what: int) -> None:
         if self.t != self._cross_t:

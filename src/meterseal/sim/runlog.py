@@ -51,6 +51,12 @@ class RunLog:
     # Periodic firmware timers as the board ran them: (first tick, period, stopped at).
     periodic: list[tuple[int, int, int]] = field(default_factory=list)
     rtc_invalid: list[tuple[int, int]] = field(default_factory=list)
+    # Instants with the MCU awake on backup (a cover-pin edge, the rail's loss, a boot) when its
+    # supply could not have programmed an NVM page on any route: what it saw then could only
+    # wait in retained RAM.
+    unwritable: list[int] = field(default_factory=list)
+    # Instants retained RAM lost its supply with the MCU off (its content, if any, is gone).
+    retained_lost: list[int] = field(default_factory=list)
     # At each boot: (t, import, export) energy the firmware's registers lost (mWh).
     register_offsets: list[tuple[int, int, int]] = field(default_factory=list)
     trace: list[TraceRow] = field(default_factory=list)

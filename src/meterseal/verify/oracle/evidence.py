@@ -281,9 +281,13 @@ def _window(ev: Evidence, seq: int, matched: dict[int, int]) -> Iterable[int]:
         w = tol.stamp_us + ev.noise_us + tol.clock_us(t_commit) + 1
         lo, hi = ev.true_us(rec.not_before_ms) - w, ev.true_us(rec.not_after_ms) + w
     else:
-        i = bisect.bisect_right(ev.opens, t_commit) - 1
-        while i >= 0 and i in matched:
-            i -= 1
+        free = [i for i in range(bisect.bisect_right(ev.opens, t_commit) - 1, -1, -1)
+                if i not in matched and not ev.held[i]]
+        # No time to go by: the latest opening the hardware surely saw, else the latest. The
+        # meter may have seen an opening and missed a later one it could not be sure to see
+        # (#82128): that later one must not take the record from the one it saw.
+        sure = next((i for i in free if ev.observable(*ev.truths[i])[0]), None)
+        i = sure if sure is not None else (free[0] if free else -1)
         return range(i, i + 1) if i >= 0 else range(0)
     return range(bisect.bisect_left(ev.opens, lo), bisect.bisect_right(ev.opens, hi))
 
@@ -364,8 +368,11 @@ def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
     """A verdict per true opening, given the matching (truth -> seq): recorded, undetectable
     (with why) or missed (with why)."""
     retained = decode_pending(ev.log.final_retained)
-    pending_opens = [e for e in (retained[0] if retained else []) if e.kind == PENDING_OPEN
-                     and e.channel == ev.channel and e.rtc_valid and e.seq not in ev.records]
+    waiting_opens = [e for e in (retained[0] if retained else []) if e.kind == PENDING_OPEN
+                     and e.channel == ev.channel and e.seq not in ev.records]
+    pending_opens = [e for e in waiting_opens if e.rtc_valid]
+    unsynced = _unsynced_waiting(ev, matched, [e for e in waiting_opens if not e.rtc_valid])
+    waited = set(unsynced)  # openings a record waiting in retained RAM stands for
     verdicts = []
     no_switch = ev.channel == TERMINAL and not ev.tol.terminal_switch
     for i, (o, c) in enumerate(ev.truths):
@@ -379,7 +386,14 @@ def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
             verdicts.append(Verdict(i, "recorded", seq,
                                     None if err is None else round(err / 1e6, 6)))
             continue
-        partner = next((k for k in ev.group_of[i] if k in matched), None)
+        if i in unsynced:
+            # Seen with the clock lost: it will be written unsynced, dated by nothing.
+            verdicts.append(Verdict(i, "recorded", unsynced[i].seq, None,
+                                    "pending in retained RAM, unsynced: written at the next "
+                                    "restore"))
+            continue
+        # A record waiting in retained RAM stands for its group as a written one does.
+        partner = next((k for k in ev.group_of[i] if k in matched or k in waited), None)
         if partner is not None:
             verdicts.append(Verdict(i, "undetectable", None, None,
                                     f"not separable from opening {partner}: the closing "
@@ -389,6 +403,7 @@ def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
         if waiting is not None:
             # Seen and stamped; the run ended before the next restore could write it.
             pending_opens.remove(waiting)
+            waited.add(i)
             verdicts.append(Verdict(i, "recorded", waiting.seq,
                                     round((ev.true_us(waiting.time_ms) - o) / 1e6, 6),
                                     "pending in retained RAM: written at the next restore"))
@@ -411,6 +426,21 @@ def _pending_closes(log: RunLog, channel: int) -> set[int]:
     retained = decode_pending(log.final_retained)
     return {e.seq for e in (retained[0] if retained else [])
             if e.kind != PENDING_OPEN and e.channel == channel}
+
+
+def _unsynced_waiting(
+    ev: Evidence, matched: dict[int, int], entries: list[PendingEntry]
+) -> dict[int, PendingEntry]:
+    """The openings that entries seen with an invalid clock stand for (truth -> entry): as an
+    unsynced record's, the latest ones still unrecorded, the newest entry the latest opening.
+    Only if the clock really lost its time in the run: a meter with a valid clock has a time
+    to give, and an entry without one then stands for nothing."""
+    if not entries or not any(a <= ev.end_us for a, _b in ev.log.rtc_invalid):
+        return {}
+    free = [i for i in range(len(ev.truths) - 1, -1, -1)
+            if i not in matched and not ev.held[i]
+            and not any(k in matched for k in ev.group_of[i])]
+    return dict(zip(free, sorted(entries, key=lambda e: -e.seq), strict=False))
 
 
 def _waiting_for(ev: Evidence, o: int, pending: list[PendingEntry]) -> PendingEntry | None:

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from meterseal.sim.runlog import RunLog
 from meterseal.verify.oracle.tolerances import Tolerances
 
+UNKEEPABLE_CAUSE = ("seen, but no NVM write could run on the backup, and retained RAM lost its "
+                    "supply before mains returned")
+
 
 @dataclass(slots=True)
 class BoardTimeline:
@@ -29,6 +32,8 @@ class BoardTimeline:
     alive_end_at_boot: dict[int, int]
     periodic: dict[int, tuple[list[int], list[tuple[int, int, int]]]] = field(
         default_factory=dict)  # period -> (starts, (start, period, stop)) sorted by start
+    unwritable: list[int] = field(default_factory=list)  # on backup, no NVM write possible
+    retained_lost: list[int] = field(default_factory=list)  # retained RAM lost its supply
 
     @classmethod
     def of(cls, log: RunLog) -> BoardTimeline:
@@ -39,7 +44,8 @@ class BoardTimeline:
             periodic.setdefault(entry[1], []).append(entry)
         return cls(alive, [s for s, _e in alive], outages, [a for a, _b in outages],
                    sorted(log.boots), {s: e for s, e in alive},
-                   {p: ([x[0] for x in sorted(v)], sorted(v)) for p, v in periodic.items()})
+                   {p: ([x[0] for x in sorted(v)], sorted(v)) for p, v in periodic.items()},
+                   sorted(log.unwritable), sorted(log.retained_lost))
 
 
 def observable(
@@ -50,10 +56,15 @@ def observable(
     close = end if b is None else b
     overlaps = _alive_overlaps(a, close, log)
     seen = _seen_while_alive(overlaps, log, tol)
-    if seen is not None:
+    # The earliest a debounce can accept a change: its first agreeing sample and as many more.
+    accept_us = tol.debounce_us - tol.sample_us
+    if seen is not None and not _lost_with_retained_ram(a + accept_us, log):
         return True, seen
-    if _still_so_at_power_up(a, close, log, tol):
+    ups = _power_ups_still_so(a, close, log, tol)
+    if any(not _lost_with_retained_ram(tb + accept_us, log) for tb in ups):
         return True, "still so at power-up"
+    if seen is not None or ups:
+        return False, UNKEEPABLE_CAUSE
     if not overlaps:
         return False, "came and went while the MCU was off"
     if _seen_but_died(a, close, overlaps, log, tol):
@@ -92,19 +103,36 @@ def _seen_while_alive(
     return None
 
 
-def _still_so_at_power_up(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> bool:
-    """Was the state still there at a power-up, long enough to be debounced by the power-up's
-    reconciliation, with the MCU living on to write it?"""
+def _lost_with_retained_ram(t: int, log: BoardTimeline) -> bool:
+    """Could nothing on the board have kept what the MCU saw at t (at the earliest)? Earlier in
+    the same outage (or at t) the MCU was awake on backup and no NVM write could run on any
+    route; with mains off nothing charges the backup, so none could run at t or after, and only
+    retained RAM could hold it; and retained RAM lost its supply after t, before mains
+    returned."""
+    j = bisect.bisect_right(log.outage_starts, t) - 1
+    if j < 0 or not log.outages[j][0] <= t < log.outages[j][1]:
+        return False
+    since, mains_back = log.outages[j]
+    i = bisect.bisect_right(log.unwritable, t) - 1
+    if i < 0 or log.unwritable[i] < since:
+        return False
+    k = bisect.bisect_right(log.retained_lost, t)
+    return k < len(log.retained_lost) and log.retained_lost[k] <= mains_back
+
+
+def _power_ups_still_so(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> list[int]:
+    """The power-ups at which the state was still there, long enough to be debounced by the
+    reconciliation, with the MCU living on to write it (none: never so)."""
     boots = log.boots
     done_after = tol.need_us + tol.sample_us
+    out = []
     i = bisect.bisect_left(boots, a)
     while i < len(boots) and boots[i] + done_after <= close:
         tb = boots[i]
-        done = tb + done_after
-        if log.alive_end_at_boot.get(tb, tb) >= done + tol.write_room_us:
-            return True
+        if log.alive_end_at_boot.get(tb, tb) >= tb + done_after + tol.write_room_us:
+            out.append(tb)
         i += 1
-    return False
+    return out
 
 
 def _seen_but_died(a: int, close: int, overlaps: list[tuple[int, int, int]],
