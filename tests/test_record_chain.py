@@ -217,3 +217,19 @@ def test_every_record_page_fits_one_eeprom_page_with_its_trailer():
     # on this page and read back as their baselines.
     assert (back.cover_base, back.pd_base, back.terminal_total, back.terminal_base) == (9, 2, 3, 3)
     assert (back.cover_total, back.pd_total) == (9, 2)
+
+
+def test_a_failing_terminal_cover_page_is_named_as_such():
+    """The reader names what a page holds from its tag, for the terminal cover's log too (a
+    forged terminal record must not read as an 'unreadable page')."""
+    from meterseal.firmware.pagecodec import encode_page
+    from meterseal.firmware.records import EventClear, TerminalClose, TerminalOpen
+    from meterseal.protocols.chainproof import record_name
+
+    opening = encode_page(TerminalOpen(7, 1, 1_000, 0, 0, 10, 0))
+    closing = encode_page(TerminalClose(7, 1, 2_000, 11, 0))
+    clear = encode_page(EventClear(3, 1_000, 1, 0, 0xFFFFFFFF, 5, 5, 2, 2, 7, 7))
+    assert record_name(70, opening) == "terminal-cover-open 7 (opening)"
+    assert record_name(71, closing) == "terminal-cover-open 7 (closing)"
+    assert record_name(49, clear) == "event clear 3"
+    assert record_name(49, b"\xee" * 40) == "unreadable page 49"

@@ -24,10 +24,14 @@ from meterseal.firmware.layout import (
     TAG_COVER_CLOSE,
     TAG_COVER_OPEN,
     TAG_EVENT_CLEAR,
+    TAG_EVENT_CLEAR_T,
     TAG_FREEZE,
     TAG_PD_END,
     TAG_PD_START,
     TAG_REPORT,
+    TAG_TERMINAL_CLOSE,
+    TAG_TERMINAL_OPEN,
+    TAG_TERMINAL_REPORT,
 )
 
 _KINDS = {
@@ -38,6 +42,10 @@ _KINDS = {
     TAG_EVENT_CLEAR: "event clear {}",
     TAG_REPORT: "report status of cover-open {}",
     TAG_FREEZE: "daily freeze {}",
+    TAG_TERMINAL_OPEN: "terminal-cover-open {} (opening)",
+    TAG_TERMINAL_CLOSE: "terminal-cover-open {} (closing)",
+    TAG_TERMINAL_REPORT: "report status of terminal-cover-open {}",
+    TAG_EVENT_CLEAR_T: "event clear {}",
 }
 
 
