@@ -536,3 +536,33 @@ def test_the_vendor_block_moves_with_the_profile_and_the_standard_rows_stay(cloc
     assert ask(0x04800001).control == 0x91
     with pytest.raises(ValueError, match="04 xx"):
         Dlt645Session(meter, vendor_prefix=0x1234)
+
+
+def test_a_clock_change_is_in_the_record_chain_and_a_forged_one_is_named(
+        session, meter, field_scenario):
+    """The clock-change logs are evidence of time quality: they take their place in the record
+    chain, so rewriting one (its CRC recomputed) is named by the reader's chain check."""
+    from meterseal.firmware.crc import crc32
+    from meterseal.firmware.image import decode_image
+    from meterseal.firmware.layout import PAGE_SIZE
+    from meterseal.protocols.chainproof import verify_chain
+
+    key = bytes.fromhex(str(field_scenario.profile["security.key"]))
+    now = meter.clock()[0]
+    assert broadcast(session, now - 3 * MIN) is None
+    image = meter.nvm_image()
+    v = verify_chain(decode_image(image).chain, key)
+    assert v.clean and "broadcast-time record 1" in v.verified
+    # Move the recorded clock change by a day and make its CRC right again.
+    page = authlog.broadcast_addr(1) // PAGE_SIZE
+    data = bytearray(image[page * PAGE_SIZE:(page + 1) * PAGE_SIZE])
+    n = authlog.page_len(authlog.TAG_BROADCAST) + 23  # the page with its chain trailer
+    at = 1 + 4 + 4 + 6  # after_ms
+    data[at:at + 6] = (int.from_bytes(data[at:at + 6], "little") + MS_PER_DAY).to_bytes(
+        6, "little")
+    data[n - 4:n] = crc32(bytes(data[:n - 4])).to_bytes(4, "little")
+    forged = image[:page * PAGE_SIZE] + bytes(data) + image[(page + 1) * PAGE_SIZE:]
+    assert authlog.decode_auth(forged).change(authlog.KIND_BROADCAST, 1) is not None
+    bad = verify_chain(decode_image(forged).chain, key)
+    assert not bad.clean
+    assert any("broadcast-time record 1" in f.line() for f in bad.failures), bad.failures

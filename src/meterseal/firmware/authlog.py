@@ -13,6 +13,10 @@ and what remains of the period live in NVM, so a restart does not reset them. Ti
 powered between the last write of the counter and a restart is not subtracted: a lock is never
 shorter than stated, only sometimes longer.
 
+The clock changes are evidence of how far a record's time can be trusted, so on a meter with
+the record chain each takes its place in it (AuthJournal's `chain`, the record journal's
+Journal.chained): its page carries the chain trailer before the CRC, and it decodes either way.
+
 Same rules as journal.py: one page per operation, a record N only overwrites N - 11, a page is
 tag | little-endian fields | CRC-32, and anything that does not decode is skipped. The journal
 hands out (addr, data) writes and learns of them only when told they committed. It knows
@@ -23,6 +27,8 @@ from meterseal.firmware.caltime import MS_PER_DAY, civil_from_days, ms_from_civi
 from meterseal.firmware.compat import const
 from meterseal.firmware.crc import crc32
 from meterseal.firmware.layout import PAGE_SIZE, RING, SLOTS
+
+TRAILER_SIZE = const(23)  # the record chain's trailer (chain.py; pagecodec.TRAILER_SIZE)
 
 TIME_SET_BASE_PAGE = const(164)
 BROADCAST_BASE_PAGE = const(175)
@@ -83,10 +89,36 @@ class ClockChange:
         return tuple(out)
 
     def __eq__(self, other):
-        return type(other) is ClockChange and other.as_tuple() == self.as_tuple()
+        return isinstance(other, ClockChange) and other.as_tuple() == self.as_tuple()
 
     def __repr__(self):
         return "ClockChange" + repr(self.as_tuple())
+
+
+class TimeSetChange(ClockChange):
+    """A page of the time-setting log: the record journal's chain covers it (pagecodec.py)."""
+
+    __slots__ = ()
+
+    def __init__(self, seq, operator, before_ms, after_ms, before_valid=1, broadcasts=0):
+        ClockChange.__init__(self, KIND_TIME_SET, seq, operator, before_ms, after_ms,
+                             before_valid, broadcasts)
+
+
+class BroadcastChange(ClockChange):
+    """A page of the broadcast-time log, chained as TimeSetChange."""
+
+    __slots__ = ()
+
+    def __init__(self, seq, operator, before_ms, after_ms, before_valid=1, broadcasts=0):
+        ClockChange.__init__(self, KIND_BROADCAST, seq, operator, before_ms, after_ms,
+                             before_valid, broadcasts)
+
+
+def clock_change(kind, seq, operator, before_ms, after_ms, before_valid=1, broadcasts=0):
+    """The ClockChange of that kind, as the class its log's pages decode to."""
+    cls = TimeSetChange if kind == KIND_TIME_SET else BroadcastChange
+    return cls(seq, operator, before_ms, after_ms, before_valid, broadcasts)
 
 
 class LockoutState:
@@ -247,7 +279,7 @@ def change_addr(kind, seq):
 def encode_page(rec):
     """Page bytes of a ClockChange or a LockoutState; ValueError when a field is out of range."""
     rec.check()
-    if type(rec) is ClockChange:
+    if isinstance(rec, ClockChange):
         tag = TAG_TIME_SET if rec.kind == KIND_TIME_SET else TAG_BROADCAST
     elif type(rec) is LockoutState:
         tag = TAG_LOCKOUT
@@ -283,9 +315,11 @@ def _decode(data):
     n = page_len(tag)
     if len(data) < n:
         return None
-    body = bytes(data[: n - 4])
-    if crc32(body) != int.from_bytes(bytes(data[n - 4 : n]), "little"):
+    if tag != TAG_LOCKOUT and _crc_ok(data, n + TRAILER_SIZE):
+        pass  # a clock change chained by the record journal: its trailer sits before the CRC
+    elif not _crc_ok(data, n):
         return None
+    body = bytes(data[: n - 4])
     fields = LockoutState.FIELDS if tag == TAG_LOCKOUT else ClockChange.FIELDS
     values = []
     pos = 1
@@ -296,7 +330,7 @@ def _decode(data):
         rec = LockoutState(*values)
     else:
         kind = KIND_TIME_SET if tag == TAG_TIME_SET else KIND_BROADCAST
-        rec = ClockChange(kind, *values)
+        rec = clock_change(kind, *values)
     rec.check()
     return rec
 
@@ -315,9 +349,9 @@ class AuthIndex:
         self.lockouts = [None, None]
 
     def load(self, read):
-        for slot in range(SLOTS):
-            self.put(time_set_addr(slot), read(time_set_addr(slot), page_len(TAG_TIME_SET)))
-            self.put(broadcast_addr(slot), read(broadcast_addr(slot), page_len(TAG_BROADCAST)))
+        for slot in range(SLOTS):  # a whole page: a chained one ends past page_len
+            self.put(time_set_addr(slot), read(time_set_addr(slot), PAGE_SIZE))
+            self.put(broadcast_addr(slot), read(broadcast_addr(slot), PAGE_SIZE))
         for copy in (0, 1):
             self.put(lockout_addr(copy), read(lockout_addr(copy), page_len(TAG_LOCKOUT)))
 
@@ -337,7 +371,7 @@ class AuthIndex:
         if tag == TAG_LOCKOUT:
             if type(rec) is not LockoutState:
                 return False
-        elif type(rec) is not ClockChange or rec.seq % SLOTS != i:
+        elif not isinstance(rec, ClockChange) or rec.seq % SLOTS != i:
             return False
         elif (rec.kind == KIND_TIME_SET) != (tag == TAG_TIME_SET):
             return False
@@ -396,9 +430,12 @@ class AuthIndex:
 class AuthJournal:
     """Hands out the page writes of the authority journal. Call recover() first."""
 
-    __slots__ = ("_gen_issued", "_index", "_issued", "_next_copy", "_read")
+    __slots__ = ("_chain", "_gen_issued", "_index", "_issued", "_next_copy", "_read")
 
-    def __init__(self, read):
+    def __init__(self, read, chain=None):
+        # chain(addr, rec) -> (addr, page bytes): the record journal's chain (Journal.chained),
+        # which gives a clock change its trailer and MAC; None writes plain pages.
+        self._chain = chain
         self._read = read
         self._index = AuthIndex()
         self._issued = [0, 0]
@@ -425,13 +462,17 @@ class AuthJournal:
     def clock_change(self, kind, operator, before_ms, after_ms, before_valid):
         """Write of the next record of that kind (a time set or a broadcast)."""
         seq = max(self._index.total(kind), self._issued[kind]) + 1
-        rec = ClockChange(
+        rec = clock_change(
             kind, seq, operator, before_ms, after_ms, 1 if before_valid else 0,
             self._index.total(KIND_BROADCAST),
         )
-        data = encode_page(rec)
+        addr = change_addr(kind, seq)
+        if self._chain is None:
+            data = encode_page(rec)
+        else:
+            data = self._chain(addr, rec)[1]
         self._issued[kind] = seq
-        return change_addr(kind, seq), data
+        return addr, data
 
     def lockout(self, state):
         """Write of a new lockout state (gen assigned in place), to the copy not written last."""
@@ -475,6 +516,11 @@ def _locate(addr):
     if 0 <= rel < 2:
         return "lockouts", rel, TAG_LOCKOUT
     return None
+
+
+def _crc_ok(data, end):
+    return len(data) >= end and crc32(bytes(data[: end - 4])) == int.from_bytes(
+        bytes(data[end - 4 : end]), "little")
 
 
 def _need(ok, what):

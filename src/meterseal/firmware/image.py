@@ -12,6 +12,7 @@ The same Index serves the firmware's Journal (updated write by write) and decode
 firmware and every reader downstream see one truth.
 """
 
+from meterseal.firmware.authlog import broadcast_addr, time_set_addr
 from meterseal.firmware.chain import decode_seal, encode_seal, link_of, raw_chain_seq
 from meterseal.firmware.layout import (
     CHAINED_END_PAGE,
@@ -64,9 +65,27 @@ def gen_newer(a, b):
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
-    __slots__ = ("clears", "cover_close", "cover_open", "freeze_top", "freezes", "late", "links",
-                 "pd_end", "pd_start", "raw", "reports", "seals", "states", "t_close", "t_open",
-                 "t_reports", "waiting")
+    __slots__ = (
+        "broadcasts",
+        "clears",
+        "cover_close",
+        "cover_open",
+        "freeze_top",
+        "freezes",
+        "late",
+        "links",
+        "pd_end",
+        "pd_start",
+        "raw",
+        "reports",
+        "seals",
+        "states",
+        "t_close",
+        "t_open",
+        "t_reports",
+        "time_sets",
+        "waiting",
+    )
 
     def __init__(self):
         self.cover_open = [None] * SLOTS
@@ -90,6 +109,10 @@ class Index:
         self.t_open = [None] * SLOTS
         self.t_close = [None] * SLOTS
         self.t_reports = [None] * SLOTS
+        # The authority journal's clock changes (authlog.py owns them; here only as links of
+        # the chain they share).
+        self.time_sets = [None] * SLOTS
+        self.broadcasts = [None] * SLOTS
 
     def load(self, read):
         """Fill the index from every journal page read through read(addr, n)."""
@@ -105,6 +128,8 @@ class Index:
             self._load_page(read, terminal_open_addr(slot), TerminalOpen)
             self._load_page(read, terminal_close_addr(slot), TerminalClose)
             self._load_page(read, terminal_report_addr(slot), TerminalReport)
+            self.put(time_set_addr(slot), read(time_set_addr(slot), PAGE_SIZE))
+            self.put(broadcast_addr(slot), read(broadcast_addr(slot), PAGE_SIZE))
         for slot in range(FREEZE_SLOTS):
             self._load_page(read, freeze_addr(slot), DailyFreeze)
         for page in list(self.late):  # only a record written without its MAC has a seal

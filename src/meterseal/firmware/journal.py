@@ -419,6 +419,12 @@ class Journal:
         and sealed by next_seal() later). None: write pages without a chain."""
         self._mac = mac
 
+    def chained(self, addr, rec):
+        """(addr, page bytes) of a page of another journal that shares this chain (the authority
+        journal's clock changes): it takes its place in the chain as issued, as a record does."""
+        self._need_ready()
+        return self._chained(addr, rec)
+
     def _chained(self, addr, rec):
         """(addr, page bytes) of rec, with its chain trailer after the chain as issued."""
         if self._mac is None:

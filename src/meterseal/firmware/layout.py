@@ -26,7 +26,8 @@ A ring of SLOTS = 11 keeps the latest RING = 10: record N goes to slot N % 11 an
 record N - 11, never one of the latest 10, so a torn write can only destroy a record that had
 already left the ring. The event-clear ring follows the same rule.
 
-Every journal page in 2..187 written by the Journal ends in a chain trailer before its CRC (the
+Every journal page in 2..187 written by the Journal ends in a chain trailer before its CRC, and
+so does every clock change of the authority journal (164..185, through Journal.chained) (the
 format is in chain.py): tag | payload | chain_seq 4 | prev_page 2 | flags 1 | prev_mac 8 | mac 8
 | CRC-32, 63 bytes at most. SavedState pages carry none.
 """

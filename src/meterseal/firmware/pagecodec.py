@@ -12,6 +12,13 @@ Decoding is total: anything that is not a well-formed page of a known kind gives
 or garbage page is skipped, never trusted and never raised on.
 """
 
+from meterseal.firmware.authlog import (
+    TAG_BROADCAST,
+    TAG_TIME_SET,
+    BroadcastChange,
+    ClockChange,
+    TimeSetChange,
+)
 from meterseal.firmware.compat import const
 from meterseal.firmware.crc import crc32
 from meterseal.firmware.layout import (
@@ -139,6 +146,10 @@ PAGE_KINDS = PAGE_KINDS + (  # noqa: RUF005 (MicroPython has no unpacking in dis
     (TAG_EVENT_CLEAR_T, EventClear,
      (("seq", 4), ("time_quality", 1), ("time_ms", 6), ("operator", 4), ("di", 4),
       ("cover_base", 4), ("pd_base", 4), ("terminal_total", 4), ("terminal_base", 4))),
+    # The clock-change logs of the authority journal (authlog.py): same page rules, and the
+    # record chain covers them, so a forged clock change is named like a forged record.
+    (TAG_TIME_SET, TimeSetChange, ClockChange.FIELDS),
+    (TAG_BROADCAST, BroadcastChange, ClockChange.FIELDS),
 )
 
 _CRC_SIZE = const(4)

@@ -7,6 +7,12 @@ writes). It knows the layout's page numbers (layout.py) and the names of the Ind
 nothing of how a page is decoded nor of what a record means.
 """
 
+from meterseal.firmware.authlog import (
+    BROADCAST_BASE_PAGE,
+    TIME_SET_BASE_PAGE,
+    BroadcastChange,
+    TimeSetChange,
+)
 from meterseal.firmware.layout import (
     CHAINED_END_PAGE,
     CHAINED_FIRST_PAGE,
@@ -49,6 +55,14 @@ def is_seal_page(addr):
 # tells the tables apart by the getter's identity.
 def _t_states(ix):
     return ix.states
+
+
+def _t_time_sets(ix):
+    return ix.time_sets
+
+
+def _t_broadcasts(ix):
+    return ix.broadcasts
 
 
 def _t_cover_open(ix):
@@ -125,6 +139,12 @@ def locate(addr):
     rel = page - TERMINAL_REPORT_BASE_PAGE
     if 0 <= rel < SLOTS:
         return _t_terminal_reports, rel, TerminalReport
+    rel = page - TIME_SET_BASE_PAGE
+    if 0 <= rel < SLOTS:
+        return _t_time_sets, rel, TimeSetChange
+    rel = page - BROADCAST_BASE_PAGE
+    if 0 <= rel < SLOTS:
+        return _t_broadcasts, rel, BroadcastChange
     return None
 
 
@@ -144,6 +164,8 @@ def page_group(addr):
     if where is None:
         return None
     table = where[0]
+    if table is _t_time_sets or table is _t_broadcasts:
+        return None  # the authority journal's: no part of the record image
     if table is _t_cover_open or table is _t_cover_close:
         return GROUP_COVER
     if table is _t_pd_start or table is _t_pd_end:

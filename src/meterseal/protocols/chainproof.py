@@ -19,6 +19,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from meterseal.firmware.authlog import TAG_BROADCAST, TAG_TIME_SET
 from meterseal.firmware.chain import KEY_LABEL, MAC_SIZE, NO_MAC, decode_seal, mac_input, read_link
 from meterseal.firmware.layout import (
     TAG_COVER_CLOSE,
@@ -46,6 +47,8 @@ _KINDS = {
     TAG_TERMINAL_CLOSE: "terminal-cover-open {} (closing)",
     TAG_TERMINAL_REPORT: "report status of terminal-cover-open {}",
     TAG_EVENT_CLEAR_T: "event clear {}",
+    TAG_TIME_SET: "time-setting record {}",
+    TAG_BROADCAST: "broadcast-time record {}",
 }
 
 

@@ -146,7 +146,9 @@ class LiveMeter:
             while (seal := self._journal.next_seal()) is not None:
                 self._write(*seal, self._journal)
         self._image: MeterImage = self._journal.image()
-        self._auth = AuthJournal(self._eeprom.read)
+        # Clock changes take their place in the record chain (its MAC), when there is one.
+        chain = self._journal.chained if self._security.record_mac else None
+        self._auth = AuthJournal(self._eeprom.read, chain)
         self._auth.recover()
         self._lockout = self._auth.index.lockout()
         self._lockout_mono = self._clock()  # the running time the saved lockout is as of
@@ -315,6 +317,8 @@ class LiveMeter:
     def _change_clock(self, kind: int, operator: int, before: int, valid: bool, after: int) -> None:
         addr, data = self._auth.clock_change(kind, operator, before, after, valid)
         self._write(addr, data, self._auth)
+        if self._security.record_mac:
+            self._journal.committed(addr, data)  # the chain's head moved with it
         self._rtc.set(self.now_us(), after)
         self._saved()
 
