@@ -25,10 +25,8 @@ nothing of frames, DIs, sessions or the HAL. Runs under MicroPython.
 
 from meterseal.firmware.caltime import MS_PER_DAY, civil_from_days, ms_from_civil
 from meterseal.firmware.compat import const
-from meterseal.firmware.crc import crc32
-from meterseal.firmware.layout import PAGE_SIZE, RING, SLOTS
-
-TRAILER_SIZE = const(23)  # the record chain's trailer (chain.py; pagecodec.TRAILER_SIZE)
+from meterseal.firmware.crc import crc32, page_crc_ok
+from meterseal.firmware.layout import PAGE_SIZE, RING, SLOTS, TRAILER_SIZE
 
 TIME_SET_BASE_PAGE = const(164)
 BROADCAST_BASE_PAGE = const(175)
@@ -315,9 +313,9 @@ def _decode(data):
     n = page_len(tag)
     if len(data) < n:
         return None
-    if tag != TAG_LOCKOUT and _crc_ok(data, n + TRAILER_SIZE):
+    if tag != TAG_LOCKOUT and page_crc_ok(data, n + TRAILER_SIZE):
         pass  # a clock change chained by the record journal: its trailer sits before the CRC
-    elif not _crc_ok(data, n):
+    elif not page_crc_ok(data, n):
         return None
     body = bytes(data[: n - 4])
     fields = LockoutState.FIELDS if tag == TAG_LOCKOUT else ClockChange.FIELDS
@@ -517,10 +515,6 @@ def _locate(addr):
         return "lockouts", rel, TAG_LOCKOUT
     return None
 
-
-def _crc_ok(data, end):
-    return len(data) >= end and crc32(bytes(data[: end - 4])) == int.from_bytes(
-        bytes(data[end - 4 : end]), "little")
 
 
 def _need(ok, what):

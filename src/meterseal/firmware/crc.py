@@ -27,3 +27,10 @@ def crc32(data, crc=0):
     if _native is not None:
         return _native(data, crc) & 0xFFFFFFFF
     return crc32_soft(data, crc)
+
+
+def page_crc_ok(data, end):
+    """Do the first `end` bytes of `data` end in the little-endian CRC-32 of those before it?
+    (A page is tag | fields | [chain trailer] | CRC.)"""
+    return len(data) >= end and crc32(bytes(data[: end - 4])) == int.from_bytes(
+        bytes(data[end - 4 : end]), "little")

@@ -55,6 +55,7 @@ SEAL_BASE_PAGE = const(188)
 CHAINED_FIRST_PAGE = const(2)
 CHAINED_END_PAGE = const(188)  # journal pages that may carry a chain trailer: 2..187
 FREE_BASE_PAGE = const(374)
+TRAILER_SIZE = const(23)  # the chain trailer before a chained page's CRC (fields: chain.py)
 
 # Page tags: first byte of every page, one per page kind. 0x00 and 0xFF are never tags, so an
 # erased page (0xFF) or a zeroed one can never pass for a record.

@@ -20,7 +20,7 @@ from meterseal.firmware.authlog import (
     TimeSetChange,
 )
 from meterseal.firmware.compat import const
-from meterseal.firmware.crc import crc32
+from meterseal.firmware.crc import crc32, page_crc_ok
 from meterseal.firmware.layout import (
     TAG_COVER_CLOSE,
     TAG_COVER_OPEN,
@@ -34,6 +34,7 @@ from meterseal.firmware.layout import (
     TAG_TERMINAL_CLOSE,
     TAG_TERMINAL_OPEN,
     TAG_TERMINAL_REPORT,
+    TRAILER_SIZE,
 )
 from meterseal.firmware.records import (
     CoverClose,
@@ -153,8 +154,6 @@ PAGE_KINDS = PAGE_KINDS + (  # noqa: RUF005 (MicroPython has no unpacking in dis
 )
 
 _CRC_SIZE = const(4)
-# The chain trailer between a journal page's payload and its CRC (its fields: chain.py).
-TRAILER_SIZE = const(23)
 
 
 def _index_kinds():
@@ -226,12 +225,8 @@ def chained_span(data):
     if kind is None or kind[0] is SavedState:
         return 0
     end = kind[2] + TRAILER_SIZE
-    return end if _crc_ok(data, end) else 0
+    return end if page_crc_ok(data, end) else 0
 
-
-def _crc_ok(data, end):
-    return len(data) >= end and crc32(bytes(data[: end - _CRC_SIZE])) == int.from_bytes(
-        bytes(data[end - _CRC_SIZE : end]), "little")
 
 
 def _decode(data):
@@ -243,9 +238,9 @@ def _decode(data):
     cls, fields, n = kind
     # A chained page first: its CRC sits TRAILER_SIZE further on. A plain page whose bytes
     # there happen to hold a matching CRC would need a 2**-32 coincidence.
-    if cls is not SavedState and _crc_ok(data, n + TRAILER_SIZE):
+    if cls is not SavedState and page_crc_ok(data, n + TRAILER_SIZE):
         trailer = bytes(data[n - _CRC_SIZE : n - _CRC_SIZE + TRAILER_SIZE])
-    elif _crc_ok(data, n):
+    elif page_crc_ok(data, n):
         trailer = b""
     else:
         return None
