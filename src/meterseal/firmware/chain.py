@@ -88,11 +88,6 @@ class Link:
     def late(self):
         return bool(self.flags & FLAG_LATE)
 
-    def page_bytes(self):
-        """The page as written (tag to CRC)."""
-        body = self.head + self.prev_mac + self.mac
-        return body + crc32(body).to_bytes(4, "little")
-
 
 def read_link(page, data):
     """The Link of the journal page `page` holding `data`, or None if it holds no valid chained

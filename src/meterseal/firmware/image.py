@@ -13,7 +13,7 @@ firmware and every reader downstream see one truth.
 """
 
 from meterseal.firmware.authlog import broadcast_addr, time_set_addr
-from meterseal.firmware.chain import decode_seal, encode_seal, link_of, raw_chain_seq
+from meterseal.firmware.chain import MAC_SIZE, decode_seal, encode_seal, link_of, raw_chain_seq
 from meterseal.firmware.layout import (
     CHAINED_END_PAGE,
     CHAINED_FIRST_PAGE,
@@ -175,7 +175,7 @@ class Index:
             self.links.pop(page, None)
         else:
             self.links[page] = link
-            self.raw[page] = bytes(data[:len(link.head) + 20])  # head, two MACs, CRC
+            self.raw[page] = bytes(data[:len(link.head) + 2 * MAC_SIZE + 4])  # + CRC
             if link.late():
                 self.late[page] = None
                 if self.link_mac(link) is None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Final
 
 from meterseal.firmware.authlog import KIND_BROADCAST, KIND_TIME_SET
+from meterseal.firmware.chain import read_link
 from meterseal.firmware.meterimage import MeterImage
 from meterseal.firmware.records import DailyFreeze
 from meterseal.firmware.reportword import open_time_ms, run_status7
@@ -272,8 +273,6 @@ def _mfr_freeze_block(model: MeterModel, di: int) -> Value:
 def _mfr_chain_head(model: MeterModel, di: int) -> Value:
     """The newest chained page's chain_seq and MAC (its own, or its seal's: zeros while it
     awaits one), and how many chained pages await their seal."""
-    from meterseal.firmware.chain import read_link
-
     chain = model.image().chain
     if not chain:
         return ChainHead()
@@ -285,8 +284,6 @@ def _mfr_chain_head(model: MeterModel, di: int) -> Value:
 
 
 def _late(page: int, data: bytes) -> bool:
-    from meterseal.firmware.chain import read_link
-
     link = read_link(page, data)
     return link is not None and link.late()
 
