@@ -20,7 +20,9 @@ class FirmwareConfig:
 
     __slots__ = (
         "active_a",
-        "battery_pulse_ohm",
+        "battery_internal_ohm",
+        "battery_passivation_ohm",
+        "battery_passivation_ratio_cold",
         "battery_undervoltage_v",
         "brownout_v",
         "c_ratio_cold",
@@ -77,7 +79,9 @@ class FirmwareConfig:
         has_battery_domain,
         supply_mode,
         battery_undervoltage_v,
-        battery_pulse_ohm,
+        battery_internal_ohm,
+        battery_passivation_ohm,
+        battery_passivation_ratio_cold,
         radio_sends,
         radio_gap_us,
         radio_own_storage,
@@ -113,9 +117,13 @@ class FirmwareConfig:
         self.supply_mode = int(supply_mode)
         # The battery carries the watch while above this (battery-first, battery-only).
         self.battery_undervoltage_v = float(battery_undervoltage_v)
-        # What a pulse load sees in the battery at its worst: internal resistance and the
-        # passivation layer of a cell that has rested, cold.
-        self.battery_pulse_ohm = float(battery_pulse_ohm)
+        # What a pulse load sees in the battery: its internal resistance and the passivation
+        # layer of a cell that has rested (at 20 °C), and how the cold raises the passivation
+        # (linear to this ratio at −25 °C, clamped beyond). Like the supercapacitor's figures,
+        # the budget takes them at the temperature the MCU's sensor reads.
+        self.battery_internal_ohm = float(battery_internal_ohm)
+        self.battery_passivation_ohm = float(battery_passivation_ohm)
+        self.battery_passivation_ratio_cold = float(battery_passivation_ratio_cold)
         self.radio_sends = int(radio_sends)  # one report: this many sends...
         self.radio_gap_us = int(radio_gap_us)  # ...this far apart
         # A module with its own power-off storage: the meter only raises its event line.

@@ -39,6 +39,7 @@ class Budget:
 
     __slots__ = (
         "battery_end_v",
+        "battery_pulse_ohm",
         "c",
         "esr",
         "mac_need_v",
@@ -54,6 +55,10 @@ class Budget:
         # The supercapacitor at the temperature read (the coldest rated one when none is).
         self.esr = cfg.esr_ohm * cold_ratio(cfg.esr_ratio_cold, temperature_c)
         self.c = cfg.capacitance_f * cold_ratio(cfg.c_ratio_cold, temperature_c)
+        # What a pulse meets in the battery at that temperature: its internal resistance and
+        # the passivation of a rested cell (the coldest rated one when none is read).
+        self.battery_pulse_ohm = cfg.battery_internal_ohm + cfg.battery_passivation_ohm * (
+            cold_ratio(cfg.battery_passivation_ratio_cold, temperature_c))
         # A write needs the NVM's own minimum too, where it is above the MCU's brown-out.
         write_base = max(cfg.brownout_v, cfg.nvm_min_v) + cfg.margin_v
         esr, c = self.esr, self.c
@@ -79,7 +84,7 @@ class Budget:
         # of the MACs that are computed is part of the watch's cost.
         self.mac_need_v = self.pulse_need_v(cfg.mac_a + cfg.active_a, cfg.mac_s)
         # On the battery the charge of a write is nothing; its pulse through the cell is all.
-        self.battery_end_v = write_base + (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
+        self.battery_end_v = write_base + (cfg.nvm_write_a + cfg.active_a) * self.battery_pulse_ohm
 
     def pulse_need_v(self, current_a, duration_s):
         """What a pulse costs the supercapacitor: its ESR drop and its charge."""
@@ -159,7 +164,7 @@ class PowerPath:
         already there."""
         cfg = self.cfg
         if self.on_battery:
-            level = cfg.brownout_v + cfg.margin_v + cfg.active_a * cfg.battery_pulse_ohm
+            level = cfg.brownout_v + cfg.margin_v + cfg.active_a * self.budget.battery_pulse_ohm
             v = self.supply.battery_v()
         else:
             level = self.budget.retained_floor_v(cfg)
@@ -176,7 +181,7 @@ class PowerPath:
         b = self.budget
         if self.on_battery:
             cfg = self.cfg
-            pulse = (cfg.nvm_write_a + cfg.active_a) * cfg.battery_pulse_ohm
+            pulse = (cfg.nvm_write_a + cfg.active_a) * self.budget.battery_pulse_ohm
             if self.supply.battery_v() - pulse >= max(cfg.brownout_v, cfg.nvm_min_v) + (
                     cfg.margin_v):
                 return SRC_MCU
@@ -201,7 +206,7 @@ class PowerPath:
             load = cfg.active_a + cfg.mac_a + (cfg.nvm_write_a if source == SRC_MCU else 0.0)
             floor = max(max(cfg.brownout_v, cfg.nvm_min_v) + cfg.margin_v,
                         cfg.battery_undervoltage_v, b.battery_end_v)
-            if self.supply.battery_v() - load * cfg.battery_pulse_ohm < floor:
+            if self.supply.battery_v() - load * self.budget.battery_pulse_ohm < floor:
                 return False
             if source == SRC_MCU:
                 return True

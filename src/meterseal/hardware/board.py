@@ -25,7 +25,6 @@ from meterseal.hardware.battery import (
     self_discharge_current_a,
 )
 from meterseal.hardware.parts import (
-    COLD_C,
     Loads,
     SupercapParams,
     effective_loads,
@@ -117,7 +116,6 @@ class BoardParams:
     design_capacitance_f: float  # at 20 °C, end of tolerance
     design_esr_ratio_cold: float
     design_c_ratio_cold: float
-    design_battery_pulse_ohm: float
     write_margin_v: float
     # The parts as the catalogue names them ("custom": the profile's keys as they are).
     supercap_part: str
@@ -217,10 +215,6 @@ class BoardParams:
             design_capacitance_f=_f(p, "supercap.capacitance_f") * 0.8,
             design_esr_ratio_cold=_f(p, "supercap.esr_ratio_cold"),
             design_c_ratio_cold=_f(p, "supercap.c_ratio_cold"),
-            # A pulse on a rested cell in the cold: internal resistance and passivation at −25 °C.
-            design_battery_pulse_ohm=pulse_resistance_ohm(
-                _f(p, "battery.internal_resistance_ohm"), _f(p, "battery.passivation_ohm"),
-                _f(p, "battery.passivation_ratio_cold"), COLD_C),
             write_margin_v=_f(p, "firmware.write_margin_v"),
             supercap_part=str(p["supercap.part"]),
             nvm_part=str(p["nvm.part"]),
