@@ -28,6 +28,7 @@ def design_config():
         radio_s=0.2,
         has_battery_domain=True,
         supply_mode=SUPPLY_SUPERCAP,
+        diode_or=False,
         battery_undervoltage_v=2.5,
         battery_internal_ohm=20.0,
         battery_passivation_ohm=0.0,

@@ -214,3 +214,80 @@ def test_a_record_that_cannot_afford_its_mac_on_backup_is_sealed_at_restore():
         assert late == 0 and sealed >= 2  # the opening and its report status
     finally:
         use_chain(False)
+
+
+def _watching_under_the_nvm_minimum():
+    """On backup with an EEPROM that programs only at 2.5 V or more: the budget's write floor
+    is 2.5566 V; the supercapacitor at 2.54 V is under it, yet a write adds 6 mV of ESR drop
+    (the MCU's own current is in the reading already) and would leave the chip 2.534 V."""
+    hb = HandBoard()
+    cfg = design_config()
+    cfg.nvm_min_v = 2.5
+    rec = Recorder(hb.board, cfg)
+    hb.check = secondary_rules_hold
+    rec.boot()
+    hb.settle(rec)
+    hb.tick(rec, T_SAMPLE, 10)
+    hb.mains = False
+    rec.on_power_fail()
+    hb.settle(rec)
+    hb.backup_v = 2.54
+    rec.on_supply_alarm()  # under the write floor: watching on, records wait in retained RAM
+    assert rec.watch == st.WATCH_PENDING and not hb.off
+    assert hb.alarm_v < 2.1  # the supply's last wake
+    hb.now_ms += 3600000
+    hb.level = 0
+    rec.on_cover_edge()
+    for _ in range(10):  # the debounce, each write the recorder starts left under way
+        hb.now_ms += 5
+        rec.on_timer(T_DEBOUNCE)
+    return hb, rec
+
+
+def test_a_record_the_budget_refuses_is_tried_where_the_mcu_is_safe():
+    hb, rec = _watching_under_the_nvm_minimum()
+    assert rec.budget.write_floor_v > hb.backup_v
+    assert hb.eeprom.pending is not None  # tried, not only kept pending
+    hb.settle(rec)
+    img = decode_image(hb.eeprom.image())
+    assert img.cover_total == 1 and img.cover[0].quality == EXACT
+    assert not rec.pending
+
+
+def test_a_tried_write_that_fails_keeps_its_record_pending():
+    from meterseal.firmware.writequeue import MAX_NVM_FAILS
+
+    hb, rec = _watching_under_the_nvm_minimum()
+    for _ in range(MAX_NVM_FAILS):
+        assert hb.eeprom.pending is not None
+        hb.eeprom.tear_write(("random", 7))  # the chip's supply sagged under its minimum
+        rec.on_nvm_failed()
+    assert hb.eeprom.pending is None  # tried no more on this supply
+    assert len(rec.pending) == 1 and decode_image(hb.eeprom.image()).cover_total == 0
+    assert not hb.off  # the watch goes on
+    hb.mains = True
+    hb.backup_v = 4.6
+    rec.on_power_good()
+    hb.settle(rec)
+    img = decode_image(hb.eeprom.image())
+    assert img.cover_total == 1 and img.cover[0].quality == DEFERRED
+
+
+def test_no_write_is_tried_where_its_pulse_could_take_the_mcu_under_its_margin():
+    hb = HandBoard()
+    cfg = design_config()
+    cfg.nvm_min_v = 1.0
+    rec = Recorder(hb.board, cfg)
+    rec.boot()
+    hb.settle(rec)
+    hb.tick(rec, T_SAMPLE, 10)
+    hb.mains = False
+    rec.on_power_fail()
+    hb.settle(rec)
+    hb.backup_v = 2.052  # 2.0454 V under the budget's whole pulse: inside the 50 mV margin
+    rec.on_supply_alarm()
+    hb.now_ms += 3600000
+    hb.level = 0
+    rec.on_cover_edge()
+    hb.tick(rec, T_DEBOUNCE, 10)
+    assert hb.eeprom.pending is None and len(rec.pending) == 1

@@ -28,6 +28,7 @@ class FirmwareConfig:
         "c_ratio_cold",
         "capacitance_f",
         "debounce_samples",
+        "diode_or",
         "esr_ohm",
         "esr_ratio_cold",
         "has_battery_domain",
@@ -78,6 +79,7 @@ class FirmwareConfig:
         radio_s,
         has_battery_domain,
         supply_mode,
+        diode_or,
         battery_undervoltage_v,
         battery_internal_ohm,
         battery_passivation_ohm,
@@ -115,6 +117,9 @@ class FirmwareConfig:
         # True where a battery can keep the RTC domain (and retained RAM) alive: the seed design.
         self.has_battery_domain = bool(has_battery_domain)
         self.supply_mode = int(supply_mode)
+        # SUPPLY_SUPERCAP through a diode-OR with the battery: the higher source carries the MCU
+        # and every pulse.
+        self.diode_or = bool(diode_or)
         # The battery carries the watch while above this (battery-first, battery-only).
         self.battery_undervoltage_v = float(battery_undervoltage_v)
         # What a pulse load sees in the battery: its internal resistance and the passivation

@@ -22,6 +22,7 @@ from meterseal.firmware.pending import (
     encode_pending,
 )
 from meterseal.firmware.pending import OPEN as KIND_OPEN
+from meterseal.firmware.power_path import SRC_NONE
 from meterseal.firmware.records import DEFERRED, EXACT, FLAG_WATCH_ENDED
 from meterseal.firmware.writes import reconciled_write
 
@@ -78,7 +79,8 @@ class CoverWatch:
     def _add_pending(self, entry, quality):
         self.pending.append(entry)
         self._save_retained()
-        if self.state in st.BUDGETED_IN and not self._write_affordable():
+        if self.state in st.BUDGETED_IN and not self._write_affordable() and (
+                self._attempt_source() == SRC_NONE):
             return  # stays pending: committed as deferred when energy returns
         # Records a sag left pending (their write dropped from the queue) go first, as
         # deferred: a close must never land before its open, nor a record before an older one.

@@ -101,7 +101,7 @@ class Budget:
 class PowerPath:
     """The firmware's view of its supplies during the watch (see the module's rules)."""
 
-    __slots__ = ("budget", "cfg", "on_battery", "supply")
+    __slots__ = ("alarm_v", "budget", "cfg", "on_battery", "supply")
 
     def __init__(self, cfg, supply):
         self.cfg = cfg
@@ -110,6 +110,12 @@ class PowerPath:
         # the parts are rated for (measured, not assumed).
         self.budget = Budget(cfg, supply.temperature_c())
         self.on_battery = False  # the MCU runs on the battery (battery designs)
+        self.alarm_v = None  # the comparator's level as armed (None: disarmed, or it fired)
+
+    def set_alarm(self, level_v):
+        """Arm the low-voltage comparator at level_v (None disarms it), and remember where."""
+        self.alarm_v = level_v
+        self.supply.set_alarm(level_v)
 
     def battery_usable(self):
         """The battery may carry the watch: a battery design, and above its undervoltage."""
@@ -132,16 +138,16 @@ class PowerPath:
         self.on_battery = True
         self.supply.use_supercap(False)
         if self.cfg.supply_mode == SUPPLY_BATTERY_FIRST:
-            self.supply.set_alarm(self.cfg.battery_undervoltage_v)
+            self.set_alarm(self.cfg.battery_undervoltage_v)
         else:
-            self.supply.set_alarm(self.budget.battery_end_v)
+            self.set_alarm(self.budget.battery_end_v)
 
     def arm_on_supercap(self, retained_ok):
         """Put the watch on the supercapacitor, with the floor it must keep in hand."""
         self.on_battery = False
         self.supply.use_supercap(True)
         b = self.budget
-        self.supply.set_alarm(b.write_floor_v if retained_ok else b.watch_floor_v)
+        self.set_alarm(b.write_floor_v if retained_ok else b.watch_floor_v)
 
     def supercap_can_watch(self, retained_ok):
         if self.cfg.supply_mode != SUPPLY_BATTERY_FIRST:
@@ -155,7 +161,7 @@ class PowerPath:
         where a last write is still affordable. False if the battery is already there."""
         if self.supply.battery_v() <= self.budget.battery_end_v:
             return False
-        self.supply.set_alarm(self.budget.battery_end_v)
+        self.set_alarm(self.budget.battery_end_v)
         return True
 
     def pending_alarm(self):
@@ -171,7 +177,7 @@ class PowerPath:
             v = self.supply.backup_v()
         if v <= level:
             return False
-        self.supply.set_alarm(level)
+        self.set_alarm(level)
         return True
 
     def write_source(self, budgeted):
@@ -190,6 +196,61 @@ class PowerPath:
                 return SRC_SUPERCAP
             return SRC_NONE
         return SRC_MCU if self.supply.backup_v() >= b.write_floor_v else SRC_NONE
+
+    def attempt_source(self):
+        """The design budget refused a page write on backup: where the firmware may still try
+        it (SRC_*), for a record that would otherwise wait only in retained RAM, which may not
+        outlive the MCU or the battery.
+
+        The budget guarantees a write: the end-of-life ESR and capacitance at the temperature
+        read, the MCU's own current counted once more on a reading already taken under it, and
+        the margin. An attempt only has to be safe: the NVM's supply is estimated from the
+        reading (under the awake MCU's load) minus what the write adds, with no margin, since
+        whether the chip programmed is learned from its acknowledge (a failed write keeps the
+        record pending, and the journal's single-page writes never touch a committed page);
+        and the write at its worst, the design budget's own pulse, must leave the MCU above
+        brown-out with margin and above the level the comparator is armed at (else it would
+        end or hand over the watch)."""
+        cfg = self.cfg
+        b = self.budget
+        nvm_a = cfg.nvm_write_a
+        if self.on_battery:
+            r = b.battery_pulse_ohm
+            if self._attempt_fits(self.supply.battery_v(), nvm_a * r,
+                                  (nvm_a + cfg.active_a) * r):
+                return SRC_MCU
+            if cfg.supply_mode != SUPPLY_BATTERY_FIRST:
+                return SRC_NONE
+            # The supercapacitor switched in for the write carries the MCU's current too.
+            load_a = nvm_a + cfg.active_a
+            if self._attempt_fits(self.supply.supercap_v(), b.pulse_need_v(load_a, cfg.nvm_write_s),
+                                  b.write_need_v):
+                return SRC_SUPERCAP
+            return SRC_NONE
+        if cfg.diode_or and self.supply.battery_v() > self.supply.supercap_v():
+            # The battery is the higher: it carries the write alone (the diode-OR hands the MCU
+            # to the supercapacitor only if the pulse sags it below), through its pulse
+            # resistance, at no charge worth counting.
+            r = b.battery_pulse_ohm
+            if self._attempt_fits(self.supply.backup_v(), nvm_a * r, (nvm_a + cfg.active_a) * r):
+                return SRC_MCU
+            return SRC_NONE
+        if self._attempt_fits(self.supply.backup_v(),
+                              nvm_a * b.esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c,
+                              b.write_need_v):
+            return SRC_MCU
+        return SRC_NONE
+
+    def _attempt_fits(self, v, add_v, worst_v):
+        """May a write be tried on a source that reads v: v - add_v (what the write adds) holds
+        the NVM's minimum, v - worst_v (the budget's whole pulse) the MCU's floors?"""
+        cfg = self.cfg
+        if v - add_v < cfg.nvm_min_v:
+            return False
+        floor = cfg.brownout_v + cfg.margin_v
+        if self.alarm_v is not None and floor < self.alarm_v <= v:
+            floor = self.alarm_v  # (a supply already under it ends the watch in any case)
+        return v - worst_v >= floor
 
     def mac_affordable(self, budgeted, source):
         """May the security module compute a record MAC now, for a write on `source`? On mains

@@ -237,7 +237,7 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         b = self.b
         self.state = st.next_state(self.state, st.EV_POWER_GOOD)
         self.nvm_fails = 0
-        b.supply.set_alarm(None)
+        self.path.set_alarm(None)
         self._arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
@@ -277,6 +277,7 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         self._pump()
 
     def on_supply_alarm(self):
+        self.path.alarm_v = None  # the comparator disarms itself when it fires
         if not st.acts(st.H_SUPPLY_ALARM, self.state):
             return
         if self.watch == st.WATCH_BATTERY and self._battery_handover():
@@ -436,7 +437,7 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
     def _end_watch(self):
         b = self.b
         now, valid = b.clock.read()
-        b.supply.set_alarm(None)
+        self.path.set_alarm(None)
         self._arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)

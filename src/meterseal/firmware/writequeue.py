@@ -59,6 +59,17 @@ class WriteQueue:
             return False
         return self.path.write_source(self.state in st.BUDGETED_IN) != SRC_NONE
 
+    def _attempt_source(self):
+        """On backup, where the budget refuses a write: the source it may still be tried on
+        (PowerPath.attempt_source), or SRC_NONE. Any queued page may be tried: the journal
+        hands out none that could harm a committed one when torn (a record's slot in its ring
+        is the one it overwrites in any case, the saved state alternates between two copies).
+        A write that fails keeps its record pending, and after MAX_NVM_FAILS in a row nothing
+        more is tried on this supply."""
+        if self.nvm_fails >= MAX_NVM_FAILS or self.state not in st.BUDGETED_IN:
+            return SRC_NONE
+        return self.path.attempt_source()
+
     def _queue_power_down(self, kind, now, valid):
         self.queue.append(PowerDownWrite(kind, self.pd_seq, now, EXACT if valid else UNSYNCED))
 
@@ -91,6 +102,8 @@ class WriteQueue:
             source = self.path.write_source(budgeted)
             if self.nvm_fails >= MAX_NVM_FAILS:
                 source = SRC_NONE  # this supply cannot program the NVM: wait for another
+            if source == SRC_NONE and budgeted:
+                source = self._attempt_source()
             if source == SRC_NONE:
                 # Nothing is dropped: a reconciled record lives only here. What waits is written
                 # when energy returns, so what was seen is no longer written at once.
