@@ -284,7 +284,7 @@ def test_no_write_is_tried_where_its_pulse_could_take_the_mcu_under_its_margin()
     hb.mains = False
     rec.on_power_fail()
     hb.settle(rec)
-    hb.backup_v = 2.052  # 2.0454 V under the budget's whole pulse: inside the 50 mV margin
+    hb.backup_v = 2.052  # 2.046 V under the write: inside the 50 mV margin over brown-out
     rec.on_supply_alarm()
     hb.now_ms += 3600000
     hb.level = 0

@@ -202,55 +202,44 @@ class PowerPath:
         it (SRC_*), for a record that would otherwise wait only in retained RAM, which may not
         outlive the MCU or the battery.
 
-        The budget guarantees a write: the end-of-life ESR and capacitance at the temperature
-        read, the MCU's own current counted once more on a reading already taken under it, and
-        the margin. An attempt only has to be safe: the NVM's supply is estimated from the
-        reading (under the awake MCU's load) minus what the write adds, with no margin, since
-        whether the chip programmed is learned from its acknowledge (a failed write keeps the
-        record pending, and the journal's single-page writes never touch a committed page);
-        and the write at its worst, the design budget's own pulse, must leave the MCU above
-        brown-out with margin and above the level the comparator is armed at (else it would
-        end or hand over the watch)."""
+        The budget guarantees a write: it puts the margin on top of the NVM's minimum too, and
+        counts the MCU's own current again on a reading already taken under it. An attempt
+        only has to be safe: the reading (under the awake MCU's load) minus what the write adds
+        at the design values (end-of-life ESR and capacitance, the battery's rested-cell pulse
+        resistance, at the temperature read) must keep the MCU above brown-out with its margin
+        and above the level the comparator is armed at (else it would end or hand over the
+        watch), and give the chip its minimum, without a margin there: whether it programmed is
+        learned from its acknowledge. A failed write keeps its record pending, and the
+        journal's single-page writes never touch a committed page."""
         cfg = self.cfg
         b = self.budget
         nvm_a = cfg.nvm_write_a
         if self.on_battery:
-            r = b.battery_pulse_ohm
-            if self._attempt_fits(self.supply.battery_v(), nvm_a * r,
-                                  (nvm_a + cfg.active_a) * r):
+            if self._attempt_fits(self.supply.battery_v(), nvm_a * b.battery_pulse_ohm):
                 return SRC_MCU
             if cfg.supply_mode != SUPPLY_BATTERY_FIRST:
                 return SRC_NONE
             # The supercapacitor switched in for the write carries the MCU's current too.
-            load_a = nvm_a + cfg.active_a
-            if self._attempt_fits(self.supply.supercap_v(), b.pulse_need_v(load_a, cfg.nvm_write_s),
-                                  b.write_need_v):
+            add_v = b.pulse_need_v(nvm_a + cfg.active_a, cfg.nvm_write_s)
+            if self._attempt_fits(self.supply.supercap_v(), add_v):
                 return SRC_SUPERCAP
             return SRC_NONE
         if cfg.diode_or and self.supply.battery_v() > self.supply.supercap_v():
             # The battery is the higher: it carries the write alone (the diode-OR hands the MCU
             # to the supercapacitor only if the pulse sags it below), through its pulse
             # resistance, at no charge worth counting.
-            r = b.battery_pulse_ohm
-            if self._attempt_fits(self.supply.backup_v(), nvm_a * r, (nvm_a + cfg.active_a) * r):
-                return SRC_MCU
-            return SRC_NONE
-        if self._attempt_fits(self.supply.backup_v(),
-                              nvm_a * b.esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c,
-                              b.write_need_v):
-            return SRC_MCU
-        return SRC_NONE
+            add_v = nvm_a * b.battery_pulse_ohm
+        else:
+            add_v = nvm_a * b.esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c
+        return SRC_MCU if self._attempt_fits(self.supply.backup_v(), add_v) else SRC_NONE
 
-    def _attempt_fits(self, v, add_v, worst_v):
-        """May a write be tried on a source that reads v: v - add_v (what the write adds) holds
-        the NVM's minimum, v - worst_v (the budget's whole pulse) the MCU's floors?"""
+    def _attempt_fits(self, v, add_v):
+        """May a write that takes add_v off a source reading v be tried (attempt_source)?"""
         cfg = self.cfg
-        if v - add_v < cfg.nvm_min_v:
-            return False
-        floor = cfg.brownout_v + cfg.margin_v
+        floor = max(cfg.nvm_min_v, cfg.brownout_v + cfg.margin_v)
         if self.alarm_v is not None and floor < self.alarm_v <= v:
             floor = self.alarm_v  # (a supply already under it ends the watch in any case)
-        return v - worst_v >= floor
+        return v - add_v >= floor
 
     def mac_affordable(self, budgeted, source):
         """May the security module compute a record MAC now, for a write on `source`? On mains
