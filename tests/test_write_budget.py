@@ -163,3 +163,22 @@ def test_a_diode_or_board_tries_the_write_on_the_battery_when_it_is_the_higher()
     # Without the diode-OR the same readings say the supercapacitor carries the write.
     path = PowerPath(_cfg(esr_ohm=345.0, nvm_min_v=1.8), supply)
     assert path.attempt_source() == SRC_NONE
+
+
+def test_a_diode_or_board_tries_the_write_on_the_supercapacitor_at_its_own_esr() -> None:
+    # The budget takes the worse of the supercapacitor's ESR (40 ohm) and the battery's
+    # internal resistance (137 ohm): its write floor is 2.5 + 0.05 + 3.3 mA x 137 ohm = 3.0 V.
+    # The supercapacitor at 2.7 V is the higher and carries the MCU: a write through its own
+    # 40 ohm leaves 2.58 V.
+    cfg = _cfg(diode_or=True, battery_internal_ohm=137.0)
+    path = PowerPath(cfg, Supply(2.7, battery_v=2.5, supercap_v=2.7))
+    path.arm_on_supercap(True)
+    path.set_alarm(None)
+    assert path.budget.esr == pytest.approx(137.0) and path.budget.sc_esr == pytest.approx(40.0)
+    assert path.write_source(True) == SRC_NONE
+    assert path.attempt_source() == SRC_MCU
+    # Where the supercapacitor's own ESR would not leave the chip its minimum, nothing is tried.
+    path = PowerPath(_cfg(diode_or=True, esr_ohm=100.0, battery_internal_ohm=137.0),
+                     Supply(2.7, battery_v=2.5, supercap_v=2.7))
+    path.set_alarm(None)
+    assert path.attempt_source() == SRC_NONE

@@ -117,8 +117,9 @@ class FirmwareConfig:
         # True where a battery can keep the RTC domain (and retained RAM) alive: the seed design.
         self.has_battery_domain = bool(has_battery_domain)
         self.supply_mode = int(supply_mode)
-        # SUPPLY_SUPERCAP through a diode-OR with the battery: the higher source carries the MCU
-        # and every pulse.
+        # SUPPLY_SUPERCAP through a diode-OR with a battery: the higher source carries the MCU
+        # and every pulse (the budget takes the worse of esr_ohm and the battery's internal
+        # resistance).
         self.diode_or = bool(diode_or)
         # The battery carries the watch while above this (battery-first, battery-only).
         self.battery_undervoltage_v = float(battery_undervoltage_v)

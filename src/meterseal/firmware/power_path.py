@@ -45,6 +45,7 @@ class Budget:
         "mac_need_v",
         "radio_need_v",
         "report_need_v",
+        "sc_esr",
         "wake_need_v",
         "watch_floor_v",
         "write_floor_v",
@@ -53,7 +54,12 @@ class Budget:
 
     def __init__(self, cfg, temperature_c=COLD_C):
         # The supercapacitor at the temperature read (the coldest rated one when none is).
-        self.esr = cfg.esr_ohm * cold_ratio(cfg.esr_ratio_cold, temperature_c)
+        self.sc_esr = cfg.esr_ohm * cold_ratio(cfg.esr_ratio_cold, temperature_c)
+        self.esr = self.sc_esr
+        if cfg.diode_or:
+            # Either source may carry a pulse: the budget takes the worse.
+            self.esr = max(cfg.esr_ohm, cfg.battery_internal_ohm) * cold_ratio(
+                cfg.esr_ratio_cold, temperature_c)
         self.c = cfg.capacitance_f * cold_ratio(cfg.c_ratio_cold, temperature_c)
         # What a pulse meets in the battery at that temperature: its internal resistance and
         # the passivation of a rested cell (the coldest rated one when none is read).
@@ -230,7 +236,8 @@ class PowerPath:
             # resistance, at no charge worth counting.
             add_v = nvm_a * b.battery_pulse_ohm
         else:
-            add_v = nvm_a * b.esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c
+            # The supercapacitor carries it (on a diode-OR, being the higher): its own ESR.
+            add_v = nvm_a * b.sc_esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c
         return SRC_MCU if self._attempt_fits(self.supply.backup_v(), add_v) else SRC_NONE
 
     def _attempt_fits(self, v, add_v):

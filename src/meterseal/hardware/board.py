@@ -275,9 +275,6 @@ def _warnings(p: Mapping[str, object]) -> tuple[str, ...]:
 
 
 def _design_esr(p: Mapping[str, object]) -> float:
-    """The ESR a designer budgets with at 20 °C: aged; with a diode-OR, either source may carry
-    a pulse, so the worse of the capacitor and the battery."""
-    esr = _f(p, "supercap.esr_ohm") * _f(p, "supercap.esr_ageing_factor")
-    if p["supply.topology"] == Topology.DIODE_OR and p["battery.present"]:
-        esr = max(esr, _f(p, "battery.internal_resistance_ohm"))
-    return esr
+    """The supercapacitor's ESR a designer budgets with at 20 °C: aged. (With a diode-OR the
+    firmware's budget takes the worse of it and the battery's: either may carry a pulse.)"""
+    return _f(p, "supercap.esr_ohm") * _f(p, "supercap.esr_ageing_factor")

@@ -43,7 +43,7 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
         # Where a battery can keep the RTC domain (and retained RAM) alive.
         has_battery_domain=b.topology != Topology.SUPERCAP_ONLY and b.battery_present,
         supply_mode=_SUPPLY_MODE.get(b.topology, SUPPLY_SUPERCAP),
-        diode_or=b.topology == Topology.DIODE_OR,
+        diode_or=b.topology == Topology.DIODE_OR and b.battery_present,
         battery_undervoltage_v=b.battery_undervoltage_v,
         battery_internal_ohm=b.battery_internal_resistance_ohm,
         battery_passivation_ohm=b.battery_passivation_ohm,
