@@ -182,3 +182,22 @@ def test_a_diode_or_board_tries_the_write_on_the_supercapacitor_at_its_own_esr()
                      Supply(2.7, battery_v=2.5, supercap_v=2.7))
     path.set_alarm(None)
     assert path.attempt_source() == SRC_NONE
+
+
+def test_a_diode_or_board_estimates_the_write_on_the_source_that_carries_the_mcu() -> None:
+    # The battery reads 3.6 V, the supercapacitor 3.33 V under the MCU's load, and the MCU's
+    # own supply reads the supercapacitor: the diode-OR has it on the supercapacitor (its open
+    # voltage is the higher), and the write goes through its 243 ohm, to 2.54 V, under the
+    # comparator's 2.79 V. Estimated on the battery (65 ohm), it would look like 3.39 V.
+    cfg = _cfg(diode_or=True, esr_ohm=243.0, battery_internal_ohm=25.0,
+               battery_passivation_ohm=40.0, nvm_write_a=3.237e-3, brownout_v=2.351)
+    path = PowerPath(cfg, Supply(3.326, battery_v=3.6, supercap_v=3.326))
+    path.set_alarm(2.792)
+    assert path.attempt_source() == SRC_NONE
+    path = PowerPath(cfg, Supply(3.6, battery_v=3.6, supercap_v=3.326))
+    path.set_alarm(2.792)
+    assert path.attempt_source() == SRC_MCU
+    # Alike readings: the worse of the two.
+    path = PowerPath(cfg, Supply(3.4, battery_v=3.4, supercap_v=3.4))
+    path.set_alarm(2.792)
+    assert path.attempt_source() == SRC_NONE

@@ -18,6 +18,14 @@ The designs (FirmwareConfig.supply_mode):
 
 A pulse of current I for s seconds costs the capacitor I*s/C of its voltage, and while it lasts
 the terminal sags by I*ESR more; the MCU must stay above brown-out + margin throughout.
+
+The budget guarantees a write. Where it refuses one, the write may still be tried
+(attempt_source): a record refused would wait in retained RAM, which may not outlive the MCU or
+the battery, and a try costs little where it is safe. Safe means the MCU stays above brown-out +
+margin and above the comparator's level under what the write adds at the design values; the
+NVM's own minimum is estimated the same way without a margin, since a write the chip did not
+program is not acknowledged (the record then stays pending; the journal's page writes never
+touch a committed page).
 """
 
 from meterseal.firmware.config import (
@@ -230,15 +238,22 @@ class PowerPath:
             if self._attempt_fits(self.supply.supercap_v(), add_v):
                 return SRC_SUPERCAP
             return SRC_NONE
-        if cfg.diode_or and self.supply.battery_v() > self.supply.supercap_v():
-            # The battery is the higher: it carries the write alone (the diode-OR hands the MCU
-            # to the supercapacitor only if the pulse sags it below), through its pulse
-            # resistance, at no charge worth counting.
-            add_v = nvm_a * b.battery_pulse_ohm
-        else:
-            # The supercapacitor carries it (on a diode-OR, being the higher): its own ESR.
-            add_v = nvm_a * b.sc_esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c
-        return SRC_MCU if self._attempt_fits(self.supply.backup_v(), add_v) else SRC_NONE
+        v = self.supply.backup_v()
+        sc_add_v = nvm_a * b.sc_esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c
+        add_v = sc_add_v
+        if cfg.diode_or:
+            # Whichever source carries the MCU carries the write: the one whose reading the
+            # MCU's own supply reads (the battery through its pulse resistance, at no charge
+            # worth counting; the supercapacitor through its own ESR). Where the two read
+            # alike, the worse.
+            bat_add_v = nvm_a * b.battery_pulse_ohm
+            to_bat = abs(v - self.supply.battery_v())
+            to_sc = abs(v - self.supply.supercap_v())
+            if to_bat < to_sc:
+                add_v = bat_add_v
+            elif to_bat == to_sc:
+                add_v = max(bat_add_v, sc_add_v)
+        return SRC_MCU if self._attempt_fits(v, add_v) else SRC_NONE
 
     def _attempt_fits(self, v, add_v):
         """May a write that takes add_v off a source reading v be tried (attempt_source)?"""

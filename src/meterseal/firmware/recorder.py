@@ -8,8 +8,10 @@ Rules it keeps:
 - a record goes to retained RAM (pending, under a CRC) before its NVM write starts, and leaves it
   only once the write is committed, so a cut inside the write cannot lose it where retained RAM
   survives;
-- on backup, a write starts only if the budget covers it; a radio report only after its record is
-  committed and only if the watch keeps its own reserve afterwards;
+- on backup, a write starts if the budget covers it, or is tried where it is refused but its
+  pulse leaves the MCU safe (power_path.attempt_source), the record staying pending until the
+  write is acknowledged; a radio report only after its record is committed and only if the
+  watch keeps its own reserve afterwards;
 - the watch ends while its last write is still affordable, and the instant it ended is stored:
   that is the exact `not_before` of anything reconciled at the next power-up.
 

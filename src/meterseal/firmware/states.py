@@ -101,8 +101,9 @@ TRANSITIONS = {
 
 # What each power state allows. The recorder asks these instead of comparing states.
 RUNS_IN = (MAINS, POWER_FAIL, HOLDUP, RESTORE)  # the MCU executes: timers act, writes are issued
-# On the backup supply: a page write starts only if the budget covers it (else the record waits
-# in retained RAM), a report only if the watch keeps its reserve; the watch lives here.
+# On the backup supply: a page write starts only if the budget covers it or it may be tried
+# (else the record waits in retained RAM), a report only if the watch keeps its reserve; the
+# watch lives here.
 BUDGETED_IN = (HOLDUP,)
 REPORTS_IN = (MAINS, HOLDUP)  # a radio report may go out (within the budget where budgeted)
 FREEZES_IN = (MAINS,)  # the daily freeze runs (a midnight missed elsewhere is made up later)

@@ -3,10 +3,10 @@
 Owns the order of the NVM writes the recorder decides on (a record before its report status,
 the saved state last, on mains the seals of pages written without their MAC first), when the
 next one may start (the NVM is free, the power state runs the MCU, and on backup the budget
-covers it on some source), the page bytes each becomes through the Journal, and what the state
-page may claim while records still wait in retained RAM. The shapes of the queued writes are in
-writes.py. It does not decide what is recorded (the handlers, cover.py, terminal.py) nor when a
-report goes out (activereport.py).
+covers it on some source, or it may be tried there), the page bytes each becomes through the
+Journal, and what the state page may claim while records still wait in retained RAM. The shapes
+of the queued writes are in writes.py. It does not decide what is recorded (the handlers,
+cover.py, terminal.py) nor when a report goes out (activereport.py).
 
 WriteQueue is a mixin of Recorder: its methods run on the recorder's state. MicroPython-safe:
 a plain class.
