@@ -388,13 +388,17 @@ def test_a_meter_that_dates_its_record_to_an_opening_it_could_not_be_sure_to_see
     # Campaign 2026 #82128: an unsynced record (no time) stands for the opening the meter
     # surely saw, not for a later one it could not be sure to see. A meter that dates the
     # same record to that later opening, within a second, says it saw the one and not the
-    # other: the one it surely saw is missed.
+    # other: the one it surely saw is missed. (The meter writes that record on backup, 0.2 s
+    # after the opening it saw; the forgery writes it at the restore, after both openings, as
+    # a meter that kept it waiting in retained RAM would: a record dated to the later opening
+    # but written before it would be judged by its bounds, I3.)
     sc = _scenario("campaign-2026-82128.toml")
     log = simulate(sc, trace=False).log
     assert judge(sc, log).passed
     later_ms = log.start_local_ms + sc.cover[3].open_us // 1000
     dated = changed(log, 1, quality=BOUNDED, not_before_ms=later_ms - 1000,
                     not_after_ms=later_ms + 1000, opened_ms=later_ms + 1000)
-    j = judge(sc, forged(log, replace_record(1, dated)))
+    restore_us = next(o.to_us for o in log.outages if o.to_us > sc.cover[3].open_us)
+    j = judge(sc, forged(forged(log, drop_record(1)), write_record(dated), since_us=restore_us))
     assert "I2" in failing(j), j.problems
     assert j.verdicts[2].status == "missed"

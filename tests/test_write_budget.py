@@ -124,13 +124,20 @@ def test_no_write_is_tried_where_its_pulse_takes_the_mcu_under_its_margin() -> N
     assert path.attempt_source() == SRC_MCU
 
 
-def test_no_write_is_tried_where_its_pulse_would_trip_the_comparator() -> None:
+def test_the_comparator_is_disarmed_for_a_write_and_armed_again_after_it() -> None:
+    # It steers the watch by the supply at rest: a write's own pulse must not end the watch.
     path = _on_supercap(2.64)
-    path.set_alarm(2.55)  # a level the watch steers by, above what the pulse leaves
-    assert path.attempt_source() == SRC_NONE
-    path.set_alarm(2.65)  # the supply is under it already: the watch ends in any case
-    assert path.attempt_source() == SRC_MCU
-    path.set_alarm(None)
+    path.set_alarm(2.55)
+    path.mask_alarm()
+    assert path.supply.alarm_v is None and path.alarm_v == 2.55
+    path.unmask_alarm()
+    assert path.supply.alarm_v == 2.55
+    path.mask_alarm()
+    path.set_alarm(None)  # the watch ended (or mains came back) during the write
+    path.unmask_alarm()
+    assert path.supply.alarm_v is None
+    # Masked or not, the comparator's level does not bound a try: its pulse passes.
+    path.set_alarm(2.6)
     assert path.attempt_source() == SRC_MCU
 
 
@@ -188,16 +195,13 @@ def test_a_diode_or_board_estimates_the_write_on_the_source_that_carries_the_mcu
     # The battery reads 3.6 V, the supercapacitor 3.33 V under the MCU's load, and the MCU's
     # own supply reads the supercapacitor: the diode-OR has it on the supercapacitor (its open
     # voltage is the higher), and the write goes through its 243 ohm, to 2.54 V, under the
-    # comparator's 2.79 V. Estimated on the battery (65 ohm), it would look like 3.39 V.
+    # chip's 2.6 V. Estimated on the battery (65 ohm), it would look like 3.39 V.
     cfg = _cfg(diode_or=True, esr_ohm=243.0, battery_internal_ohm=25.0,
-               battery_passivation_ohm=40.0, nvm_write_a=3.237e-3, brownout_v=2.351)
+               battery_passivation_ohm=40.0, nvm_write_a=3.237e-3, nvm_min_v=2.6)
     path = PowerPath(cfg, Supply(3.326, battery_v=3.6, supercap_v=3.326))
-    path.set_alarm(2.792)
     assert path.attempt_source() == SRC_NONE
     path = PowerPath(cfg, Supply(3.6, battery_v=3.6, supercap_v=3.326))
-    path.set_alarm(2.792)
     assert path.attempt_source() == SRC_MCU
-    # Alike readings: the worse of the two.
-    path = PowerPath(cfg, Supply(3.4, battery_v=3.4, supercap_v=3.4))
-    path.set_alarm(2.792)
+    # Alike readings: the worse of the two (3.35 - 0.79 V).
+    path = PowerPath(cfg, Supply(3.35, battery_v=3.35, supercap_v=3.35))
     assert path.attempt_source() == SRC_NONE

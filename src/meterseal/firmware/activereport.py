@@ -30,12 +30,15 @@ class ActiveReport:
                 or self.state not in st.REPORTS_IN):
             return
         if not self._report_affordable():
-            # Not affordable: the records are safe, their reports are dropped — and say so.
+            # Not affordable: the records are safe, their reports are dropped — and say so;
+            # but those a tried write committed wait for mains (see Recorder.owed).
             now, _valid = self.b.clock.read()
-            for seq in self.reports:
+            dropped = [seq for seq in self.reports if seq not in self.owed]
+            self.reports = [seq for seq in self.reports if seq in self.owed]
+            for seq in dropped:
                 self._queue_report_status(seq, 0, REPORT_NOT_SENT, now)
-            self.reports = []
-            self._pump()
+            if dropped:
+                self._pump()
             return
         planned = max(1, self.cfg.radio_sends)
         flags = REPORT_ON_BACKUP if self.state in st.BUDGETED_IN else 0
@@ -48,6 +51,8 @@ class ActiveReport:
         status goes to the NVM, like any record, through the budget."""
         seq, planned, done, flags = self.report
         self.report = None
+        if seq in self.owed:
+            self.owed.remove(seq)
         if done and not self.reports:
             self.b.eventout.set(0)  # the module has read the status word and forwarded it
         if done < planned:

@@ -22,10 +22,11 @@ the terminal sags by I*ESR more; the MCU must stay above brown-out + margin thro
 The budget guarantees a write. Where it refuses one, the write may still be tried
 (attempt_source): a record refused would wait in retained RAM, which may not outlive the MCU or
 the battery, and a try costs little where it is safe. Safe means the MCU stays above brown-out +
-margin and above the comparator's level under what the write adds at the design values; the
-NVM's own minimum is estimated the same way without a margin, since a write the chip did not
-program is not acknowledged (the record then stays pending; the journal's page writes never
-touch a committed page).
+margin under what the write adds at the design values; the NVM's own minimum is estimated the
+same way without a margin, since a write the chip did not program is not acknowledged (the
+record then stays pending; the journal's page writes never touch a committed page). The
+comparator steers the watch by the supply at rest: it is disarmed for every page write on
+backup (mask_alarm), so that no write's own pulse ends or hands over the watch.
 """
 
 from meterseal.firmware.config import (
@@ -115,7 +116,7 @@ class Budget:
 class PowerPath:
     """The firmware's view of its supplies during the watch (see the module's rules)."""
 
-    __slots__ = ("alarm_v", "budget", "cfg", "on_battery", "supply")
+    __slots__ = ("alarm_v", "budget", "cfg", "masked", "on_battery", "supply")
 
     def __init__(self, cfg, supply):
         self.cfg = cfg
@@ -125,11 +126,28 @@ class PowerPath:
         self.budget = Budget(cfg, supply.temperature_c())
         self.on_battery = False  # the MCU runs on the battery (battery designs)
         self.alarm_v = None  # the comparator's level as armed (None: disarmed, or it fired)
+        self.masked = False  # disarmed for the page write under way (mask_alarm)
 
     def set_alarm(self, level_v):
         """Arm the low-voltage comparator at level_v (None disarms it), and remember where."""
         self.alarm_v = level_v
+        self.masked = False
         self.supply.set_alarm(level_v)
+
+    def mask_alarm(self):
+        """A page write starts on backup: the comparator steers the watch by the supply at rest,
+        not under the write's own pulse (its ESR or cell drop), so it is disarmed for the write
+        (the brown-out stays the hardware's)."""
+        if self.alarm_v is not None and not self.masked:
+            self.masked = True
+            self.supply.set_alarm(None)
+
+    def unmask_alarm(self):
+        """The write is over: the comparator again, at its level (a supply already under it
+        fires it at once)."""
+        if self.masked:
+            self.masked = False
+            self.supply.set_alarm(self.alarm_v)
 
     def battery_usable(self):
         """The battery may carry the watch: a battery design, and above its undervoltage."""
@@ -221,10 +239,10 @@ class PowerPath:
         only has to be safe: the reading (under the awake MCU's load) minus what the write adds
         at the design values (end-of-life ESR and capacitance, the battery's rested-cell pulse
         resistance, at the temperature read) must keep the MCU above brown-out with its margin
-        and above the level the comparator is armed at (else it would end or hand over the
-        watch), and give the chip its minimum, without a margin there: whether it programmed is
-        learned from its acknowledge. A failed write keeps its record pending, and the
-        journal's single-page writes never touch a committed page."""
+        (the comparator is disarmed for the write: mask_alarm), and give the chip its minimum,
+        without a margin there: whether it programmed is learned from its acknowledge. A
+        failed write keeps its record pending, and the journal's single-page writes never touch
+        a committed page."""
         cfg = self.cfg
         b = self.budget
         nvm_a = cfg.nvm_write_a
@@ -258,10 +276,7 @@ class PowerPath:
     def _attempt_fits(self, v, add_v):
         """May a write that takes add_v off a source reading v be tried (attempt_source)?"""
         cfg = self.cfg
-        floor = max(cfg.nvm_min_v, cfg.brownout_v + cfg.margin_v)
-        if self.alarm_v is not None and floor < self.alarm_v <= v:
-            floor = self.alarm_v  # (a supply already under it ends the watch in any case)
-        return v - add_v >= floor
+        return v - add_v >= max(cfg.nvm_min_v, cfg.brownout_v + cfg.margin_v)
 
     def mac_affordable(self, budgeted, source):
         """May the security module compute a record MAC now, for a write on `source`? On mains

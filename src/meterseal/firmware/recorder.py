@@ -84,6 +84,11 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         self.writing = None  # the Write in progress
         self.radio_busy = False
         self.reports = []  # seqs waiting for the radio
+        # Reports of records a tried write committed on backup (writequeue._attempt_source):
+        # where backup cannot afford them they wait for mains, as they would have with the
+        # record waiting in retained RAM, instead of being marked not sent.
+        self.owed = []
+        self.tried = False  # the write in progress is one the budget refused, tried
         self.pending = []  # PendingEntry, mirrored in retained RAM
         self.base_import_mwh = 0
         self.base_export_mwh = 0
@@ -301,6 +306,9 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
             return
         kind = item.kind
         self.nvm_fails = 0
+        tried = self.tried
+        self.tried = False
+        self.path.unmask_alarm()
         if self.assisting:
             self.assisting = False
             self.path.end_assist()
@@ -314,7 +322,10 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
                 self.pending.remove(entry)
                 self._save_retained()
             if kind == W_OPEN and self.cfg.radio_present:
-                self.reports.append(report_key(entry.channel, entry.seq))
+                key = report_key(entry.channel, entry.seq)
+                self.reports.append(key)
+                if tried:
+                    self.owed.append(key)
                 self.b.eventout.set(1)
         if self.shutdown_after_write and self.writing is None and not self.queue:
             self._shutdown()
@@ -331,6 +342,8 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         self.writing = None
         if item is None:
             return
+        self.tried = False
+        self.path.unmask_alarm()
         if self.assisting:
             self.assisting = False
             self.path.end_assist()

@@ -102,8 +102,10 @@ class WriteQueue:
             source = self.path.write_source(budgeted)
             if self.nvm_fails >= MAX_NVM_FAILS:
                 source = SRC_NONE  # this supply cannot program the NVM: wait for another
+            tried = False
             if source == SRC_NONE and budgeted:
                 source = self._attempt_source()
+                tried = source != SRC_NONE
             if source == SRC_NONE:
                 # Nothing is dropped: a reconciled record lives only here. What waits is written
                 # when energy returns, so what was seen is no longer written at once.
@@ -119,9 +121,12 @@ class WriteQueue:
                 continue
             item.addr, item.data = write
             self.writing = item
+            self.tried = tried
             if source == SRC_SUPERCAP:
                 self.assisting = True
                 self.path.begin_assist()
+            if budgeted:
+                self.path.mask_alarm()
             self.b.nvm.write(item.addr, item.data)
             return
         if not self.reconciling and st.has_transition(self.state, st.EV_SAVED):
