@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal
 
-Kind = Literal["cover_open", "power_down", "event_clear"]
-KINDS: Final[tuple[Kind, ...]] = ("cover_open", "power_down", "event_clear")
+Kind = Literal["cover_open", "power_down", "event_clear", "terminal_cover"]
+KINDS: Final[tuple[Kind, ...]] = ("cover_open", "power_down", "event_clear", "terminal_cover")
 UNKNOWN: Final = "unknown"  # a record read through the standard DIs only
 
 
@@ -92,6 +92,7 @@ class Harvest:
     manufacturer: str | None = None
     vendor_records: bool = False
     covers: list[CoverRow] = field(default_factory=list)
+    terminal_covers: list[CoverRow] = field(default_factory=list)  # the terminal cover's log
     power_downs: list[PowerDownRow] = field(default_factory=list)
     clears: list[ClearRow] = field(default_factory=list)
     daily: list[DailyEnergyRow] = field(default_factory=list)
@@ -103,5 +104,5 @@ class Harvest:
     @property
     def changed(self) -> bool:
         """Whether the store has anything to write for this meter beyond 'seen again'."""
-        return bool(self.covers or self.power_downs or self.clears or self.daily or self.marks
-                    or self.cleared_up_to)
+        return bool(self.covers or self.terminal_covers or self.power_downs or self.clears
+                    or self.daily or self.marks or self.cleared_up_to)
