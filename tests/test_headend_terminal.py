@@ -38,7 +38,7 @@ START = datetime.fromisoformat("2026-03-01T08:00:00+08:00")
 def meters() -> tuple[LiveMeter, LiveMeter]:
     sc = load_scenario(TERMINAL_METER)
     ours = LiveMeter.from_scenario(sc, clock=FakeClock())
-    other = dataclasses.replace(sc, profile=None, overrides=tuple(
+    other = dataclasses.replace(sc, overrides=tuple(
         (k, ACME_ADDR if k == "meter.address" else v) for k, v in sc.overrides))
     return ours, LiveMeter.from_scenario(other, clock=FakeClock())
 
