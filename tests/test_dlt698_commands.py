@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,8 @@ from meterseal.verify.result import result_dict, simulate
 from tests.dlt645_helpers import ADDRESS, SCENARIO, pty_link
 from tests.dlt698_helpers import serve698
 from tests.test_dlt645_commands import check_reading, one_error_line
+
+TERMINAL_METER = Path(__file__).resolve().parent / "data" / "terminal_cover_meter.toml"
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +45,19 @@ def test_both_faces_of_one_meter_read_the_same(twin, capsys):
     check_reading(r698, twin)
     same_but_link(r645, r698)
     assert r698["clock"][:13] == r645["clock"][:13]
+
+
+def test_both_faces_read_the_terminal_cover_alike(capsys):
+    """A meter with a terminal cover: its log comes over DL/T 698.45 (ours through FF1C, with
+    the time quality) as it does over DL/T 645, record for record."""
+    with serve698(TERMINAL_METER, dlt645=True) as served:
+        r698 = reading(capsys, "--dlt698", f"tcp://127.0.0.1:{served.ports['DL/T 698.45']}")
+        r645 = reading(capsys, "--dlt645", f"tcp://127.0.0.1:{served.ports['DL/T 645']}")
+    assert (r698["terminal_cover_count"], r698["terminal_cover_total"]) == (3, 3)
+    assert [c["time_quality"] for c in r698["terminal_cover"]] == ["exact"] * 3
+    assert r698["terminal_cover"][0]["closed_at"] is None  # the newest stays open
+    assert r698["terminal_cover"] != r698["cover_open"]
+    same_but_link(r645, r698)
 
 
 def test_after_a_clear_on_one_face_both_faces_agree(capsys):

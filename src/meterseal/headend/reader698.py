@@ -5,7 +5,8 @@ MeterReading the DL/T 645 reader produces.
 Owns the reading plan: associate (public), read the address (4001) unless given, the clock and
 energies in one GET-List, the event counts (attribute 7), the record tables by GET-Record (all
 rows), and — only from a meter whose CONNECT answer carries our maker code — our manufacturer
-objects (FF1B, FF11: every record of all time with its time quality and bounds). Another
+objects (FF1B, FF1C, FF11: every record of all time with its time quality and bounds); the
+terminal cover's log (301C) from a meter that has one. Another
 maker's meter gets the standard records, quality "unknown": never a plain exact time.
 
 Must not know: the firmware, the simulator, sockets (the protocol client owns the link).
@@ -29,7 +30,7 @@ from meterseal.protocols.dlt698.apdu import GetRecord
 from meterseal.protocols.dlt698.axdr import Array, Data, OctetString, Structure
 from meterseal.protocols.dlt698.axdr_time import DateTimeS
 from meterseal.protocols.dlt698.client import Dlt698Client
-from meterseal.protocols.dlt698.errors import CodecError, InvalidField
+from meterseal.protocols.dlt698.errors import CodecError, Dar, InvalidField, MeterRefused
 from meterseal.protocols.dlt698.events import (
     AllTimeTotals,
     CoverOpenRow,
@@ -75,6 +76,7 @@ class Reader698:
             for oi in (cat.OI_COVER_OPEN, cat.OI_POWER_DOWN, cat.OI_EVENT_CLEAR)
         }
         covers, cover_total = self._covers(ours, counts[cat.OI_COVER_OPEN])
+        t_count, t_total, terminal = self._terminal(ours)
         pds, pd_total = self._power_downs(ours, counts[cat.OI_POWER_DOWN])
         clears = [self._clear(r) for r in self._rows(cat.OI_EVENT_CLEAR, EventClearRow)]
         reading = MeterReading(
@@ -91,20 +93,38 @@ class Reader698:
             power_down=pds,
             event_clear_count=counts[cat.OI_EVENT_CLEAR],
             event_clears=clears,
+            terminal_cover_count=t_count,
+            terminal_cover_total=t_total,
+            terminal_cover=terminal,
         )
         client.release()
         return reading
 
     # --- the logs ----------------------------------------------------------------------------
 
-    def _covers(self, ours: bool, count: int) -> tuple[list[CoverRecord], int]:
+    def _covers(self, ours: bool, count: int, oi: int = cat.OI_COVER_OPEN,
+                mfr_oi: int = cat.OI_MFR_COVER_OPEN) -> tuple[list[CoverRecord], int]:
         if not ours:
-            rows = self._rows(cat.OI_COVER_OPEN, CoverOpenRow)
+            rows = self._rows(oi, CoverOpenRow)
             return [self._standard_cover(r) for r in rows], count
-        totals = self._value(self._client.get(Oad(cat.OI_MFR_COVER_OPEN, cat.MFR_TOTALS)),
-                             AllTimeTotals)
-        history = self._history(cat.OI_MFR_COVER_OPEN, QualityCoverRow)
+        totals = self._value(self._client.get(Oad(mfr_oi, cat.MFR_TOTALS)), AllTimeTotals)
+        history = self._history(mfr_oi, QualityCoverRow) if totals.total else []
         return [self._cover(r) for r in history], totals.total
+
+    def _terminal(self, ours: bool) -> tuple[int, int, list[CoverRecord]]:
+        """(standard count, all-time total, records newest first) of the terminal cover's log
+        (301C, ours FF1C); (0, 0, []) from a meter that answers 301C "object undefined" (no
+        terminal cover), as the DL/T 645 reader does for "no such data"."""
+        oad = Oad(cat.OI_TERMINAL_COVER_OPEN, cat.ATTR_CURRENT_VALUE)
+        try:
+            count = self._value(self._client.get(oad), CurrentValue).count
+        except MeterRefused as exc:
+            if exc.dar != Dar.OBJECT_UNDEFINED:
+                raise
+            return 0, 0, []
+        records, total = self._covers(ours, count, cat.OI_TERMINAL_COVER_OPEN,
+                                      cat.OI_MFR_TERMINAL_COVER_OPEN)
+        return count, total, records
 
     def _power_downs(self, ours: bool, count: int) -> tuple[list[PowerDownRecord], int]:
         if not ours:
