@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta, timezone
-from typing import Final, TypeVar
+from typing import Final, Literal, TypeVar
 
 from meterseal.headend.daily import DailyReader
 from meterseal.headend.harvest import (
     UNKNOWN,
     ClearRow,
+    ClockRow,
     CoverRow,
     Harvest,
     Kind,
@@ -43,6 +44,7 @@ from meterseal.protocols.dlt645.catalog import (
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
+    StandardTimeSet,
     decode_as,
 )
 from meterseal.protocols.dlt645.errors import CatalogError, MeterRefused
@@ -76,6 +78,18 @@ class CoverLog:
     optional: bool  # a meter may have none (it answers its count "no such data")
 
 
+@dataclass(frozen=True, slots=True)
+class ClockLog:
+    """A log of clock changes: the time settings (standard) or the broadcast times (ours)."""
+
+    kind: Literal["time_set", "broadcast_time"]
+    count: cat.DataItem
+    record: cat.DataItem  # StandardTimeSet records, newest first
+    optional: bool = True  # a meter may keep none (it answers "no such data")
+
+
+TIME_SETS: Final = ClockLog("time_set", cat.TIME_SET_COUNT, cat.TIME_SET_RECORD)
+BROADCASTS: Final = ClockLog("broadcast_time", cat.BROADCAST_COUNT, cat.BROADCAST_RECORD)
 COVER: Final = CoverLog(
     "cover_open", frozenset({cat.DI_CLEAR_ALL, cat.DI_CLEAR_COVER}), cat.COVER_OPEN_COUNT,
     cat.COVER_OPEN_RECORD, cat.MFR_COVER_OPEN_TOTALS, cat.MFR_COVER_OPEN_BLOCK,
@@ -113,11 +127,14 @@ class MeterHarvester:
             await self._vendor_covers(COVER, None if totals is None else totals.cover)
             await self._vendor_covers(TERMINAL, None if totals is None else totals.terminal)
             await self._vendor_power_downs(None if totals is None else totals.power_down)
+            await self._clock_log(TIME_SETS, None if totals is None else totals.time_sets)
+            await self._clock_log(BROADCASTS, None if totals is None else totals.broadcasts)
             self.h.daily = await daily.ours(None if totals is None else totals.freeze)
         else:
             await self._standard_covers(COVER, new_clears)
             await self._standard_covers(TERMINAL, new_clears)
             await self._standard_power_downs(new_clears & _CLEARS_POWER_DOWN)
+            await self._clock_log(TIME_SETS, None)
             self.h.daily = await daily.standard()
         return self.h
 
@@ -222,9 +239,36 @@ class MeterHarvester:
         self._cleared(mark, log.kind, totals.baseline)
         self._note(log.kind, mark, advance(mark, win, got, totals.baseline), win, got)
 
-    async def _optional(self, log: CoverLog, item: cat.DataItem, cls: type[V]) -> V | None:
+    # --- the clock logs: time settings, broadcast times ---------------------------------------
+
+    async def _clock_log(self, log: ClockLog, count: Count | None) -> None:
+        """The clock changes above the watermark. Neither log is ever cleared on our meters
+        (they are the evidence of who moved the clock); a count that fell on another maker's
+        is taken as a clear, like its standard records."""
+        if count is None:
+            count = await self._optional(log, log.count, Count)
+            if count is None:
+                return  # a meter that keeps no such log
+        mark, base = self._standard_base(log.kind, count.value, False)
+        win = window(mark, base + count.value)
+        got: dict[int, bool] = {}
+        for n in range(1, win.count + 1):
+            rec = await self._get(log.record, StandardTimeSet, n)
+            if rec.is_empty or rec.before_ms is None or rec.after_ms is None:
+                continue
+            seq = win.seq_of(n)
+            got[seq] = True
+            before = self._iso(rec.before_ms) or ""
+            self.h.clock_changes.append(ClockRow(
+                log.kind, seq, before, before, self._iso(rec.after_ms) or "",
+                rec.operator.hex().upper() if log.kind == "time_set" else None))
+        self._note(log.kind, self._state.mark(log.kind), advance(mark, win, got, base), win,
+                   got)
+
+    async def _optional(self, log: CoverLog | ClockLog, item: cat.DataItem,
+                        cls: type[V]) -> V | None:
         """Read a log's count or totals; None where an optional log is answered "no such
-        data" (a meter without a terminal cover)."""
+        data" (a meter without a terminal cover, or that keeps no clock log)."""
         try:
             return await self._get(item, cls)
         except MeterRefused as exc:

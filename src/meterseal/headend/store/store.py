@@ -44,6 +44,11 @@ _CLEAR_INSERT: Final = """
 INSERT INTO event_clear (meter_address, seq, cleared_at, operator, di) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (meter_address, seq) DO NOTHING"""
 
+_CLOCK_INSERT: Final = """
+INSERT INTO clock_change (meter_address, kind, seq, changed_at, clock_before, clock_after,
+    operator) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (meter_address, kind, seq) DO NOTHING"""
+
 _DAILY_INSERT: Final = """
 INSERT INTO daily_energy (meter_address, day, import_kwh, export_kwh, frozen_at)
 VALUES (?, ?, ?, ?, ?)
@@ -200,6 +205,8 @@ class Store:
         ])
         db.executemany(_CLEAR_INSERT, [(a, k.seq, k.cleared_at, k.operator, k.di)
                                        for k in h.clears])
+        db.executemany(_CLOCK_INSERT, [(a, k.kind, k.seq, k.changed_at, k.clock_before,
+                                        k.clock_after, k.operator) for k in h.clock_changes])
         db.executemany(_DAILY_INSERT, [(a, d.day, d.import_kwh, d.export_kwh, d.frozen_at)
                                        for d in h.daily])
         for kind, upto in h.cleared_up_to.items():
