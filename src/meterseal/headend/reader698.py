@@ -20,6 +20,7 @@ from typing import TypeVar
 from meterseal.headend.reader import (
     UNKNOWN,
     ClearRecord,
+    ClockRecord,
     CoverRecord,
     MeterReading,
     PowerDownRecord,
@@ -33,9 +34,11 @@ from meterseal.protocols.dlt698.client import Dlt698Client
 from meterseal.protocols.dlt698.errors import CodecError, Dar, InvalidField, MeterRefused
 from meterseal.protocols.dlt698.events import (
     AllTimeTotals,
+    ClockChangeRow,
     CoverOpenRow,
     EventClearRow,
     PowerDownRow,
+    QualityClockRow,
     QualityCoverRow,
     QualityPowerDownRow,
 )
@@ -43,7 +46,8 @@ from meterseal.protocols.dlt698.frame import ServerAddress
 from meterseal.protocols.dlt698.refs import Oad, SelectAll
 from meterseal.protocols.dlt698.values import CurrentValue, EnergyTotal, civil, time_ms
 
-T = TypeVar("T", CoverOpenRow, PowerDownRow, EventClearRow, QualityCoverRow, QualityPowerDownRow)
+T = TypeVar("T", CoverOpenRow, PowerDownRow, EventClearRow, QualityCoverRow, QualityPowerDownRow,
+            ClockChangeRow, QualityClockRow)
 CLOCK: Oad = Oad(cat.OI_DATE_TIME, 2)
 IMPORT: Oad = Oad(cat.OI_IMPORT_ENERGY, 2)
 EXPORT: Oad = Oad(cat.OI_EXPORT_ENERGY, 2)
@@ -77,6 +81,8 @@ class Reader698:
         }
         covers, cover_total = self._covers(ours, counts[cat.OI_COVER_OPEN])
         t_count, t_total, terminal = self._terminal(ours)
+        set_count, sets = self._clock_log(ours, cat.OI_TIME_SET, cat.OI_MFR_TIME_SET)
+        bc_count, bcs = self._clock_log(ours, cat.OI_BROADCAST_TIME, cat.OI_MFR_BROADCAST_TIME)
         pds, pd_total = self._power_downs(ours, counts[cat.OI_POWER_DOWN])
         clears = [self._clear(r) for r in self._rows(cat.OI_EVENT_CLEAR, EventClearRow)]
         reading = MeterReading(
@@ -96,6 +102,10 @@ class Reader698:
             terminal_cover_count=t_count,
             terminal_cover_total=t_total,
             terminal_cover=terminal,
+            time_set_count=set_count,
+            time_sets=sets,
+            broadcast_count=bc_count,
+            broadcasts=bcs,
         )
         client.release()
         return reading
@@ -139,6 +149,28 @@ class Reader698:
                             r.end_quality, r.cleared)
             for r in self._history(cat.OI_MFR_POWER_DOWN, QualityPowerDownRow)
         ], totals.total
+
+    def _clock_log(self, ours: bool, oi: int, mfr_oi: int) -> tuple[int, list[ClockRecord]]:
+        """(count, records newest first) of a clock log (3016, 303C; ours through FF16, FF3C
+        with the operator code of a time setting); (0, []) from a meter that answers it "object
+        undefined"."""
+        try:
+            count = self._value(self._client.get(Oad(oi, cat.ATTR_CURRENT_VALUE)),
+                                CurrentValue).count
+        except MeterRefused as exc:
+            if exc.dar != Dar.OBJECT_UNDEFINED:
+                raise
+            return 0, []
+        if not ours:
+            rows = self._rows(oi, ClockChangeRow)
+            return count, [ClockRecord(0, self._opt(r.before_ms), self._opt(r.after_ms), None)
+                           for r in rows]
+        setting = oi == cat.OI_TIME_SET
+        return count, [
+            ClockRecord(r.seq, self._opt(r.before_ms), self._opt(r.after_ms),
+                        r.operator.hex().upper() if setting else None)
+            for r in self._history(mfr_oi, QualityClockRow)
+        ]
 
     def _rows(self, oi: int, cls: type[T]) -> list[T]:
         result = self._client.get_record(GetRecord(Oad(oi, cat.ATTR_RECORDS), SelectAll()))
