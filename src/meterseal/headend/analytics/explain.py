@@ -71,6 +71,17 @@ def _events(con: duckdb.DuckDBPyConnection, address: str, off: float) -> list[Ev
                          else None, q, f"cover opened {when}, {_QUALITY_WORDS[q]},"
                          f" {'during an outage' if during else 'on mains'}; {order}"
                          f" (seq {seq})"))
+    for seq, q, opened, earliest, latest, order_id in con.execute(
+            "SELECT seq, quality, opened_at, earliest, latest, order_id FROM terminal_opening"
+            " WHERE address = ?", [address]).fetchall():
+        interval = q == "bounded" and earliest != latest
+        when = (f"between {local(earliest, off)} and {local(latest, off)}" if interval
+                else local(opened, off))
+        order = f"work order {order_id}" if order_id else "no work order"
+        out.append(Event("terminal opening", earliest if interval else opened,
+                         latest if interval else None, q,
+                         f"terminal cover opened {when}, {_QUALITY_WORDS[q]}; {order}"
+                         f" (seq {seq})"))
     for oid, staff, start, end, reason in con.execute(
             "SELECT order_id, staff, start_at, end_at, reason FROM work_order WHERE address = ?",
             [address]).fetchall():
