@@ -26,22 +26,24 @@ class _Integral:
     __slots__ = ("_cum", "_times", "_watts", "zero")
 
     def __init__(self, times: np.ndarray, watts: np.ndarray) -> None:
-        self._times = times
-        self._watts = watts
         self.zero = not watts.any()
         cum = np.zeros(len(times))
         if len(times) > 1:
             np.cumsum(watts[:-1] * (np.diff(times) / _US_PER_HOUR), out=cum[1:])
-        self._cum = cum
+        # Looked up one instant at a time: numpy's per-call overhead on a scalar costs more than
+        # the search. As Python ints and floats (the same doubles) with bisect_right, whose
+        # search is numpy's searchsorted(side="right") step for step.
+        self._times: list[int] = times.tolist()
+        self._watts: list[float] = watts.tolist()
+        self._cum: list[float] = cum.tolist()
 
     def __call__(self, t_us: int) -> float:
         if self.zero:
             return 0.0
-        i = int(np.searchsorted(self._times, t_us, side="right")) - 1
+        i = bisect.bisect_right(self._times, t_us) - 1
         if i < 0:
             return 0.0
-        return float(self._cum[i] + self._watts[i] * ((t_us - int(self._times[i]))
-                                                      / _US_PER_HOUR))
+        return self._cum[i] + self._watts[i] * ((t_us - self._times[i]) / _US_PER_HOUR)
 
 
 class _Dark:
