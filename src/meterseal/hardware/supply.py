@@ -17,8 +17,8 @@ Must not know events, the firmware or the scenario: loads in, voltages and cross
 
 from __future__ import annotations
 
-import copy
 import math
+from typing import Any
 
 from meterseal.hardware import rc2
 from meterseal.hardware.board import BoardParams, Topology
@@ -61,6 +61,21 @@ CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio",
 
 _NEVER = math.inf
 _NONE, _SC, _BATT = 0, 1, 2  # a load's source
+
+
+def _copied(obj: Any) -> Any:
+    """A shallow copy of a slotted object (what copy.copy makes of one: the same class, every
+    slot that is set bound to the same value), without copy's reduce protocol, which costs
+    more than the trial it serves."""
+    cls = type(obj)
+    new = cls.__new__(cls)
+    for name in (n for klass in cls.__mro__ for n in getattr(klass, "__slots__", ())):
+        try:
+            value = getattr(obj, name)
+        except AttributeError:
+            continue  # never set: left unset, as copy.copy leaves it
+        setattr(new, name, value)
+    return new
 
 
 class SupplyPath:
@@ -279,8 +294,8 @@ class SupplyPath:
         floor_v = max(b.nvm_min_v, b.brownout_v)
         routes = (True, False) if b.topology == Topology.BATTERY_FIRST else (switch,)
         for sc_switch in routes:
-            trial = copy.copy(self)
-            trial.battery = copy.copy(self.battery)
+            trial = _copied(self)
+            trial.battery = _copied(self.battery)
             trial.set_loads(True, sleep_a, bias_a, b.loads.active_a, b.loads.nvm_write_a, 0.0,
                             sc_switch, standby_a)
             start_v = trial.mcu_terminal_v()
