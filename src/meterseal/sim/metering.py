@@ -25,17 +25,22 @@ class _Integral:
 
     __slots__ = ("_cum", "_times", "_watts", "zero")
 
-    def __init__(self, times: np.ndarray, watts: np.ndarray) -> None:
+    def __init__(self, times: np.ndarray, times_list: list[int], watts: np.ndarray) -> None:
         self.zero = not watts.any()
+        # Looked up one instant at a time: numpy's per-call overhead on a scalar costs more than
+        # the search. As Python ints and floats (the same doubles) with bisect_right, whose
+        # search is numpy's searchsorted(side="right") step for step. times_list is
+        # times.tolist(), shared by the integrals of one load; a zero power is never looked up.
+        self._times = times_list
+        self._watts: list[float] = []
+        self._cum: list[float] = []
+        if self.zero:
+            return
         cum = np.zeros(len(times))
         if len(times) > 1:
             np.cumsum(watts[:-1] * (np.diff(times) / _US_PER_HOUR), out=cum[1:])
-        # Looked up one instant at a time: numpy's per-call overhead on a scalar costs more than
-        # the search. As Python ints and floats (the same doubles) with bisect_right, whose
-        # search is numpy's searchsorted(side="right") step for step.
-        self._times: list[int] = times.tolist()
-        self._watts: list[float] = watts.tolist()
-        self._cum: list[float] = cum.tolist()
+        self._watts = watts.tolist()
+        self._cum = cum.tolist()
 
     def __call__(self, t_us: int) -> float:
         if self.zero:
@@ -88,8 +93,9 @@ class EnergyTruth:
     def _build(self, at_us: list[int], imp_w: list[float], exp_w: list[float],
                outages: Iterable[tuple[int, int]]) -> None:
         times = np.maximum(np.array(at_us, dtype=np.int64), 0)
-        self._imp = _Integral(times, np.array(imp_w, dtype=np.float64))
-        self._exp = _Integral(times, np.array(exp_w, dtype=np.float64))
+        times_list = times.tolist()
+        self._imp = _Integral(times, times_list, np.array(imp_w, dtype=np.float64))
+        self._exp = _Integral(times, times_list, np.array(exp_w, dtype=np.float64))
         off = sorted((a, b) for a, b in outages if b > a)
         self._dark_i = _Dark(self._imp, off)
         self._dark_e = _Dark(self._exp, off)
