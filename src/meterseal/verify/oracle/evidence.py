@@ -54,6 +54,10 @@ REPORT_KINDS = {COVER: REPORT_COVER_OPEN, TERMINAL: REPORT_TERMINAL_COVER_OPEN}
 # page_group of a write's address, asked of every write at every replay: the addresses are a
 # chip's, so the answers are few and kept.
 group_of_addr: Callable[[int], str | None] = functools.lru_cache(maxsize=None)(page_group)
+# A run of at most this many page writes keeps its replayed history for the checks that walk it
+# again: its snapshots share every list a write left alone, so they cost little then. A longer
+# run is replayed at each walk, its memory that of one image.
+KEEP_HISTORY_WRITES = 10_000
 
 
 
@@ -85,6 +89,7 @@ class Evidence:
     # (t, cover total, power-down total) at each snapshot of the history where either changed
     # (from 0, 0): the history's totals, for I4, without replaying it again.
     totals: list[tuple[int, int, int]] = field(default_factory=list)
+    kept: list[tuple[int, MeterImage]] | None = None  # the history, when short (above)
     # Whose switch and records these are: the meter cover's (COVER) or the terminal cover's. The
     # checks are the same for both; each judges its own truth against its own log.
     channel: int = COVER
@@ -136,7 +141,9 @@ class Evidence:
 
     def history(self) -> Iterator[tuple[int, MeterImage]]:
         """The NVM after every write or tear, decoded: replayed page by page from the run's
-        write log each time it is walked (memory stays that of one image)."""
+        write log each time it is walked (memory stays that of one image), unless kept."""
+        if self.kept is not None:
+            return iter(self.kept)
         if self.channel == COVER:
             return replay(self.log.writes)
         return (terminal_view(img) for img in replay(self.log.writes))
@@ -229,6 +236,11 @@ def build_evidence(sc: Scenario, log: RunLog, channel: int = COVER) -> Evidence:
         snapshots = (terminal_view(s) for s in snapshots)
         final = _terminal_image(final)
         ops = sc.terminal_cover
+    kept = None
+    if len(log.writes) <= KEEP_HISTORY_WRITES:
+        # replay never changes an image it has yielded (each write makes a new one): a list
+        # of them is the history as a later walk would replay it.
+        snapshots = kept = list(snapshots)
     totals: list[tuple[int, int, int]] = []
     last = (0, 0)
     for t, img in walk_history(snapshots, records):
@@ -246,7 +258,7 @@ def build_evidence(sc: Scenario, log: RunLog, channel: int = COVER) -> Evidence:
     hidden = channel == TERMINAL and not tol.terminal_switch
     ev = Evidence(sc, log, tol, [(op.open_us, op.close_us) for op in ops],
                   [op.held or hidden for op in ops], final, records, commit_us, close_commit_us,
-                  channel=channel, totals=totals)
+                  channel=channel, totals=totals, kept=kept)
     _group(ev)
     _match(ev)
     ev.verdicts = _verdicts(ev, {i: seq for seq, i in ev.rec_truth.items()})
