@@ -142,8 +142,11 @@ class Index:
     def put(self, addr, data):
         """The page at addr now holds these bytes (a write, or what a cut left): index what
         they decode to, or forget the slot if they decode to nothing that belongs there."""
-        if not self.commit(addr, data):
-            self.clear(addr)
+        if self.commit(addr, data):
+            # A page that decodes where it belongs: commit kept its chained bytes, or dropped
+            # them for a page without a trailer (decode and chained_span test the same CRC).
+            return
+        self.clear(addr)
         if addr % PAGE_SIZE == 0 and CHAINED_FIRST_PAGE <= addr // PAGE_SIZE < CHAINED_END_PAGE:
             n = chained_span(data)
             if n:
