@@ -42,7 +42,7 @@ from meterseal.firmware.layout import (
     terminal_open_addr,
     terminal_report_addr,
 )
-from meterseal.firmware.pagecodec import encode_page, read_back
+from meterseal.firmware.pagecodec import encode_page, encode_payload, read_back
 from meterseal.firmware.records import (
     CoverClose,
     CoverOpen,
@@ -448,7 +448,7 @@ class Journal:
         seq = self._chain_seq + 1
         prev_page, prev_mac = self._chain_page, self._chain_mac
         mac = None
-        body = encode_page(rec)[:-4]  # tag and payload: encoded (and checked) once
+        body = encode_payload(rec)  # tag and payload: encoded (and checked) once
         if prev_mac is not None:
             lead = trailer(seq, prev_page, 0, b"", b"")  # the trailer up to prev_mac
             mac = self._mac(mac_input(page, body + lead, prev_mac))

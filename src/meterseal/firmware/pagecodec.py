@@ -179,16 +179,27 @@ def encode_page(rec, trailer=b""):
     half), PowerDownEnd, SavedState or EventClear; `trailer` (the chain trailer, chain.py: empty
     or TRAILER_SIZE bytes) goes between the payload and the CRC. ValueError when a field is out
     of range."""
-    tag, fields = _kind_of(rec)
-    rec.check()
+    buf = _payload(rec)
     if len(trailer) not in (0, TRAILER_SIZE):
         raise ValueError("chain trailer size")
-    buf = bytearray((tag,))
-    for name, width in fields:
-        buf.extend(getattr(rec, name).to_bytes(width, "little"))
     buf.extend(trailer)
     buf.extend(crc32(buf).to_bytes(_CRC_SIZE, "little"))
     return bytes(buf)
+
+
+def encode_payload(rec):
+    """The tag and payload of rec's page (encode_page's bytes before the trailer and CRC):
+    what a writer that appends the chain trailer itself needs. ValueError as encode_page."""
+    return bytes(_payload(rec))
+
+
+def _payload(rec):
+    tag, fields = _kind_of(rec)
+    rec.check()
+    buf = bytearray((tag,))
+    for name, width in fields:
+        buf.extend(getattr(rec, name).to_bytes(width, "little"))
+    return buf
 
 
 def _kind_of(rec):
@@ -205,9 +216,10 @@ def _kind_of(rec):
 
 def read_back(rec):
     """The record decode_page gives for the page encode_page(rec) wrote, without decoding it:
-    call it only after encode_page(rec) succeeded. The writer of a page keeps it, so indexing
-    its own write costs no decode. Exact: encode_page checked every field to be a non-negative
-    int that fits its width, and such a value comes back from its bytes as int(value)."""
+    call it only after encode_page(rec) or encode_payload(rec) succeeded. The writer of a page
+    keeps it, so indexing its own write costs no decode. Exact: the encoder checked every field
+    to be a non-negative int that fits its width, and such a value comes back from its bytes as
+    int(value)."""
     values = {}
     for name, _width in _kind_of(rec)[1]:
         values[name] = int(getattr(rec, name))
