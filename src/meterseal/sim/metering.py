@@ -106,4 +106,6 @@ class EnergyTruth:
             return 0, 0
         imp = self._imp(t_us) - self._dark_i(t_us)
         exp = self._exp(t_us) - self._dark_e(t_us)
-        return int(max(0.0, imp) * 1000.0), int(max(0.0, exp) * 1000.0)
+        # x if x > 0.0 else 0.0 is max(0.0, x) (a zero or NaN gives 0.0), without the call.
+        return (int((imp if imp > 0.0 else 0.0) * 1000.0),
+                int((exp if exp > 0.0 else 0.0) * 1000.0))
