@@ -126,20 +126,25 @@ def test_timeline_of_a_thief(town: str) -> None:
 
 
 def test_clock_changes_are_read_when_the_store_has_them(tmp_path: Path) -> None:
-    """A store with clock-change records (added by a later meterseal) gets them counted near
-    an opening; one without gets zero (the table's absence is no error)."""
+    """A clock change the collector stored is counted near an opening; a store from before
+    the clock_change table (schema 0003) reads as having none (the absence is no error)."""
     url = seed_store(f"sqlite:///{tmp_path}/s.db", tmp_path / "fleet")
     assert _by_address(url)[THIEF_EXACT][1].features["clock_changes_near_open"] == 0  # type: ignore
     store = Store.open(url)
-    store.db.execute("CREATE TABLE clock_change (meter_address TEXT, changed_at TEXT,"
-                     " kind TEXT, clock_before TEXT, clock_after TEXT)")
-    store.db.execute("INSERT INTO clock_change VALUES (?, ?, ?, ?, ?)",
-                     (THIEF_EXACT, "2026-04-24T10:00:00+08:00", "broadcast",
-                      "2026-04-24T10:00:00+08:00", "2026-04-24T12:00:00+08:00"))
+    with store.db.transaction():
+        store.db.execute("INSERT INTO clock_change (meter_address, kind, seq, changed_at,"
+                         " clock_before, clock_after, operator) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (THIEF_EXACT, "broadcast_time", 1, "2026-04-24T10:00:00+08:00",
+                          "2026-04-24T10:00:00+08:00", "2026-04-24T12:00:00+08:00", None))
     store.close()
     s = _by_address(url)[THIEF_EXACT][1]
     assert s.features["clock_changes_near_open"] == 1  # type: ignore[attr-defined]
     assert "1 clock change(s) within 7 days" in s.reasons[0]  # type: ignore[attr-defined]
+    store = Store.open(url)
+    with store.db.transaction():
+        store.db.execute("DROP TABLE clock_change")
+    store.close()
+    assert _by_address(url)[THIEF_EXACT][1].features["clock_changes_near_open"] == 0  # type: ignore
 
 
 def test_an_unknown_address_is_refused(town: str) -> None:
