@@ -68,7 +68,7 @@ class Served:
 @contextlib.contextmanager
 def serve698(
     scenario: Path = SCENARIO, *, dlt698: bool = True, dlt645: bool = False,
-    serial: str | None = None, report_to: int | None = None,
+    serial: str | None = None, report_to: int | None = None, extra: tuple[str, ...] = (),
 ) -> Iterator[Served]:
     """Run `meterseal serve` as a real subprocess; yield once it serves; SIGTERM it after.
     ``ports`` maps "DL/T 645" / "DL/T 698.45" to the TCP port each listens on."""
@@ -81,6 +81,7 @@ def serve698(
         cmd += ["--serial", serial]
     if report_to is not None:
         cmd += ["--report-to", f"tcp://127.0.0.1:{report_to}"]
+    cmd += list(extra)
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

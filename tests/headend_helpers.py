@@ -23,7 +23,8 @@ from tests.fleet_helpers import meter_of
 
 FAST = Settings(concurrency=8, timeout_s=0.3, connect_timeout_s=1.0, retries=1, backoff_s=0.01)
 _INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d.*[+-]\d\d:\d\d$")
-DATA_TABLES = ("cover_open", "power_down", "event_clear", "daily_energy", "watermark")
+DATA_TABLES = ("cover_open", "terminal_cover_open", "power_down", "event_clear", "daily_energy",
+               "watermark")
 
 
 def live(kind: str, address: str) -> LiveMeter:

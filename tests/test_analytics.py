@@ -5,6 +5,7 @@ give the same answer."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ from tests.analytics_helpers import (
     THIEF_BOUNDED,
     THIEF_EXACT,
     THIEF_MAINS,
+    address,
+    at,
+    iso,
     seed_store,
 )
 
@@ -56,12 +60,12 @@ def test_the_season_is_cancelled_by_the_peers(town: str) -> None:
     """Everyone uses 30 % more from day 45; only the thieves fall against their peers."""
     ranked = _by_address(town)
     thieves = {THIEF_EXACT, THIEF_BOUNDED, THIEF_BLIND, THIEF_MAINS}
-    for address, (_i, s) in ranked.items():
+    for addr, (_i, s) in ranked.items():
         drop = max(s.features[k] for k in s.features if k.startswith("drop_"))  # type: ignore
-        if address in thieves:
-            assert drop > 0.3, address
+        if addr in thieves:
+            assert drop > 0.3, addr
         else:
-            assert drop < 0.15, (address, s.features)  # type: ignore[attr-defined]
+            assert drop < 0.15, (addr, s.features)  # type: ignore[attr-defined]
 
 
 def test_reasons_name_the_opening_its_quality_the_missing_order_and_the_drop(town: str) -> None:
@@ -126,20 +130,60 @@ def test_timeline_of_a_thief(town: str) -> None:
 
 
 def test_clock_changes_are_read_when_the_store_has_them(tmp_path: Path) -> None:
-    """A store with clock-change records (added by a later meterseal) gets them counted near
-    an opening; one without gets zero (the table's absence is no error)."""
+    """A clock change the collector stored is counted near an opening; a store from before
+    the clock_change table (schema 0003) reads as having none (the absence is no error)."""
     url = seed_store(f"sqlite:///{tmp_path}/s.db", tmp_path / "fleet")
     assert _by_address(url)[THIEF_EXACT][1].features["clock_changes_near_open"] == 0  # type: ignore
     store = Store.open(url)
-    store.db.execute("CREATE TABLE clock_change (meter_address TEXT, changed_at TEXT,"
-                     " kind TEXT, clock_before TEXT, clock_after TEXT)")
-    store.db.execute("INSERT INTO clock_change VALUES (?, ?, ?, ?, ?)",
-                     (THIEF_EXACT, "2026-04-24T10:00:00+08:00", "broadcast",
-                      "2026-04-24T10:00:00+08:00", "2026-04-24T12:00:00+08:00"))
+    with store.db.transaction():
+        store.db.execute("INSERT INTO clock_change (meter_address, kind, seq, changed_at,"
+                         " clock_before, clock_after, operator) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (THIEF_EXACT, "broadcast_time", 1, "2026-04-24T10:00:00+08:00",
+                          "2026-04-24T10:00:00+08:00", "2026-04-24T12:00:00+08:00", None))
     store.close()
     s = _by_address(url)[THIEF_EXACT][1]
     assert s.features["clock_changes_near_open"] == 1  # type: ignore[attr-defined]
     assert "1 clock change(s) within 7 days" in s.reasons[0]  # type: ignore[attr-defined]
+    store = Store.open(url)
+    with store.db.transaction():
+        store.db.execute("DROP TABLE clock_change")
+    store.close()
+    assert _by_address(url)[THIEF_EXACT][1].features["clock_changes_near_open"] == 0  # type: ignore
+
+
+def test_a_terminal_cover_opened_with_no_work_order_is_evidence(tmp_path: Path) -> None:
+    """The terminal cover (where a bypass is wired) opened with no work order raises a meter
+    above every meter with nothing against it, with its reason in words; one a work order
+    covers is said as covered and weighs nothing against the customer."""
+    url = seed_store(f"sqlite:///{tmp_path}/s.db", tmp_path / "fleet")
+    lone, covered, clean = address(11), address(9), address(10)
+    store = Store.open(url)
+    with store.db.transaction():
+        for a, opened in ((lone, at(45, 2)), (covered, at(60, 14))):
+            store.db.execute(
+                "INSERT INTO terminal_cover_open (meter_address, seq, opened_at, closed_at,"
+                " time_quality, close_quality, not_before, not_after, import_before_kwh,"
+                " export_before_kwh, import_after_kwh, export_after_kwh, cleared)"
+                " VALUES (?, 1, ?, ?, 'exact', 'exact', NULL, NULL, 1.0, 0.0, 1.0, 0.0, FALSE)",
+                (a, iso(opened + timedelta(minutes=20)), iso(opened + timedelta(minutes=40))))
+    store.close()
+    ranked = _by_address(url)
+    s_lone, s_covered = ranked[lone][1], ranked[covered][1]
+    assert s_lone.features["terminal_open_no_order"] == 1  # type: ignore[attr-defined]
+    assert s_covered.features["terminal_open_no_order"] == 0  # type: ignore[attr-defined]
+    assert re.match(r"terminal cover opened at 2026-04-15 02:20\+08:00, time exact .*; no work"
+                    r" order covers it \(seq 1\)", s_lone.reasons[0])  # type: ignore[attr-defined]
+    assert any("covered by work order WO-0002" in r
+               for r in s_covered.reasons)  # type: ignore[attr-defined]
+    assert s_lone.score > ranked[clean][1].score + 10  # type: ignore[attr-defined]
+    assert s_covered.score <= ranked[clean][1].score  # type: ignore[attr-defined]
+    a = analyse(url)
+    try:
+        events = [e.text for e in a.timeline(lone).events if e.kind == "terminal opening"]
+    finally:
+        a.close()
+    assert events == ["terminal cover opened 2026-04-15 02:20+08:00, time exact (seen and"
+                      " written at once); no work order (seq 1)"]
 
 
 def test_an_unknown_address_is_refused(town: str) -> None:

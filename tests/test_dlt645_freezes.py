@@ -114,7 +114,10 @@ def test_another_maker_serves_the_standard_freezes_not_ours(meter: LiveMeter) ->
         assert decode(acme.handle(read_request(meter.address, di))[0]).is_abnormal
 
 
-@given(st.integers(1, 2**32 - 1), st.integers(0, 3),
+# A seq that rolls to 0 in the 8-digit field (a multiple of 10^8: 273,973 years of daily
+# freezes) would read as the empty slot; the codec refuses it rather than serve it, and no meter
+# lives that long, so the property is drawn without those.
+@given(st.integers(1, 2**32 - 1).filter(lambda n: n % REGISTER_LIMIT), st.integers(0, 3),
        st.integers(0, MS_LIMIT // 86_400_000 - 1), st.integers(0, 2**48 - 1),
        st.integers(0, 2**48 - 1))
 def test_values_from_firmware_freezes(seq: int, q: int, day: int, imp: int, exp: int) -> None:

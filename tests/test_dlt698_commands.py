@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,8 @@ from meterseal.verify.result import result_dict, simulate
 from tests.dlt645_helpers import ADDRESS, SCENARIO, pty_link
 from tests.dlt698_helpers import serve698
 from tests.test_dlt645_commands import check_reading, one_error_line
+
+TERMINAL_METER = Path(__file__).resolve().parent / "data" / "terminal_cover_meter.toml"
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +45,59 @@ def test_both_faces_of_one_meter_read_the_same(twin, capsys):
     check_reading(r698, twin)
     same_but_link(r645, r698)
     assert r698["clock"][:13] == r645["clock"][:13]
+
+
+def test_both_faces_read_the_terminal_cover_alike(capsys):
+    """A meter with a terminal cover: its log comes over DL/T 698.45 (ours through FF1C, with
+    the time quality) as it does over DL/T 645, record for record."""
+    with serve698(TERMINAL_METER, dlt645=True) as served:
+        r698 = reading(capsys, "--dlt698", f"tcp://127.0.0.1:{served.ports['DL/T 698.45']}")
+        r645 = reading(capsys, "--dlt645", f"tcp://127.0.0.1:{served.ports['DL/T 645']}")
+    assert (r698["terminal_cover_count"], r698["terminal_cover_total"]) == (3, 3)
+    assert [c["time_quality"] for c in r698["terminal_cover"]] == ["exact"] * 3
+    assert r698["terminal_cover"][0]["closed_at"] is None  # the newest stays open
+    assert r698["terminal_cover"] != r698["cover_open"]
+    same_but_link(r645, r698)
+
+
+def test_both_faces_read_the_clock_logs_alike(capsys):
+    """A broadcast time and a time setting made over DL/T 645 read back over both faces alike:
+    the times before and after, the setting's operator code (ours: FF16 carries it), the
+    broadcast with none; --json and the text both show them."""
+    from datetime import datetime
+
+    from meterseal.firmware.caltime import MS_PER_DAY
+    from meterseal.protocols.dlt645.catalog import DI_TIME, MeterTime
+    from meterseal.protocols.dlt645.client import Dlt645Client
+    from meterseal.protocols.dlt645.frame import Frame, FunctionCode, address_from_string
+    from meterseal.protocols.dlt645.frame import di_to_bytes as di645
+    from meterseal.protocols.dlt645.session import broadcast_time_data
+
+    with serve698(dlt645=True) as served:
+        url645 = f"tcp://127.0.0.1:{served.ports['DL/T 645']}"
+        clock = datetime.fromisoformat(reading(capsys, "--dlt645", url645)["clock"])
+        local_ms = int((clock.replace(tzinfo=None) - datetime(2000, 1, 1)).total_seconds()) * 1000
+        me = address_from_string(ADDRESS)
+        with Dlt645Client.tcp("127.0.0.1", served.ports["DL/T 645"]) as c:
+            back = c.request(Frame(me, FunctionCode.BROADCAST_TIME,
+                                   broadcast_time_data(local_ms - 120_000)))
+            assert back.control == 0x88, back
+            value = MeterTime((local_ms + 3_600_000) % MS_PER_DAY // 1000 * 1000).to_bytes()
+            data = di645(DI_TIME) + b"\x02" + bytes.fromhex("123456") + b"\x00\x00\x00\x09"
+            assert c.request(Frame(me, FunctionCode.WRITE, data + value)).control == 0x94
+        r698 = reading(capsys, "--dlt698", f"tcp://127.0.0.1:{served.ports['DL/T 698.45']}")
+        r645 = reading(capsys, "--dlt645", url645)
+        assert main(["read", "--dlt698", f"tcp://127.0.0.1:{served.ports['DL/T 698.45']}"]) == 0
+        text = capsys.readouterr().out
+    assert (r698["time_set_count"], r698["broadcast_count"]) == (1, 1)
+    (ts,), (bc,) = r698["time_sets"], r698["broadcasts"]
+    assert ts["operator"] == "00000009" and bc["operator"] is None
+    before, after = (datetime.fromisoformat(ts[k]) for k in ("before", "after"))
+    # an hour ahead of the clock as first read, which the broadcast had put two minutes back
+    assert round((after - before).total_seconds() / 60) == 62
+    assert "time settings 1" in text and "operator 00000009" in text
+    assert "broadcast times 1" in text
+    same_but_link(r645, r698)
 
 
 def test_after_a_clear_on_one_face_both_faces_agree(capsys):

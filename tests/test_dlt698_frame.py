@@ -175,3 +175,19 @@ def test_flush_drops_a_half_frame() -> None:
     assert decoder.buffered_bytes == 10
     assert decoder.flush() == 10 and decoder.buffered_bytes == 0
     assert decoder.last_error == "truncated"
+
+
+def test_junk_claiming_a_long_frame_does_not_swallow_the_frame_behind_it() -> None:
+    """Found by the property above: `68 00 01` claims a 256-byte frame whose header would take
+    in the good frame after it; with nothing more on the line the good frame must still come
+    out, and the junk is counted."""
+    frame = Frame(0, ServerAddress(b"\x00"), 0, b"")
+    decoder = FrameDecoder()
+    assert decoder.feed(b"\x68\x00\x01" + encode(frame, 2)) == [frame]
+    assert decoder.errors == {"superseded": 1} and decoder.buffered_bytes == 0
+    # A candidate whose own header is complete is never dropped for what its body holds: a
+    # real frame may carry another frame's bytes.
+    inner = encode(frame, 0)
+    outer = Frame(0x43, ServerAddress(b"\x01\x02\x03\x04\x05\x06"), 0x10, inner)
+    raw = encode(outer, 0)
+    assert decoder.feed(raw[:-1]) == [] and decoder.feed(raw[-1:]) == [outer]

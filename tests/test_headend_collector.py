@@ -66,12 +66,14 @@ def test_a_second_run_reads_only_what_is_new(store_url: str) -> None:
     counted = {name: {a: Counting(s) for a, s in b.items()} for name, b in buses.items()}
     summary = collect(store_url, counted)  # type: ignore[arg-type]
     assert summary.new_events == 0 and summary.meters_read == 4
-    # Ours: every log's totals and the newest freeze in one question (04 80 FF 00); another
-    # maker's: the clear count, the two standard counts and the newest freeze time (05 06 00 01).
-    # And once more the record still open at the last collection (the rich meter's cover stays
-    # open at its end).
+    # Ours: every log's totals (the terminal cover's too) and the newest freeze in one question
+    # (04 80 FF 00); another maker's: the clear count, the standard counts of the cover, the
+    # terminal cover, the power downs and the time settings, and the newest freeze time
+    # (05 06 00 01). And once
+    # more the record still open at the last collection (the rich meter's cover stays open at
+    # its end).
     assert [c.requests for b in counted.values() for c in b.values()] == [1 + 1, 1, 1 + 1,
-                                                                           4 + 1]
+                                                                           6 + 1]
     after = snapshot(store_url)
     for table in (*DATA_TABLES, "problems"):  # the gateways' ports changed, nothing else
         assert after[table] == before[table], table

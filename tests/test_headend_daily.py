@@ -72,15 +72,16 @@ def test_a_second_collection_reads_only_the_new_freezes(store_url: str) -> None:
     # the three new ones: ours one by one (04 80 06 01..03, the third the oldest new one),
     # another maker's time and energies of each (05 06 00/01/02 nn) and the newest time again
     assert counted[OURS_ADDR].requests == 1 + 3
-    assert counted[ACME_ADDR].requests == 4 + 3 * 3 - 1 + 1
+    assert counted[ACME_ADDR].requests == 6 + 3 * 3 - 1 + 1
     assert stored(store_url, ACME_ADDR) == expected(late_acme)
     again = {OURS_ADDR: Counting(face(late)), ACME_ADDR: Counting(face(late_acme, "ACME"))}
     collect(store_url, {"gw": bus_of(again)})  # type: ignore[arg-type]
     assert stored(store_url, OURS_ADDR) == expected(late)
     # Nothing new: ours answers its totals (the newest freeze among them); another maker's meter
-    # is asked its newest freeze time once, beside its counts.
+    # is asked its newest freeze time once, beside its counts (the clears, the cover, the
+    # terminal cover and the power downs).
     assert again[OURS_ADDR].requests == 1
-    assert again[ACME_ADDR].requests == 4
+    assert again[ACME_ADDR].requests == 6
 
 
 class MidnightDuringTheRead:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -131,3 +132,17 @@ def test_what_no_file_can_say_is_refused() -> None:
         to_toml(Scenario(name="\ud800", start=sc.start, duration_us=sc.duration_us))
     with pytest.raises(ValueError, match="empty load"):
         to_toml(Scenario(name="x", start=sc.start, duration_us=sc.duration_us, loads=()))
+
+
+def test_a_scenario_copied_with_other_overrides_resolves_its_own_profile() -> None:
+    """dataclasses.replace copies every init field: a profile given at construction would
+    outlive the overrides it was resolved from (a meter built from the copy kept the old address
+    and board)."""
+    sc = parse_scenario(tomllib.loads(
+        'name = "x"\nstart = "2026-01-01T00:00:00+08:00"\nduration = "1h"\n'
+        '[meter]\n"meter.address" = "202601010001"\n'))
+    copy = dataclasses.replace(sc, overrides=(("meter.address", "202601010002"),
+                                              ("supply.topology", "battery-only")))
+    assert copy.profile["meter.address"] == "202601010002"
+    assert copy.profile["supply.topology"] == "battery-only"
+    assert sc.profile["meter.address"] == "202601010001"

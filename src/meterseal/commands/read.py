@@ -1,6 +1,7 @@
 """`meterseal read --dlt645 URL | --dlt698 URL [--address A] [--json] [--key HEX]`: the head-end
 reader for one meter, over either of its faces; both print the same reading. With the meter's
-key (DL/T 645), it also verifies the record chain and exits 1 when a record fails."""
+key, it also verifies the record chain (DL/T 645 `04 80 AC`, DL/T 698.45 FFAC) and exits 1
+when a record fails."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                       help="the meter's local standard time offset, for printing (default 8)")
     read.add_argument("--key", metavar="HEX",
                       help="the meter's 128-bit key (32 hex digits): verify its record chain "
-                           "and name every record that fails (DL/T 645 only; exit 1 if any)")
+                           "and name every record that fails (either face; exit 1 if any)")
     read.add_argument("--expect-head", type=int, default=0, metavar="N",
                       help="with --key: the chain head seen at an earlier read, so that records "
                            "removed from the end are caught too")
@@ -51,9 +52,6 @@ def _check(args: argparse.Namespace) -> None:
     if not (math.isfinite(args.utc_offset) and -12 <= args.utc_offset <= 14):
         raise UsageError(f"--utc-offset: need hours from -12 to +14, got {args.utc_offset:g}")
     if args.key is not None:
-        if args.dlt698:
-            raise UsageError("--key: the record chain is served on the DL/T 645 face; use "
-                             "--dlt645")
         try:
             key = bytes.fromhex(args.key)
         except ValueError:
@@ -71,8 +69,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 
     _check(args)
     if args.dlt698:
-        reading = _read698(args, parse_link(args.dlt698, "--dlt698"))
-        verdict = None
+        reading, verdict = _read698(args, parse_link(args.dlt698, "--dlt698"))
     else:
         reading, verdict = _read645(args, parse_link(args.dlt645))
     if verdict is None:
@@ -120,6 +117,8 @@ def _read645(args: argparse.Namespace, target: TcpTarget | SerialTarget):  # typ
 
 
 def _read698(args: argparse.Namespace, target: TcpTarget | SerialTarget):  # type: ignore[no-untyped-def]
+    from meterseal.headend.chainread import ChainReadError
+    from meterseal.headend.chainread698 import check_meter_chain698
     from meterseal.headend.reader import ReadError
     from meterseal.headend.reader698 import Reader698
     from meterseal.protocols.dlt698.client import Dlt698Client
@@ -144,7 +143,13 @@ def _read698(args: argparse.Namespace, target: TcpTarget | SerialTarget):  # typ
         raise UsageError(str(exc)) from None
     with client:
         try:
-            reader = Reader698(client, address=args.address, utc_offset_h=args.utc_offset)
-            return reader.read()
-        except (Dlt698Error, ReadError) as exc:
+            reading = Reader698(client, address=args.address,
+                                utc_offset_h=args.utc_offset).read()
+            if args.key is None:
+                return reading, None
+            client.connect()  # the reading released its association
+            verdict = check_meter_chain698(client, args.key_bytes, args.expect_head)
+            client.release()
+            return reading, verdict
+        except (Dlt698Error, ReadError, ChainReadError) as exc:
             raise UsageError(str(exc)) from None

@@ -133,3 +133,24 @@ def decode_seal(data):
             body[7:15], body[15:23])
 
 
+
+
+def served_head(chain):
+    """What a meter serves as its chain head, from its chained pages (page, bytes, seal bytes
+    or b""), newest first: (entries, the newest page's chain_seq, its MAC — its own, or its
+    seal's, zeros while it awaits one — and how many pages await their seal). Both protocol
+    faces answer it."""
+    if not chain:
+        return 0, 0, NO_MAC, 0
+    page, data, seal = chain[0]
+    link = read_link(page, data)
+    unsealed = 0
+    for p, d, s in chain:
+        other = read_link(p, d)
+        if not s and other is not None and other.late():
+            unsealed += 1
+    if link is None or link.late():
+        mac = seal[15:23] if seal else NO_MAC
+    else:
+        mac = link.mac
+    return len(chain), 0 if link is None else link.chain_seq, mac, unsealed

@@ -142,8 +142,11 @@ class Index:
     def put(self, addr, data):
         """The page at addr now holds these bytes (a write, or what a cut left): index what
         they decode to, or forget the slot if they decode to nothing that belongs there."""
-        if not self.commit(addr, data):
-            self.clear(addr)
+        if self.commit(addr, data):
+            # A page that decodes where it belongs: commit kept its chained bytes, or dropped
+            # them for a page without a trailer (decode and chained_span test the same CRC).
+            return
+        self.clear(addr)
         if addr % PAGE_SIZE == 0 and CHAINED_FIRST_PAGE <= addr // PAGE_SIZE < CHAINED_END_PAGE:
             n = chained_span(data)
             if n:
@@ -151,9 +154,9 @@ class Index:
             else:
                 self.raw.pop(addr // PAGE_SIZE, None)
 
-    def commit(self, addr, data):
+    def commit(self, addr, data, got=None):
         """Index the page written at addr; False (index unchanged) if data is no page that
-        belongs there."""
+        belongs there. got: decode_chained(data) when the writer already has it (else None)."""
         page = addr // PAGE_SIZE
         if is_seal_page(addr):
             seal = decode_seal(data)
@@ -164,7 +167,8 @@ class Index:
             if link is not None and link.late() and seal[1] == link.chain_seq:
                 self.waiting.pop(seal[0], None)
             return True
-        got = decode_chained(data)
+        if got is None:
+            got = decode_chained(data)
         if got is None or not self.apply(addr, got[0]):
             return False
         link = link_of(page, data, got) if got[1] else None
@@ -253,12 +257,25 @@ class Index:
         table, i, kind = where
         if type(rec) is not kind:
             return False
-        if kind is not SavedState and rec.seq % len(table(self)) != i:
+        rows = table(self)
+        if kind is not SavedState and rec.seq % len(rows) != i:
             return False
-        table(self)[i] = rec
+        old = rows[i]
+        rows[i] = rec
         if kind is DailyFreeze:
-            self.freeze_top = None
+            self._freeze_put(old, rec)
         return True
+
+    def _freeze_put(self, old, rec):
+        """Keep freeze_top (the highest freeze seq) through a write of rec over old: a freeze
+        is written every midnight, and finding the top again scans all 63 slots."""
+        top = self.freeze_top
+        if top is None:
+            return
+        if rec.seq >= top:
+            self.freeze_top = rec.seq
+        elif old is not None and old.seq == top:
+            self.freeze_top = None  # the top itself was overwritten by a lower seq
 
     # --- derived views -------------------------------------------------------------------
 

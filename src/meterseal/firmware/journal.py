@@ -42,7 +42,7 @@ from meterseal.firmware.layout import (
     terminal_open_addr,
     terminal_report_addr,
 )
-from meterseal.firmware.pagecodec import encode_page
+from meterseal.firmware.pagecodec import encode_page, encode_payload, read_back
 from meterseal.firmware.records import (
     CoverClose,
     CoverOpen,
@@ -72,6 +72,7 @@ class Journal:
         "_index",
         "_issued_bases",
         "_issued_terminal_base",
+        "_last_issued",
         "_mac",
         "_next_copy",
         "_pd_issued",
@@ -99,6 +100,9 @@ class Journal:
         self._issued_terminal_base = 0
         self._freeze_issued = 0
         self._terminal_issued = 0
+        # (addr, data, (record, trailer)) of the last record page handed out: what its commit
+        # indexes without decoding the bytes the journal itself just encoded.
+        self._last_issued = None
 
     def recover(self):
         """Scan the NVM and rebuild the index; forgets every write not yet committed."""
@@ -404,12 +408,23 @@ class Journal:
         copy = self._next_copy
         self._gen_issued = gen
         self._next_copy = 1 - copy
-        return state_addr(copy), data
+        return self._issued(state_addr(copy), data, state, b"")
 
     def committed(self, addr, data):
         """The firmware reports that the write (addr, data) completed."""
-        if not self._index.commit(addr, data):
+        got = None
+        last = self._last_issued
+        if last is not None and last[1] is data and last[0] == addr:
+            self._last_issued = None  # used once: a second commit decodes, as any other
+            got = last[2]
+        if not self._index.commit(addr, data, got):
             raise ValueError("not a journal page for this address")
+
+    def _issued(self, addr, data, rec, chain):
+        """(addr, data), remembered with what its page reads back as (chain: its trailer)."""
+        back = read_back(rec)
+        self._last_issued = (addr, data, None if back is None else (back, chain))
+        return addr, data
 
     # --- the record chain (chain.py) -------------------------------------------------------
 
@@ -428,22 +443,23 @@ class Journal:
     def _chained(self, addr, rec):
         """(addr, page bytes) of rec, with its chain trailer after the chain as issued."""
         if self._mac is None:
-            return addr, encode_page(rec)
+            return self._issued(addr, encode_page(rec), rec, b"")
         page = addr // PAGE_SIZE
         seq = self._chain_seq + 1
         prev_page, prev_mac = self._chain_page, self._chain_mac
         mac = None
-        body = encode_page(rec)[:-4]  # tag and payload: encoded (and checked) once
+        body = encode_payload(rec)  # tag and payload: encoded (and checked) once
         if prev_mac is not None:
-            head = body + trailer(seq, prev_page, 0, b"", b"")
-            mac = self._mac(mac_input(page, head, prev_mac))
+            lead = trailer(seq, prev_page, 0, b"", b"")  # the trailer up to prev_mac
+            mac = self._mac(mac_input(page, body + lead, prev_mac))
         if mac is None:
-            body += trailer(seq, prev_page, FLAG_LATE, NO_MAC, NO_MAC)
+            chain = trailer(seq, prev_page, FLAG_LATE, NO_MAC, NO_MAC)
         else:
-            body += trailer(seq, prev_page, 0, prev_mac, mac)
+            chain = lead + prev_mac + mac
+        body += chain
         data = body + crc32(body).to_bytes(4, "little")
         self._chain_seq, self._chain_page, self._chain_mac = seq, page, mac
-        return addr, data
+        return self._issued(addr, data, rec, chain)
 
     def needs_seal(self):
         """Is a committed page waiting for its seal, with none issued yet?"""

@@ -125,7 +125,6 @@ PAGE_KINDS = (
 )
 
 
-
 def _fields_of(cls):
     for _tag, kind, fields in PAGE_KINDS:
         if kind is cls:
@@ -180,23 +179,54 @@ def encode_page(rec, trailer=b""):
     half), PowerDownEnd, SavedState or EventClear; `trailer` (the chain trailer, chain.py: empty
     or TRAILER_SIZE bytes) goes between the payload and the CRC. ValueError when a field is out
     of range."""
+    buf = _payload(rec)
+    if len(trailer) not in (0, TRAILER_SIZE):
+        raise ValueError("chain trailer size")
+    buf.extend(trailer)
+    buf.extend(crc32(buf).to_bytes(_CRC_SIZE, "little"))
+    return bytes(buf)
+
+
+def encode_payload(rec):
+    """The tag and payload of rec's page (encode_page's bytes before the trailer and CRC):
+    what a writer that appends the chain trailer itself needs. ValueError as encode_page."""
+    return bytes(_payload(rec))
+
+
+def _payload(rec):
+    tag, fields = _kind_of(rec)
+    rec.check()
+    buf = bytearray((tag,))
+    for name, width in fields:
+        buf.extend(getattr(rec, name).to_bytes(width, "little"))
+    return buf
+
+
+def _kind_of(rec):
+    """(tag, fields) rec is written under."""
     kind = _BY_CLASS.get(type(rec))
     if kind is None:
         raise ValueError("not a journal record")
     if type(rec) is EventClear and not rec.terminal_total:
         # With no terminal-cover record yet there is nothing to carry: the clear keeps the
         # older page format byte for byte, as a meter without a terminal cover always writes.
-        kind = _CLEAR_BEFORE_TERMINAL
-    rec.check()
-    if len(trailer) not in (0, TRAILER_SIZE):
-        raise ValueError("chain trailer size")
-    tag, fields = kind
-    buf = bytearray((tag,))
-    for name, width in fields:
-        buf.extend(getattr(rec, name).to_bytes(width, "little"))
-    buf.extend(trailer)
-    buf.extend(crc32(buf).to_bytes(_CRC_SIZE, "little"))
-    return bytes(buf)
+        return _CLEAR_BEFORE_TERMINAL
+    return kind
+
+
+def read_back(rec):
+    """The record decode_page gives for the page encode_page(rec) wrote, without decoding it:
+    call it only after encode_page(rec) or encode_payload(rec) succeeded. The writer of a page
+    keeps it, so indexing its own write costs no decode. Exact: the encoder checked every field
+    to be a non-negative int that fits its width, and such a value comes back from its bytes as
+    int(value)."""
+    values = {}
+    for name, _width in _kind_of(rec)[1]:
+        values[name] = int(getattr(rec, name))
+    try:
+        return _built(type(rec), values)
+    except Exception:  # as decode_chained: total by contract
+        return None
 
 
 def decode_page(data):
@@ -228,7 +258,6 @@ def chained_span(data):
     return end if page_crc_ok(data, end) else 0
 
 
-
 def _decode(data):
     if len(data) < 1:
         return None
@@ -250,6 +279,12 @@ def _decode(data):
     for name, width in fields:
         values[name] = int.from_bytes(body[pos : pos + width], "little")
         pos += width
+    rec = _built(cls, values)
+    return None if rec is None else (rec, trailer)
+
+
+def _built(cls, values):
+    """The record of class cls with the page fields `values`, or None if it fails its check."""
     if cls is EventClear and "cover_total" not in values:
         values["cover_total"] = values["cover_base"]
         values["pd_total"] = values["pd_base"]
@@ -258,4 +293,4 @@ def _decode(data):
         rec.check()
     except ValueError:
         return None
-    return rec, trailer
+    return rec

@@ -12,13 +12,11 @@ Must not know: Dask, the other meters, the utility's or the truth's files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from meterseal.fleet.loads import hourly_load, metered_steps
 from meterseal.fleet.models import model_named
 from meterseal.fleet.plan import UTC_OFFSET_H, FleetSpec, MeterPlan
-from meterseal.hardware.profile import Profile, resolve_profile
 from meterseal.sim.fleetdir import OURS, write_meter
 from meterseal.sim.live import LiveMeter
 from meterseal.sim.scenario import CoverOp, Scenario
@@ -40,14 +38,6 @@ def _overrides(plan: MeterPlan) -> dict[str, object]:
             "meter.utc_offset_h": UTC_OFFSET_H, "rtc.drift_ppm": plan.rtc_drift_ppm}
 
 
-@cache
-def _profile(model: str, battery_state: str, drift_ppm: float) -> Profile:
-    """Resolved once per process for each (model, battery, drift): a handful in a fleet."""
-    keys = {**model_named(model).overrides(battery_state), "meter.utc_offset_h": UTC_OFFSET_H,
-            "rtc.drift_ppm": drift_ppm}
-    return resolve_profile(keys)
-
-
 def meter_scenario(spec: FleetSpec, plan: MeterPlan) -> Scenario:
     """The scenario of ``plan``'s meter over the fleet's period."""
     load_w, pv_w = hourly_load(spec.seed, plan.customer, spec.start, spec.days)
@@ -62,7 +52,6 @@ def meter_scenario(spec: FleetSpec, plan: MeterPlan) -> Scenario:
         outages=plan.outages,
         cover=tuple(CoverOp(o.open_us, o.close_us) for o in plan.openings),
         loads=loads,
-        profile=_profile(plan.model, plan.battery_state, plan.rtc_drift_ppm),
     )
 
 

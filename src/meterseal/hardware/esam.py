@@ -37,7 +37,7 @@ class Esam:
     random challenge instead; the deadline bounds what a restart forgets here.
     """
 
-    __slots__ = ("_key", "_record_key", "_seen", "failures", "record_macs")
+    __slots__ = ("_key", "_record_hmac", "_record_key", "_seen", "failures", "record_macs")
 
     REMEMBERED = 256
 
@@ -48,13 +48,18 @@ class Esam:
         self._seen: dict[bytes, None] = {}
         self.failures = 0
         self._record_key = hmac.new(self._key, RECORD_KEY_LABEL, hashlib.sha256).digest()
+        # HMAC keyed once: each record MAC copies it instead of keying it again (the same
+        # HMAC-SHA256, about a third cheaper, and one is computed for every record page).
+        self._record_hmac = hmac.new(self._record_key, digestmod="sha256")
         self.record_macs = 0  # record MACs computed: the module's own count
 
     def record_mac(self, data: bytes) -> bytes:
         """The MAC of one journal page's chain message (HMAC-SHA256 under the record key,
         truncated to RECORD_MAC_LENGTH)."""
         self.record_macs += 1
-        return hmac.digest(self._record_key, data, "sha256")[:RECORD_MAC_LENGTH]
+        h = self._record_hmac.copy()
+        h.update(data)
+        return h.digest()[:RECORD_MAC_LENGTH]
 
     def open(self, header: bytes, sealed: bytes) -> bytes | None:
         """The plaintext of ``sealed`` (ciphertext + MAC) if its MAC over ``header`` and the

@@ -17,8 +17,8 @@ Must not know events, the firmware or the scenario: loads in, voltages and cross
 
 from __future__ import annotations
 
-import copy
 import math
+from typing import Any
 
 from meterseal.hardware import rc2
 from meterseal.hardware.board import BoardParams, Topology
@@ -61,6 +61,22 @@ CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio",
 
 _NEVER = math.inf
 _NONE, _SC, _BATT = 0, 1, 2  # a load's source
+_NODES_KEPT = 64  # distinct loads whose node is kept (a run sees a handful)
+
+
+def _copied(obj: Any) -> Any:
+    """A shallow copy of a slotted object (what copy.copy makes of one: the same class, every
+    slot that is set bound to the same value), without copy's reduce protocol, which costs
+    more than the trial it serves."""
+    cls = type(obj)
+    new = cls.__new__(cls)
+    for name in (n for klass in cls.__mro__ for n in getattr(klass, "__slots__", ())):
+        try:
+            value = getattr(obj, name)
+        except AttributeError:
+            continue  # never set: left unset, as copy.copy leaves it
+        setattr(new, name, value)
+    return new
 
 
 class SupplyPath:
@@ -82,6 +98,7 @@ class SupplyPath:
         "mains",
         "mcu_on_battery",
         "node",
+        "nodes",
         "on_rail",
         "parts",
         "r_batt",
@@ -133,6 +150,9 @@ class SupplyPath:
         self.branch = cap.redistribution_f > 0.0 and self.has_supercap
         self.vd = self.v
         self.node: rc2.Node2 | None = None
+        # rc2.node by its arguments: a pure function of them with a frozen result, and a run
+        # goes back and forth between a few loads (asleep, awake, writing, sending).
+        self.nodes: dict[tuple[float | None, ...], rc2.Node2] = {}
 
     # ------------------------------------------------------------------ state
 
@@ -263,11 +283,25 @@ class SupplyPath:
         if not self.has_supercap:
             self.v_inf, self.tau = 0.0, 1.0
         elif self.branch:
-            self.node = rc2.node(cap.capacitance_f, self.r_leak, i_sc, cap.redistribution_f,
-                                 cap.redistribution_ohm, *source)
+            self.node = self._node(cap.capacitance_f, i_sc, cap.redistribution_f,
+                                   cap.redistribution_ohm, *source)
             self.v_inf, self.tau = self.node.v_inf, self.node.tau_s
         else:
             self.v_inf, self.tau = steady_and_tau(cap.capacitance_f, self.r_leak, i_sc, *source)
+
+    def _node(self, capacitance_f: float, i_sc: float, redistribution_f: float,
+              redistribution_ohm: float, source_v: float | None,
+              charge_ohm: float | None) -> rc2.Node2:
+        # The sign of a zero load is in the key: -0.0 == 0.0, but node() need not give the same.
+        key = (capacitance_f, self.r_leak, i_sc, math.copysign(1.0, i_sc), redistribution_f,
+               redistribution_ohm, source_v, charge_ohm)
+        got = self.nodes.get(key)
+        if got is None:
+            if len(self.nodes) >= _NODES_KEPT:
+                self.nodes.clear()
+            got = self.nodes[key] = rc2.node(capacitance_f, self.r_leak, i_sc, redistribution_f,
+                                             redistribution_ohm, source_v, charge_ohm)
+        return got
 
     def page_write_fits(self) -> bool:
         """Could an awake MCU program an NVM page now, off the rail, on any route its firmware
@@ -279,8 +313,8 @@ class SupplyPath:
         floor_v = max(b.nvm_min_v, b.brownout_v)
         routes = (True, False) if b.topology == Topology.BATTERY_FIRST else (switch,)
         for sc_switch in routes:
-            trial = copy.copy(self)
-            trial.battery = copy.copy(self.battery)
+            trial = _copied(self)
+            trial.battery = _copied(self.battery)
             trial.set_loads(True, sleep_a, bias_a, b.loads.active_a, b.loads.nvm_write_a, 0.0,
                             sc_switch, standby_a)
             start_v = trial.mcu_terminal_v()

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal
 
-Kind = Literal["cover_open", "power_down", "event_clear"]
-KINDS: Final[tuple[Kind, ...]] = ("cover_open", "power_down", "event_clear")
+Kind = Literal["cover_open", "power_down", "event_clear", "terminal_cover", "time_set",
+               "broadcast_time"]
+KINDS: Final[tuple[Kind, ...]] = ("cover_open", "power_down", "event_clear", "terminal_cover",
+                                  "time_set", "broadcast_time")
 UNKNOWN: Final = "unknown"  # a record read through the standard DIs only
 
 
@@ -50,6 +52,19 @@ class ClearRow:
     cleared_at: str
     operator: str
     di: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRow:
+    """A change of the meter's clock: a time setting (03 30 04) or a broadcast time (ours,
+    04 80 08); ``changed_at`` is the meter's clock when it was changed (its time before)."""
+
+    kind: Literal["time_set", "broadcast_time"]
+    seq: int  # counted by the head-end from the log's count, like a standard record's
+    changed_at: str
+    clock_before: str
+    clock_after: str
+    operator: str | None  # C0 C1 C2 C3 as hex, wire order; None for a broadcast
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +107,10 @@ class Harvest:
     manufacturer: str | None = None
     vendor_records: bool = False
     covers: list[CoverRow] = field(default_factory=list)
+    terminal_covers: list[CoverRow] = field(default_factory=list)  # the terminal cover's log
     power_downs: list[PowerDownRow] = field(default_factory=list)
     clears: list[ClearRow] = field(default_factory=list)
+    clock_changes: list[ClockRow] = field(default_factory=list)
     daily: list[DailyEnergyRow] = field(default_factory=list)
     marks: dict[str, Mark] = field(default_factory=dict)
     cleared_up_to: dict[str, int] = field(default_factory=dict)  # every seq ≤ it is cleared
@@ -103,5 +120,5 @@ class Harvest:
     @property
     def changed(self) -> bool:
         """Whether the store has anything to write for this meter beyond 'seen again'."""
-        return bool(self.covers or self.power_downs or self.clears or self.daily or self.marks
-                    or self.cleared_up_to)
+        return bool(self.covers or self.terminal_covers or self.power_downs or self.clears
+                    or self.clock_changes or self.daily or self.marks or self.cleared_up_to)

@@ -6,21 +6,24 @@ log's totals (one question, 04 80 FF 00, from our meters: a meter with nothing n
 exchange), the event clears (all-time count, never cleared), then per log only the records of
 its window (window.py) — through our extended records (seq, time quality, bounds)
 for our meters, through the standard records (time quality ``unknown``, a seq counted by the
-head-end from the standard count) for everyone else — and the daily freezes taken since the
-newest the store holds (daily.py).
+head-end from the standard count) for everyone else; the meter cover's and the terminal cover's
+logs alike (CoverLog: a meter without a terminal cover answers its count "no such data") — and
+the daily freezes taken since the newest the store holds (daily.py).
 
 Must not know: SQL, sockets (the client owns the link), the firmware, the simulator.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta, timezone
-from typing import TypeVar
+from typing import Final, Literal, TypeVar
 
 from meterseal.headend.daily import DailyReader
 from meterseal.headend.harvest import (
     UNKNOWN,
     ClearRow,
+    ClockRow,
     CoverRow,
     Harvest,
     Kind,
@@ -41,6 +44,7 @@ from meterseal.protocols.dlt645.catalog import (
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
+    StandardTimeSet,
     decode_as,
 )
 from meterseal.protocols.dlt645.errors import CatalogError, MeterRefused
@@ -56,8 +60,44 @@ from meterseal.protocols.dlt645.values import Value, civil
 
 V = TypeVar("V", bound=Value)
 BLOCK_FROM = 4  # this many records or more: one block read (5 frames) beats single reads
-_CLEARS_COVER = {cat.DI_CLEAR_ALL, cat.DI_CLEAR_COVER}
 _CLEARS_POWER_DOWN = {cat.DI_CLEAR_ALL, cat.DI_CLEAR_POWER_DOWN}
+
+
+@dataclass(frozen=True, slots=True)
+class CoverLog:
+    """One of the two cover logs (the meter cover's, the terminal cover's): the same 60-byte
+    records under their own identifiers, their own watermark kind and store table."""
+
+    kind: Kind
+    clears: frozenset[int]  # the event clears that empty it
+    count: cat.DataItem  # the standard count
+    record: cat.DataItem  # the standard records
+    totals: cat.DataItem  # ours: the all-time totals
+    block: cat.DataItem  # ours: the ten extended records in one read
+    extended: cat.DataItem  # ours: one extended record
+    optional: bool  # a meter may have none (it answers its count "no such data")
+
+
+@dataclass(frozen=True, slots=True)
+class ClockLog:
+    """A log of clock changes: the time settings (standard) or the broadcast times (ours)."""
+
+    kind: Literal["time_set", "broadcast_time"]
+    count: cat.DataItem
+    record: cat.DataItem  # StandardTimeSet records, newest first
+    optional: bool = True  # a meter may keep none (it answers "no such data")
+
+
+TIME_SETS: Final = ClockLog("time_set", cat.TIME_SET_COUNT, cat.TIME_SET_RECORD)
+BROADCASTS: Final = ClockLog("broadcast_time", cat.BROADCAST_COUNT, cat.BROADCAST_RECORD)
+COVER: Final = CoverLog(
+    "cover_open", frozenset({cat.DI_CLEAR_ALL, cat.DI_CLEAR_COVER}), cat.COVER_OPEN_COUNT,
+    cat.COVER_OPEN_RECORD, cat.MFR_COVER_OPEN_TOTALS, cat.MFR_COVER_OPEN_BLOCK,
+    cat.MFR_COVER_OPEN_RECORD, optional=False)
+TERMINAL: Final = CoverLog(
+    "terminal_cover", frozenset({cat.DI_CLEAR_ALL, cat.DI_CLEAR_TERMINAL}),
+    cat.TERMINAL_OPEN_COUNT, cat.TERMINAL_OPEN_RECORD, cat.MFR_TERMINAL_OPEN_TOTALS,
+    cat.MFR_TERMINAL_OPEN_BLOCK, cat.MFR_TERMINAL_OPEN_RECORD, optional=True)
 
 
 class Garbage(Exception):
@@ -84,12 +124,17 @@ class MeterHarvester:
         daily = DailyReader(self._get, self._freeze_block, self.h.utc_offset_h,
                             self._state.daily_through)
         if self.h.vendor_records:
-            await self._vendor_covers(None if totals is None else totals.cover)
+            await self._vendor_covers(COVER, None if totals is None else totals.cover)
+            await self._vendor_covers(TERMINAL, None if totals is None else totals.terminal)
             await self._vendor_power_downs(None if totals is None else totals.power_down)
+            await self._clock_log(TIME_SETS, None if totals is None else totals.time_sets)
+            await self._clock_log(BROADCASTS, None if totals is None else totals.broadcasts)
             self.h.daily = await daily.ours(None if totals is None else totals.freeze)
         else:
-            await self._standard_covers(new_clears & _CLEARS_COVER)
+            await self._standard_covers(COVER, new_clears)
+            await self._standard_covers(TERMINAL, new_clears)
             await self._standard_power_downs(new_clears & _CLEARS_POWER_DOWN)
+            await self._clock_log(TIME_SETS, None)
             self.h.daily = await daily.standard()
         return self.h
 
@@ -170,26 +215,66 @@ class MeterHarvester:
 
     # --- our meters: extended records --------------------------------------------------------
 
-    async def _vendor_covers(self, totals: AllTimeTotals | None) -> None:
-        mark = self._state.mark("cover_open")
+    async def _vendor_covers(self, log: CoverLog, totals: AllTimeTotals | None) -> None:
+        mark = self._state.mark(log.kind)
         if totals is None:
-            totals = await self._get(cat.MFR_COVER_OPEN_TOTALS, AllTimeTotals)
+            totals = await self._optional(log, log.totals, AllTimeTotals)
+            if totals is None:
+                return  # no terminal cover on this meter
         win = window(mark, totals.total)
         if win.count >= BLOCK_FROM:
-            block_di = cat.MFR_COVER_OPEN_BLOCK.di()
+            block_di = log.block.di()
             data = await self._client.read_all(self._addr, block_di)
             records = _decode(ExtendedCoverBlock, block_di, data).records[: win.count]
         else:
-            records = tuple([await self._get(cat.MFR_COVER_OPEN_RECORD, ExtendedCoverOpen, n)
+            records = tuple([await self._get(log.extended, ExtendedCoverOpen, n)
                              for n in range(1, win.count + 1)])
         got: dict[int, bool] = {}
+        rows = self.h.covers if log is COVER else self.h.terminal_covers
         for ext in records:
             if ext.is_empty or not win.first <= ext.seq <= win.total:
                 continue  # filed after we read the total: the next collection takes it
             got[ext.seq] = ext.closed
-            self.h.covers.append(self._extended_cover(ext, totals.baseline))
-        self._cleared(mark, "cover_open", totals.baseline)
-        self._note("cover_open", mark, advance(mark, win, got, totals.baseline), win, got)
+            rows.append(self._extended_cover(ext, totals.baseline))
+        self._cleared(mark, log.kind, totals.baseline)
+        self._note(log.kind, mark, advance(mark, win, got, totals.baseline), win, got)
+
+    # --- the clock logs: time settings, broadcast times ---------------------------------------
+
+    async def _clock_log(self, log: ClockLog, count: Count | None) -> None:
+        """The clock changes above the watermark. Neither log is ever cleared on our meters
+        (they are the evidence of who moved the clock); a count that fell on another maker's
+        is taken as a clear, like its standard records."""
+        if count is None:
+            count = await self._optional(log, log.count, Count)
+            if count is None:
+                return  # a meter that keeps no such log
+        mark, base = self._standard_base(log.kind, count.value, False)
+        win = window(mark, base + count.value)
+        got: dict[int, bool] = {}
+        for n in range(1, win.count + 1):
+            rec = await self._get(log.record, StandardTimeSet, n)
+            if rec.is_empty or rec.before_ms is None or rec.after_ms is None:
+                continue
+            seq = win.seq_of(n)
+            got[seq] = True
+            before = self._iso(rec.before_ms) or ""
+            self.h.clock_changes.append(ClockRow(
+                log.kind, seq, before, before, self._iso(rec.after_ms) or "",
+                rec.operator.hex().upper() if log.kind == "time_set" else None))
+        self._note(log.kind, self._state.mark(log.kind), advance(mark, win, got, base), win,
+                   got)
+
+    async def _optional(self, log: CoverLog | ClockLog, item: cat.DataItem,
+                        cls: type[V]) -> V | None:
+        """Read a log's count or totals; None where an optional log is answered "no such
+        data" (a meter without a terminal cover, or that keeps no clock log)."""
+        try:
+            return await self._get(item, cls)
+        except MeterRefused as exc:
+            if not log.optional or exc.error != ErrorCode.NO_SUCH_DATA:
+                raise
+            return None
 
     async def _vendor_power_downs(self, totals: AllTimeTotals | None) -> None:
         mark = self._state.mark("power_down")
@@ -243,26 +328,30 @@ class MeterHarvester:
         self.h.cleared_up_to[kind] = mark.seq
         return Mark(mark.seq, None, mark.seq), mark.seq
 
-    async def _standard_covers(self, cleared: set[int]) -> None:
-        count = (await self._get(cat.COVER_OPEN_COUNT, Count)).value
-        mark, base = self._standard_base("cover_open", count, bool(cleared))
+    async def _standard_covers(self, log: CoverLog, new_clears: set[int]) -> None:
+        got_count = await self._optional(log, log.count, Count)
+        if got_count is None:
+            return  # no terminal cover on this meter
+        count = got_count.value
+        mark, base = self._standard_base(log.kind, count, bool(new_clears & log.clears))
         win = window(mark, base + count)
         got: dict[int, bool] = {}
+        rows = self.h.covers if log is COVER else self.h.terminal_covers
         for n in range(1, win.count + 1):
-            std = await self._get(cat.COVER_OPEN_RECORD, StandardCoverOpen, n)
+            std = await self._get(log.record, StandardCoverOpen, n)
             if std.is_empty or std.opened_ms is None:
                 continue
             seq = win.seq_of(n)
             closed = std.closed_ms is not None
             got[seq] = closed
-            self.h.covers.append(CoverRow(
+            rows.append(CoverRow(
                 seq, self._iso(std.opened_ms) or "", self._iso(std.closed_ms), UNKNOWN,
                 UNKNOWN if closed else None, None, None,
                 std.before.import_0p01kwh / 100, std.before.export_0p01kwh / 100,
                 std.after.import_0p01kwh / 100 if closed else None,
                 std.after.export_0p01kwh / 100 if closed else None, False,
             ))
-        self._note("cover_open", self._state.mark("cover_open"), advance(mark, win, got, base),
+        self._note(log.kind, self._state.mark(log.kind), advance(mark, win, got, base),
                    win, got)
 
     async def _standard_power_downs(self, cleared: set[int]) -> None:

@@ -25,6 +25,7 @@ from meterseal.protocols.dlt645.catalog import (
     StandardCoverOpen,
     StandardEventClear,
     StandardPowerDown,
+    StandardTimeSet,
     decode_as,
 )
 from meterseal.protocols.dlt645.client import Dlt645Client
@@ -88,6 +89,16 @@ class ClearRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ClockRecord:
+    """A change of the meter's clock: a time setting or a broadcast time."""
+
+    seq: int  # all-time (the clock logs are never cleared); 0 when the meter does not say
+    before: str | None  # the meter's clock before the change (None: it had lost its time)
+    after: str | None
+    operator: str | None  # C0 C1 C2 C3 as hex, wire order; None: a broadcast, or not carried
+
+
+@dataclass(frozen=True, slots=True)
 class MeterReading:
     address: str
     link: str
@@ -106,6 +117,11 @@ class MeterReading:
     terminal_cover_count: int = 0
     terminal_cover_total: int = 0
     terminal_cover: list[CoverRecord] = field(default_factory=list)  # newest first
+    # The clock logs: time settings (03 30 04, 3016) and broadcast times (ours: 04 80 08, 303C).
+    time_set_count: int = 0
+    time_sets: list[ClockRecord] = field(default_factory=list)  # newest first
+    broadcast_count: int = 0
+    broadcasts: list[ClockRecord] = field(default_factory=list)  # newest first
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -174,6 +190,9 @@ class Reader:
             if not rec.is_empty:
                 clears.append(self._clear(rec))
         t_count, t_total, terminal = self._terminal(addr, vendor=totals is not None)
+        set_count, sets = self._clock_log(addr, cat.TIME_SET_COUNT, cat.TIME_SET_RECORD)
+        bc_count, bcs = (self._clock_log(addr, cat.BROADCAST_COUNT, cat.BROADCAST_RECORD)
+                         if totals is not None else (0, []))
         date = self._get(addr, cat.DATE, MeterDate)
         tod = self._get(addr, cat.TIME, MeterTime)
         return MeterReading(
@@ -193,7 +212,33 @@ class Reader:
             terminal_cover_count=t_count,
             terminal_cover_total=t_total,
             terminal_cover=terminal,
+            time_set_count=set_count,
+            time_sets=sets,
+            broadcast_count=bc_count,
+            broadcasts=bcs,
         )
+
+    def _clock_log(self, addr: bytes, count_item: cat.DataItem,
+                   record_item: cat.DataItem) -> tuple[int, list[ClockRecord]]:
+        """(count, records newest first) of a clock log; (0, []) from a meter that answers its
+        count "no such data". The n-th latest record's seq is count − n + 1: neither log is
+        ever cleared."""
+        try:
+            count = self._get(addr, count_item, Count).value
+        except MeterRefused as exc:
+            if exc.error != ErrorCode.NO_SUCH_DATA:
+                raise
+            return 0, []
+        out = []
+        for n in range(1, min(count, RING) + 1):
+            rec = self._get(addr, record_item, StandardTimeSet, n)
+            if rec.is_empty:
+                continue
+            operator = (rec.operator.hex().upper() if record_item is cat.TIME_SET_RECORD
+                        else None)
+            out.append(ClockRecord(count - n + 1, self._time(rec.before_ms),
+                                   self._time(rec.after_ms), operator))
+        return count, out
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -339,6 +384,13 @@ def format_reading(r: MeterReading) -> str:
     lines.append(f"event clears {r.event_clear_count}")
     for k in r.event_clears:
         lines.append(f"  {k.at}  operator {k.operator}  cleared {k.di}")
+    for label, count, records in (("time settings", r.time_set_count, r.time_sets),
+                                  ("broadcast times", r.broadcast_count, r.broadcasts)):
+        if count:
+            lines.append(f"{label} {count}")
+        for c in records:
+            who = f"  operator {c.operator}" if c.operator is not None else ""
+            lines.append(f"  #{c.seq:<4} {c.before or '(clock lost)'} -> {c.after}{who}")
     return "\n".join(lines)
 
 

@@ -5,7 +5,8 @@ MeterReading the DL/T 645 reader produces.
 Owns the reading plan: associate (public), read the address (4001) unless given, the clock and
 energies in one GET-List, the event counts (attribute 7), the record tables by GET-Record (all
 rows), and — only from a meter whose CONNECT answer carries our maker code — our manufacturer
-objects (FF1B, FF11: every record of all time with its time quality and bounds). Another
+objects (FF1B, FF1C, FF11: every record of all time with its time quality and bounds); the
+terminal cover's log (301C) from a meter that has one. Another
 maker's meter gets the standard records, quality "unknown": never a plain exact time.
 
 Must not know: the firmware, the simulator, sockets (the protocol client owns the link).
@@ -19,6 +20,7 @@ from typing import TypeVar
 from meterseal.headend.reader import (
     UNKNOWN,
     ClearRecord,
+    ClockRecord,
     CoverRecord,
     MeterReading,
     PowerDownRecord,
@@ -29,12 +31,14 @@ from meterseal.protocols.dlt698.apdu import GetRecord
 from meterseal.protocols.dlt698.axdr import Array, Data, OctetString, Structure
 from meterseal.protocols.dlt698.axdr_time import DateTimeS
 from meterseal.protocols.dlt698.client import Dlt698Client
-from meterseal.protocols.dlt698.errors import CodecError, InvalidField
+from meterseal.protocols.dlt698.errors import CodecError, Dar, InvalidField, MeterRefused
 from meterseal.protocols.dlt698.events import (
     AllTimeTotals,
+    ClockChangeRow,
     CoverOpenRow,
     EventClearRow,
     PowerDownRow,
+    QualityClockRow,
     QualityCoverRow,
     QualityPowerDownRow,
 )
@@ -42,7 +46,8 @@ from meterseal.protocols.dlt698.frame import ServerAddress
 from meterseal.protocols.dlt698.refs import Oad, SelectAll
 from meterseal.protocols.dlt698.values import CurrentValue, EnergyTotal, civil, time_ms
 
-T = TypeVar("T", CoverOpenRow, PowerDownRow, EventClearRow, QualityCoverRow, QualityPowerDownRow)
+T = TypeVar("T", CoverOpenRow, PowerDownRow, EventClearRow, QualityCoverRow, QualityPowerDownRow,
+            ClockChangeRow, QualityClockRow)
 CLOCK: Oad = Oad(cat.OI_DATE_TIME, 2)
 IMPORT: Oad = Oad(cat.OI_IMPORT_ENERGY, 2)
 EXPORT: Oad = Oad(cat.OI_EXPORT_ENERGY, 2)
@@ -75,6 +80,9 @@ class Reader698:
             for oi in (cat.OI_COVER_OPEN, cat.OI_POWER_DOWN, cat.OI_EVENT_CLEAR)
         }
         covers, cover_total = self._covers(ours, counts[cat.OI_COVER_OPEN])
+        t_count, t_total, terminal = self._terminal(ours)
+        set_count, sets = self._clock_log(ours, cat.OI_TIME_SET, cat.OI_MFR_TIME_SET)
+        bc_count, bcs = self._clock_log(ours, cat.OI_BROADCAST_TIME, cat.OI_MFR_BROADCAST_TIME)
         pds, pd_total = self._power_downs(ours, counts[cat.OI_POWER_DOWN])
         clears = [self._clear(r) for r in self._rows(cat.OI_EVENT_CLEAR, EventClearRow)]
         reading = MeterReading(
@@ -91,20 +99,42 @@ class Reader698:
             power_down=pds,
             event_clear_count=counts[cat.OI_EVENT_CLEAR],
             event_clears=clears,
+            terminal_cover_count=t_count,
+            terminal_cover_total=t_total,
+            terminal_cover=terminal,
+            time_set_count=set_count,
+            time_sets=sets,
+            broadcast_count=bc_count,
+            broadcasts=bcs,
         )
         client.release()
         return reading
 
     # --- the logs ----------------------------------------------------------------------------
 
-    def _covers(self, ours: bool, count: int) -> tuple[list[CoverRecord], int]:
+    def _covers(self, ours: bool, count: int, oi: int = cat.OI_COVER_OPEN,
+                mfr_oi: int = cat.OI_MFR_COVER_OPEN) -> tuple[list[CoverRecord], int]:
         if not ours:
-            rows = self._rows(cat.OI_COVER_OPEN, CoverOpenRow)
+            rows = self._rows(oi, CoverOpenRow)
             return [self._standard_cover(r) for r in rows], count
-        totals = self._value(self._client.get(Oad(cat.OI_MFR_COVER_OPEN, cat.MFR_TOTALS)),
-                             AllTimeTotals)
-        history = self._history(cat.OI_MFR_COVER_OPEN, QualityCoverRow)
+        totals = self._value(self._client.get(Oad(mfr_oi, cat.MFR_TOTALS)), AllTimeTotals)
+        history = self._history(mfr_oi, QualityCoverRow) if totals.total else []
         return [self._cover(r) for r in history], totals.total
+
+    def _terminal(self, ours: bool) -> tuple[int, int, list[CoverRecord]]:
+        """(standard count, all-time total, records newest first) of the terminal cover's log
+        (301C, ours FF1C); (0, 0, []) from a meter that answers 301C "object undefined" (no
+        terminal cover), as the DL/T 645 reader does for "no such data"."""
+        oad = Oad(cat.OI_TERMINAL_COVER_OPEN, cat.ATTR_CURRENT_VALUE)
+        try:
+            count = self._value(self._client.get(oad), CurrentValue).count
+        except MeterRefused as exc:
+            if exc.dar != Dar.OBJECT_UNDEFINED:
+                raise
+            return 0, 0, []
+        records, total = self._covers(ours, count, cat.OI_TERMINAL_COVER_OPEN,
+                                      cat.OI_MFR_TERMINAL_COVER_OPEN)
+        return count, total, records
 
     def _power_downs(self, ours: bool, count: int) -> tuple[list[PowerDownRecord], int]:
         if not ours:
@@ -119,6 +149,28 @@ class Reader698:
                             r.end_quality, r.cleared)
             for r in self._history(cat.OI_MFR_POWER_DOWN, QualityPowerDownRow)
         ], totals.total
+
+    def _clock_log(self, ours: bool, oi: int, mfr_oi: int) -> tuple[int, list[ClockRecord]]:
+        """(count, records newest first) of a clock log (3016, 303C; ours through FF16, FF3C
+        with the operator code of a time setting); (0, []) from a meter that answers it "object
+        undefined"."""
+        try:
+            count = self._value(self._client.get(Oad(oi, cat.ATTR_CURRENT_VALUE)),
+                                CurrentValue).count
+        except MeterRefused as exc:
+            if exc.dar != Dar.OBJECT_UNDEFINED:
+                raise
+            return 0, []
+        if not ours:
+            rows = self._rows(oi, ClockChangeRow)
+            return count, [ClockRecord(0, self._opt(r.before_ms), self._opt(r.after_ms), None)
+                           for r in rows]
+        setting = oi == cat.OI_TIME_SET
+        return count, [
+            ClockRecord(r.seq, self._opt(r.before_ms), self._opt(r.after_ms),
+                        r.operator.hex().upper() if setting else None)
+            for r in self._history(mfr_oi, QualityClockRow)
+        ]
 
     def _rows(self, oi: int, cls: type[T]) -> list[T]:
         result = self._client.get_record(GetRecord(Oad(oi, cat.ATTR_RECORDS), SelectAll()))

@@ -25,23 +25,30 @@ class _Integral:
 
     __slots__ = ("_cum", "_times", "_watts", "zero")
 
-    def __init__(self, times: np.ndarray, watts: np.ndarray) -> None:
-        self._times = times
-        self._watts = watts
+    def __init__(self, times: np.ndarray, times_list: list[int], watts: np.ndarray) -> None:
         self.zero = not watts.any()
+        # Looked up one instant at a time: numpy's per-call overhead on a scalar costs more than
+        # the search. As Python ints and floats (the same doubles) with bisect_right, whose
+        # search is numpy's searchsorted(side="right") step for step. times_list is
+        # times.tolist(), shared by the integrals of one load; a zero power is never looked up.
+        self._times = times_list
+        self._watts: list[float] = []
+        self._cum: list[float] = []
+        if self.zero:
+            return
         cum = np.zeros(len(times))
         if len(times) > 1:
             np.cumsum(watts[:-1] * (np.diff(times) / _US_PER_HOUR), out=cum[1:])
-        self._cum = cum
+        self._watts = watts.tolist()
+        self._cum = cum.tolist()
 
     def __call__(self, t_us: int) -> float:
         if self.zero:
             return 0.0
-        i = int(np.searchsorted(self._times, t_us, side="right")) - 1
+        i = bisect.bisect_right(self._times, t_us) - 1
         if i < 0:
             return 0.0
-        return float(self._cum[i] + self._watts[i] * ((t_us - int(self._times[i]))
-                                                      / _US_PER_HOUR))
+        return self._cum[i] + self._watts[i] * ((t_us - self._times[i]) / _US_PER_HOUR)
 
 
 class _Dark:
@@ -86,8 +93,9 @@ class EnergyTruth:
     def _build(self, at_us: list[int], imp_w: list[float], exp_w: list[float],
                outages: Iterable[tuple[int, int]]) -> None:
         times = np.maximum(np.array(at_us, dtype=np.int64), 0)
-        self._imp = _Integral(times, np.array(imp_w, dtype=np.float64))
-        self._exp = _Integral(times, np.array(exp_w, dtype=np.float64))
+        times_list = times.tolist()
+        self._imp = _Integral(times, times_list, np.array(imp_w, dtype=np.float64))
+        self._exp = _Integral(times, times_list, np.array(exp_w, dtype=np.float64))
         off = sorted((a, b) for a, b in outages if b > a)
         self._dark_i = _Dark(self._imp, off)
         self._dark_e = _Dark(self._exp, off)
@@ -98,4 +106,6 @@ class EnergyTruth:
             return 0, 0
         imp = self._imp(t_us) - self._dark_i(t_us)
         exp = self._exp(t_us) - self._dark_e(t_us)
-        return int(max(0.0, imp) * 1000.0), int(max(0.0, exp) * 1000.0)
+        # x if x > 0.0 else 0.0 is max(0.0, x) (a zero or NaN gives 0.0), without the call.
+        return (int((imp if imp > 0.0 else 0.0) * 1000.0),
+                int((exp if exp > 0.0 else 0.0) * 1000.0))

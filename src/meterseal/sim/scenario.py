@@ -168,17 +168,19 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     loads: tuple[LoadStep, ...] = (DEFAULT_LOAD,)
     programming_key: tuple[KeyWindow, ...] = ()
-    profile: Profile = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    # Resolved from profile_name and overrides, never given: dataclasses.replace with other
+    # overrides must not carry the old profile along (it copies every init field).
+    profile: Profile = field(default=None, init=False, compare=False,  # type: ignore[assignment]
+                             repr=False)
 
     def __post_init__(self) -> None:
         validate(self)
-        if self.profile is None:
-            try:
-                prof = resolve_profile(dict(self.overrides), self.profile_name)
-                BoardParams.from_profile(prof)  # what only the typed board can refuse
-            except ProfileError as exc:
-                raise ScenarioError(f"[meter]: {exc}") from None
-            object.__setattr__(self, "profile", prof)
+        try:
+            prof = resolve_profile(dict(self.overrides), self.profile_name)
+            BoardParams.from_profile(prof)  # what only the typed board can refuse
+        except ProfileError as exc:
+            raise ScenarioError(f"[meter]: {exc}") from None
+        object.__setattr__(self, "profile", prof)
         _check_calendar(self)
 
     def programming_key_pressed(self, t_us: int) -> bool:

@@ -18,7 +18,7 @@ from html import escape
 from meterseal.headend.analytics.explain import Event, Timeline
 
 W, LEFT, RIGHT = 960, 110, 36
-LANES = ("outage", "opening", "work order", "event clear", "clock change")
+LANES = ("outage", "opening", "terminal opening", "work order", "event clear", "clock change")
 COLOURS = {"outage": "#9aa5b1", "local cut": "#d64545", "work order": "#3f9142",
            "event clear": "#8e44ad", "clock change": "#2b6cb0",
            "exact": "#c0392b", "deferred": "#e67e22", "bounded": "#f0a030",
@@ -64,13 +64,14 @@ def _event(e: Event, s: Scale, y: float) -> str:
         cls = "bounded" if e.quality == "bounded" else e.kind.replace(" ", "-")
         return (f'<rect class="ev {cls}" x="{x0:.1f}" y="{y - 7}" width="{x1 - x0:.1f}"'
                 f' height="14" fill="{colour}" fill-opacity="0.75">{tip}</rect>')
-    if e.kind == "opening":
+    if e.kind in ("opening", "terminal opening"):
         q = e.quality or "unknown"
+        cls = e.kind.replace(" ", "-")
         if q in ("unsynced", "unknown"):
-            return (f'<circle class="ev opening {q}" cx="{x0:.1f}" cy="{y}" r="6" fill="none"'
+            return (f'<circle class="ev {cls} {q}" cx="{x0:.1f}" cy="{y}" r="6" fill="none"'
                     f' stroke="{COLOURS[q]}" stroke-width="2" stroke-dasharray="2,2">{tip}'
                     "</circle>")
-        return (f'<circle class="ev opening {q}" cx="{x0:.1f}" cy="{y}" r="6"'
+        return (f'<circle class="ev {cls} {q}" cx="{x0:.1f}" cy="{y}" r="6"'
                 f' fill="{COLOURS[q]}">{tip}</circle>')
     colour = COLOURS[e.kind]
     return (f'<path class="ev {e.kind.replace(" ", "-")}" d="M{x0:.1f},{y - 7} l6,12 h-12 z"'

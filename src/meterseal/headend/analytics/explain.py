@@ -52,6 +52,18 @@ class Timeline:
                 "peer_usage": [[d.isoformat(), round(k, 3)] for d, k in self.peer_usage]}
 
 
+def _opening(kind: str, what: str, where: str, seq: int, q: str, opened: Any, earliest: Any,
+             latest: Any, order_id: str | None, off: float) -> Event:
+    """An opening as a point (its time known) or an interval (bounded), in words."""
+    interval = q == "bounded" and earliest != latest
+    when = (f"between {local(earliest, off)} and {local(latest, off)}" if interval
+            else local(opened, off))
+    order = f"work order {order_id}" if order_id else "no work order"
+    text = f"{what} opened {when}, {_QUALITY_WORDS[q]},{where}"
+    return Event(kind, earliest if interval else opened, latest if interval else None, q,
+                 f"{text.rstrip(',')}; {order} (seq {seq})")
+
+
 def _events(con: duckdb.DuckDBPyConnection, address: str, off: float) -> list[Event]:
     out = []
     for _seq, start, end, local_cut, saw, n in con.execute(
@@ -63,14 +75,14 @@ def _events(con: duckdb.DuckDBPyConnection, address: str, off: float) -> list[Ev
     for seq, q, opened, earliest, latest, order_id, during in con.execute(
             "SELECT seq, quality, opened_at, earliest, latest, order_id, during_outage"
             " FROM opening WHERE address = ?", [address]).fetchall():
-        interval = q == "bounded" and earliest != latest
-        when = (f"between {local(earliest, off)} and {local(latest, off)}" if interval
-                else local(opened, off))
-        order = f"work order {order_id}" if order_id else "no work order"
-        out.append(Event("opening", earliest if interval else opened, latest if interval
-                         else None, q, f"cover opened {when}, {_QUALITY_WORDS[q]},"
-                         f" {'during an outage' if during else 'on mains'}; {order}"
-                         f" (seq {seq})"))
+        where = " during an outage," if during else " on mains,"
+        out.append(_opening("opening", "cover", where, seq, q, opened, earliest, latest,
+                            order_id, off))
+    for seq, q, opened, earliest, latest, order_id in con.execute(
+            "SELECT seq, quality, opened_at, earliest, latest, order_id FROM terminal_opening"
+            " WHERE address = ?", [address]).fetchall():
+        out.append(_opening("terminal opening", "terminal cover", "", seq, q, opened, earliest,
+                            latest, order_id, off))
     for oid, staff, start, end, reason in con.execute(
             "SELECT order_id, staff, start_at, end_at, reason FROM work_order WHERE address = ?",
             [address]).fetchall():

@@ -6,7 +6,8 @@ inferred at power-up), whether mains was out then, whether a work order covers i
 outages were the meter's own (a supply cut its feeder neighbours did not see), consumption
 after an event against before, relative to the feeder's other customers of the same type (so a
 season, a holiday or a heat wave moves both and cancels), event clears and clock changes near an
-opening, and the meter model's hardware finding (can it see an opening during an outage at all).
+opening, the terminal cover's openings no work order covers, and the meter model's hardware
+finding (can it see an opening during an outage at all).
 The result is one row per meter: ``meter_evidence``.
 
 Must not know: weights and words (score.py), the fleet's ground truth.
@@ -114,6 +115,22 @@ SELECT o.*,
         AND k.changed_at BETWEEN o.earliest - INTERVAL (NEAR) DAY
                              AND o.latest + INTERVAL (NEAR) DAY) AS clock_changes_near
 FROM o"""),
+    ("terminal_opening", """
+-- every opening of the terminal cover (over the meter's terminals, where a bypass is wired), as
+-- an instant or an interval like a cover opening, and the work order that covers it, if any.
+WITH t AS (
+    SELECT meter_address AS address, seq, time_quality AS quality, opened_at, closed_at,
+           CASE WHEN time_quality = 'bounded' THEN coalesce(not_before, opened_at)
+                ELSE opened_at END AS earliest,
+           CASE WHEN time_quality = 'bounded' THEN coalesce(not_after, opened_at)
+                ELSE opened_at END AS latest
+    FROM terminal_cover_open)
+SELECT t.*,
+    (SELECT min(w.order_id) FROM work_order w WHERE w.address = t.address AND w.staff <> ''
+        AND t.quality <> 'unsynced'
+        AND t.latest >= w.start_at - INTERVAL (ORDER_SLACK) MINUTE
+        AND t.earliest <= w.end_at + INTERVAL (ORDER_SLACK) MINUTE) AS order_id
+FROM t"""),
     ("anchor", """
 -- the moments after which a meter's consumption is compared with before: its openings that no
 -- work order covers, its own supply cuts, its other outages; the day is the meter's local day.
@@ -184,6 +201,8 @@ WITH op AS (
       sum(clock_changes_near) FILTER (WHERE order_id IS NULL) AS clock_changes_near_open
     FROM opening GROUP BY 1),
 cut AS (SELECT address, count(*) FILTER (WHERE local_cut) AS local_cuts FROM outage GROUP BY 1),
+term AS (SELECT address, count(*) FILTER (WHERE order_id IS NULL) AS terminal_open_no_order
+         FROM terminal_opening GROUP BY 1),
 chg AS (
     SELECT address,
       min(relative_change) FILTER (WHERE days = 7 AND kind = 'opening') AS open_change_7d,
@@ -204,12 +223,14 @@ SELECT c.address, c.feeder, c.customer_type, c.meter_model,
     coalesce(cut.local_cuts, 0) AS local_cuts,
     coalesce(op.clears_near_open, 0) AS clears_near_open,
     coalesce(op.clock_changes_near_open, 0) AS clock_changes_near_open,
+    coalesce(term.terminal_open_no_order, 0) AS terminal_open_no_order,
     chg.open_change_7d, chg.open_change_30d, chg.cut_change_30d, chg.outage_change_30d
 FROM customer c
 LEFT JOIN meter m ON m.address = c.address
 LEFT JOIN meter_model mm ON mm.meter_model = c.meter_model
 LEFT JOIN op ON op.address = c.address
 LEFT JOIN cut ON cut.address = c.address
+LEFT JOIN term ON term.address = c.address
 LEFT JOIN chg ON chg.address = c.address"""),
 )
 

@@ -51,6 +51,9 @@ TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 OPTIONAL: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "clock_change": (("meter_address", "text"), ("changed_at", "ts"), ("kind", "text"),
                      ("clock_before", "ts"), ("clock_after", "ts")),
+    "terminal_cover_open": (("meter_address", "text"), ("seq", "int"), ("opened_at", "ts"),
+                            ("closed_at", "ts"), ("time_quality", "text"),
+                            ("not_before", "ts"), ("not_after", "ts")),
 }
 _ARROW: Final = {"text": pa.string(), "int": pa.int64(), "real": pa.float64(),
                  "bool": pa.bool_(), "ts": pa.string(), "date": pa.string()}

@@ -58,6 +58,8 @@ class Details:
     offset_h: dict[str, float] = field(default_factory=dict)
     openings: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     cuts: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    terminal: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list))
     changes: dict[tuple[str, str, int], dict[int, dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
@@ -69,6 +71,8 @@ class Details:
             d.openings[o["address"]].append(o)
         for g in _rows(con, "SELECT * FROM outage WHERE local_cut ORDER BY address, started_at"):
             d.cuts[g["address"]].append(g)
+        for t in _rows(con, "SELECT * FROM terminal_opening ORDER BY address, earliest"):
+            d.terminal[t["address"]].append(t)
         for c in _rows(con, "SELECT * FROM consumption_change"):
             d.changes.setdefault((c["address"], c["kind"], int(c["ref"])), {})[c["days"]] = c
         return d
@@ -145,6 +149,17 @@ class Details:
             scored.append((w.get("drop_outage_30d") * x["drop_outage_30d"],
                            f"consumption {_pct(-x['drop_outage_30d'])} against its peers over"
                            " the 30 days after one of its outages, with no recorded opening"))
+        off = self.offset_h.get(a, 8.0)
+        for t in self.terminal.get(a, []):
+            if t["order_id"] is None:
+                scored.append((w.get("terminal_open_no_order"),
+                               f"terminal cover opened {when(t, off)},"
+                               f" {_QUALITY_WORDS[t['quality']]}; no work order covers it"
+                               f" (seq {t['seq']})"))
+            else:
+                scored.append((w.get("open_with_order"),
+                               f"terminal cover opened {when(t, off)}: covered by work order"
+                               f" {t['order_id']}"))
         for o in self.openings.get(a, []):
             if o["order_id"] is not None:
                 scored.append((w.get("open_with_order"),

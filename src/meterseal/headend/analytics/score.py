@@ -25,11 +25,12 @@ from meterseal.headend.analytics.weights import DEFAULT, Weights
 
 COUNTS: Final = ("outage_open_exact", "outage_open_bounded", "mains_open_no_order",
                  "unknown_open_no_order", "unsynced_open", "open_with_order",
-                 "open_in_local_cut", "local_cuts", "clears_near_open", "clock_changes_near_open")
+                 "open_in_local_cut", "local_cuts", "clears_near_open", "clock_changes_near_open",
+                 "terminal_open_no_order")
 DROPS: Final = {"drop_open_7d": "open_change_7d", "drop_open_30d": "open_change_30d",
                 "drop_cut_30d": "cut_change_30d", "drop_outage_30d": "outage_change_30d"}
 UNEXPLAINED: Final = ("outage_open_exact", "outage_open_bounded", "mains_open_no_order",
-                      "unknown_open_no_order", "unsynced_open")
+                      "unknown_open_no_order", "unsynced_open", "terminal_open_no_order")
 FEATURES: Final = (*COUNTS, "repeat_unexplained", *DROPS)
 QUALITY_RANK: Final = {"exact": 0, "deferred": 1, "bounded": 2, "unknown": 3, "unsynced": 4}
 

@@ -23,14 +23,14 @@ from meterseal.headend.store.migrate import upgrade
 __all__ = ["DEFAULT_URL", "Store", "StoreError", "now_iso"]
 
 _COVER_UPSERT: Final = """
-INSERT INTO cover_open (meter_address, seq, opened_at, closed_at, time_quality, close_quality,
+INSERT INTO {table} (meter_address, seq, opened_at, closed_at, time_quality, close_quality,
     not_before, not_after, import_before_kwh, export_before_kwh, import_after_kwh,
     export_after_kwh, cleared)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (meter_address, seq) DO UPDATE SET
     closed_at = excluded.closed_at, close_quality = excluded.close_quality,
     import_after_kwh = excluded.import_after_kwh, export_after_kwh = excluded.export_after_kwh
-WHERE cover_open.closed_at IS NULL AND excluded.closed_at IS NOT NULL"""
+WHERE {table}.closed_at IS NULL AND excluded.closed_at IS NOT NULL"""
 
 _POWER_DOWN_UPSERT: Final = """
 INSERT INTO power_down (meter_address, seq, started_at, ended_at, time_quality, end_quality,
@@ -43,6 +43,11 @@ WHERE power_down.ended_at IS NULL AND excluded.ended_at IS NOT NULL"""
 _CLEAR_INSERT: Final = """
 INSERT INTO event_clear (meter_address, seq, cleared_at, operator, di) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (meter_address, seq) DO NOTHING"""
+
+_CLOCK_INSERT: Final = """
+INSERT INTO clock_change (meter_address, kind, seq, changed_at, clock_before, clock_after,
+    operator) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (meter_address, kind, seq) DO NOTHING"""
 
 _DAILY_INSERT: Final = """
 INSERT INTO daily_energy (meter_address, day, import_kwh, export_kwh, frozen_at)
@@ -64,7 +69,8 @@ ON CONFLICT (meter_address, kind) DO UPDATE SET
     seq = excluded.seq, open_seq = excluded.open_seq, base = excluded.base"""
 
 # Tables whose cleared flag follows a log's baseline.
-_CLEARABLE: Final = {"cover_open": "cover_open", "power_down": "power_down"}
+_CLEARABLE: Final = {"cover_open": "cover_open", "power_down": "power_down",
+                     "terminal_cover": "terminal_cover_open"}
 
 
 def now_iso() -> str:
@@ -186,17 +192,21 @@ class Store:
         db.execute(_METER_UPSERT, (h.address, h.manufacturer, h.vendor_records, h.utc_offset_h,
                                    h.endpoint, seen, seen))
         a = h.address
-        db.executemany(_COVER_UPSERT, [
-            (a, c.seq, c.opened_at, c.closed_at, c.time_quality, c.close_quality, c.not_before,
-             c.not_after, c.import_before_kwh, c.export_before_kwh, c.import_after_kwh,
-             c.export_after_kwh, c.cleared) for c in h.covers
-        ])
+        for table, covers in (("cover_open", h.covers), ("terminal_cover_open",
+                                                           h.terminal_covers)):
+            db.executemany(_COVER_UPSERT.format(table=table), [
+                (a, c.seq, c.opened_at, c.closed_at, c.time_quality, c.close_quality,
+                 c.not_before, c.not_after, c.import_before_kwh, c.export_before_kwh,
+                 c.import_after_kwh, c.export_after_kwh, c.cleared) for c in covers
+            ])
         db.executemany(_POWER_DOWN_UPSERT, [
             (a, p.seq, p.started_at, p.ended_at, p.time_quality, p.end_quality, p.cleared)
             for p in h.power_downs
         ])
         db.executemany(_CLEAR_INSERT, [(a, k.seq, k.cleared_at, k.operator, k.di)
                                        for k in h.clears])
+        db.executemany(_CLOCK_INSERT, [(a, k.kind, k.seq, k.changed_at, k.clock_before,
+                                        k.clock_after, k.operator) for k in h.clock_changes])
         db.executemany(_DAILY_INSERT, [(a, d.day, d.import_kwh, d.export_kwh, d.frozen_at)
                                        for d in h.daily])
         for kind, upto in h.cleared_up_to.items():

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Final
 
 from meterseal.firmware.authlog import KIND_BROADCAST, KIND_TIME_SET
-from meterseal.firmware.chain import read_link
+from meterseal.firmware.chain import served_head
 from meterseal.firmware.meterimage import MeterImage
 from meterseal.firmware.records import DailyFreeze
 from meterseal.firmware.reportword import open_time_ms, run_status7
@@ -276,16 +276,8 @@ def _mfr_chain_head(model: MeterModel, di: int) -> Value:
     chain = model.image().chain
     if not chain:
         return ChainHead()
-    page, data, seal = chain[0]
-    link = read_link(page, data)
-    unsealed = sum(1 for p, d, s in chain if not s and _late(p, d))
-    mac = (seal[15:23] if seal else bytes(8)) if link is None or link.late() else link.mac
-    return ChainHead(len(chain), 0 if link is None else link.chain_seq, mac, unsealed)
-
-
-def _late(page: int, data: bytes) -> bool:
-    link = read_link(page, data)
-    return link is not None and link.late()
+    entries, seq, mac, unsealed = served_head(chain)
+    return ChainHead(entries, seq, mac, unsealed)
 
 
 def _mfr_chain_page(model: MeterModel, di: int) -> Value:

@@ -36,7 +36,8 @@ from meterseal.protocols.dlt645.session import Dlt645Session
 from meterseal.protocols.dlt645.values import AllTimeTotals, Count, decoding, expect_length
 
 DI_MANUFACTURER: Final = cat.DI_MANUFACTURER  # Table A.5, one definition: the catalogue's
-# Ours: 04 80 0D 00 + 04 80 11 00 + 03 30 03 00 + 05 06 00 01 in one answer.
+# Ours: 04 80 0D 00 + 04 80 11 00 + 03 30 03 00 + 05 06 00 01 + 04 80 0E 00 + 03 30 04 00
+# + 04 80 08 00 in one answer.
 DI_MFR_LOG_TOTALS: Final = 0x0480FF00
 OURS: Final = "meterseal"  # our manufacturer number: the 04 80 0D/11/FF identifiers are ours
 
@@ -47,32 +48,53 @@ VENDOR_DIS: Final = frozenset({DI_MFR_LOG_TOTALS} | cat.VENDOR_DIS)
 
 
 _NO_FREEZE: Final = FreezeTime()
+_NO_TERMINAL: Final = AllTimeTotals(0, 0)
+_NO_COUNT: Final = Count(0)
 
 
 @dataclass(frozen=True, slots=True)
 class LogTotals:
-    """Ours (`04 80 FF 00`, 24 bytes): the cover-open all-time totals (8, as `04 80 0D 00`),
+    """Ours (`04 80 FF 00`, 38 bytes): the cover-open all-time totals (8, as `04 80 0D 00`),
     the power-down ones (8, as `04 80 11 00`), the event-clear count (3, as `03 30 03 00`),
-    the time of the latest daily freeze (5, as `05 06 00 01`)."""
+    the time of the latest daily freeze (5, as `05 06 00 01`), the terminal cover's all-time
+    totals (8, as `04 80 0E 00`; zero on a meter without a terminal cover), the time-setting
+    count (3, as `03 30 04 00`) and the broadcast-time count (3, as `04 80 08 00`).
+
+    The 24-byte answer of our meters from before the terminal cover and the clock logs decodes
+    with ``terminal``, ``time_sets`` and ``broadcasts`` None: the head-end then asks each on its
+    own."""
 
     cover: AllTimeTotals
     power_down: AllTimeTotals
     clears: Count
     freeze: FreezeTime = _NO_FREEZE
+    terminal: AllTimeTotals | None = _NO_TERMINAL
+    time_sets: Count | None = _NO_COUNT
+    broadcasts: Count | None = _NO_COUNT
 
-    LENGTH: ClassVar[int] = 2 * AllTimeTotals.LENGTH + Count.LENGTH + FreezeTime.LENGTH
+    OLD_LENGTH: ClassVar[int] = 2 * AllTimeTotals.LENGTH + Count.LENGTH + FreezeTime.LENGTH
+    LENGTH: ClassVar[int] = OLD_LENGTH + AllTimeTotals.LENGTH + 2 * Count.LENGTH
     WHAT: ClassVar[str] = "the totals of every log"
 
     def to_bytes(self) -> bytes:
-        return (self.cover.to_bytes() + self.power_down.to_bytes() + self.clears.to_bytes()
+        head = (self.cover.to_bytes() + self.power_down.to_bytes() + self.clears.to_bytes()
                 + self.freeze.to_bytes())
+        if self.terminal is None or self.time_sets is None or self.broadcasts is None:
+            return head
+        return (head + self.terminal.to_bytes() + self.time_sets.to_bytes()
+                + self.broadcasts.to_bytes())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
-        expect_length(data, cls.LENGTH, cls.WHAT)
+        if len(data) != cls.OLD_LENGTH:
+            expect_length(data, cls.LENGTH, cls.WHAT)
         with decoding(cls.WHAT):
-            return cls(AllTimeTotals.from_bytes(data[:8]), AllTimeTotals.from_bytes(data[8:16]),
-                       Count.from_bytes(data[16:19]), FreezeTime.from_bytes(data[19:]))
+            head = (AllTimeTotals.from_bytes(data[:8]), AllTimeTotals.from_bytes(data[8:16]),
+                    Count.from_bytes(data[16:19]), FreezeTime.from_bytes(data[19:24]))
+            if len(data) == cls.OLD_LENGTH:
+                return cls(*head, None, None, None)
+            return cls(*head, AllTimeTotals.from_bytes(data[24:32]),
+                       Count.from_bytes(data[32:35]), Count.from_bytes(data[35:38]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +176,8 @@ class MakerFace:
     def _log_totals(self) -> bytes:
         parts = [self._inner.value(di) for di in
                  (cat.DI_MFR_COVER_TOTALS, cat.DI_MFR_POWER_DOWN_TOTALS, cat.DI_CLEAR_COUNT,
-                  cat.FREEZE_TIME.di(1))]
+                  cat.FREEZE_TIME.di(1), cat.DI_MFR_TERMINAL_TOTALS, cat.DI_TIME_SET_COUNT,
+                  cat.DI_MFR_BROADCAST_COUNT)]
         return b"".join(p or b"" for p in parts)
 
     def handle_error(self, error: FrameError) -> list[bytes]:

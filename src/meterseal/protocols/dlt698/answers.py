@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from meterseal.firmware.chain import served_head
 from meterseal.firmware.records import EXACT, UNSYNCED
 from meterseal.protocols.dlt698.apdu import GetRecord, ResultRecord
 from meterseal.protocols.dlt698.axdr import (
@@ -63,6 +64,13 @@ from meterseal.protocols.dlt698.catalog import (
     OI_MFR_TIME_SET,
     POWER_DOWN,
     TERMINAL_COVER_OPEN,
+)
+from meterseal.protocols.dlt698.chainobjects import (
+    ATTR_CHAIN_HEAD,
+    ATTR_CHAIN_PAGES,
+    OI_MFR_CHAIN,
+    ChainHead698,
+    ChainPage698,
 )
 from meterseal.protocols.dlt698.errors import Dar
 from meterseal.protocols.dlt698.freezes import (
@@ -196,6 +204,7 @@ class Answers:
             OI_ADDRESS: self._address,
             OI_DEVICE: self._device,
             OI_DAILY_FREEZE: self._daily_freeze,
+            OI_MFR_CHAIN: self._chain,
         }.get(oi)
         if fixed is not None:
             return fixed
@@ -207,6 +216,20 @@ class Answers:
         if mfr is not None:
             return lambda a: self._manufacturer(mfr, oi, a)
         return None
+
+    def _chain(self, attribute: int) -> Answer:
+        """FFAC (chainobjects.py): the record chain's head, and its pages newest first (a GET
+        with an element index answers one page)."""
+        if attribute == ATTR_LOGICAL_NAME:
+            return _logical_name(OI_MFR_CHAIN)
+        chain = self.model.image().chain
+        if attribute == ATTR_CHAIN_HEAD:
+            entries, seq, mac, unsealed = served_head(chain)
+            return ChainHead698(entries, seq, bytes(mac), unsealed).to_data()
+        if attribute == ATTR_CHAIN_PAGES:
+            return Array(tuple(ChainPage698(page, bytes(data), bytes(seal)).to_data()
+                               for page, data, seal in chain))
+        return Dar.OBJECT_UNDEFINED
 
     def _energy(self, attribute: int, which: int, oi: int) -> Answer:
         if attribute == ATTR_LOGICAL_NAME:

@@ -316,6 +316,7 @@ BAD_HCS: Final = "bad HCS"
 BAD_FCS: Final = "bad FCS"
 BAD_END: Final = "bad end byte"
 TRUNCATED: Final = "truncated"
+SUPERSEDED: Final = "superseded"
 _MIN_HEAD: Final = 1 + 2 + 1 + 1  # 68, L, C, the SA flag: enough to know the header's size
 
 
@@ -337,9 +338,11 @@ class FrameDecoder:
 
     Each rejection costs at most one header check (bounded) or, for a header whose HCS holds,
     one FCS over at most ``max_frame_length`` bytes; a run of 68 bytes is rejected on L as
-    cheaply as a run of FE. Rejections are counted in ``errors`` by reason (``last_error`` says
-    the latest); nothing is kept per byte. Between calls the decoder keeps at most one
-    incomplete frame.
+    cheaply as a run of FE. A candidate still short of its header is dropped when a whole valid
+    frame already follows inside it (``superseded``): junk that looks like the start of a long
+    frame cannot swallow the good frame behind it while the line stays quiet. Rejections are
+    counted in ``errors`` by reason (``last_error`` says the latest); nothing is kept per byte.
+    Between calls the decoder keeps at most one incomplete frame.
     """
 
     __slots__ = ("_buffer", "_max", "_start", "errors", "garbage_bytes", "last_error")
@@ -379,6 +382,8 @@ class FrameDecoder:
                 if pos >= size:
                     break
             verdict = self._examine(buffer, pos, size)
+            if verdict is None and self._frame_within_header(buffer, pos, size):
+                verdict = SUPERSEDED
             if verdict is None:  # incomplete: keep from this 68 on
                 break
             if isinstance(verdict, str):
@@ -390,6 +395,26 @@ class FrameDecoder:
             pos += consumed
         del buffer[:pos]
         return out
+
+    def _frame_within_header(self, buffer: bytearray, pos: int, size: int) -> bool:
+        """Whether a whole valid frame starts inside the header of the incomplete candidate at
+        ``pos`` (junk such as `68 00 01` claims a long frame whose header would take in the good
+        frame behind it, and the stream may have nothing more to send). A real header cannot
+        hold such a frame short of its HCS and FCS both matching by chance, so the candidate is
+        dropped. Bounded: the buffer is shorter than the longest header, each start judged
+        once."""
+        if size - pos >= _MIN_HEAD:
+            head = 1 + 2 + 1 + (1 + (buffer[pos + 4] & 0x0F) + 1) + 1
+            if size - pos >= head + 2:
+                return False  # its header is all there and its HCS held: its body is coming
+        start = pos + 1
+        while True:
+            start = self._next_candidate(buffer, start, size)
+            if start >= size:
+                return False
+            if isinstance(self._examine(buffer, start, size), tuple):
+                return True
+            start += 1
 
     def _next_candidate(self, buffer: bytearray, pos: int, size: int) -> int:
         """Where the next frame may start: a 68 whose length field's high byte fits the limit

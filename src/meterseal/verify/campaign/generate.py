@@ -208,7 +208,6 @@ def draw(seed: int, index: int) -> Drawn:
                 cover=tuple(new_covers),
                 faults=tuple(new_faults),
                 loads=loads,
-                profile=base.profile,
             )
             return Drawn(index, seed, sc, kind, battery, boundary, at)
         kind = FALLBACK[kind]

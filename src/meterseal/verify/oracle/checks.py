@@ -127,14 +127,14 @@ def check_i4(ev: Evidence) -> list[str]:
     problems: list[str] = []
     last_total = 0
     last_pd_total = 0
-    for t, img in ev.history():
-        if img.cover_total < last_total:
-            problems.append(f"count fell from {last_total} to {img.cover_total} at "
-                            f"{t / 1e6:.6f} s")
-        if img.power_down_total < last_pd_total:
+    # The history's totals where they changed (a total can only fall where it changes).
+    for t, cover_total, pd_total in ev.totals:
+        if cover_total < last_total:
+            problems.append(f"count fell from {last_total} to {cover_total} at {t / 1e6:.6f} s")
+        if pd_total < last_pd_total:
             problems.append(f"power-down count fell at {t / 1e6:.6f} s")
-        last_total = img.cover_total
-        last_pd_total = img.power_down_total
+        last_total = cover_total
+        last_pd_total = pd_total
     records = ev.records
     if records and ev.final.cover_total != max(records):
         problems.append(f"final count {ev.final.cover_total} != records created {max(records)}")

@@ -20,6 +20,7 @@ opening the meter could not have seen.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -50,6 +51,13 @@ NO_SWITCH_CAUSE = ("the board has no terminal-cover switch (terminal_cover.prese
 # What the checks call a channel's records, and the active-report kind that claims them.
 CHANNEL_NAMES = {COVER: "cover", TERMINAL: "terminal cover"}
 REPORT_KINDS = {COVER: REPORT_COVER_OPEN, TERMINAL: REPORT_TERMINAL_COVER_OPEN}
+# page_group of a write's address, asked of every write at every replay: the addresses are a
+# chip's, so the answers are few and kept.
+group_of_addr: Callable[[int], str | None] = functools.lru_cache(maxsize=None)(page_group)
+# A run of at most this many page writes keeps its replayed history for the checks that walk it
+# again: its snapshots share every list a write left alone, so they cost little then. A longer
+# run is replayed at each walk, its memory that of one image.
+KEEP_HISTORY_WRITES = 10_000
 
 
 
@@ -78,6 +86,10 @@ class Evidence:
     group_of: dict[int, list[int]] = field(default_factory=dict)  # truths not told apart
     verdicts: list[Verdict] = field(default_factory=list)
     pending_closes: set[int] = field(default_factory=set)  # closings the run ended before writing
+    # (t, cover total, power-down total) at each snapshot of the history where either changed
+    # (from 0, 0): the history's totals, for I4, without replaying it again.
+    totals: list[tuple[int, int, int]] = field(default_factory=list)
+    kept: list[tuple[int, MeterImage]] | None = None  # the history, when short (above)
     # Whose switch and records these are: the meter cover's (COVER) or the terminal cover's. The
     # checks are the same for both; each judges its own truth against its own log.
     channel: int = COVER
@@ -129,7 +141,9 @@ class Evidence:
 
     def history(self) -> Iterator[tuple[int, MeterImage]]:
         """The NVM after every write or tear, decoded: replayed page by page from the run's
-        write log each time it is walked (memory stays that of one image)."""
+        write log each time it is walked (memory stays that of one image), unless kept."""
+        if self.kept is not None:
+            return iter(self.kept)
         if self.channel == COVER:
             return replay(self.log.writes)
         return (terminal_view(img) for img in replay(self.log.writes))
@@ -155,7 +169,7 @@ def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, Mete
     ix = Index()
     img = ix.image()
     for t, addr, data in writes:
-        group = page_group(addr)
+        group = group_of_addr(addr)
         if group == GROUP_FREEZE:
             # No invariant reads the freezes (the run result takes them from the final image),
             # and a meter writes one every midnight: not replayed.
@@ -222,7 +236,17 @@ def build_evidence(sc: Scenario, log: RunLog, channel: int = COVER) -> Evidence:
         snapshots = (terminal_view(s) for s in snapshots)
         final = _terminal_image(final)
         ops = sc.terminal_cover
+    kept = None
+    if len(log.writes) <= KEEP_HISTORY_WRITES:
+        # replay never changes an image it has yielded (each write makes a new one): a list
+        # of them is the history as a later walk would replay it.
+        snapshots = kept = list(snapshots)
+    totals: list[tuple[int, int, int]] = []
+    last = (0, 0)
     for t, img in walk_history(snapshots, records):
+        if img.cover_total != last[0] or img.power_down_total != last[1]:
+            last = (img.cover_total, img.power_down_total)
+            totals.append((t, *last))
         for r in img.cover:
             old = records.get(r.seq)
             if old is None:
@@ -234,7 +258,7 @@ def build_evidence(sc: Scenario, log: RunLog, channel: int = COVER) -> Evidence:
     hidden = channel == TERMINAL and not tol.terminal_switch
     ev = Evidence(sc, log, tol, [(op.open_us, op.close_us) for op in ops],
                   [op.held or hidden for op in ops], final, records, commit_us, close_commit_us,
-                  channel=channel)
+                  channel=channel, totals=totals, kept=kept)
     _group(ev)
     _match(ev)
     ev.verdicts = _verdicts(ev, {i: seq for seq, i in ev.rec_truth.items()})

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from meterseal.firmware.pagemap import GROUP_TERMINAL, page_group
+from meterseal.firmware.pagemap import GROUP_TERMINAL
 from meterseal.firmware.pending import TERMINAL
 from meterseal.firmware.records import CoverOpen
 from meterseal.sim.runlog import RunLog
 from meterseal.sim.scenario import Scenario
 from meterseal.verify.oracle import checks
-from meterseal.verify.oracle.evidence import Evidence, Verdict, build_evidence
+from meterseal.verify.oracle.evidence import Evidence, Verdict, build_evidence, group_of_addr
 
 INVARIANTS = ("I1", "I2", "I3", "I4", "I5", "I6")
 
@@ -64,7 +64,7 @@ def _problems(ev: Evidence) -> dict[str, list[str]]:
 def _terminal_evidence(sc: Scenario, log: RunLog) -> Evidence | None:
     """The terminal cover's evidence, unless the run has nothing of it to judge: no operation
     in the scenario and not one page write to its log (a campaign's usual run)."""
-    if not sc.terminal_cover and not any(page_group(a) == GROUP_TERMINAL
+    if not sc.terminal_cover and not any(group_of_addr(a) == GROUP_TERMINAL
                                          for _t, a, _d in log.writes):
         return None
     return build_evidence(sc, log, TERMINAL)
