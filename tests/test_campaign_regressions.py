@@ -252,3 +252,17 @@ def test_an_opening_whose_write_the_supply_could_carry_is_recorded(index: str) -
     doc = result_dict(out)
     assert "missed" not in [v["status"] for v in doc["verdicts"]]
     assert doc["records"]["cover_open"], "no record"
+
+
+def test_a_tried_write_on_a_weak_cell_does_not_brown_the_mcu_out() -> None:
+    # Battery-only board, weak cell, brown-out at 2.75 V: an opening 12 h into an outage is
+    # refused by the budget. A try that counted only the write's own current through the
+    # cell's passivation browned the MCU out; the closing 73 s later, at the restore, found no
+    # watch to reconcile it (I2). Counted with the MCU's current, nothing is tried: the
+    # opening waits in retained RAM and the restore closes it.
+    out = simulate(_drawn(4242, 23643), trace=False)
+    assert out.judgment.passed, out.judgment.problems
+    doc = result_dict(out)
+    assert doc["backup"][-1]["brownout_at"] is None
+    last = doc["records"]["cover_open"][-1]
+    assert last["time_quality"] == "deferred" and last["closed_at"] is not None, last

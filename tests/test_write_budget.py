@@ -205,3 +205,20 @@ def test_a_diode_or_board_estimates_the_write_on_the_source_that_carries_the_mcu
     # Alike readings: the worse of the two (3.35 - 0.79 V).
     path = PowerPath(cfg, Supply(3.35, battery_v=3.35, supercap_v=3.35))
     assert path.attempt_source() == SRC_NONE
+
+
+def test_a_try_on_the_battery_counts_the_mcu_current_through_the_passivation() -> None:
+    # Campaign 4242 #23643: a weak cell reading 3.0 V under the MCU's 2.35 mA through its
+    # 20 ohm; a page write breaks through the passivation (60 ohm in all) for both currents:
+    # 3.0 - 3 mA x 60 - 2.35 mA x 40 = 2.70 V, under brown-out (2.753 V) + margin. Counting the
+    # write's own current alone (2.82 V) let a tried write brown the MCU out.
+    cfg = _cfg(supply_mode=SUPPLY_BATTERY_ONLY, brownout_v=2.753, active_a=2.351e-3,
+               battery_internal_ohm=20.0, battery_passivation_ohm=40.0, nvm_min_v=2.5)
+    path = PowerPath(cfg, Supply(3.0, battery_v=3.0, temperature_c=51.3))
+    path.arm_on_battery()
+    assert path.write_source(True) == SRC_NONE
+    assert path.attempt_source() == SRC_NONE
+    path = PowerPath(cfg, Supply(3.12, battery_v=3.12, temperature_c=51.3))
+    path.arm_on_battery()
+    assert path.write_source(True) == SRC_NONE  # its floor: 2.803 + 5.35 mA x 60 = 3.124 V
+    assert path.attempt_source() == SRC_MCU  # 3.12 - 0.274 = 2.846 V

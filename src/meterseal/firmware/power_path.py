@@ -235,19 +235,23 @@ class PowerPath:
         outlive the MCU or the battery.
 
         The budget guarantees a write: it puts the margin on top of the NVM's minimum too, and
-        counts the MCU's own current again on a reading already taken under it. An attempt
-        only has to be safe: the reading (under the awake MCU's load) minus what the write adds
-        at the design values (end-of-life ESR and capacitance, the battery's rested-cell pulse
-        resistance, at the temperature read) must keep the MCU above brown-out with its margin
-        (the comparator is disarmed for the write: mask_alarm), and give the chip its minimum,
-        without a margin there: whether it programmed is learned from its acknowledge. A
-        failed write keeps its record pending, and the journal's single-page writes never touch
-        a committed page."""
+        counts the MCU's own current again on a supercapacitor reading already taken under it.
+        An attempt only has to be safe: the reading (under the awake MCU's load) minus what the
+        write adds at the design values (end-of-life ESR and capacitance, the battery's
+        rested-cell pulse resistance, at the temperature read) must keep the MCU above
+        brown-out with its margin (the comparator is disarmed for the write: mask_alarm), and
+        give the chip its minimum, without a margin there: whether it programmed is learned
+        from its acknowledge. A failed write keeps its record pending, and the journal's
+        single-page writes never touch a committed page."""
         cfg = self.cfg
         b = self.budget
         nvm_a = cfg.nvm_write_a
+        # Through the battery a pulse meets the passivation of the rested cell, and so does the
+        # MCU's current beside it, which the reading saw through the internal resistance alone.
+        bat_add_v = nvm_a * b.battery_pulse_ohm + cfg.active_a * (
+            b.battery_pulse_ohm - cfg.battery_internal_ohm)
         if self.on_battery:
-            if self._attempt_fits(self.supply.battery_v(), nvm_a * b.battery_pulse_ohm):
+            if self._attempt_fits(self.supply.battery_v(), bat_add_v):
                 return SRC_MCU
             if cfg.supply_mode != SUPPLY_BATTERY_FIRST:
                 return SRC_NONE
@@ -264,7 +268,6 @@ class PowerPath:
             # MCU's own supply reads (the battery through its pulse resistance, at no charge
             # worth counting; the supercapacitor through its own ESR). Where the two read
             # alike, the worse.
-            bat_add_v = nvm_a * b.battery_pulse_ohm
             to_bat = abs(v - self.supply.battery_v())
             to_sc = abs(v - self.supply.supercap_v())
             if to_bat < to_sc:
