@@ -216,23 +216,31 @@ def test_a_record_that_cannot_afford_its_mac_on_backup_is_sealed_at_restore():
         use_chain(False)
 
 
-def _watching_under_the_nvm_minimum():
-    """On backup with an EEPROM that programs only at 2.5 V or more: the budget's write floor
-    is 2.5566 V; the supercapacitor at 2.54 V is under it, yet a write adds 6 mV of ESR drop
-    (the MCU's own current is in the reading already) and would leave the chip 2.534 V."""
+def _on_backup_at(backup_v, nvm_min_v, check=False):
+    """Booted, a power failure, then the supply read at backup_v (its alarm handled)."""
     hb = HandBoard()
     cfg = design_config()
-    cfg.nvm_min_v = 2.5
+    cfg.nvm_min_v = nvm_min_v
     rec = Recorder(hb.board, cfg)
-    hb.check = secondary_rules_hold
+    if check:
+        hb.check = secondary_rules_hold
     rec.boot()
     hb.settle(rec)
     hb.tick(rec, T_SAMPLE, 10)
     hb.mains = False
     rec.on_power_fail()
     hb.settle(rec)
-    hb.backup_v = 2.54
-    rec.on_supply_alarm()  # under the write floor: watching on, records wait in retained RAM
+    hb.backup_v = backup_v
+    rec.on_supply_alarm()
+    return hb, rec
+
+
+def _watching_under_the_nvm_minimum():
+    """On backup with an EEPROM that programs only at 2.5 V or more: the budget's write floor
+    is 2.5566 V; the supercapacitor at 2.54 V is under it, yet a write adds 6 mV of ESR drop
+    (the MCU's own current is in the reading already) and would leave the chip 2.534 V."""
+    # under the write floor: watching on, records wait in retained RAM
+    hb, rec = _on_backup_at(2.54, nvm_min_v=2.5, check=True)
     assert rec.watch == st.WATCH_PENDING and not hb.off
     assert hb.alarm_v < 2.1  # the supply's last wake
     hb.now_ms += 3600000
@@ -274,18 +282,8 @@ def test_a_tried_write_that_fails_keeps_its_record_pending():
 
 
 def test_no_write_is_tried_where_its_pulse_could_take_the_mcu_under_its_margin():
-    hb = HandBoard()
-    cfg = design_config()
-    cfg.nvm_min_v = 1.0
-    rec = Recorder(hb.board, cfg)
-    rec.boot()
-    hb.settle(rec)
-    hb.tick(rec, T_SAMPLE, 10)
-    hb.mains = False
-    rec.on_power_fail()
-    hb.settle(rec)
-    hb.backup_v = 2.052  # 2.046 V under the write: inside the 50 mV margin over brown-out
-    rec.on_supply_alarm()
+    # 2.046 V under the write: inside the 50 mV margin over brown-out
+    hb, rec = _on_backup_at(2.052, nvm_min_v=1.0)
     hb.now_ms += 3600000
     hb.level = 0
     rec.on_cover_edge()

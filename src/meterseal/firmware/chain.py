@@ -142,12 +142,13 @@ def served_head(chain):
     faces answer it."""
     if not chain:
         return 0, 0, NO_MAC, 0
-    page, data, seal = chain[0]
-    link = read_link(page, data)
     unsealed = 0
-    for p, d, s in chain:
-        other = read_link(p, d)
-        if not s and other is not None and other.late():
+    link = None
+    for i, (p, d, s) in enumerate(chain):
+        got = read_link(p, d)  # each page decoded once; the first is the head
+        if i == 0:
+            link, seal = got, s
+        if not s and got is not None and got.late():
             unsealed += 1
     if link is None or link.late():
         mac = seal[15:23] if seal else NO_MAC

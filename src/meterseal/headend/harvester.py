@@ -230,7 +230,7 @@ class MeterHarvester:
             records = tuple([await self._get(log.extended, ExtendedCoverOpen, n)
                              for n in range(1, win.count + 1)])
         got: dict[int, bool] = {}
-        rows = self.h.covers if log is COVER else self.h.terminal_covers
+        rows = self._rows_of(log)
         for ext in records:
             if ext.is_empty or not win.first <= ext.seq <= win.total:
                 continue  # filed after we read the total: the next collection takes it
@@ -264,6 +264,9 @@ class MeterHarvester:
                 rec.operator.hex().upper() if log.kind == "time_set" else None))
         self._note(log.kind, self._state.mark(log.kind), advance(mark, win, got, base), win,
                    got)
+
+    def _rows_of(self, log: CoverLog) -> list[CoverRow]:
+        return self.h.covers if log is COVER else self.h.terminal_covers
 
     async def _optional(self, log: CoverLog | ClockLog, item: cat.DataItem,
                         cls: type[V]) -> V | None:
@@ -336,7 +339,7 @@ class MeterHarvester:
         mark, base = self._standard_base(log.kind, count, bool(new_clears & log.clears))
         win = window(mark, base + count)
         got: dict[int, bool] = {}
-        rows = self.h.covers if log is COVER else self.h.terminal_covers
+        rows = self._rows_of(log)
         for n in range(1, win.count + 1):
             std = await self._get(log.record, StandardCoverOpen, n)
             if std.is_empty or std.opened_ms is None:

@@ -59,9 +59,8 @@ def _opening(kind: str, what: str, where: str, seq: int, q: str, opened: Any, ea
     when = (f"between {local(earliest, off)} and {local(latest, off)}" if interval
             else local(opened, off))
     order = f"work order {order_id}" if order_id else "no work order"
-    text = f"{what} opened {when}, {_QUALITY_WORDS[q]},{where}"
     return Event(kind, earliest if interval else opened, latest if interval else None, q,
-                 f"{text.rstrip(',')}; {order} (seq {seq})")
+                 f"{what} opened {when}, {_QUALITY_WORDS[q]}{where}; {order} (seq {seq})")
 
 
 def _events(con: duckdb.DuckDBPyConnection, address: str, off: float) -> list[Event]:
@@ -75,7 +74,7 @@ def _events(con: duckdb.DuckDBPyConnection, address: str, off: float) -> list[Ev
     for seq, q, opened, earliest, latest, order_id, during in con.execute(
             "SELECT seq, quality, opened_at, earliest, latest, order_id, during_outage"
             " FROM opening WHERE address = ?", [address]).fetchall():
-        where = " during an outage," if during else " on mains,"
+        where = ", during an outage" if during else ", on mains"
         out.append(_opening("opening", "cover", where, seq, q, opened, earliest, latest,
                             order_id, off))
     for seq, q, opened, earliest, latest, order_id in con.execute(

@@ -22,7 +22,7 @@ from meterseal.headend.store.migrate import upgrade
 
 __all__ = ["DEFAULT_URL", "Store", "StoreError", "now_iso"]
 
-_COVER_UPSERT: Final = """
+_COVER_UPSERT_OF: Final = """
 INSERT INTO {table} (meter_address, seq, opened_at, closed_at, time_quality, close_quality,
     not_before, not_after, import_before_kwh, export_before_kwh, import_after_kwh,
     export_after_kwh, cleared)
@@ -31,6 +31,9 @@ ON CONFLICT (meter_address, seq) DO UPDATE SET
     closed_at = excluded.closed_at, close_quality = excluded.close_quality,
     import_after_kwh = excluded.import_after_kwh, export_after_kwh = excluded.export_after_kwh
 WHERE {table}.closed_at IS NULL AND excluded.closed_at IS NOT NULL"""
+# The meter cover's and the terminal cover's logs share one layout and one upsert.
+_COVER_UPSERTS: Final = {t: _COVER_UPSERT_OF.format(table=t)
+                         for t in ("cover_open", "terminal_cover_open")}
 
 _POWER_DOWN_UPSERT: Final = """
 INSERT INTO power_down (meter_address, seq, started_at, ended_at, time_quality, end_quality,
@@ -194,7 +197,7 @@ class Store:
         a = h.address
         for table, covers in (("cover_open", h.covers), ("terminal_cover_open",
                                                            h.terminal_covers)):
-            db.executemany(_COVER_UPSERT.format(table=table), [
+            db.executemany(_COVER_UPSERTS[table], [
                 (a, c.seq, c.opened_at, c.closed_at, c.time_quality, c.close_quality,
                  c.not_before, c.not_after, c.import_before_kwh, c.export_before_kwh,
                  c.import_after_kwh, c.export_after_kwh, c.cleared) for c in covers

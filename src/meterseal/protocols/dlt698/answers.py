@@ -143,6 +143,8 @@ class Answers:
         self._freezes: tuple[DailyFreezeRow, ...] = ()
         self._clock_pages: bytes | None = None
         self._clock_tables: dict[int, EventTable] = {}
+        self._chain_of: object = None  # the image the chain's pages were built from
+        self._chain_pages: Array = Array(())
 
     def version(self) -> tuple[object, int]:
         """What the cached answers depend on: the image object and the desk's epoch."""
@@ -227,8 +229,15 @@ class Answers:
             entries, seq, mac, unsealed = served_head(chain)
             return ChainHead698(entries, seq, bytes(mac), unsealed).to_data()
         if attribute == ATTR_CHAIN_PAGES:
-            return Array(tuple(ChainPage698(page, bytes(data), bytes(seal)).to_data()
-                               for page, data, seal in chain))
+            # Read one element index at a time, a page per GET: built once per image, not per GET.
+            image = self.model.image()
+            with self._lock:
+                if image is not self._chain_of:
+                    self._chain_pages = Array(tuple(
+                        ChainPage698(page, bytes(data), bytes(seal)).to_data()
+                        for page, data, seal in chain))
+                    self._chain_of = image
+                return self._chain_pages
         return Dar.OBJECT_UNDEFINED
 
     def _energy(self, attribute: int, which: int, oi: int) -> Answer:
