@@ -105,6 +105,23 @@ def _t_terminal_reports(ix):
     return ix.t_reports
 
 
+# Regions of two pages a slot (an opening and its close half), and of one page a slot:
+# (first page, slots, table getter, record class[, close half's getter, its class]).
+_PAIRED = (
+    (COVER_BASE_PAGE, _t_cover_open, CoverOpen, _t_cover_close, CoverClose),
+    (POWER_DOWN_BASE_PAGE, _t_pd_start, PowerDown, _t_pd_end, PowerDownEnd),
+    (TERMINAL_BASE_PAGE, _t_terminal_open, TerminalOpen, _t_terminal_close, TerminalClose),
+)
+_SINGLE = (
+    (EVENT_CLEAR_BASE_PAGE, SLOTS, _t_clears, EventClear),
+    (REPORT_BASE_PAGE, SLOTS, _t_reports, ReportStatus),
+    (FREEZE_BASE_PAGE, FREEZE_SLOTS, _t_freezes, DailyFreeze),
+    (TERMINAL_REPORT_BASE_PAGE, SLOTS, _t_terminal_reports, TerminalReport),
+    (TIME_SET_BASE_PAGE, SLOTS, _t_time_sets, TimeSetChange),
+    (BROADCAST_BASE_PAGE, SLOTS, _t_broadcasts, BroadcastChange),
+)
+
+
 def locate(addr):
     """(table getter, index, record class) of the journal page at addr, or None."""
     if addr < 0 or addr % PAGE_SIZE:
@@ -112,39 +129,16 @@ def locate(addr):
     page = addr // PAGE_SIZE
     if page == STATE_PAGE_A or page == STATE_PAGE_B:
         return _t_states, page - STATE_PAGE_A, SavedState
-    rel = page - COVER_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_cover_close, rel // 2, CoverClose
-        return _t_cover_open, rel // 2, CoverOpen
-    rel = page - POWER_DOWN_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_pd_end, rel // 2, PowerDownEnd
-        return _t_pd_start, rel // 2, PowerDown
-    rel = page - EVENT_CLEAR_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_clears, rel, EventClear
-    rel = page - REPORT_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_reports, rel, ReportStatus
-    rel = page - FREEZE_BASE_PAGE
-    if 0 <= rel < FREEZE_SLOTS:
-        return _t_freezes, rel, DailyFreeze
-    rel = page - TERMINAL_BASE_PAGE
-    if 0 <= rel < 2 * SLOTS:
-        if rel % 2:
-            return _t_terminal_close, rel // 2, TerminalClose
-        return _t_terminal_open, rel // 2, TerminalOpen
-    rel = page - TERMINAL_REPORT_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_terminal_reports, rel, TerminalReport
-    rel = page - TIME_SET_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_time_sets, rel, TimeSetChange
-    rel = page - BROADCAST_BASE_PAGE
-    if 0 <= rel < SLOTS:
-        return _t_broadcasts, rel, BroadcastChange
+    for base, t_open, open_kind, t_close, close_kind in _PAIRED:
+        rel = page - base
+        if 0 <= rel < 2 * SLOTS:
+            if rel % 2:
+                return t_close, rel // 2, close_kind
+            return t_open, rel // 2, open_kind
+    for base, slots, table, kind in _SINGLE:
+        rel = page - base
+        if 0 <= rel < slots:
+            return table, rel, kind
     return None
 
 
