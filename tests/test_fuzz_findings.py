@@ -331,3 +331,30 @@ def test_an_opening_on_a_weak_battery_only_board_is_lost() -> None:
                    faults=(Fault("power-cut", 43_823_536_224),),
                    load=LoadStep(0, 7886.4, 0.0))
     assert _problems(sc) == {}
+
+
+# Fixed (the report folder is tried before the matrix runs, and the draft is made on the folder's
+# own file system). Was: CLI (slow CLI fuzz): `verify --report /proc` passed the permission check
+# (root), ran the whole matrix with its progress bar and then failed to move the report across
+# devices, so the user saw a progress bar and an error, after the work.
+@pytest.mark.parametrize("folder", ["/proc", "/sys"])
+def test_a_report_folder_on_a_file_system_that_refuses_files_is_refused_before_the_work(
+        folder: str) -> None:
+    code, out, err = run_in_process("verify", "--report", folder)
+    assert code == 2
+    check_outcome(code, out, err)
+    assert "verification matrix" not in out
+
+
+def test_a_report_into_an_existing_folder_replaces_its_files_and_leaves_no_draft(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from meterseal.verify import matrix, report
+
+    real = report.run_matrix
+    monkeypatch.setattr(report, "run_matrix",
+                        lambda progress=True: real(progress, selection=matrix.cases()[:1]))
+    (tmp_path / "index.html").write_text("old report", encoding="utf-8")
+    code, _, err = run_in_process("verify", "--quiet", "--report", str(tmp_path))
+    assert code == 0, err
+    assert "old report" not in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -44,6 +44,12 @@ def target_dir(path: str, what: str) -> Path:
         probe = probe.parent if str(probe.parent) else Path(".")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"{what}: cannot write in {probe} (permission denied)")
+    # Permission bits do not tell everything (root passes them; /proc and read-only mounts still
+    # refuse): make and remove a folder where the output will go, before any long work.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{d.name or 'out'}.", dir=probe))
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write in {probe} ({exc.strerror or exc})") from None
     return d
 
 

@@ -71,10 +71,13 @@ def _write_report_whole(results, report_dir: Path, extra, experiment) -> Path:  
     file is written: a full device costs the new report, never the old one."""
     from meterseal.verify.report import write_report
 
+    # The draft sits on the report's own file system (inside the folder when it exists), so the
+    # moves are renames and never cross a device.
     parent = report_dir.parent if str(report_dir.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=f".{report_dir.name}.", dir=parent) as tmp:
+        draft_in = report_dir if report_dir.is_dir() else parent
+        with tempfile.TemporaryDirectory(prefix=f".{report_dir.name}.", dir=draft_in) as tmp:
             index = write_report(results, tmp, extra_sections=extra, experiment_rows=experiment)
             report_dir.mkdir(exist_ok=True)
             for f in sorted(Path(tmp).iterdir()):
