@@ -336,6 +336,9 @@ def _decode(data):
 # --- the index and the journal ----------------------------------------------------------------
 
 
+
+_ERASED = b"\xff" * PAGE_SIZE  # what an unwritten page reads
+
 class AuthIndex:
     """Valid pages of the authority journal by slot."""
 
@@ -347,11 +350,18 @@ class AuthIndex:
         self.lockouts = [None, None]
 
     def load(self, read):
+        """Fill this new index from the authority journal's pages read through read(addr, n)."""
         for slot in range(SLOTS):  # a whole page: a chained one ends past page_len
-            self.put(time_set_addr(slot), read(time_set_addr(slot), PAGE_SIZE))
-            self.put(broadcast_addr(slot), read(broadcast_addr(slot), PAGE_SIZE))
+            self._load_raw(time_set_addr(slot), read(time_set_addr(slot), PAGE_SIZE))
+            self._load_raw(broadcast_addr(slot), read(broadcast_addr(slot), PAGE_SIZE))
         for copy in (0, 1):
-            self.put(lockout_addr(copy), read(lockout_addr(copy), page_len(TAG_LOCKOUT)))
+            self._load_raw(lockout_addr(copy), read(lockout_addr(copy), page_len(TAG_LOCKOUT)))
+
+    def _load_raw(self, addr, data):
+        # An erased page (most of them, on a meter nobody has set the time of) indexes nothing in
+        # a new index.
+        if data != _ERASED[: len(data)]:
+            self.put(addr, data)
 
     def put(self, addr, data):
         rec = decode_page(data)

@@ -62,6 +62,9 @@ def gen_newer(a, b):
     return a != b and ((a - b) & _U32) < _HALF_GEN
 
 
+
+_ERASED = b"\xff" * PAGE_SIZE  # what an unwritten page reads
+
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
 
@@ -115,7 +118,7 @@ class Index:
         self.broadcasts = [None] * SLOTS
 
     def load(self, read):
-        """Fill the index from every journal page read through read(addr, n)."""
+        """Fill this new index from every journal page read through read(addr, n)."""
         for copy in (0, 1):
             self._load_page(read, state_addr(copy), SavedState)
         for slot in range(SLOTS):
@@ -128,16 +131,22 @@ class Index:
             self._load_page(read, terminal_open_addr(slot), TerminalOpen)
             self._load_page(read, terminal_close_addr(slot), TerminalClose)
             self._load_page(read, terminal_report_addr(slot), TerminalReport)
-            self.put(time_set_addr(slot), read(time_set_addr(slot), PAGE_SIZE))
-            self.put(broadcast_addr(slot), read(broadcast_addr(slot), PAGE_SIZE))
+            self._load_raw(time_set_addr(slot), read(time_set_addr(slot), PAGE_SIZE))
+            self._load_raw(broadcast_addr(slot), read(broadcast_addr(slot), PAGE_SIZE))
         for slot in range(FREEZE_SLOTS):
             self._load_page(read, freeze_addr(slot), DailyFreeze)
         for page in list(self.late):  # only a record written without its MAC has a seal
             addr = seal_addr(page)
-            self.put(addr, read(addr, PAGE_SIZE))
+            self._load_raw(addr, read(addr, PAGE_SIZE))
 
     def _load_page(self, read, addr, kind):
-        self.put(addr, read(addr, PAGE_SIZE if kind is not SavedState else PAGE_LEN[kind]))
+        self._load_raw(addr, read(addr, PAGE_SIZE if kind is not SavedState else PAGE_LEN[kind]))
+
+    def _load_raw(self, addr, data):
+        # Most of a meter's journal is erased pages (a young meter's nearly all of it), and an
+        # erased page indexes nothing in a new index: decoding it would only be thrown away.
+        if data != _ERASED[: len(data)]:
+            self.put(addr, data)
 
     def put(self, addr, data):
         """The page at addr now holds these bytes (a write, or what a cut left): index what
