@@ -32,7 +32,8 @@ from meterseal.firmware.cover import CoverWatch
 from meterseal.firmware.debounce import Debouncer
 from meterseal.firmware.freeze import missed_midnights, next_midnight
 from meterseal.firmware.journal import Journal
-from meterseal.firmware.pending import decode_pending
+from meterseal.firmware.pending import CLOSE as KIND_CLOSE
+from meterseal.firmware.pending import COVER, decode_pending
 from meterseal.firmware.power_path import SRC_MCU, PowerPath
 from meterseal.firmware.records import (
     DEFERRED,
@@ -156,6 +157,14 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
             if ret_known_ms >= self.known_ms:
                 stable, self.known_ms = ret_closed, ret_known_ms
                 ret_flags = ret[3]
+            # A change waiting there was seen, only not journalled: the state page claims the
+            # level before it (known up to the change), and the header may have been saved
+            # before the change's instant was taken. Left at the older level, a tamper latch
+            # of the same opening would file it a second time.
+            for e in ret[0]:
+                if e.channel == COVER and e.time_ms >= self.known_ms:
+                    stable = 1 if e.kind == KIND_CLOSE else 0
+                    self.known_ms = e.time_ms
         self._terminal_boot(saved, ret_flags)
         if ret is not None:
             for e in ret[0]:
