@@ -114,6 +114,15 @@ class WriteQueue:
                     if q.kind == W_OPEN or q.kind == W_CLOSE:
                         if q.quality == EXACT:
                             q.quality = DEFERRED
+                if not budgeted and self._may_arm_watch() and self._watch_could_write():
+                    # The power-fail window writes on the bulk capacitor's energy; writes that
+                    # no longer program say it is spent, and the window's mains-rate sampling
+                    # drains the backup under every retry. Where the watch's budget covers a
+                    # write or lets one be tried, the watch takes over and writes what waits.
+                    # Where it does neither, the watch would end at once and what waits in
+                    # retained RAM would die with the MCU: the window holds on instead.
+                    self._enter_watch()
+                    self._pump()
                 return
             self.write_on = source
             write = self._encode(item)
@@ -136,10 +145,26 @@ class WriteQueue:
                 # supercapacitor). _sample pumps again when the debounce settles.
                 return
             # A power-up's reconciliation is finished on the bulk capacitor's energy first.
-            self.state = st.next_state(self.state, st.EV_SAVED)
-            self._arm_watch()
+            self._enter_watch()
             return
         self._send_report()
+
+    def _may_arm_watch(self):
+        """In the power-fail window, with no reconciliation or debounce left to finish on the
+        bulk capacitor's energy (_sample pumps again when a debounce settles)."""
+        return (not self.reconciling and st.has_transition(self.state, st.EV_SAVED)
+                and not self._busy())
+
+    def _watch_could_write(self):
+        path = self.path
+        return path.write_source(True) != SRC_NONE or path.attempt_source() != SRC_NONE
+
+    def _enter_watch(self):
+        self.state = st.next_state(self.state, st.EV_SAVED)
+        # Another supply from here on: the watch's budget, without the window's mains-rate
+        # sampling. Writes that failed in the window may program again.
+        self.nvm_fails = 0
+        self._arm_watch()
 
     def _encode(self, item):
         """The one page write for a queue item, or None if it is already committed."""
