@@ -61,6 +61,7 @@ T_REPORT = 3  # the gap before a report's next send
 T_FREEZE = 4  # the next local midnight, on mains: the daily freeze
 T_PD_JUDGE = 5  # the power-down debounce after a power-fail trip
 T_SUPPLY = 6  # the supply time a power-down must follow, counted from mains' return
+T_RAIL = 7  # the last instant after a power-fail trip a page write still ends on the DC rail
 
 
 class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
@@ -112,6 +113,10 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         # Power-down judging: counted on timers, not on the RTC, which a clock setting moves.
         self.supplied = False  # mains has been there for PD_MIN_SUPPLY_US since it came
         self.pd_judging = None  # (fail ms, valid) of a power-fail trip being debounced
+        # After a power-fail trip the bulk capacitor still holds the DC rail up: a page write
+        # that ends before the rail's design hold-up does costs the backup nothing, so the
+        # watch's budget does not apply to it (writequeue._write_budgeted).
+        self.rail_held = False
 
     # ----------------------------------------------------------------- handlers (board calls)
 
@@ -214,6 +219,9 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         if timer_id == T_SUPPLY:
             self.supplied = True
             return True
+        if timer_id == T_RAIL:
+            self.rail_held = False
+            return True
         if timer_id == T_PD_JUDGE:
             self._power_down_judged()
             return False
@@ -243,6 +251,13 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
             self.pd_judging = (now, valid)
             b.timers.start(T_PD_JUDGE, self.cfg.PD_DEBOUNCE_US, 0, False)
         self.supplied = False
+        room_us = self.cfg.rail_holdup_us - int(self.cfg.nvm_write_s * 1000000)
+        if room_us > 0:
+            # The watch may be armed (the power-down saved) well before the rail falls: a
+            # change it sees meanwhile is written on the bulk capacitor's energy, whatever the
+            # backup could afford.
+            self.rail_held = True
+            b.timers.start(T_RAIL, room_us, 0, False)
         self.known_ms = self._known_until(now)
         self._queue_state(now, valid)
         self._pump()
@@ -257,6 +272,8 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         self._arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
+        b.timers.stop(T_RAIL)
+        self.rail_held = False
         self.watch = st.next_watch(self.watch, st.WEV_MAINS)
         self.shutdown_after_write = False  # mains is back before the watch's last write ended
         if self.pd_judging is not None:

@@ -54,10 +54,15 @@ MAX_NVM_FAILS = 3
 class WriteQueue:
     """The recorder's page writes (a mixin: `self` is the Recorder)."""
 
+    def _write_budgeted(self):
+        """Is a page write started now held to the backup's budget? In the states that budget
+        writes, unless it ends on the DC rail's hold-up after the power-fail trip."""
+        return self.state in st.BUDGETED_IN and not self.rail_held
+
     def _write_affordable(self):
         if self.nvm_fails >= MAX_NVM_FAILS:
             return False
-        return self.path.write_source(self.state in st.BUDGETED_IN) != SRC_NONE
+        return self.path.write_source(self._write_budgeted()) != SRC_NONE
 
     def _attempt_source(self):
         """On backup, where the budget refuses a write: the source it may still be tried on
@@ -94,8 +99,8 @@ class WriteQueue:
         # reading under its load already counts its ESR drop.
         if self.writing is not None or self.state not in st.RUNS_IN:
             return
-        budgeted = self.state in st.BUDGETED_IN
-        if not budgeted:
+        budgeted = self._write_budgeted()
+        if self.state not in st.BUDGETED_IN:
             self._queue_seal()
         while self.queue:
             item = self.queue.pop(0)
