@@ -161,6 +161,7 @@ class WriteQueue:
                 and not self._busy())
 
     def _watch_could_write(self):
+        """Would the watch's budget cover a page write now, or let one be tried?"""
         path = self.path
         return path.write_source(True) != SRC_NONE or path.attempt_source() != SRC_NONE
 
