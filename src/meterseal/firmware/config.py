@@ -46,6 +46,7 @@ class FirmwareConfig:
         "radio_present",
         "radio_s",
         "radio_sends",
+        "rail_holdup_us",
         "sample_period_us",
         "supply_mode",
         "wake_mode",
@@ -93,6 +94,7 @@ class FirmwareConfig:
         c_ratio_cold,
         mac_a=0.0,
         mac_s=0.0,
+        rail_holdup_us=0,
     ):
         self.sample_period_us = int(sample_period_us)
         self.debounce_samples = int(debounce_samples)
@@ -143,6 +145,10 @@ class FirmwareConfig:
         # awake beside it).
         self.mac_a = float(mac_a)
         self.mac_s = float(mac_s)
+        # How long the PSU's bulk capacitor holds the DC rail up after the power-fail comparator
+        # trips (0: nothing to count on). A page write that ends inside it runs on the rail, not
+        # on the backup.
+        self.rail_holdup_us = int(rail_holdup_us)
 
     @property
     def debounce_us(self):

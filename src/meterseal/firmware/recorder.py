@@ -32,7 +32,8 @@ from meterseal.firmware.cover import CoverWatch
 from meterseal.firmware.debounce import Debouncer
 from meterseal.firmware.freeze import missed_midnights, next_midnight
 from meterseal.firmware.journal import Journal
-from meterseal.firmware.pending import decode_pending
+from meterseal.firmware.pending import CLOSE as KIND_CLOSE
+from meterseal.firmware.pending import COVER, decode_pending
 from meterseal.firmware.power_path import SRC_MCU, PowerPath
 from meterseal.firmware.records import (
     DEFERRED,
@@ -60,6 +61,7 @@ T_REPORT = 3  # the gap before a report's next send
 T_FREEZE = 4  # the next local midnight, on mains: the daily freeze
 T_PD_JUDGE = 5  # the power-down debounce after a power-fail trip
 T_SUPPLY = 6  # the supply time a power-down must follow, counted from mains' return
+T_RAIL = 7  # the last instant after a power-fail trip a page write still ends on the DC rail
 
 
 class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
@@ -111,6 +113,10 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         # Power-down judging: counted on timers, not on the RTC, which a clock setting moves.
         self.supplied = False  # mains has been there for PD_MIN_SUPPLY_US since it came
         self.pd_judging = None  # (fail ms, valid) of a power-fail trip being debounced
+        # After a power-fail trip the bulk capacitor still holds the DC rail up: a page write
+        # that ends before the rail's design hold-up does costs the backup nothing, so the
+        # watch's budget does not apply to it (writequeue._write_budgeted).
+        self.rail_held = False
 
     # ----------------------------------------------------------------- handlers (board calls)
 
@@ -156,6 +162,14 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
             if ret_known_ms >= self.known_ms:
                 stable, self.known_ms = ret_closed, ret_known_ms
                 ret_flags = ret[3]
+            # A change waiting there was seen, only not journalled: the state page claims the
+            # level before it (known up to the change), and the header may have been saved
+            # before the change's instant was taken. Left at the older level, a tamper latch
+            # of the same opening would file it a second time.
+            for e in ret[0]:
+                if e.channel == COVER and e.time_ms >= self.known_ms:
+                    stable = 1 if e.kind == KIND_CLOSE else 0
+                    self.known_ms = e.time_ms
         self._terminal_boot(saved, ret_flags)
         if ret is not None:
             for e in ret[0]:
@@ -205,6 +219,9 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         if timer_id == T_SUPPLY:
             self.supplied = True
             return True
+        if timer_id == T_RAIL:
+            self.rail_held = False
+            return True
         if timer_id == T_PD_JUDGE:
             self._power_down_judged()
             return False
@@ -234,6 +251,13 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
             self.pd_judging = (now, valid)
             b.timers.start(T_PD_JUDGE, self.cfg.PD_DEBOUNCE_US, 0, False)
         self.supplied = False
+        room_us = self.cfg.rail_holdup_us - int(self.cfg.nvm_write_s * 1000000)
+        if room_us > 0:
+            # The watch may be armed (the power-down saved) well before the rail falls: a
+            # change it sees meanwhile is written on the bulk capacitor's energy, whatever the
+            # backup could afford.
+            self.rail_held = True
+            b.timers.start(T_RAIL, room_us, 0, False)
         self.known_ms = self._known_until(now)
         self._queue_state(now, valid)
         self._pump()
@@ -248,6 +272,8 @@ class Recorder(CoverWatch, TerminalWatch, WriteQueue, ActiveReport):
         self._arm_wake(False)
         b.timers.stop(T_POLL)
         b.timers.stop(T_DEBOUNCE)
+        b.timers.stop(T_RAIL)
+        self.rail_held = False
         self.watch = st.next_watch(self.watch, st.WEV_MAINS)
         self.shutdown_after_write = False  # mains is back before the watch's last write ended
         if self.pd_judging is not None:

@@ -103,7 +103,8 @@ TRANSITIONS = {
 RUNS_IN = (MAINS, POWER_FAIL, HOLDUP, RESTORE)  # the MCU executes: timers act, writes are issued
 # On the backup supply: a page write starts only if the budget covers it or it may be tried
 # (else the record waits in retained RAM), a report only if the watch keeps its reserve; the
-# watch lives here.
+# watch lives here. A write that ends inside the DC rail's hold-up after the power-fail trip
+# costs the backup nothing and is not budgeted (writequeue._write_budgeted).
 BUDGETED_IN = (HOLDUP,)
 REPORTS_IN = (MAINS, HOLDUP)  # a radio report may go out (within the budget where budgeted)
 FREEZES_IN = (MAINS,)  # the daily freeze runs (a midnight missed elsewhere is made up later)

@@ -54,10 +54,15 @@ MAX_NVM_FAILS = 3
 class WriteQueue:
     """The recorder's page writes (a mixin: `self` is the Recorder)."""
 
+    def _write_budgeted(self):
+        """Is a page write started now held to the backup's budget? In the states that budget
+        writes, unless it ends on the DC rail's hold-up after the power-fail trip."""
+        return self.state in st.BUDGETED_IN and not self.rail_held
+
     def _write_affordable(self):
         if self.nvm_fails >= MAX_NVM_FAILS:
             return False
-        return self.path.write_source(self.state in st.BUDGETED_IN) != SRC_NONE
+        return self.path.write_source(self._write_budgeted()) != SRC_NONE
 
     def _attempt_source(self):
         """On backup, where the budget refuses a write: the source it may still be tried on
@@ -94,8 +99,8 @@ class WriteQueue:
         # reading under its load already counts its ESR drop.
         if self.writing is not None or self.state not in st.RUNS_IN:
             return
-        budgeted = self.state in st.BUDGETED_IN
-        if not budgeted:
+        budgeted = self._write_budgeted()
+        if self.state not in st.BUDGETED_IN:
             self._queue_seal()
         while self.queue:
             item = self.queue.pop(0)
@@ -114,6 +119,15 @@ class WriteQueue:
                     if q.kind == W_OPEN or q.kind == W_CLOSE:
                         if q.quality == EXACT:
                             q.quality = DEFERRED
+                if not budgeted and self._may_arm_watch() and self._watch_could_write():
+                    # The power-fail window writes on the bulk capacitor's energy; writes that
+                    # no longer program say it is spent, and the window's mains-rate sampling
+                    # drains the backup under every retry. Where the watch's budget covers a
+                    # write or lets one be tried, the watch takes over and writes what waits.
+                    # Where it does neither, the watch would end at once and what waits in
+                    # retained RAM would die with the MCU: the window holds on instead.
+                    self._enter_watch()
+                    self._pump()
                 return
             self.write_on = source
             write = self._encode(item)
@@ -136,10 +150,27 @@ class WriteQueue:
                 # supercapacitor). _sample pumps again when the debounce settles.
                 return
             # A power-up's reconciliation is finished on the bulk capacitor's energy first.
-            self.state = st.next_state(self.state, st.EV_SAVED)
-            self._arm_watch()
+            self._enter_watch()
             return
         self._send_report()
+
+    def _may_arm_watch(self):
+        """In the power-fail window, with no reconciliation or debounce left to finish on the
+        bulk capacitor's energy (_sample pumps again when a debounce settles)."""
+        return (not self.reconciling and st.has_transition(self.state, st.EV_SAVED)
+                and not self._busy())
+
+    def _watch_could_write(self):
+        """Would the watch's budget cover a page write now, or let one be tried?"""
+        path = self.path
+        return path.write_source(True) != SRC_NONE or path.attempt_source() != SRC_NONE
+
+    def _enter_watch(self):
+        self.state = st.next_state(self.state, st.EV_SAVED)
+        # Another supply from here on: the watch's budget, without the window's mains-rate
+        # sampling. Writes that failed in the window may program again.
+        self.nvm_fails = 0
+        self._arm_watch()
 
     def _encode(self, item):
         """The one page write for a queue item, or None if it is already committed."""

@@ -303,14 +303,15 @@ class SupplyPath:
                                              redistribution_ohm, source_v, charge_ohm)
         return got
 
-    def page_write_fits(self) -> bool:
+    def page_write_fits(self, margin_v: float = 0.0) -> bool:
         """Could an awake MCU program an NVM page now, off the rail, on any route its firmware
         may choose (battery-first: with the supercapacitor switched in or not)? The MCU's supply
-        must stay at or above the NVM's minimum and the brown-out level from the write's start
-        (the ESR and cell drop) to its end (its charge). Changes nothing: a copy carries it."""
+        must stay at or above the NVM's minimum and the brown-out level (plus margin_v) from the
+        write's start (the ESR and cell drop) to its end (its charge). Changes nothing: a copy
+        carries it."""
         b = self.board
         _alive, sleep_a, bias_a, _wakes, _nvm, _radio, switch, standby_a = self.loads_in
-        floor_v = max(b.nvm_min_v, b.brownout_v)
+        floor_v = max(b.nvm_min_v, b.brownout_v + margin_v)
         routes = (True, False) if b.topology == Topology.BATTERY_FIRST else (switch,)
         for sc_switch in routes:
             trial = _copied(self)

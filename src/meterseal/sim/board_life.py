@@ -286,8 +286,14 @@ class BoardLife:
 
     def _note_unwritable(self: Kernel) -> None:
         """Log the instant if the MCU is awake on backup and no page write could run now: the
-        oracle's evidence that what was seen from here on could only wait in retained RAM."""
-        if self.mcu_alive and not self.supply.on_rail and not self.supply.page_write_fits():
+        oracle's evidence that what was seen from here on could only wait in retained RAM.
+
+        "Could run" keeps the design's brown-out margin (firmware.write_margin_v), as the
+        firmware's last-resort try does: the margin is what stands between a write's pulse and
+        a brown-out the firmware cannot see coming (its ADC's error, its worst-case part
+        figures), and a write inside it is one the board's design forbids, not one it missed."""
+        if self.mcu_alive and not self.supply.on_rail and not self.supply.page_write_fits(
+                self.board_params.write_margin_v):
             self.log.unwritable.append(self.t)
 
     def _lose_retained(self: Kernel) -> None:

@@ -55,6 +55,7 @@ def firmware_config(b: BoardParams) -> FirmwareConfig:
         nvm_min_v=b.nvm_min_v,
         mac_a=L.mac_a,
         mac_s=b.mac_us * 1e-6,
+        rail_holdup_us=max(0, b.bulk_us - b.pf_us),
     )
 
 

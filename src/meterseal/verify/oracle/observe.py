@@ -58,10 +58,10 @@ def observable(
     seen = _seen_while_alive(overlaps, log, tol)
     # The earliest a debounce can accept a change: its first agreeing sample and as many more.
     accept_us = tol.debounce_us - tol.sample_us
-    if seen is not None and not _lost_with_retained_ram(a + accept_us, log):
+    if seen is not None and not _lost_with_retained_ram(a + accept_us, log, tol):
         return True, seen
     ups = _power_ups_still_so(a, close, log, tol)
-    if any(not _lost_with_retained_ram(tb + accept_us, log) for tb in ups):
+    if any(not _lost_with_retained_ram(tb + accept_us, log, tol) for tb in ups):
         return True, "still so at power-up"
     if seen is not None or ups:
         return False, UNKEEPABLE_CAUSE
@@ -103,12 +103,14 @@ def _seen_while_alive(
     return None
 
 
-def _lost_with_retained_ram(t: int, log: BoardTimeline) -> bool:
+def _lost_with_retained_ram(t: int, log: BoardTimeline, tol: Tolerances) -> bool:
     """Could nothing on the board have kept what the MCU saw at t (at the earliest)? Earlier in
     the same outage (or at t) the MCU was awake on backup and no NVM write could run on any
     route; with mains off nothing charges the backup, so none could run at t or after, and only
-    retained RAM could hold it; and retained RAM lost its supply after t, before mains
-    returned."""
+    retained RAM could hold it; and retained RAM lost its supply after t, before mains returned
+    or before the writes that wait for mains could be made: within the room a seen change is
+    given to reach the NVM (a power cut just after mains' return, on a board whose retained RAM
+    has no battery domain, takes what still waits there)."""
     j = bisect.bisect_right(log.outage_starts, t) - 1
     if j < 0 or not log.outages[j][0] <= t < log.outages[j][1]:
         return False
@@ -117,7 +119,8 @@ def _lost_with_retained_ram(t: int, log: BoardTimeline) -> bool:
     if i < 0 or log.unwritable[i] < since:
         return False
     k = bisect.bisect_right(log.retained_lost, t)
-    return k < len(log.retained_lost) and log.retained_lost[k] <= mains_back
+    return k < len(log.retained_lost) and (
+        log.retained_lost[k] <= mains_back + tol.write_room_us)
 
 
 def _power_ups_still_so(a: int, close: int, log: BoardTimeline, tol: Tolerances) -> list[int]:
