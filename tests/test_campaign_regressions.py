@@ -353,3 +353,32 @@ def test_an_opening_on_a_supercapacitor_inside_the_write_margin_is_judged_unkeep
     assert verdict["status"] == "undetectable" and verdict["cause"] == UNKEEPABLE_CAUSE
     (rec,) = doc["records"]["cover_open"]
     assert rec["time_quality"] == "exact" and rec["closed_at"] is not None
+
+
+# Three findings of the same seed drawn by the generator before it drew the record chain's keys,
+# left open by the write-budget changes and closed by the two causes above.
+def test_a_bulk_capacitor_that_holds_the_rail_lets_a_weak_supercapacitor_board_record() -> None:
+    # #45640: 0.42 s of bulk hold-up; the third opening's write was refused by the budget.
+    recs = _records(2026, 45640)
+    assert [(r["seq"], r["time_quality"]) for r in recs] == [
+        (1, "exact"), (2, "bounded"), (3, "exact")]
+    assert all(r["closed_at"] is not None for r in recs)
+
+
+def test_an_estimate_short_of_the_eeprom_minimum_does_not_refuse_a_write_on_the_rail() -> None:
+    # #83800: the estimate was 1.4 mV short of the EEPROM's 2.5 V while the rail still held.
+    out = simulate(_drawn(2026, 83800))
+    assert out.judgment.passed, out.judgment.problems
+    doc = result_dict(out)
+    assert doc["verdicts"][3]["status"] == "recorded"
+    assert [r["time_quality"] for r in doc["records"]["cover_open"]] == ["exact", "exact"]
+
+
+def test_a_cell_whose_write_only_the_margin_refuses_is_judged_not_missed() -> None:
+    # #4313: battery-only, 24 mV of a 114 mV margin; retained RAM died before mains returned.
+    out = simulate(_drawn(2026, 4313))
+    assert out.judgment.passed, out.judgment.problems
+    doc = result_dict(out)
+    assert [v["status"] for v in doc["verdicts"]] == [
+        "recorded", "undetectable", "undetectable", "recorded"]
+    assert out.log.unwritable and out.log.retained_lost
