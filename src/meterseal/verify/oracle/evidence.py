@@ -305,11 +305,19 @@ def _window(ev: Evidence, seq: int, matched: dict[int, int]) -> Iterable[int]:
         w = tol.stamp_us + ev.noise_us + tol.clock_us(t_commit) + 1
         lo, hi = ev.true_us(rec.not_before_ms) - w, ev.true_us(rec.not_after_ms) + w
     else:
-        # An opening the hardware could not tell apart from one already recorded (the closing
-        # between them was not observable) can have had no record of its own (#37299).
-        recorded = {j for i in matched for j in ev.group_of[i]}
         free = [i for i in range(bisect.bisect_right(ev.opens, t_commit) - 1, -1, -1)
-                if i not in recorded and not ev.held[i]]
+                if i not in matched and not ev.held[i]]
+        # The meter files openings in the order it learns of them: one after the opening an
+        # earlier record stands for, where there is one. Among those, an opening the oracle
+        # cannot be sure the hardware told apart from a recorded one (the closing between them
+        # was not surely observable) comes last (#37299); the meter may still have seen that
+        # closing (#22273), so it is not ruled out.
+        earlier = [i for i, s in matched.items() if s < seq]
+        if earlier:
+            floor = max(earlier)
+            free = [i for i in free if i > floor] or free
+        recorded = {j for i in matched for j in ev.group_of[i]}
+        free = [i for i in free if i not in recorded] or free
         # No time to go by: the latest opening the hardware surely saw, else the latest. The
         # meter may have seen an opening and missed a later one it could not be sure to see
         # (#82128): that later one must not take the record from the one it saw.
