@@ -27,8 +27,8 @@ from meterseal.firmware.pagecodec import encode_page
 from meterseal.firmware.records import BOUNDED, EXACT, CoverOpen
 from meterseal.sim import ports
 from meterseal.sim.runlog import RunLog
-from meterseal.sim.scenario import Scenario, load_scenario
-from meterseal.verify.matrix import _sc, case_by_key
+from meterseal.sim.scenario import CoverOp, Fault, Outage, Scenario, load_scenario
+from meterseal.verify.matrix import START, _sc, case_by_key
 from meterseal.verify.oracle import INVARIANTS, Judgment, checks, judge
 from meterseal.verify.oracle.observe import UNKEEPABLE_CAUSE
 from meterseal.verify.oracle.tolerances import tolerances
@@ -402,3 +402,35 @@ def test_a_meter_that_dates_its_record_to_an_opening_it_could_not_be_sure_to_see
     j = judge(sc, forged(forged(log, drop_record(1)), write_record(dated), since_us=restore_us))
     assert "I2" in failing(j), j.problems
     assert j.verdicts[2].status == "missed"
+
+
+# -------------------------------------------------- a closing claimed while the cover was open
+
+
+def _two_in_the_dark_then_a_long_opening() -> Scenario:
+    """A board that never charges its supercapacitor and whose clock never runs (every record
+    unsynced): two openings in a 1.15 s outage, a 10 ms opening just after mains returns, 10 ms
+    closed, then 600 s open. The meter files three records, the last closed at 601 s."""
+    return Scenario(name="oracle", start=START, duration_us=2 * HOUR_US, seed=0,
+                    overrides=(("nvm.part", "fm24c256"), ("rtc.min_voltage_v", 10.0),
+                               ("supercap.charge_source_v", 0.47)),
+                    outages=(Outage(0, 1_154_257),),
+                    cover=(CoverOp(1_000_080, 1_040_081), CoverOp(1_080_082, 1_120_083),
+                           CoverOp(1_154_832, 1_164_833), CoverOp(1_174_834, 601_174_834)),
+                    faults=(Fault("power-cut", 0),))
+
+
+def test_an_unsynced_closing_written_while_the_cover_was_open_is_refused() -> None:
+    # The forgery moves record 3's close half to 5 s, while the 600 s opening is under way. The
+    # record has no time, so it may stand for the 10 ms opening that closed at 1.165 s; but then
+    # the meter says it saw the cover closed there, and the 600 s opening after it, which it
+    # cannot then have failed to see, has no record.
+    sc = _two_in_the_dark_then_a_long_opening()
+    log = simulate(sc, trace=False).log
+    assert judge(sc, log).passed
+    close3 = cover_close_addr(3)
+    writes = sorted((5_000_000 if addr == close3 else t, addr, data)
+                    for t, addr, data in log.writes)
+    j = judge(sc, dataclasses.replace(log, writes=writes))
+    assert "I2" in failing(j), j.problems
+    assert j.verdicts[3].status == "missed"

@@ -437,8 +437,11 @@ def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
                                     "pending in retained RAM, unsynced: written at the next "
                                     "restore"))
             continue
-        # A record waiting in retained RAM stands for its group as a written one does.
-        partner = next((k for k in ev.group_of[i] if k in matched or k in waited), None)
+        # A record waiting in retained RAM stands for its group as a written one does; a
+        # closed record only for the openings its close half can still have closed.
+        partner = next((k for k in ev.group_of[i]
+                        if (k in matched and not _closed_before(ev, matched[k], k, i))
+                        or k in waited), None)
         if partner is not None:
             verdicts.append(Verdict(i, "undetectable", None, None,
                                     f"not separable from opening {partner}: the closing "
@@ -456,6 +459,18 @@ def _verdicts(ev: Evidence, matched: dict[int, int]) -> list[Verdict]:
         sure, cause = ev.observable(o, c)
         verdicts.append(Verdict(i, "missed" if sure else "undetectable", None, None, cause))
     return verdicts
+
+
+def _closed_before(ev: Evidence, seq: int, k: int, i: int) -> bool:
+    """Does record seq (of opening k, grouped with opening i after it) claim a closing that can
+    only be one before opening i? Its close half was written before any opening of the group
+    from i on had closed: the meter says it saw the cover closed between k and i, so it could
+    tell i apart, and i is judged on its own."""
+    if i < k or not ev.records[seq].closed:
+        return False
+    cc = ev.close_commit_us.get(seq, ev.end_us)
+    return not any(c is not None and c <= cc
+                   for j in ev.group_of[i] if j >= i for c in [ev.truths[j][1]])
 
 
 def _time_error_us(ev: Evidence, seq: int, o: int) -> int | None:
