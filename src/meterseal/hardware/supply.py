@@ -187,17 +187,23 @@ class SupplyPath:
         Ic = (V − V_eq)/R_eq, so ∫Ic dt = (∫V dt − V_eq·dt)/R_eq in closed form on its own
         trajectory, and the battery gives the rest of the node's load: ∫Ib dt = I·dt − ∫Ic dt."""
         assert self.share is not None
-        load_a, v_eq, r_eq, _r_b, _cats = self.share
-        from_sc_c = (self._voltage_integral(dt) - v_eq * dt) / r_eq
-        # A segment never crosses a regime boundary but by the µs an event is rounded to: keep
-        # each source's share within the load.
-        from_batt_c = min(max(load_a * dt - from_sc_c, 0.0), load_a * dt)
+        from_batt_c = self.share[0] * dt - self.shared_sc_charge(dt)
         if self.node is not None:
             self.v, self.vd = rc2.state_after(self.node, self.v, self.vd, dt)
         else:
             self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
         self.battery.advance(dt, from_batt_c / dt)
         self._share_now()
+
+    def shared_sc_charge(self, dt_s: float) -> float:
+        """While both diode-OR sources conduct: the charge (C) the capacitor gives the node
+        over the next dt_s, ∫Ic dt = (∫V dt − V_eq·dt)/R_eq on its closed form."""
+        assert self.share is not None
+        load_a, v_eq, r_eq, _r_b, _cats = self.share
+        from_sc_c = (self._voltage_integral(dt_s) - v_eq * dt_s) / r_eq
+        # A segment never crosses a regime boundary but by the µs an event is rounded to: keep
+        # each source's share within the load.
+        return min(max(from_sc_c, 0.0), load_a * dt_s)
 
     def _share_now(self) -> None:
         """The two sources' currents and the capacitor's share of each load at this instant."""
