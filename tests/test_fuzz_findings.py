@@ -358,3 +358,40 @@ def test_a_report_into_an_existing_folder_replaces_its_files_and_leaves_no_draft
     assert code == 0, err
     assert "old report" not in (tmp_path / "index.html").read_text(encoding="utf-8")
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# Fixed (oracle). Was: slow profile fuzz: a board that never charges its supercapacitor and whose
+# clock never runs (rtc.min_voltage_v 10 V), a power cut at the start of a 1.075 s outage, an
+# opening inside it and three 10 ms openings from 0.9 ms after mains returned. The power-up filed
+# the latched opening (unsynced) and closed it at once, having read the cover closed before the
+# next opening began; the oracle gave the record to that next opening (the latest it was sure the
+# meter saw) and called the closing false (I1). A closed record now stands first for an opening
+# that had closed before its close half was written.
+def test_an_unsynced_record_closed_at_power_up_stands_for_the_latched_opening() -> None:
+    sc = Scenario(name="fuzz finding", start=START, duration_us=2 * H, seed=0,
+                  overrides=(("nvm.part", "fm24c256"), ("rtc.min_voltage_v", 10.0),
+                             ("supercap.charge_source_v", 0.47)),
+                  outages=(Outage(0, 1_075_002),),
+                  cover=(CoverOp(1_000_000, 1_040_001), CoverOp(1_075_868, 1_085_869),
+                         CoverOp(1_095_870, 1_105_871), CoverOp(1_115_872, 1_125_873)),
+                  faults=(Fault("power-cut", 0),))
+    out = simulate(sc, trace=False)
+    assert _problems(sc) == {}
+    assert [(v.truth, v.record) for v in out.judgment.verdicts if v.record] == [(0, 1)]
+
+
+# Fixed (oracle), the same search a step further: two openings in the outage, which the MCU on
+# its backup saw apart though the oracle could not be sure it would, a 10 ms opening 0.6 ms after
+# mains returned, which the meter's samples read as closed, then a long one. The oracle
+# gave record 1 to the second opening in the dark and record 2, closed 3 ms before that 10 ms
+# opening ended, to the 10 ms opening (I1). That a closed record's opening had closed before its
+# close half was written is physics, so it now comes before the order records are filed in.
+def test_a_closed_unsynced_record_is_not_given_an_opening_still_open_at_its_close() -> None:
+    sc = Scenario(name="fuzz finding", start=START, duration_us=2 * H, seed=0,
+                  overrides=(("nvm.part", "fm24c256"), ("rtc.min_voltage_v", 10.0),
+                             ("supercap.charge_source_v", 0.47)),
+                  outages=(Outage(0, 1_154_257),),
+                  cover=(CoverOp(1_000_080, 1_040_081), CoverOp(1_080_082, 1_120_083),
+                         CoverOp(1_154_832, 1_164_833), CoverOp(1_174_834, 601_174_834)),
+                  faults=(Fault("power-cut", 0),))
+    assert _problems(sc) == {}

@@ -307,6 +307,16 @@ def _window(ev: Evidence, seq: int, matched: dict[int, int]) -> Iterable[int]:
     else:
         free = [i for i in range(bisect.bisect_right(ev.opens, t_commit) - 1, -1, -1)
                 if i not in matched and not ev.held[i]]
+        if rec.closed:
+            # A closed record stands for an opening that had closed (itself or one merged with
+            # it after it) before the close half was written. This is physics, so it goes
+            # before the order below, which is only the likelier reading: the meter may have
+            # seen a closing the oracle cannot be sure it saw, and so have filed openings the
+            # oracle groups as one.
+            cc = ev.close_commit_us.get(seq, ev.end_us)
+            free = [i for i in free if any(
+                c is not None and c <= cc
+                for k in ev.group_of[i] if k >= i for c in [ev.truths[k][1]])] or free
         # The meter files openings in the order it learns of them: one after the opening an
         # earlier record stands for, where there is one. Among those, an opening the oracle
         # cannot be sure the hardware told apart from a recorded one (the closing between them
