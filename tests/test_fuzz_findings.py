@@ -24,6 +24,7 @@ from meterseal.sim.scenario import (
 from meterseal.verify.matrix import START
 from meterseal.verify.result import simulate
 from tests.test_fuzz_scenario import check_outcome, run_in_process
+from tests.test_oracle import clockless_board, two_in_the_dark_then_a_long_opening
 
 S = 1_000_000
 H = 3600 * S
@@ -368,13 +369,8 @@ def test_a_report_into_an_existing_folder_replaces_its_files_and_leaves_no_draft
 # meter saw) and called the closing false (I1). A closed record now stands first for an opening
 # that had closed before its close half was written.
 def test_an_unsynced_record_closed_at_power_up_stands_for_the_latched_opening() -> None:
-    sc = Scenario(name="fuzz finding", start=START, duration_us=2 * H, seed=0,
-                  overrides=(("nvm.part", "fm24c256"), ("rtc.min_voltage_v", 10.0),
-                             ("supercap.charge_source_v", 0.47)),
-                  outages=(Outage(0, 1_075_002),),
-                  cover=(CoverOp(1_000_000, 1_040_001), CoverOp(1_075_868, 1_085_869),
-                         CoverOp(1_095_870, 1_105_871), CoverOp(1_115_872, 1_125_873)),
-                  faults=(Fault("power-cut", 0),))
+    sc = clockless_board(1_075_002, (CoverOp(1_000_000, 1_040_001), CoverOp(1_075_868, 1_085_869),
+                                     CoverOp(1_095_870, 1_105_871), CoverOp(1_115_872, 1_125_873)))
     out = simulate(sc, trace=False)
     assert _problems(sc) == {}
     assert [(v.truth, v.record) for v in out.judgment.verdicts if v.record] == [(0, 1)]
@@ -387,11 +383,5 @@ def test_an_unsynced_record_closed_at_power_up_stands_for_the_latched_opening() 
 # opening ended, to the 10 ms opening (I1). That a closed record's opening had closed before its
 # close half was written is physics, so it now comes before the order records are filed in.
 def test_a_closed_unsynced_record_is_not_given_an_opening_still_open_at_its_close() -> None:
-    sc = Scenario(name="fuzz finding", start=START, duration_us=2 * H, seed=0,
-                  overrides=(("nvm.part", "fm24c256"), ("rtc.min_voltage_v", 10.0),
-                             ("supercap.charge_source_v", 0.47)),
-                  outages=(Outage(0, 1_154_257),),
-                  cover=(CoverOp(1_000_080, 1_040_081), CoverOp(1_080_082, 1_120_083),
-                         CoverOp(1_154_832, 1_164_833), CoverOp(1_174_834, 601_174_834)),
-                  faults=(Fault("power-cut", 0),))
+    sc = two_in_the_dark_then_a_long_opening()
     assert _problems(sc) == {}

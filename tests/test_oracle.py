@@ -407,17 +407,22 @@ def test_a_meter_that_dates_its_record_to_an_opening_it_could_not_be_sure_to_see
 # -------------------------------------------------- a closing claimed while the cover was open
 
 
-def _two_in_the_dark_then_a_long_opening() -> Scenario:
+def clockless_board(outage_us: int, cover: tuple[CoverOp, ...]) -> Scenario:
     """A board that never charges its supercapacitor and whose clock never runs (every record
-    unsynced): two openings in a 1.15 s outage, a 10 ms opening just after mains returns, 10 ms
-    closed, then 600 s open. The meter files three records, the last closed at 601 s."""
-    return Scenario(name="oracle", start=START, duration_us=2 * HOUR_US, seed=0,
+    unsynced), a power cut as the outage at 0 begins, and these cover operations."""
+    return Scenario(name="clockless board", start=START, duration_us=2 * HOUR_US, seed=0,
                     overrides=(("nvm.part", "fm24c256"), ("rtc.min_voltage_v", 10.0),
                                ("supercap.charge_source_v", 0.47)),
-                    outages=(Outage(0, 1_154_257),),
-                    cover=(CoverOp(1_000_080, 1_040_081), CoverOp(1_080_082, 1_120_083),
-                           CoverOp(1_154_832, 1_164_833), CoverOp(1_174_834, 601_174_834)),
+                    outages=(Outage(0, outage_us),), cover=cover,
                     faults=(Fault("power-cut", 0),))
+
+
+def two_in_the_dark_then_a_long_opening() -> Scenario:
+    """Two openings in a 1.15 s outage, a 10 ms opening just after mains returns, 10 ms closed,
+    then 600 s open. The meter files three records, the last closed at 601 s."""
+    return clockless_board(1_154_257, (
+        CoverOp(1_000_080, 1_040_081), CoverOp(1_080_082, 1_120_083),
+        CoverOp(1_154_832, 1_164_833), CoverOp(1_174_834, 601_174_834)))
 
 
 def test_an_unsynced_closing_written_while_the_cover_was_open_is_refused() -> None:
@@ -425,7 +430,7 @@ def test_an_unsynced_closing_written_while_the_cover_was_open_is_refused() -> No
     # record has no time, so it may stand for the 10 ms opening that closed at 1.165 s; but then
     # the meter says it saw the cover closed there, and the 600 s opening after it, which it
     # cannot then have failed to see, has no record.
-    sc = _two_in_the_dark_then_a_long_opening()
+    sc = two_in_the_dark_then_a_long_opening()
     log = simulate(sc, trace=False).log
     assert judge(sc, log).passed
     close3 = cover_close_addr(3)
