@@ -12,14 +12,7 @@ from meterseal.firmware.config import (
     WAKE_INTERRUPT,
     FirmwareConfig,
 )
-from meterseal.firmware.power_path import (
-    SRC_MCU,
-    SRC_NONE,
-    SRC_SUPERCAP,
-    Budget,
-    PowerPath,
-    diode_or_node_v,
-)
+from meterseal.firmware.power_path import SRC_MCU, SRC_NONE, SRC_SUPERCAP, Budget, PowerPath
 
 
 def _cfg(**over: object) -> FirmwareConfig:
@@ -209,51 +202,8 @@ def test_a_diode_or_board_estimates_the_write_on_the_source_that_carries_the_mcu
     assert path.attempt_source() == SRC_NONE
     path = PowerPath(cfg, Supply(3.6, battery_v=3.6, supercap_v=3.326))
     assert path.attempt_source() == SRC_MCU
-    # Alike readings: both diodes conduct, so each source is at least 3.35 V open, and the
-    # write's 3.5 mA share through 65 ohm beside 243 ohm (3.17 V). Taking the write through
-    # the supercapacitor's ESR alone (3.35 - 0.79 V, as before the sources shared) refused a
-    # write the board carries.
+    # Alike readings: the worse of the two (3.35 - 0.79 V).
     path = PowerPath(cfg, Supply(3.35, battery_v=3.35, supercap_v=3.35))
-    assert path.attempt_source() == SRC_MCU
-    # The estimate is the node equation at the readings, less the write's whole charge.
-    assert path._diode_or_write_v(3.35) == pytest.approx(
-        diode_or_node_v(3.35 - 3.537e-3 * 0.005 / 0.3, 3.35, 3.537e-3, 65.0, 243.0))
-
-
-def test_the_diode_or_node_is_the_closed_form_of_two_sources_sharing() -> None:
-    # Battery 3.0 V behind 50 ohm, supercapacitor behind 100 ohm, 2 mA: the capacitor alone
-    # above 3.2 V, the battery alone at or below 2.9 V, both between, continuous at both ends.
-    vb, rb, rc, i = 3.0, 50.0, 100.0, 2e-3
-    assert diode_or_node_v(3.5, vb, i, rb, rc) == pytest.approx(3.5 - i * rc)
-    assert diode_or_node_v(2.8, vb, i, rb, rc) == pytest.approx(vb - i * rb)
-    ic = (3.05 - vb + i * rb) / (rb + rc)
-    node = diode_or_node_v(3.05, vb, i, rb, rc)
-    assert node == pytest.approx(3.05 - ic * rc) and node == pytest.approx(vb - (i - ic) * rb)
-    assert diode_or_node_v(3.2, vb, i, rb, rc) == pytest.approx(3.2 - i * rc)
-    assert diode_or_node_v(2.9, vb, i, rb, rc) == pytest.approx(2.9)
-    # Sharing is never below either source alone, and falls as either resistance grows.
-    for vc in (2.85, 2.95, 3.05, 3.15, 3.25):
-        n = diode_or_node_v(vc, vb, i, rb, rc)
-        assert n >= max(vc - i * rc, vb - i * rb) - 1e-12
-        assert diode_or_node_v(vc, vb, i, rb * 2, rc) <= n + 1e-12
-        assert diode_or_node_v(vc, vb, i, rb, rc * 2) <= n + 1e-12
-
-
-def test_a_diode_or_write_the_battery_helps_through_is_tried() -> None:
-    # The supercapacitor carries the MCU alone (the battery reads its open 2.2 V, below the
-    # node): a write through its 194 ohm alone would leave 2.6 - 3.3 mA x 194 = 1.96 V, under
-    # brown-out + margin; once the node falls under 2.2 V the cell's diode conducts and
-    # carries part of the pulse (50 ohm): the node holds 2.12 V and the write is tried.
-    cfg = _cfg(diode_or=True, esr_ohm=194.0, battery_internal_ohm=40.0,
-               battery_passivation_ohm=10.0, nvm_min_v=1.9)
-    path = PowerPath(cfg, Supply(2.6, battery_v=2.2, supercap_v=2.6))
-    est = path._diode_or_write_v(2.6)
-    vc = 2.6 + 300e-6 * 194.0 - 3.3e-3 * 0.005 / 0.3
-    assert est == pytest.approx(diode_or_node_v(vc, 2.2, 3.3e-3, 50.0, 194.0))
-    assert 2.1 < est < 2.2
-    assert path.attempt_source() == SRC_MCU
-    # With no cell to share with (a cell that reads nothing), the same write is not tried.
-    path = PowerPath(cfg, Supply(2.6, battery_v=0.0, supercap_v=2.6))
     assert path.attempt_source() == SRC_NONE
 
 

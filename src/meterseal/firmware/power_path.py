@@ -37,23 +37,6 @@ from meterseal.firmware.config import (
     cold_ratio,
 )
 
-# Two supply readings closer than this are alike: neither tells which diode conducts.
-READING_V = 1e-3
-
-
-def diode_or_node_v(vc, vb, load_a, rb_ohm, rc_ohm):
-    """The common node of a diode-OR (two diodes, the same drop) under load_a: the
-    supercapacitor's open voltage vc behind rc_ohm, the battery's vb behind rb_ohm. The
-    capacitor alone while vc - I*Rc > vb; the battery alone while vc <= vb - I*Rb (the
-    capacitor's diode blocks); between them both conduct and share: the capacitor gives
-    (vc - vb + I*Rb)/(Rb + Rc)."""
-    if vc - load_a * rc_ohm > vb:
-        return vc - load_a * rc_ohm
-    if vc <= vb - load_a * rb_ohm:
-        return vb - load_a * rb_ohm
-    return vc - (vc - vb + load_a * rb_ohm) / (rb_ohm + rc_ohm) * rc_ohm
-
-
 # Where a page write runs.
 SRC_NONE = 0  # not affordable now: the record waits in retained RAM
 SRC_MCU = 1  # on the source the MCU is on now
@@ -278,41 +261,20 @@ class PowerPath:
                 return SRC_SUPERCAP
             return SRC_NONE
         v = self.supply.backup_v()
+        sc_add_v = nvm_a * b.sc_esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c
+        add_v = sc_add_v
         if cfg.diode_or:
-            return SRC_MCU if self._attempt_fits(self._diode_or_write_v(v), 0.0) else SRC_NONE
-        add_v = nvm_a * b.sc_esr + (nvm_a + cfg.active_a) * cfg.nvm_write_s / b.c
+            # Whichever source carries the MCU carries the write: the one whose reading the
+            # MCU's own supply reads (the battery through its pulse resistance, at no charge
+            # worth counting; the supercapacitor through its own ESR). Where the two read
+            # alike, the worse.
+            to_bat = abs(v - self.supply.battery_v())
+            to_sc = abs(v - self.supply.supercap_v())
+            if to_bat < to_sc:
+                add_v = bat_add_v
+            elif to_bat == to_sc:
+                add_v = max(bat_add_v, sc_add_v)
         return SRC_MCU if self._attempt_fits(v, add_v) else SRC_NONE
-
-    def _diode_or_write_v(self, v):
-        """The lowest the MCU's supply v can fall to by the end of a page write on a diode-OR
-        board, at the design values: the two sources share the node's load (diode_or_node_v).
-
-        Each source's reading is its open voltage less what it gives, so it bounds that voltage
-        from below. A source that reads below the node carries nothing: its reading is its open
-        voltage, and the other carries all of the MCU's current, which gives that one's open
-        voltage back (at the design resistance, which makes the estimate no higher). A source
-        reading above the node has a diode that does not conduct as it should: it is not
-        counted. The capacitor gives at most the whole load's charge; every resistance is the
-        design's worst (the battery's is a rested cell's pulse resistance), and the node falls
-        as any of them grows, so the estimate is one the design guarantees."""
-        cfg = self.cfg
-        b = self.budget
-        bat_v = self.supply.battery_v()
-        sc_v = self.supply.supercap_v()
-        vc, vb = sc_v, bat_v
-        if bat_v > v + READING_V:
-            vb = 0.0
-            vc = v + cfg.active_a * b.sc_esr
-        elif sc_v > v + READING_V:
-            vc = 0.0
-            vb = v + cfg.active_a * cfg.battery_internal_ohm
-        elif bat_v < v - READING_V:
-            vc = v + cfg.active_a * b.sc_esr
-        elif sc_v < v - READING_V:
-            vb = v + cfg.active_a * cfg.battery_internal_ohm
-        load_a = cfg.nvm_write_a + cfg.active_a
-        vc -= load_a * cfg.nvm_write_s / b.c
-        return diode_or_node_v(vc, vb, load_a, b.battery_pulse_ohm, b.sc_esr)
 
     def _attempt_fits(self, v, add_v):
         """May a write that takes add_v off a source reading v be tried (attempt_source)?"""

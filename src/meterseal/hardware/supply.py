@@ -41,7 +41,7 @@ X_BROWNOUT = 0  # the MCU's supply reached the brown-out level: it resets
 X_ALARM = 1  # the firmware's low-voltage comparator level
 X_RTC_MIN = 2  # the RTC domain's supply reached the RTC's minimum: the clock stops
 X_BATTERY_UV = 3  # the battery reached its undervoltage level: the RTC domain moves
-X_DIODE_OVER = 4  # diode-OR: the sources' sharing of the node's load changes regime
+X_DIODE_OVER = 4  # diode-OR: the supercapacitor fell to the battery's voltage
 X_SUPPLY_BROWNOUT = 5  # the MCU is off, but the instant its supply crosses brown-out is logged
 X_NAMES = ("brown-out", "supply alarm", "RTC minimum", "battery undervoltage",
            "diode-OR hand-over", "supply brown-out")
@@ -60,10 +60,8 @@ CATEGORIES = ("mcu_sleep", "switch_bias", "rtc", "wakes", "nvm_writes", "radio",
               "record_mac")
 
 _NEVER = math.inf
-_NONE, _SC, _BATT, _SHARED = 0, 1, 2, 3  # a load's source (_SHARED: diode-OR, both conduct)
+_NONE, _SC, _BATT = 0, 1, 2  # a load's source
 _NODES_KEPT = 64  # distinct loads whose node is kept (a run sees a handful)
-_BATTERY_STEP_V = 1e-3  # diode-OR: the battery OCV change after which its sharing is redone
-_REGIMES_PER_WRITE = 4  # diode-OR regime changes a trial write follows (it sees one or two)
 
 
 def _copied(obj: Any) -> Any:
@@ -92,7 +90,6 @@ class SupplyPath:
         "battery",
         "board",
         "branch",
-        "dor",
         "esr",
         "has_supercap",
         "i_batt",
@@ -110,7 +107,6 @@ class SupplyPath:
         "rtc_on_sc",
         "rtc_unpowered",
         "sc_switch",
-        "share",
         "tau",
         "v",
         "v_inf",
@@ -143,13 +139,6 @@ class SupplyPath:
         self.radio_on_sc = True
         self.rtc_unpowered = False
         self.sc_switch = True
-        # Diode-OR with both sources conducting: (node load I, V_eq = Vb − I·Rb, R_eq = Rb + Rc,
-        # the loads by category); None in every other regime and topology.
-        self.share: tuple[float, float, float, float, tuple[float, ...]] | None = None
-        # Diode-OR with a battery, off the rail: (hi, lo, regime) — the supercapacitor's internal
-        # voltage above hi feeds the node alone, at or below lo the battery does (its diode
-        # blocks the capacitor), between them both share; the regime of the present segment.
-        self.dor: tuple[float, float, int] | None = None
         self.parts: tuple[float, ...] = (0.0,) * len(CATEGORIES)
         # The loads as last set (set_loads' arguments), so a trial load can be put on top.
         self.loads_in: tuple[bool, float, float, float, float, float, bool, float] = (
@@ -171,56 +160,12 @@ class SupplyPath:
         dt_us = t_us - self.v_t
         if dt_us > 0:
             dt = dt_us * 1e-6
-            if self.share is not None:
-                self._advance_shared(dt)
-                self.v_t = t_us
-                return
             if self.node is not None:
                 self.v, self.vd = rc2.state_after(self.node, self.v, self.vd, dt)
             else:
                 self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
             self.battery.advance(dt, self.i_batt)  # its self-discharge runs without a load too
             self.v_t = t_us
-
-    def _advance_shared(self, dt: float) -> None:
-        """Advance dt seconds with both diode-OR sources conducting. The capacitor gives
-        Ic = (V − V_eq)/R_eq, so ∫Ic dt = (∫V dt − V_eq·dt)/R_eq in closed form on its own
-        trajectory, and the battery gives the rest of the node's load: ∫Ib dt = I·dt − ∫Ic dt."""
-        assert self.share is not None
-        from_batt_c = self.share[0] * dt - self.shared_sc_charge(dt)
-        if self.node is not None:
-            self.v, self.vd = rc2.state_after(self.node, self.v, self.vd, dt)
-        else:
-            self.v = voltage_after(self.v, dt, self.v_inf, self.tau)
-        self.battery.advance(dt, from_batt_c / dt)
-        self._share_now()
-
-    def shared_sc_charge(self, dt_s: float) -> float:
-        """While both diode-OR sources conduct: the charge (C) the capacitor gives the node
-        over the next dt_s, ∫Ic dt = (∫V dt − V_eq·dt)/R_eq on its closed form."""
-        assert self.share is not None
-        load_a, v_eq, r_eq, _r_b, _cats = self.share
-        from_sc_c = (self._voltage_integral(dt_s) - v_eq * dt_s) / r_eq
-        # A segment never crosses a regime boundary but by the µs an event is rounded to: keep
-        # each source's share within the load.
-        return min(max(from_sc_c, 0.0), load_a * dt_s)
-
-    def _share_now(self) -> None:
-        """The two sources' currents and the capacitor's share of each load at this instant."""
-        assert self.share is not None
-        load_a, v_eq, r_eq, _r_b, cats = self.share
-        i_sc = min(max((self.v - v_eq) / r_eq, 0.0), load_a)
-        self.i_sc = i_sc
-        self.i_batt = load_a - i_sc
-        frac = i_sc / load_a
-        self.parts = tuple(i * frac for i in cats)
-
-    def _voltage_integral(self, dt_s: float) -> float:
-        """∫V dt (V·s) of the supercapacitor over the next dt_s on the present trajectory."""
-        if self.node is not None:
-            return rc2.voltage_integral(self.node, self.v, self.vd, dt_s)
-        v_inf, tau = self.v_inf, self.tau
-        return v_inf * dt_s - (self.v - v_inf) * tau * math.expm1(-dt_s / tau)
 
     def voltage_after(self, dt_s: float) -> float:
         """The supercapacitor's voltage dt_s from now on the present trajectory."""
@@ -236,7 +181,10 @@ class SupplyPath:
 
     def leak_charge(self, dt_s: float) -> float:
         """Charge (C) the leakage resistance takes over the next dt_s: ∫V dt / R_leak."""
-        return self._voltage_integral(dt_s) / self.r_leak
+        if self.node is not None:
+            return rc2.voltage_integral(self.node, self.v, self.vd, dt_s) / self.r_leak
+        v_inf, tau = self.v_inf, self.tau
+        return (v_inf * dt_s - (self.v - v_inf) * tau * math.expm1(-dt_s / tau)) / self.r_leak
 
     def battery_ok(self) -> bool:
         """Fitted and strictly above its undervoltage level (at the level is undervoltage)."""
@@ -303,11 +251,7 @@ class SupplyPath:
             standby_a += loads.quiescent_a
         mcu_i = sleep_a + bias_a + wakes_a + nvm_a + standby_a + mac_a
         rtc_i = 0.0 if rail else loads.rtc_a
-        dor_src = _NONE
-        if self.board.topology == Topology.DIODE_OR:
-            dor_src = self._diode_or_regime(mcu_i + radio_a + rtc_i,
-                                            nvm_a > 0.0 or radio_a > 0.0)
-        mcu_src, radio_src, rtc_src = self._routes(sc_switch, dor_src)
+        mcu_src, radio_src, rtc_src = self._routes(sc_switch)
         i_sc = i_batt = 0.0
         parts = [sleep_a, bias_a, rtc_i, wakes_a, nvm_a, radio_a, standby_a, mac_a]
         for i, src in ((mcu_i, mcu_src), (radio_a, radio_src), (rtc_i, rtc_src)):
@@ -336,18 +280,6 @@ class SupplyPath:
         cap = self.board.supercap
         b = self.board
         source = (b.charge_source_v, b.charge_path_ohm) if self.mains else (None, None)
-        self.share = None
-        if dor_src == _SHARED:
-            # Both diodes conduct: the capacitor sees the battery's side as a source V_eq behind
-            # R_eq that only sinks its current (it stays above V_eq while sharing), the form of
-            # its charger; the battery takes the rest of the load (advance integrates it).
-            self.r_batt = r_b = b.battery_pulse_resistance_ohm if (
-                nvm_a > 0.0 or radio_a > 0.0) else b.battery_internal_resistance_ohm
-            v_eq = self.battery.ocv_v() - i_sc * r_b
-            r_eq = r_b + self.esr
-            self.share = (i_sc, v_eq, r_eq, r_b, self.parts)
-            self._share_now()
-            source, i_sc = (v_eq, r_eq), 0.0
         if not self.has_supercap:
             self.v_inf, self.tau = 0.0, 1.0
         elif self.branch:
@@ -386,57 +318,23 @@ class SupplyPath:
             trial.battery = _copied(self.battery)
             trial.set_loads(True, sleep_a, bias_a, b.loads.active_a, b.loads.nvm_write_a, 0.0,
                             sc_switch, standby_a)
-            low_v = trial.mcu_terminal_v()
-            end_us = trial.v_t + b.nvm_write_us
-            # Diode-OR: the write can move the node between regimes; the node is continuous
-            # there and monotone within one, so its lowest point is at an end of a piece.
-            for _ in range(_REGIMES_PER_WRITE if trial.dor is not None else 0):
-                step_s = trial._regime_change_s()
-                if trial.v_t + step_s * 1e6 >= end_us:
-                    break
-                step_us = math.ceil(step_s * 1e6)
-                trial.advance(trial.v_t + step_us)
-                low_v = min(low_v, trial.mcu_terminal_v())
-                trial.set_loads(*trial.loads_in)
-            trial.advance(end_us)
-            if min(low_v, trial.mcu_terminal_v()) >= floor_v:
+            start_v = trial.mcu_terminal_v()
+            trial.advance(trial.v_t + b.nvm_write_us)
+            if min(start_v, trial.mcu_terminal_v()) >= floor_v:
                 return True
         return False
 
-    def _diode_or_regime(self, load_a: float, pulse: bool) -> int:
-        """Which diode-OR source feeds the common node's load_a now: _SC, _BATT or _SHARED.
-
-        With battery OCV Vb behind Rb (its pulse resistance under a pulse) and the capacitor's
-        internal voltage Vc behind its ESR Rc, the capacitor alone carries the node while
-        Vc − I·Rc > Vb, the battery alone while Vc <= Vb − I·Rb (the capacitor's diode blocks;
-        nothing charges it), and both share between. At no load the band closes: the higher
-        source feeds the node, a capacitor at the battery's voltage on the battery's side.
-        """
-        bat = self.battery
-        if not bat.present or self.on_rail:
-            self.dor = None
-            return _SC
-        vb = bat.ocv_v()
-        r_b = self.board.battery_pulse_resistance_ohm if pulse else (
-            self.board.battery_internal_resistance_ohm)
-        hi, lo = vb + load_a * self.esr, vb - load_a * r_b
-        v = self.v
-        regime = _SC if v > hi else (_BATT if v <= lo else _SHARED)
-        self.dor = (hi, lo, regime)
-        return regime
-
-    def _routes(self, sc_switch: bool, dor_src: int = _NONE) -> tuple[int, int, int]:
+    def _routes(self, sc_switch: bool) -> tuple[int, int, int]:
         """(MCU domain, communication module, RTC domain): the source of each, _SC or _BATT
-        (or _NONE: the module has no backup supply). ``dor_src`` is the diode-OR regime, where
-        everything sits on one node (shared: routed as the capacitor's, then split)."""
+        (or _NONE: the module has no backup supply)."""
         topo = self.board.topology
         bat = self.battery
         if topo == Topology.SUPERCAP_ONLY:
             return _SC, _SC, _SC
         if topo == Topology.BATTERY_SUPERCAP:
             return _SC, _SC, (_BATT if self.battery_ok() else _SC)
-        if topo == Topology.DIODE_OR:  # one node, fed as the regime says
-            src = _BATT if dor_src == _BATT else _SC
+        if topo == Topology.DIODE_OR:  # the higher source feeds all
+            src = _BATT if bat.present and bat.ocv_v() > self.v else _SC
             return src, src, src
         if topo == Topology.BATTERY_ONLY:
             return (_BATT, _NONE, _BATT) if bat.present else (_NONE, _NONE, _NONE)
@@ -475,74 +373,33 @@ class SupplyPath:
         v = self.v
         drop = self.i_sc * self.esr
         cands: list[tuple[int, float]] = []
-        level = self._cap_level
         if mcu_alive and not self.mcu_on_battery:
-            cands.append((X_BROWNOUT, level(b.brownout_v, drop)))
+            cands.append((X_BROWNOUT, b.brownout_v + drop))
             if alarm_v is not None:
-                cands.append((X_ALARM, level(alarm_v, drop)))
+                cands.append((X_ALARM, alarm_v + drop))
         elif log_supply_brownout and self.has_supercap and (
                 not mcu_alive or b.topology == Topology.DIODE_OR):
             # The MCU is off or on the battery: the fall reported is the supercapacitor's
             # through brown-out, the supply that carries (or would carry) the watch's end. A
             # battery-only board reports its battery's.
-            cands.append((X_SUPPLY_BROWNOUT, level(b.brownout_v, drop)))
+            cands.append((X_SUPPLY_BROWNOUT, b.brownout_v + drop))
         if self.rtc_on_sc and rtc_running:
-            cands.append((X_RTC_MIN, level(b.rtc_min_v, drop)))
+            cands.append((X_RTC_MIN, b.rtc_min_v + drop))
         best, what = _NEVER, -1
         if self.rtc_unpowered and rtc_running:
             best, what = 0.0, X_RTC_MIN  # nothing feeds the RTC domain: it stops at once
         bat = self.battery
-        hand_over = b.topology == Topology.BATTERY_FIRST and self.sc_switch
+        hand_over = b.topology == Topology.DIODE_OR or (
+            b.topology == Topology.BATTERY_FIRST and self.sc_switch)
         if hand_over and not self.mcu_on_battery and bat.present:
             ocv = bat.ocv_v()
             if v > ocv:  # below the battery, the diode hands the MCU over to it
                 cands.append((X_DIODE_OVER, ocv))
-        for kind, at_v in cands:
-            if at_v == -math.inf:
-                continue  # a level the supply cannot reach in this regime
-            dt = 0.0 if v <= at_v else self.time_to(at_v)
+        for kind, level in cands:
+            dt = 0.0 if v <= level else self.time_to(level)
             if dt < best:
                 best, what = dt, kind
-        if self.dor is not None:
-            dt = self._regime_change_s()
-            if dt < best:
-                best, what = dt, X_DIODE_OVER
         return best, what
-
-    def _cap_level(self, node_v: float, drop: float) -> float:
-        """The supercapacitor's internal voltage at which the supply it feeds reads node_v:
-        node_v + drop while it feeds alone; while both diode-OR sources share, the node is
-        V_eq + (Vc − V_eq)·Rb/R_eq, which never goes below V_eq (-inf: not in this regime)."""
-        share = self.share
-        if share is None:
-            return node_v + drop
-        _load, v_eq, r_eq, r_b, _cats = share
-        if node_v <= v_eq:
-            return -math.inf
-        if r_b == 0.0:
-            return math.inf  # the node sits at the battery's voltage, already at or below
-        return v_eq + (node_v - v_eq) * r_eq / r_b
-
-    def _regime_change_s(self) -> float:
-        """Seconds until the diode-OR regime of this segment ends: the capacitor's voltage
-        reaching hi going down (it starts sharing), lo going down (the battery takes all),
-        or, the other way (a redistribution branch can lift it), just past lo or hi. A voltage
-        already past the segment's boundary is a change now."""
-        assert self.dor is not None
-        hi, lo, regime = self.dor
-        v = self.v
-        if regime == _SC:
-            return 0.0 if v <= hi else self.time_to(hi)
-        up = math.nextafter(lo if regime == _BATT else hi, math.inf)
-        dt = 0.0 if v >= up else self.time_to(up)
-        if regime == _SHARED:
-            dt = min(dt, 0.0 if v <= lo else self.time_to(lo))
-        # The boundaries hold the battery's OCV of the segment's start; past its plateau a
-        # conducting cell's OCV falls as it gives charge, moving the boundaries: look again each
-        # _BATTERY_STEP_V (at the whole load; the cell's share is no more).
-        bat = self.battery
-        load_a = self.i_sc + self.i_batt
-        return min(dt, bat.time_to_ocv(bat.ocv_v() - _BATTERY_STEP_V, load_a))
 
     def _battery_crossing(self, mcu_alive: bool, alarm_v: float | None, rtc_running: bool,
                           log_supply_brownout: bool) -> tuple[float, int]:

@@ -244,24 +244,11 @@ class Kernel(BoardLife, Peripherals):
 
     def _advance(self, t: int) -> None:
         s = self.supply
-        if s.share is not None and self.tracing and t > s.v_t:
-            self._trace_shared_average(t)
         if self.observers and t > s.v_t:
             for obs in self.observers:
                 obs.segment(s.v_t, t, s)
         s.advance(t)
         self.t = t
-
-    def _trace_shared_average(self, t: int) -> None:
-        """While the diode-OR sources share, the capacitor's current falls through the segment:
-        the trace row that opened it gets its average (the charge it gave over the segment),
-        so the row's constant current moves the capacitor's real charge, as a replay needs."""
-        s = self.supply
-        trace = self.log.trace
-        if trace and trace[-1][0] == s.v_t:
-            dt = (t - s.v_t) * 1e-6
-            row = trace[-1]
-            trace[-1] = (row[0], row[1], row[2], s.shared_sc_charge(dt) / dt, row[4], row[5])
 
     def update_loads(self) -> None:
         """Which source feeds which load now; then the next supply crossing."""
