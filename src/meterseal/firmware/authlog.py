@@ -26,7 +26,7 @@ nothing of frames, DIs, sessions or the HAL. Runs under MicroPython.
 from meterseal.firmware.caltime import MS_PER_DAY, civil_from_days, ms_from_civil
 from meterseal.firmware.compat import const
 from meterseal.firmware.crc import crc32, page_crc_ok
-from meterseal.firmware.layout import PAGE_SIZE, RING, SLOTS, TRAILER_SIZE
+from meterseal.firmware.layout import ERASED_PAGE, PAGE_SIZE, RING, SLOTS, TRAILER_SIZE
 
 TIME_SET_BASE_PAGE = const(164)
 BROADCAST_BASE_PAGE = const(175)
@@ -337,8 +337,6 @@ def _decode(data):
 
 
 
-_ERASED = b"\xff" * PAGE_SIZE  # what an unwritten page reads
-
 class AuthIndex:
     """Valid pages of the authority journal by slot."""
 
@@ -360,7 +358,7 @@ class AuthIndex:
     def _load_raw(self, addr, data):
         # An erased page (most of them, on a meter nobody has set the time of) indexes nothing in
         # a new index.
-        if data != _ERASED[: len(data)]:
+        if data != ERASED_PAGE[: len(data)]:
             self.put(addr, data)
 
     def put(self, addr, data):

@@ -17,6 +17,7 @@ from meterseal.firmware.chain import MAC_SIZE, decode_seal, encode_seal, link_of
 from meterseal.firmware.layout import (
     CHAINED_END_PAGE,
     CHAINED_FIRST_PAGE,
+    ERASED_PAGE,
     FREEZE_KEEP,
     FREEZE_SLOTS,
     PAGE_SIZE,
@@ -62,8 +63,6 @@ def gen_newer(a, b):
     return a != b and ((a - b) & _U32) < _HALF_GEN
 
 
-
-_ERASED = b"\xff" * PAGE_SIZE  # what an unwritten page reads
 
 class Index:
     """Valid page contents by slot: what a scan of the NVM finds, kept current write by write."""
@@ -145,7 +144,7 @@ class Index:
     def _load_raw(self, addr, data):
         # Most of a meter's journal is erased pages (a young meter's nearly all of it), and an
         # erased page indexes nothing in a new index: decoding it would only be thrown away.
-        if data != _ERASED[: len(data)]:
+        if data != ERASED_PAGE[: len(data)]:
             self.put(addr, data)
 
     def put(self, addr, data):

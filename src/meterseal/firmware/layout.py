@@ -36,6 +36,7 @@ from meterseal.firmware.compat import const
 
 NVM_SIZE = const(32768)  # the simulated board sizes its EEPROM by this
 PAGE_SIZE = const(64)
+ERASED_PAGE = b"\xff" * PAGE_SIZE  # what an unwritten page reads
 
 RING = const(10)
 SLOTS = const(11)

@@ -155,10 +155,12 @@ class Evidence:
     def closes_seen(self, seq: int) -> list[int]:
         """True closings a record's close half may stand for: of its opening and the openings
         merged with it, before the close half was committed."""
-        i = self.rec_truth[seq]
-        committed = self.close_commit_us.get(seq, self.end_us)
+        return self.closes_from(self.rec_truth[seq], self.close_commit_us.get(seq, self.end_us))
+
+    def closes_from(self, i: int, until_us: int) -> list[int]:
+        """The true closings of opening i and the openings grouped after it, up to until_us."""
         return [c for k in self.group_of[i] if k >= i
-                for c in [self.truths[k][1]] if c is not None and c <= committed]
+                for c in [self.truths[k][1]] if c is not None and c <= until_us]
 
 
 def replay(writes: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, MeterImage]]:
@@ -314,9 +316,7 @@ def _window(ev: Evidence, seq: int, matched: dict[int, int]) -> Iterable[int]:
             # seen a closing the oracle cannot be sure it saw, and so have filed openings the
             # oracle groups as one.
             cc = ev.close_commit_us.get(seq, ev.end_us)
-            free = [i for i in free if any(
-                c is not None and c <= cc
-                for k in ev.group_of[i] if k >= i for c in [ev.truths[k][1]])] or free
+            free = [i for i in free if ev.closes_from(i, cc)] or free
         # The meter files openings in the order it learns of them: one after the opening an
         # earlier record stands for, where there is one. Among those, an opening the oracle
         # cannot be sure the hardware told apart from a recorded one (the closing between them
@@ -468,9 +468,7 @@ def _closed_before(ev: Evidence, seq: int, k: int, i: int) -> bool:
     tell i apart, and i is judged on its own."""
     if i < k or not ev.records[seq].closed:
         return False
-    cc = ev.close_commit_us.get(seq, ev.end_us)
-    return not any(c is not None and c <= cc
-                   for j in ev.group_of[i] if j >= i for c in [ev.truths[j][1]])
+    return not ev.closes_from(i, ev.close_commit_us.get(seq, ev.end_us))
 
 
 def _time_error_us(ev: Evidence, seq: int, o: int) -> int | None:
